@@ -1,0 +1,95 @@
+import { HEADER_LEN, OAP_VERSION } from "./constants.js";
+import { FrameHeaderError } from "./errors.js";
+import {
+  DEFAULT_HEADER_LIMITS,
+  type FrameHeader,
+  type HeaderLimits,
+  readHeader,
+  validateHeader,
+  writeHeader,
+} from "./header.js";
+
+/** A decoded frame. `cap` and `payload` are views into the received bytes where possible. */
+export interface Frame extends FrameHeader {
+  cap: Uint8Array;
+  payload: Uint8Array;
+}
+
+/** What a sender supplies; `len`, `ver` and `capLen` are derived. */
+export interface FrameInit {
+  flags: number;
+  code?: number;
+  appProtoId: number;
+  tenantId?: bigint;
+  corrId: bigint;
+  cap?: Uint8Array;
+  payload?: Uint8Array;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Header plus capability, ready to be followed by `payloadLen` payload bytes. */
+export function encodeHead(init: FrameInit, payloadLen: number): Buffer {
+  const cap = init.cap ?? EMPTY;
+  const head = Buffer.allocUnsafe(HEADER_LEN + cap.byteLength);
+  writeHeader(head, {
+    len: HEADER_LEN + cap.byteLength + payloadLen,
+    ver: OAP_VERSION,
+    flags: init.flags,
+    code: init.code ?? 0,
+    appProtoId: init.appProtoId,
+    tenantId: init.tenantId ?? 0n,
+    capLen: cap.byteLength,
+    corrId: init.corrId,
+  });
+  if (cap.byteLength > 0) head.set(cap, HEADER_LEN);
+  return head;
+}
+
+/** Encodes one frame into a single buffer. */
+export function encodeFrame(init: FrameInit): Buffer {
+  const payload = init.payload ?? EMPTY;
+  const head = encodeHead(init, payload.byteLength);
+  if (payload.byteLength === 0) return head;
+  const out = Buffer.allocUnsafe(head.byteLength + payload.byteLength);
+  out.set(head, 0);
+  out.set(payload, head.byteLength);
+  return out;
+}
+
+/**
+ * Decodes exactly one whole frame from `bytes`. Header checks run first (and throw
+ * FrameHeaderError); then the buffer must hold exactly `len` bytes.
+ */
+export function decodeFrame(bytes: Uint8Array, limits: HeaderLimits = DEFAULT_HEADER_LIMITS): Frame {
+  if (bytes.byteLength < HEADER_LEN) {
+    throw new FrameHeaderError("bad_frame", `truncated header: ${bytes.byteLength} of 38 bytes`);
+  }
+  const header = readHeader(bytes);
+  validateHeader(header, limits);
+  if (bytes.byteLength < header.len) {
+    throw new FrameHeaderError(
+      "bad_frame",
+      `truncated frame: ${bytes.byteLength} of ${header.len} bytes`,
+      header.corrId,
+    );
+  }
+  if (bytes.byteLength > header.len) {
+    throw new FrameHeaderError(
+      "bad_frame",
+      `${bytes.byteLength - header.len} trailing bytes after the frame`,
+      header.corrId,
+    );
+  }
+  return frameFromValidated(header, bytes);
+}
+
+/** Builds a Frame from a validated header and exactly `header.len` bytes. */
+export function frameFromValidated(header: FrameHeader, bytes: Uint8Array): Frame {
+  const capEnd = HEADER_LEN + header.capLen;
+  return {
+    ...header,
+    cap: bytes.subarray(HEADER_LEN, capEnd),
+    payload: bytes.subarray(capEnd, header.len),
+  };
+}

@@ -1,0 +1,43 @@
+/** Meta of a HELLO request (app_proto_id 0, REQ|START|END). All fields optional. */
+export interface HelloRequest {
+  /** Versions the client speaks, newest first. */
+  versions?: number[];
+  /** Free-form client identifier, e.g. "omnigate-sdk-ts/0.1.0". */
+  client?: string;
+}
+
+export interface HelloService {
+  app_proto_id: number;
+  name: string;
+}
+
+/** Meta of the HELLO reply (specs/oap-1.md §8). */
+export interface HelloReply {
+  versions: number[];
+  max_frame: number;
+  max_inflight: number;
+  /** Bitmask of the flags this node accepts. */
+  flags_supported: number;
+  transports: string[];
+  node_id: string;
+  /** Capability revocation sequence; 0 until revocation exists. */
+  rev_seq: number;
+  services: HelloService[];
+  limits: {
+    max_cap_len: number;
+    max_meta_len: number;
+    /** Deadline applied when a request names none, in ms. */
+    default_deadline_ms: number;
+  };
+}
+
+export function isHelloReply(value: unknown): value is HelloReply {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    Array.isArray(v.versions) &&
+    typeof v.max_frame === "number" &&
+    typeof v.max_inflight === "number" &&
+    typeof v.flags_supported === "number"
+  );
+}

@@ -1,0 +1,65 @@
+import { MAX_META_LEN } from "./constants.js";
+import { OapError } from "./errors.js";
+
+/** JSON object carried in the meta section of a START frame. */
+export type Meta = Record<string, unknown>;
+
+export interface StartPayload {
+  meta: Meta;
+  body: Uint8Array;
+}
+
+const EMPTY_META: Meta = Object.freeze({}) as Meta;
+const textDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Encodes `meta_len:u16 | meta JSON | body`. An empty meta object is sent as meta_len 0. */
+export function encodeStartPayload(meta: Meta | undefined, body?: Uint8Array): Buffer {
+  const json = meta && Object.keys(meta).length > 0 ? Buffer.from(JSON.stringify(meta), "utf8") : undefined;
+  const metaLen = json?.byteLength ?? 0;
+  if (metaLen > MAX_META_LEN) {
+    throw new OapError("bad_meta", `meta is ${metaLen} bytes; at most ${MAX_META_LEN} fit in a START frame`);
+  }
+  const bodyLen = body?.byteLength ?? 0;
+  const out = Buffer.allocUnsafe(2 + metaLen + bodyLen);
+  out.writeUInt16BE(metaLen, 0);
+  if (json) out.set(json, 2);
+  if (body && bodyLen > 0) out.set(body, 2 + metaLen);
+  return out;
+}
+
+/** Splits a START payload; throws 400 `bad_meta` on a short payload or meta that is not a JSON object. */
+export function decodeStartPayload(payload: Uint8Array): StartPayload {
+  if (payload.byteLength < 2) {
+    throw new OapError("bad_meta", "START payload is shorter than its 2-byte meta_len");
+  }
+  const metaLen = (payload[0] as number) * 256 + (payload[1] as number);
+  if (2 + metaLen > payload.byteLength) {
+    throw new OapError(
+      "bad_meta",
+      `meta_len ${metaLen} exceeds the ${payload.byteLength - 2} payload bytes left`,
+    );
+  }
+  const body = payload.subarray(2 + metaLen);
+  if (metaLen === 0) return { meta: EMPTY_META, body };
+  return { meta: parseMeta(payload.subarray(2, 2 + metaLen)), body };
+}
+
+export function parseMeta(bytes: Uint8Array): Meta {
+  let value: unknown;
+  try {
+    value = JSON.parse(textDecoder.decode(bytes));
+  } catch {
+    throw new OapError("bad_meta", "meta is not valid UTF-8 JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new OapError("bad_meta", "meta must be a JSON object");
+  }
+  return value as Meta;
+}
+
+/** The meta of an error frame (specs/oap-1.md §7). */
+export interface ErrorMeta extends Meta {
+  reason: string;
+  message: string;
+  retry_after_ms?: number;
+}
