@@ -74,6 +74,15 @@ export class RequestStreamTable {
     this.open.delete(corrId);
   }
 
+  /**
+   * The receiver refused a stream it had opened (e.g. unknown app, bad meta): forget it,
+   * and drop the rest of its request frames quietly if the request has not ended.
+   */
+  refuse(stream: OpenStream): void {
+    this.open.delete(stream.corrId);
+    if (!stream.requestEnded) this.rememberRefused(stream.corrId);
+  }
+
   private start(frame: Frame): StreamAction {
     if (this.open.has(frame.corrId)) {
       return violation(`corr_id ${frame.corrId} already has an open stream`);

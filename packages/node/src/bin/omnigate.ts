@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+import { Command, Option } from "commander";
+import { CONFIG_SCHEMA, ConfigError, type ConfigKey, envName, flagName } from "../config/index.js";
+import { type OmnigateNode, startNode } from "../node.js";
+import { VERSION } from "../version.js";
+
+const program = new Command("omnigate")
+  .description("Run an Omnigate node: OAP/1 over TLS, with an admin HTTP port for health and readiness.")
+  .version(VERSION)
+  .option("-c, --config <file>", "TOML config file (env: OMNIGATE_CONFIG)")
+  .addHelpText("after", "\nPrecedence: flag > environment (OMNIGATE_*) > config file > default.");
+
+const keys = Object.keys(CONFIG_SCHEMA) as ConfigKey[];
+for (const key of keys) {
+  const entry = CONFIG_SCHEMA[key];
+  const shown = entry.default();
+  program.addOption(
+    new Option(
+      `--${flagName(entry)} <value>`,
+      `${entry.doc} (env: ${envName(entry)}; default: ${shown === "" ? "none" : shown})`,
+    ),
+  );
+}
+
+async function main(): Promise<void> {
+  program.parse();
+  const opts = program.opts<Record<string, string | undefined>>();
+  const flags: Partial<Record<ConfigKey, string>> = {};
+  for (const key of keys) {
+    const value = opts[key];
+    if (value !== undefined) flags[key] = value;
+  }
+
+  let node: OmnigateNode;
+  try {
+    node = await startNode({
+      overrides: flags as never,
+      configFile: opts.config ?? process.env.OMNIGATE_CONFIG,
+    });
+  } catch (err) {
+    if (err instanceof ConfigError || isListenError(err)) {
+      process.stderr.write(`omnigate: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  printBanner(node);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      node.log.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    node.log.info({ signal }, "stopping");
+    node.close().then(
+      () => process.exit(0),
+      (err) => {
+        node.log.error({ err }, "error while stopping");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+function printBanner(node: OmnigateNode): void {
+  const lines = [
+    "",
+    `Omnigate ${VERSION} — node ${node.config.nodeId} is serving`,
+    `  OAP/1 over TLS   ${node.oapUrl}`,
+    `  admin HTTP       ${node.adminUrl}/healthz  ${node.adminUrl}/readyz`,
+  ];
+  if (node.tls.caFile) {
+    lines.push(
+      `  dev CA           ${node.tls.caFile}${node.tls.created ? "  (created now)" : ""}`,
+      `  CA SHA-256       ${node.caFingerprint}`,
+      "",
+      "  Try it:  npm run example:echo",
+      `      or:  RON_NODE_URL=${node.oapUrl} RON_CA_FILE=${node.tls.caFile} npx tsx examples/echo/client.ts`,
+    );
+  } else {
+    lines.push(`  cert SHA-256     ${node.tls.certFingerprint}`);
+  }
+  lines.push("  Stop with Ctrl-C (in-flight streams finish first).", "");
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+function isListenError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL";
+}
+
+main().catch((err) => {
+  process.stderr.write(`omnigate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

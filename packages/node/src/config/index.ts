@@ -1,0 +1,3 @@
+export * from "./data-dir.js";
+export * from "./load.js";
+export * from "./schema.js";

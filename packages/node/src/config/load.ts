@@ -1,0 +1,140 @@
+import { readFileSync } from "node:fs";
+import { parse as parseToml } from "smol-toml";
+import {
+  CONFIG_SCHEMA,
+  type ConfigEntry,
+  type ConfigKey,
+  envName,
+  flagName,
+  type NodeConfig,
+} from "./schema.js";
+
+/** A setting that failed validation; the message names the key, the source and what is expected. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export interface LoadOptions {
+  /** TOML file path (`--config`). */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Raw flag values by key (from the CLI) or typed overrides (from code); both win over env. */
+  flags?: Partial<Record<ConfigKey, string | number>>;
+}
+
+type Source = "default" | "file" | "env" | "flag";
+
+const KEYS = Object.keys(CONFIG_SCHEMA) as ConfigKey[];
+
+/** Resolves every key with precedence flag > env > file > default, validating each value. */
+export function loadConfig(options: LoadOptions = {}): NodeConfig {
+  const env = options.env ?? process.env;
+  const fileValues = options.file ? readTomlFile(options.file) : new Map<string, unknown>();
+  const config: Record<string, string | number> = {};
+
+  for (const key of KEYS) {
+    const entry = CONFIG_SCHEMA[key];
+    let raw: unknown;
+    let source: Source = "default";
+    let where = "default";
+    const flag = options.flags?.[key];
+    const envValue = env[envName(entry)];
+    if (flag !== undefined) {
+      [raw, source, where] = [flag, "flag", `--${flagName(entry)}`];
+    } else if (envValue !== undefined && envValue !== "") {
+      [raw, source, where] = [envValue, "env", envName(entry)];
+    } else if (fileValues.has(entry.file)) {
+      [raw, source, where] = [fileValues.get(entry.file), "file", `${entry.file} in ${options.file}`];
+    }
+    config[key] = source === "default" ? entry.default() : coerce(entry, raw, where);
+  }
+  for (const unknown of fileValues.keys()) {
+    if (!KEYS.some((k) => CONFIG_SCHEMA[k].file === unknown)) {
+      throw new ConfigError(`unknown setting "${unknown}" in ${options.file}; known: ${knownFileKeys()}`);
+    }
+  }
+  return crossCheck(config as unknown as NodeConfig);
+}
+
+function coerce(entry: ConfigEntry, raw: unknown, where: string): string | number {
+  const shown = JSON.stringify(raw);
+  if (entry.kind === "int") {
+    const n =
+      typeof raw === "number" ? raw : typeof raw === "string" && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+    if (!Number.isInteger(n) || n < entry.min || n > entry.max) {
+      throw new ConfigError(
+        `invalid ${entry.file} ${shown} (from ${where}): expected an integer from ${entry.min} to ${entry.max}`,
+      );
+    }
+    return n;
+  }
+  if (typeof raw !== "string") {
+    throw new ConfigError(`invalid ${entry.file} ${shown} (from ${where}): expected a string`);
+  }
+  if (entry.kind === "address") parseAddress(raw, `${entry.file} (from ${where})`);
+  if (entry.choices && !entry.choices.includes(raw)) {
+    throw new ConfigError(
+      `invalid ${entry.file} ${shown} (from ${where}): expected one of ${entry.choices.join(", ")}`,
+    );
+  }
+  return raw;
+}
+
+/** Splits "host:port" / "[v6]:port"; port 0 asks the OS for a free one. */
+export function parseAddress(value: string, what = "address"): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value.trim());
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65_535) {
+    throw new ConfigError(`invalid ${what} "${value}": expected host:port, e.g. 127.0.0.1:9443`);
+  }
+  return { host: (match[1] ?? match[2]) as string, port };
+}
+
+function crossCheck(config: NodeConfig): NodeConfig {
+  if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) {
+    throw new ConfigError("tls.cert and tls.key go together: set both, or neither for a dev certificate");
+  }
+  if (config.maxCapLen >= config.maxFrame) {
+    throw new ConfigError(`limits.max_cap_len (${config.maxCapLen}) must be below limits.max_frame`);
+  }
+  if (config.defaultDeadlineMs > config.maxDeadlineMs) {
+    throw new ConfigError("limits.default_deadline_ms must not exceed limits.max_deadline_ms");
+  }
+  return config;
+}
+
+function readTomlFile(path: string): Map<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid TOML: ${(err as Error).message}`);
+  }
+  const flat = new Map<string, unknown>();
+  flatten(doc, "", flat);
+  return flat;
+}
+
+function flatten(obj: Record<string, unknown>, prefix: string, out: Map<string, unknown>): void {
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date)) {
+      flatten(v as Record<string, unknown>, key, out);
+    } else {
+      out.set(key, typeof v === "bigint" ? Number(v) : v);
+    }
+  }
+}
+
+function knownFileKeys(): string {
+  return KEYS.map((k) => CONFIG_SCHEMA[k].file).join(", ");
+}

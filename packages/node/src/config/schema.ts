@@ -1,0 +1,154 @@
+import { DEFAULT_MAX_CAP_LEN, DEFAULT_MAX_FRAME, DEFAULT_MAX_INFLIGHT } from "@omnigate/oap";
+import { defaultDataDir } from "./data-dir.js";
+
+/** Every node setting, its default and its bounds: the one place defaults live. */
+export interface NodeConfig {
+  listen: string;
+  admin: string;
+  dataDir: string;
+  tlsCert: string;
+  tlsKey: string;
+  nodeId: string;
+  maxFrame: number;
+  maxInflight: number;
+  maxCapLen: number;
+  readBufferBytes: number;
+  defaultDeadlineMs: number;
+  maxDeadlineMs: number;
+  handshakeTimeoutMs: number;
+  drainTimeoutMs: number;
+  logLevel: string;
+}
+
+export type ConfigKey = keyof NodeConfig;
+
+interface BaseEntry {
+  /** Dotted key in the TOML file. The flag drops a `limits.` prefix (--max-inflight); env is OMNIGATE_ + the flag in upper snake. */
+  file: string;
+  doc: string;
+}
+interface StringEntry extends BaseEntry {
+  kind: "string" | "address" | "path";
+  default: () => string;
+  choices?: readonly string[];
+}
+interface IntEntry extends BaseEntry {
+  kind: "int";
+  default: () => number;
+  min: number;
+  max: number;
+}
+export type ConfigEntry = StringEntry | IntEntry;
+
+export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
+  listen: {
+    file: "listen",
+    kind: "address",
+    default: () => "127.0.0.1:9443",
+    doc: "OAP/1-over-TLS listen address, host:port",
+  },
+  admin: {
+    file: "admin",
+    kind: "address",
+    default: () => "127.0.0.1:9600",
+    doc: "admin HTTP listen address (/healthz, /readyz), host:port",
+  },
+  dataDir: {
+    file: "data_dir",
+    kind: "path",
+    default: defaultDataDir,
+    doc: "directory for the node's state (dev certificates, node id, engines)",
+  },
+  tlsCert: {
+    file: "tls.cert",
+    kind: "path",
+    default: () => "",
+    doc: "PEM certificate chain; empty = a dev CA and certificate created in the data dir",
+  },
+  tlsKey: { file: "tls.key", kind: "path", default: () => "", doc: "PEM private key for tls.cert" },
+  nodeId: {
+    file: "node_id",
+    kind: "string",
+    default: () => "",
+    doc: "node id reported in HELLO; empty = generated once and kept in the data dir",
+  },
+  maxFrame: {
+    file: "limits.max_frame",
+    kind: "int",
+    default: () => DEFAULT_MAX_FRAME,
+    min: 4096,
+    max: DEFAULT_MAX_FRAME,
+    doc: "largest frame accepted or sent, header included (bytes)",
+  },
+  maxInflight: {
+    file: "limits.max_inflight",
+    kind: "int",
+    default: () => DEFAULT_MAX_INFLIGHT,
+    min: 1,
+    max: 65_536,
+    doc: "open streams allowed per connection",
+  },
+  maxCapLen: {
+    file: "limits.max_cap_len",
+    kind: "int",
+    default: () => DEFAULT_MAX_CAP_LEN,
+    min: 0,
+    max: 65_535,
+    doc: "largest capability accepted on a START frame (bytes)",
+  },
+  readBufferBytes: {
+    file: "limits.read_buffer_bytes",
+    kind: "int",
+    default: () => 4 * 1024 * 1024,
+    min: 64 * 1024,
+    max: 1024 * 1024 * 1024,
+    doc: "request body bytes buffered per connection before reading pauses",
+  },
+  defaultDeadlineMs: {
+    file: "limits.default_deadline_ms",
+    kind: "int",
+    default: () => 30_000,
+    min: 1,
+    max: 3_600_000,
+    doc: "deadline for requests whose meta names none (ms)",
+  },
+  maxDeadlineMs: {
+    file: "limits.max_deadline_ms",
+    kind: "int",
+    default: () => 300_000,
+    min: 1,
+    max: 86_400_000,
+    doc: "ceiling on any deadline a request asks for (ms)",
+  },
+  handshakeTimeoutMs: {
+    file: "limits.handshake_timeout_ms",
+    kind: "int",
+    default: () => 10_000,
+    min: 100,
+    max: 120_000,
+    doc: "time a client has to finish the TLS handshake (ms)",
+  },
+  drainTimeoutMs: {
+    file: "drain_timeout_ms",
+    kind: "int",
+    default: () => 10_000,
+    min: 0,
+    max: 600_000,
+    doc: "on SIGTERM/SIGINT, how long in-flight streams may take to finish (ms)",
+  },
+  logLevel: {
+    file: "log_level",
+    kind: "string",
+    default: () => "info",
+    choices: ["trace", "debug", "info", "warn", "error", "fatal", "silent"],
+    doc: "log level",
+  },
+};
+
+export function envName(entry: ConfigEntry): string {
+  return `OMNIGATE_${flagName(entry).replaceAll("-", "_").toUpperCase()}`;
+}
+
+export function flagName(entry: ConfigEntry): string {
+  return entry.file.replace(/^limits\./, "").replaceAll(/[._]/g, "-");
+}

@@ -1,0 +1,30 @@
+import { OapError } from "@omnigate/oap";
+import type { IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk";
+
+/** Routes each stream to the service registered for its app_proto_id. */
+export class Router {
+  private readonly services = new Map<number, Service>();
+
+  register(service: Service): void {
+    if (this.services.has(service.appProtoId)) {
+      throw new Error(`app_proto_id 0x${hex(service.appProtoId)} is already served by ${service.name}`);
+    }
+    this.services.set(service.appProtoId, service);
+  }
+
+  list(): Service[] {
+    return [...this.services.values()].sort((a, b) => a.appProtoId - b.appProtoId);
+  }
+
+  dispatch(req: IncomingRequest, res: ResponseWriter): void | Promise<void> {
+    const service = this.services.get(req.appProtoId);
+    if (!service) {
+      throw new OapError("unknown_app", `no service for app_proto_id 0x${hex(req.appProtoId)} on this node`);
+    }
+    return service.handle(req, res);
+  }
+}
+
+function hex(id: number): string {
+  return id.toString(16).padStart(4, "0");
+}

@@ -1,0 +1,15 @@
+import pino, { type Logger } from "pino";
+
+export type { Logger };
+
+/** JSON lines through pino; pretty when a person is watching the terminal. */
+export function createLogger(level: string, options: { pretty?: boolean } = {}): Logger {
+  const pretty = options.pretty ?? process.stdout.isTTY === true;
+  if (pretty && level !== "silent") {
+    return pino({
+      level,
+      transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l" } },
+    });
+  }
+  return pino({ level, base: { service: "omnigate" } });
+}

@@ -1,0 +1,4 @@
+export * from "./body-queue.js";
+export * from "./response.js";
+export * from "./session.js";
+export * from "./types.js";

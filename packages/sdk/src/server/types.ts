@@ -1,0 +1,52 @@
+import type { Meta, OapError } from "@omnigate/oap";
+
+/** A request stream as a service sees it. */
+export interface IncomingRequest {
+  corrId: bigint;
+  appProtoId: number;
+  tenantId: bigint;
+  meta: Meta;
+  /** The body is end-to-end encrypted by the app: route it, never inspect it. */
+  e2e: boolean;
+  /** Capability bytes from the START frame (empty when none). */
+  cap: Uint8Array;
+  /** Body chunks as they arrive; can be read once. */
+  body: AsyncIterable<Uint8Array>;
+  /**
+   * The whole body, without waiting, when the request has already ended and its body was
+   * not read yet (the common single-frame request); otherwise undefined.
+   */
+  completeBody(): Uint8Array | undefined;
+  /** Aborted when the stream is torn down: connection closed, deadline passed, stream violation. */
+  signal: AbortSignal;
+  /** Remote address of the connection, "ip:port". */
+  peer: string;
+}
+
+export interface ReplyOptions {
+  /** Mark response bodies as APP_E2E. */
+  e2e?: boolean;
+}
+
+/** The response side of one stream. Every method is a no-op once the stream ended. */
+export interface ResponseWriter {
+  readonly started: boolean;
+  readonly ended: boolean;
+  /** Sends the whole response in one go (split across frames if it exceeds max_frame). */
+  reply(code: number, meta?: Meta, body?: Uint8Array, options?: ReplyOptions): void;
+  /** Sends the first response frame; follow with write()/end(). */
+  start(code: number, meta?: Meta, body?: Uint8Array, options?: ReplyOptions): Promise<void>;
+  /** Sends a body chunk; resolves when the connection can take more (backpressure). */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Ends the response, optionally with a last chunk. */
+  end(chunk?: Uint8Array): void;
+  /** Ends the stream with an error frame. */
+  fail(error: OapError): void;
+}
+
+/** A service routed by app_proto_id. */
+export interface Service {
+  readonly appProtoId: number;
+  readonly name: string;
+  handle(req: IncomingRequest, res: ResponseWriter): void | Promise<void>;
+}
