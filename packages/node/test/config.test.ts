@@ -1,0 +1,68 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { tempDir } from "../../../testing/support/temp-dir.js";
+import { CONFIG_SCHEMA, ConfigError, loadConfig, parseAddress } from "../src/config/index.js";
+
+const dirs: Array<{ remove: () => void }> = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) d.remove();
+});
+
+function tomlFile(text: string): string {
+  const dir = tempDir();
+  dirs.push(dir);
+  const path = join(dir.path, "omnigate.toml");
+  writeFileSync(path, text);
+  return path;
+}
+
+describe("config", () => {
+  it("uses the schema defaults when nothing is set", () => {
+    const config = loadConfig({ env: {} });
+    expect(config.listen).toBe("127.0.0.1:9443");
+    expect(config.admin).toBe("127.0.0.1:9600");
+    expect(config.maxFrame).toBe(1_048_576);
+    expect(config.maxInflight).toBe(CONFIG_SCHEMA.maxInflight.default());
+    expect(config.dataDir).toMatch(/omnigate$/);
+  });
+
+  it("applies flag > env > file > default", () => {
+    const file = tomlFile('listen = "127.0.0.1:7000"\n[limits]\nmax_inflight = 10\nmax_cap_len = 100\n');
+    const env = { OMNIGATE_MAX_INFLIGHT: "20", OMNIGATE_LISTEN: "127.0.0.1:7001" };
+    const config = loadConfig({ file, env, flags: { listen: "127.0.0.1:7002" } });
+    expect(config.listen).toBe("127.0.0.1:7002"); // flag beats env and file
+    expect(config.maxInflight).toBe(20); // env beats file
+    expect(config.maxCapLen).toBe(100); // file beats default
+  });
+
+  it("names the key, the source and the expectation on a bad value", () => {
+    expect(() => loadConfig({ env: { OMNIGATE_MAX_INFLIGHT: "lots" } })).toThrow(
+      /limits\.max_inflight "lots" \(from OMNIGATE_MAX_INFLIGHT\): expected an integer from 1 to 65536/,
+    );
+    expect(() => loadConfig({ env: {}, flags: { maxFrame: "2000000" } })).toThrow(/--max-frame/);
+    expect(() => loadConfig({ env: {}, flags: { listen: "nowhere" } })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: {}, flags: { logLevel: "loud" } })).toThrow(/one of trace, debug/);
+  });
+
+  it("refuses unknown keys and invalid TOML in the file", () => {
+    expect(() => loadConfig({ env: {}, file: tomlFile("max_inflite = 3\n") })).toThrow(
+      /unknown setting "max_inflite"/,
+    );
+    expect(() => loadConfig({ env: {}, file: tomlFile("listen = \n") })).toThrow(/not valid TOML/);
+    expect(() => loadConfig({ env: {}, file: "/nonexistent/omnigate.toml" })).toThrow(
+      /cannot read config file/,
+    );
+  });
+
+  it("checks settings that depend on each other", () => {
+    expect(() => loadConfig({ env: {}, flags: { tlsCert: "/x.pem" } })).toThrow(/go together/);
+    expect(() => loadConfig({ env: {}, flags: { maxFrame: 4096, maxCapLen: 5000 } })).toThrow(/max_cap_len/);
+  });
+
+  it("parses host:port forms", () => {
+    expect(parseAddress("127.0.0.1:0")).toEqual({ host: "127.0.0.1", port: 0 });
+    expect(parseAddress("[::1]:9443")).toEqual({ host: "::1", port: 9443 });
+    expect(() => parseAddress("127.0.0.1:70000")).toThrow(ConfigError);
+  });
+});
