@@ -1,8 +1,8 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempDir } from "../../../testing/support/temp-dir.js";
-import { CONFIG_SCHEMA, ConfigError, loadConfig, parseAddress } from "../src/config/index.js";
+import { CONFIG_SCHEMA, ConfigError, envName, flagName, loadConfig, parseAddress } from "../src/config/index.js";
 
 const dirs: Array<{ remove: () => void }> = [];
 afterEach(() => {
@@ -64,5 +64,29 @@ describe("config", () => {
     expect(parseAddress("127.0.0.1:0")).toEqual({ host: "127.0.0.1", port: 0 });
     expect(parseAddress("[::1]:9443")).toEqual({ host: "::1", port: 9443 });
     expect(() => parseAddress("127.0.0.1:70000")).toThrow(ConfigError);
+  });
+});
+
+describe("docs/configuration.md", () => {
+  const doc = readFileSync(new URL("../../../docs/configuration.md", import.meta.url), "utf8");
+
+  it("lists every setting with its flag, environment name and default", () => {
+    for (const entry of Object.values(CONFIG_SCHEMA)) {
+      const row = doc.split("\n").find((line) => line.startsWith(`| \`${entry.file}\` |`));
+      expect(row, entry.file).toBeDefined();
+      expect(row).toContain(`\`--${flagName(entry)}\``);
+      expect(row).toContain(`\`${envName(entry)}\``);
+      const shown = entry.default();
+      if (entry.file !== "data_dir" && shown !== "") expect(row).toContain(`\`${shown}\``);
+    }
+  });
+
+  it("shows an example file the node accepts", () => {
+    const example = /```toml\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(example).toBeDefined();
+    const config = loadConfig({ env: {}, file: tomlFile(example as string) });
+    expect(config.listen).toBe("0.0.0.0:9443");
+    expect(config.maxInflight).toBe(512);
+    expect(config.tlsCert).toBe("/etc/omnigate/fullchain.pem");
   });
 });
