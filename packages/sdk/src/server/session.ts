@@ -233,8 +233,9 @@ export class ServerSession {
     if (!live) return; // response already ended; the table frees the slot on request END
     if (frame.flags & Flags.COMP) {
       const err = new OapError("unsupported", "COMP (zstd bodies) is not supported by this node yet");
-      this.abortLive(stream.corrId, err);
       live.response.fail(err);
+      live.abort.abort(err);
+      live.body.fail(err);
       return;
     }
     this.pushBody(live.body, frame.payload);
