@@ -135,14 +135,18 @@ export class ServerSession {
     try {
       this.decoder.push(chunk, (frame) => this.onFrame(frame));
     } catch (err) {
-      if (err instanceof FrameHeaderError) return this.failConnection(err);
-      throw err;
+      // A header failure, or a bug of ours: either way this connection ends, the process does not.
+      const fatal =
+        err instanceof FrameHeaderError ? err : new OapError("internal", "internal error", { fatal: true });
+      this.failConnection(fatal);
     }
   }
 
-  /** A header check failed: answer once, stop reading, close. */
-  private failConnection(err: FrameHeaderError): void {
-    const target = { corrId: err.corrId, appProtoId: 0, tenantId: 0n };
+  /** Answer once, stop reading, close: after a header failure the byte stream cannot be trusted. */
+  private failConnection(err: OapError): void {
+    this.closed = true;
+    const corrId = err instanceof FrameHeaderError ? err.corrId : 0n;
+    const target = { corrId, appProtoId: 0, tenantId: 0n };
     this.handler.rejected?.(err, target);
     this.writer.write(errorFrame(err, target));
     this.writer.flush();
