@@ -70,18 +70,16 @@ export class StreamResponse implements ResponseWriter {
   }
 
   private sendStart(meta: Meta | undefined, body: Uint8Array | undefined, end: boolean): void {
-    const metaBytes = encodeStartPayload(meta);
-    const room = this.maxFrame - HEADER_LEN - metaBytes.byteLength;
     const bodyLen = body?.byteLength ?? 0;
-    const first = body && bodyLen > room ? body.subarray(0, room) : body;
-    const fits = bodyLen <= room;
-    this.writer.write(
-      this.frame(Flags.START | (end && fits ? Flags.END : 0), encodeStartPayload(meta, first)),
-    );
-    if (fits) {
+    const payload = encodeStartPayload(meta, body);
+    if (HEADER_LEN + payload.byteLength <= this.maxFrame) {
+      this.writer.write(this.frame(Flags.START | (end ? Flags.END : 0), payload));
       if (end) this.finish(this.code);
       return;
     }
+    // Too big for one frame: the START frame takes what fits, continuations carry the rest.
+    const room = this.maxFrame - HEADER_LEN - (payload.byteLength - bodyLen);
+    this.writer.write(this.frame(Flags.START, payload.subarray(0, payload.byteLength - bodyLen + room)));
     this.sendBody((body as Uint8Array).subarray(room), end);
   }
 
