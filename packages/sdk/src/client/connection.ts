@@ -1,0 +1,283 @@
+import type { TLSSocket } from "node:tls";
+import {
+  DEFAULT_MAX_FRAME,
+  DEFAULT_MAX_INFLIGHT,
+  decodeStartPayload,
+  Flags,
+  type Frame,
+  FrameDecoder,
+  FrameHeaderError,
+  type FrameInit,
+  FrameWriter,
+  type HelloReply,
+  type Meta,
+} from "@omnigate/oap";
+import type { BufferAccount } from "./body-queue.js";
+import { OapConnectionError } from "./errors.js";
+import type { OapEvent } from "./events.js";
+import { Exchange, type ExchangeHost } from "./exchange.js";
+import type { Logger } from "./logger.js";
+import { InflightSlots } from "./slots.js";
+
+export interface ConnectionHooks {
+  onEvent(event: OapEvent): void;
+  onClose(error: OapConnectionError): void;
+}
+
+export interface ExchangeParams {
+  appProtoId: number;
+  tenantId: bigint;
+  meta: Meta;
+  cap: Uint8Array | undefined;
+  e2e: boolean;
+}
+
+/**
+ * One TLS connection to the node: reads frames and routes them to their streams, writes
+ * request frames, enforces max_inflight with FIFO slots and pauses the socket when readers
+ * leave too many response bytes unread.
+ */
+export class Connection {
+  private readonly decoder = new FrameDecoder({ maxFrame: DEFAULT_MAX_FRAME });
+  private readonly writer: FrameWriter;
+  private readonly streams = new Map<bigint, Exchange>();
+  private nextCorrId = 1n;
+  private slots: InflightSlots | undefined;
+  private helloReply: HelloReply | undefined;
+  private closedWith: OapConnectionError | undefined;
+  /** Why the connection is going away, learnt before the socket's close event. */
+  private cause: { message: string; error?: unknown } | undefined;
+  private buffered = 0;
+  private paused = false;
+  private readonly host: ExchangeHost;
+
+  constructor(
+    private readonly socket: TLSSocket,
+    private readonly hooks: ConnectionHooks,
+    private readonly logger: Logger,
+    private readonly maxBufferedBytes: number,
+  ) {
+    this.writer = new FrameWriter(socket);
+    const account: BufferAccount = {
+      add: (bytes) => this.addBuffered(bytes),
+      remove: (bytes) => this.removeBuffered(bytes),
+    };
+    const connection = this;
+    this.host = {
+      get maxFrame() {
+        return connection.helloReply?.max_frame ?? DEFAULT_MAX_FRAME;
+      },
+      account,
+      send: (frame) => this.send(frame),
+      drained: () => this.writer.drained(),
+      finish: (exchange) => this.finish(exchange),
+    };
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", (error) => {
+      this.cause ??= { message: `connection to the node failed: ${error.message}`, error };
+    });
+    socket.on("end", () => {
+      this.cause ??= { message: "the node closed the connection" };
+    });
+    socket.on("close", () => this.onClose());
+  }
+
+  get hello(): HelloReply {
+    if (!this.helloReply) throw new Error("the connection has not finished its HELLO");
+    return this.helloReply;
+  }
+
+  get isOpen(): boolean {
+    return this.closedWith === undefined && !this.socket.destroyed;
+  }
+
+  /** Streams tracked on this connection (including ones their callers gave up on). */
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  /** The error pending calls got when the connection closed. */
+  get closeError(): OapConnectionError | undefined {
+    return this.closedWith;
+  }
+
+  /** Completes the handshake: slots are sized by the node's max_inflight from here on. */
+  setHello(hello: HelloReply): void {
+    this.helloReply = hello;
+    const limit = hello.max_inflight > 0 ? hello.max_inflight : DEFAULT_MAX_INFLIGHT;
+    this.slots = new InflightSlots(limit);
+  }
+
+  /**
+   * Opens a stream once an inflight slot is free (callers wait in FIFO order). `signal` bounds
+   * the wait; its reason is what the wait rejects with.
+   */
+  async openExchange(params: () => ExchangeParams, signal?: AbortSignal): Promise<Exchange> {
+    if (this.closedWith) throw this.closedWith;
+    const slots = this.slots;
+    if (!slots) throw new Error("the connection has not finished its HELLO");
+    await slots.acquire(signal);
+    if (this.closedWith) throw this.closedWith;
+    try {
+      // Params are built only now, so a deadline_ms in meta counts the time spent queued.
+      return this.register(params(), true);
+    } catch (error) {
+      slots.release();
+      throw error;
+    }
+  }
+
+  /** A stream outside max_inflight accounting: only the HELLO, before the limit is known. */
+  openControlExchange(params: ExchangeParams): Exchange {
+    if (this.closedWith) throw this.closedWith;
+    return this.register(params, false);
+  }
+
+  /** Tears the connection down; every tracked stream and waiter fails with `error`. */
+  destroy(error: OapConnectionError): void {
+    if (this.closedWith) return;
+    this.cause = { message: error.message, error };
+    this.shutdown(error);
+    this.socket.destroy();
+  }
+
+  /** Ends the connection politely (TLS close_notify), destroying it if the node does not close in time. */
+  async end(error: OapConnectionError, graceMs = 1000): Promise<void> {
+    if (!this.closedWith) this.shutdown(error);
+    if (this.socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.socket.destroy(), graceMs);
+      timer.unref();
+      this.socket.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.writer.flush();
+      this.socket.end();
+    });
+  }
+
+  private register(params: ExchangeParams, holdsSlot: boolean): Exchange {
+    const corrId = this.nextCorrId++;
+    const exchange = new Exchange(
+      this.host,
+      { appProtoId: params.appProtoId, tenantId: params.tenantId, corrId, e2e: params.e2e },
+      { meta: params.meta, cap: params.cap },
+      holdsSlot,
+    );
+    this.streams.set(corrId, exchange);
+    return exchange;
+  }
+
+  private send(frame: FrameInit): boolean {
+    if (this.closedWith) throw this.closedWith;
+    if (this.socket.destroyed) {
+      throw new OapConnectionError(this.cause?.message ?? "the connection to the node is closed");
+    }
+    return this.writer.write(frame);
+  }
+
+  private finish(exchange: Exchange): void {
+    if (this.streams.get(exchange.corrId) !== exchange) return;
+    this.streams.delete(exchange.corrId);
+    if (exchange.holdsSlot) this.slots?.release();
+  }
+
+  private onData(chunk: Buffer): void {
+    try {
+      this.decoder.push(chunk, (frame) => this.route(frame));
+    } catch (error) {
+      // Never let a bad byte stream throw out of a socket event: end this connection only.
+      const message =
+        error instanceof FrameHeaderError
+          ? `the node sent an invalid frame (${error.reason}: ${error.message})`
+          : `reading from the node failed: ${error instanceof Error ? error.message : String(error)}`;
+      this.destroy(new OapConnectionError(message, { cause: error }));
+    }
+  }
+
+  private route(frame: Frame): void {
+    if (frame.flags & Flags.EVENT) {
+      if (frame.appProtoId === 0) this.hooks.onEvent(toEvent(frame));
+      return;
+    }
+    if (!(frame.flags & Flags.RESP)) {
+      this.logger.debug({ corrId: frame.corrId.toString() }, "ignoring a request frame sent by the node");
+      return;
+    }
+    const exchange = this.streams.get(frame.corrId);
+    if (exchange) {
+      exchange.onFrame(frame);
+      return;
+    }
+    if (frame.code >= 400) {
+      // An error on no stream of ours is the node explaining why it is about to close the connection.
+      const meta = safeMeta(frame.payload);
+      const reason = typeof meta.reason === "string" ? meta.reason : String(frame.code);
+      const message = typeof meta.message === "string" ? meta.message : "";
+      this.cause = { message: `the node closed the connection (${reason}${message ? `: ${message}` : ""})` };
+    }
+  }
+
+  private addBuffered(bytes: number): void {
+    this.buffered += bytes;
+    if (!this.paused && this.buffered > this.maxBufferedBytes) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private removeBuffered(bytes: number): void {
+    this.buffered -= bytes;
+    if (this.paused && this.buffered <= this.maxBufferedBytes / 2) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private onClose(): void {
+    if (this.closedWith) return;
+    this.shutdown(
+      new OapConnectionError(this.cause?.message ?? "the connection to the node was lost", {
+        cause: this.cause?.error,
+      }),
+    );
+  }
+
+  private shutdown(error: OapConnectionError): void {
+    this.closedWith = error;
+    const streams = [...this.streams.values()];
+    this.streams.clear();
+    for (const exchange of streams) exchange.connectionLost(error);
+    this.slots?.fail(error);
+    this.hooks.onClose(error);
+  }
+}
+
+function toEvent(frame: Frame): OapEvent {
+  let meta: Meta = {};
+  let body: Uint8Array = frame.payload;
+  if (frame.flags & Flags.START) {
+    try {
+      ({ meta, body } = decodeStartPayload(frame.payload));
+    } catch {
+      // Not START layout after all: hand over the raw payload.
+    }
+  }
+  return {
+    appProtoId: frame.appProtoId,
+    tenantId: frame.tenantId,
+    corrId: frame.corrId,
+    meta,
+    body: Buffer.from(body),
+    ackRequested: (frame.flags & Flags.ACK_REQ) !== 0,
+  };
+}
+
+function safeMeta(payload: Uint8Array): Meta {
+  try {
+    return decodeStartPayload(payload).meta;
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,162 @@
+import { type TLSSocket, connect as tlsConnect } from "node:tls";
+import { type HelloReply, type HelloRequest, isHelloReply, OAP_VERSION } from "@omnigate/oap";
+import { Connection, type ConnectionHooks } from "./connection.js";
+import { OapClientError, OapConnectionError } from "./errors.js";
+import type { Logger } from "./logger.js";
+import { isUntrustedError, type TrustSettings, verifyPinnedPeer } from "./trust.js";
+import type { NodeAddress } from "./url.js";
+
+export const ALPN_PROTOCOL = "oap/1";
+export const CLIENT_ID = "omnigate-sdk-ts/0.1.0";
+
+export interface DialSettings {
+  address: NodeAddress;
+  trust: TrustSettings;
+  connectTimeoutMs: number;
+  tenant: bigint;
+  maxBufferedBytes: number;
+  logger: Logger;
+  hooks: ConnectionHooks;
+}
+
+/** Opens a connection ready for requests: TCP, TLS 1.3 with ALPN oap/1, trust checks, HELLO. */
+export async function dial(settings: DialSettings): Promise<Connection> {
+  const { host, port } = settings.address;
+  const socket = tlsConnect({
+    host,
+    port,
+    ...settings.trust.tls,
+    ALPNProtocols: [ALPN_PROTOCOL],
+    minVersion: "TLSv1.3",
+  });
+  let connection: Connection | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new OapConnectionError(
+          `no HELLO from ${host}:${port} within connectTimeoutMs=${settings.connectTimeoutMs}`,
+          { reason: "connect_timeout" },
+        ),
+      );
+    }, settings.connectTimeoutMs);
+  });
+  const attempt = (async () => {
+    await secured(socket, settings);
+    connection = new Connection(socket, settings.hooks, settings.logger, settings.maxBufferedBytes);
+    connection.setHello(await hello(connection, settings.tenant));
+    return connection;
+  })();
+  // After a timeout the attempt still settles (with the destroyed socket's error); nobody waits for it.
+  attempt.catch(() => {});
+  try {
+    return await Promise.race([attempt, timedOut]);
+  } catch (error) {
+    if (connection) connection.destroy(toConnectionError(error));
+    else socket.destroy();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves once the handshake is done and the peer passed the pin and ALPN checks. */
+function secured(socket: TLSSocket, settings: DialSettings): Promise<void> {
+  const { host, port } = settings.address;
+  return new Promise((resolve, reject) => {
+    const fail = (error: OapConnectionError) => {
+      socket.off("secureConnect", onSecure);
+      socket.off("error", onError);
+      socket.off("close", onClose);
+      // A late error from the torn-down socket has nobody left to tell.
+      socket.on("error", () => {});
+      socket.destroy();
+      reject(error);
+    };
+    const onError = (error: Error) => fail(connectError(error, host, port));
+    const onClose = () =>
+      fail(
+        new OapConnectionError(`${host}:${port} closed the connection during the TLS handshake`, {
+          reason: "connect_failed",
+        }),
+      );
+    const onSecure = () => {
+      const pin = settings.trust.pin;
+      const pinFailure = pin === undefined ? undefined : verifyPinnedPeer(socket, pin);
+      if (pinFailure) {
+        fail(connectError(pinFailure, host, port));
+        return;
+      }
+      if (socket.alpnProtocol && socket.alpnProtocol !== ALPN_PROTOCOL) {
+        fail(
+          new OapConnectionError(
+            `${host}:${port} negotiated ALPN "${socket.alpnProtocol}", not ${ALPN_PROTOCOL}; is this an Omnigate node?`,
+            { reason: "connect_failed", retryable: false },
+          ),
+        );
+        return;
+      }
+      socket.off("error", onError);
+      socket.off("close", onClose);
+      socket.setNoDelay(true);
+      resolve();
+    };
+    socket.once("secureConnect", onSecure);
+    socket.once("error", onError);
+    socket.once("close", onClose);
+  });
+}
+
+async function hello(connection: Connection, tenant: bigint): Promise<HelloReply> {
+  const request: HelloRequest = { versions: [OAP_VERSION], client: CLIENT_ID };
+  const exchange = connection.openControlExchange({
+    appProtoId: 0,
+    tenantId: tenant,
+    meta: { ...request },
+    cap: undefined,
+    e2e: false,
+  });
+  await exchange.send(new Uint8Array(0), true);
+  const head = await exchange.head;
+  // HELLO carries everything in meta; a body, if any, is dropped.
+  exchange.body.discard();
+  if (!isHelloReply(head.meta)) {
+    throw new OapConnectionError(
+      "the node's HELLO reply lacks versions, max_frame, max_inflight or flags_supported",
+      {
+        reason: "bad_hello",
+        retryable: false,
+      },
+    );
+  }
+  if (!head.meta.versions.includes(OAP_VERSION)) {
+    throw new OapConnectionError(
+      `the node speaks OAP versions ${head.meta.versions.join(", ")}; this SDK speaks ${OAP_VERSION}`,
+      { reason: "bad_hello", retryable: false },
+    );
+  }
+  return head.meta;
+}
+
+function connectError(error: Error, host: string, port: number): OapConnectionError {
+  if (isUntrustedError(error)) {
+    return new OapConnectionError(
+      `the TLS certificate of ${host}:${port} is not trusted (${error.message}); pass the node's CA as ca/caFile, pin it with fingerprint, or use insecure: true in development`,
+      { reason: "tls_untrusted", retryable: false, cause: error },
+    );
+  }
+  const code = (error as NodeJS.ErrnoException).code;
+  // A TLS protocol failure (version, ALPN, alert) will not change on retry; a refused or reset socket may.
+  const retryable = !(typeof code === "string" && code.startsWith("ERR_SSL_"));
+  return new OapConnectionError(`cannot connect to ${host}:${port}: ${error.message}`, {
+    reason: "connect_failed",
+    retryable,
+    cause: error,
+  });
+}
+
+function toConnectionError(error: unknown): OapConnectionError {
+  if (error instanceof OapConnectionError) return error;
+  const message = error instanceof OapClientError ? error.message : "the HELLO failed";
+  return new OapConnectionError(message, { reason: "connect_failed", cause: error });
+}

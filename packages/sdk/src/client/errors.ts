@@ -1,0 +1,118 @@
+import { isRetryableCode, type Meta } from "@omnigate/oap";
+
+/** Reasons the client itself reports (the node's reasons come from the canonical list in @omnigate/oap). */
+export type ClientReason =
+  | "timeout"
+  | "aborted"
+  | "connection_lost"
+  | "connect_failed"
+  | "connect_timeout"
+  | "tls_untrusted"
+  | "bad_hello"
+  | "client_closed";
+
+interface ClientErrorInit {
+  code: number;
+  reason: string;
+  corrId?: bigint | undefined;
+  retryable: boolean;
+  retryAfterMs?: number | undefined;
+  cause?: unknown;
+}
+
+/** Base of every error the client rejects with. */
+export class OapClientError extends Error {
+  /** HTTP-like status: the node's code, or the client's own (408 deadline, 499 abort, 503 connection). */
+  readonly code: number;
+  /** Canonical reason from the node, or a ClientReason. */
+  readonly reason: string;
+  /** corr_id of the stream, when one was opened. */
+  readonly corrId: bigint | undefined;
+  /** True when sending the request again may succeed (only done for requests with an idempotency key). */
+  readonly retryable: boolean;
+  /** The node's hint for how long to wait before trying again. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, init: ClientErrorInit) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = "OapClientError";
+    this.code = init.code;
+    this.reason = init.reason;
+    this.corrId = init.corrId;
+    this.retryable = init.retryable;
+    this.retryAfterMs = init.retryAfterMs;
+  }
+}
+
+/** The node answered with a code ≥ 400. */
+export class OapRequestError extends OapClientError {
+  /** The full meta of the error frame. */
+  readonly meta: Meta;
+
+  constructor(code: number, meta: Meta, corrId: bigint | undefined) {
+    const reason = typeof meta.reason === "string" ? meta.reason : "internal";
+    const serverMessage = typeof meta.message === "string" ? meta.message : `request failed with ${code}`;
+    const retryAfter = meta.retry_after_ms;
+    super(serverMessage, {
+      code,
+      reason,
+      corrId,
+      retryable: isRetryableCode(code),
+      retryAfterMs: typeof retryAfter === "number" && retryAfter >= 0 ? retryAfter : undefined,
+    });
+    this.name = "OapRequestError";
+    this.meta = meta;
+  }
+}
+
+/** The call's deadline expired (noticed by the client, or reported by the node as reason "timeout"). */
+export class OapTimeoutError extends OapClientError {
+  constructor(message: string, corrId?: bigint) {
+    super(message, { code: 408, reason: "timeout", corrId, retryable: false });
+    this.name = "OapTimeoutError";
+  }
+}
+
+/** The connection was refused, could not be set up, or was lost while the call was pending. */
+export class OapConnectionError extends OapClientError {
+  constructor(
+    message: string,
+    options: { reason?: ClientReason; corrId?: bigint; retryable?: boolean; cause?: unknown } = {},
+  ) {
+    super(message, {
+      code: 503,
+      reason: options.reason ?? "connection_lost",
+      corrId: options.corrId,
+      retryable: options.retryable ?? true,
+      cause: options.cause,
+    });
+    this.name = "OapConnectionError";
+  }
+
+  /** The same failure, attributed to one stream. */
+  forStream(corrId: bigint): OapConnectionError {
+    return new OapConnectionError(this.message, {
+      reason: this.reason as ClientReason,
+      corrId,
+      retryable: this.retryable,
+      cause: this.cause,
+    });
+  }
+}
+
+/** The caller's AbortSignal fired. */
+export class OapAbortError extends OapClientError {
+  constructor(message: string, corrId?: bigint, cause?: unknown) {
+    super(message, { code: 499, reason: "aborted", corrId, retryable: false, cause });
+    this.name = "OapAbortError";
+  }
+}
+
+/** Re-labels a call-scope error with the corr_id it happened on. */
+export function withCorrId(error: OapClientError, corrId: bigint | undefined): OapClientError {
+  if (corrId === undefined || error.corrId !== undefined) return error;
+  if (error instanceof OapTimeoutError) return new OapTimeoutError(error.message, corrId);
+  if (error instanceof OapAbortError) return new OapAbortError(error.message, corrId, error.cause);
+  if (error instanceof OapConnectionError) return error.forStream(corrId);
+  return error;
+}

@@ -1,0 +1,54 @@
+import type { HelloReply, Meta } from "@omnigate/oap";
+import type { OapConnectionError } from "./errors.js";
+
+/** An EVENT frame pushed by the node on the control app (app_proto_id 0). */
+export interface OapEvent {
+  appProtoId: number;
+  tenantId: bigint;
+  corrId: bigint;
+  /** Meta of a START event frame; empty otherwise. */
+  meta: Meta;
+  body: Buffer;
+  /** The node asked for an acknowledgement (ACK_REQ). */
+  ackRequested: boolean;
+}
+
+export interface ClientEvents {
+  /** A control EVENT frame arrived. */
+  event: (event: OapEvent) => void;
+  /** A connection (first or re-established) finished its HELLO. */
+  connect: (hello: HelloReply) => void;
+  /** The connection was lost; the next call reconnects. */
+  disconnect: (error: OapConnectionError) => void;
+}
+
+export type ClientEventName = keyof ClientEvents;
+
+/** A small typed listener set; a throwing listener is reported to `onListenerError`, never to the socket. */
+export class Listeners {
+  private readonly sets: { [K in ClientEventName]: Set<ClientEvents[K]> } = {
+    event: new Set(),
+    connect: new Set(),
+    disconnect: new Set(),
+  };
+
+  constructor(private readonly onListenerError: (error: unknown, name: ClientEventName) => void) {}
+
+  on<K extends ClientEventName>(name: K, listener: ClientEvents[K]): void {
+    this.sets[name].add(listener);
+  }
+
+  off<K extends ClientEventName>(name: K, listener: ClientEvents[K]): void {
+    this.sets[name].delete(listener);
+  }
+
+  emit<K extends ClientEventName>(name: K, ...args: Parameters<ClientEvents[K]>): void {
+    for (const listener of [...this.sets[name]]) {
+      try {
+        (listener as (...a: Parameters<ClientEvents[K]>) => void)(...args);
+      } catch (error) {
+        this.onListenerError(error, name);
+      }
+    }
+  }
+}

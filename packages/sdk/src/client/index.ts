@@ -1,0 +1,18 @@
+export { OapClient, type OapResponse, type RequestOptions, type StreamOptions } from "./client.js";
+export { connect } from "./connect.js";
+export {
+  type ClientReason,
+  OapAbortError,
+  OapClientError,
+  OapConnectionError,
+  OapRequestError,
+  OapTimeoutError,
+} from "./errors.js";
+export type { ClientEventName, ClientEvents, OapEvent } from "./events.js";
+export type { ResponseHead } from "./exchange.js";
+export type { Logger } from "./logger.js";
+export { CLIENT_DEFAULTS, type ConnectOptions } from "./options.js";
+export { backoffMs, type RetryPolicy } from "./retry.js";
+export { OapStream } from "./stream.js";
+export { normalizeFingerprint } from "./trust.js";
+export { DEFAULT_PORT, NODE_URL_ENV, parseNodeUrl } from "./url.js";

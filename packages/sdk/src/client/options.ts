@@ -1,0 +1,80 @@
+import type { Logger } from "./logger.js";
+import type { RetryPolicy } from "./retry.js";
+
+export interface ConnectOptions {
+  /** PEM certificate(s) of the CA(s) to trust instead of the system store. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Path of a PEM file with the CA(s) to trust. */
+  caFile?: string;
+  /**
+   * Pinned SHA-256 fingerprint (`AA:BB:…` or plain hex) of the server certificate, or of a
+   * certificate in the chain it presents. Replaces CA verification, so self-signed certs work.
+   */
+  fingerprint?: string;
+  /** Development only: accept any certificate. */
+  insecure?: boolean;
+  /** TLS SNI / name checked against the certificate; defaults to the URL host. */
+  servername?: string;
+  /** Default tenant for requests (u128). */
+  tenant?: bigint;
+  /** Default capability token sent on every START frame. */
+  cap?: Uint8Array;
+  /** Deadline of a call that names none, in ms (default 30000). */
+  defaultDeadlineMs?: number;
+  /** Bound on TCP + TLS + HELLO, in ms (default 10000). */
+  connectTimeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Unread response bytes, across streams, above which the socket is paused (default 8 MiB). */
+  maxBufferedBytes?: number;
+  logger?: Logger;
+}
+
+export interface ResolvedClientOptions {
+  tenant: bigint;
+  cap: Uint8Array | undefined;
+  defaultDeadlineMs: number;
+  connectTimeoutMs: number;
+  retry: RetryPolicy;
+  maxBufferedBytes: number;
+}
+
+export const CLIENT_DEFAULTS = {
+  tenant: 0n,
+  defaultDeadlineMs: 30_000,
+  connectTimeoutMs: 10_000,
+  retry: { baseMs: 100, capMs: 5_000, maxAttempts: 5 },
+  maxBufferedBytes: 8 * 1024 * 1024,
+} as const;
+
+export function resolveClientOptions(options: ConnectOptions): ResolvedClientOptions {
+  const resolved: ResolvedClientOptions = {
+    tenant: options.tenant ?? CLIENT_DEFAULTS.tenant,
+    cap: options.cap,
+    defaultDeadlineMs: options.defaultDeadlineMs ?? CLIENT_DEFAULTS.defaultDeadlineMs,
+    connectTimeoutMs: options.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs,
+    retry: { ...CLIENT_DEFAULTS.retry, ...options.retry },
+    maxBufferedBytes: options.maxBufferedBytes ?? CLIENT_DEFAULTS.maxBufferedBytes,
+  };
+  checkTenant(resolved.tenant);
+  positive("defaultDeadlineMs", resolved.defaultDeadlineMs);
+  positive("connectTimeoutMs", resolved.connectTimeoutMs);
+  positive("maxBufferedBytes", resolved.maxBufferedBytes);
+  positive("retry.baseMs", resolved.retry.baseMs);
+  positive("retry.capMs", resolved.retry.capMs);
+  if (!Number.isInteger(resolved.retry.maxAttempts) || resolved.retry.maxAttempts < 1) {
+    throw new RangeError(`retry.maxAttempts must be an integer ≥ 1, got ${resolved.retry.maxAttempts}`);
+  }
+  return resolved;
+}
+
+const U128_MAX = (1n << 128n) - 1n;
+
+export function checkTenant(tenant: bigint): void {
+  if (typeof tenant !== "bigint" || tenant < 0n || tenant > U128_MAX) {
+    throw new RangeError(`tenant must be a bigint in 0..2^128-1, got ${String(tenant)}`);
+  }
+}
+
+function positive(name: string, value: number): void {
+  if (!(value > 0)) throw new RangeError(`${name} must be a positive number, got ${value}`);
+}
