@@ -30,6 +30,11 @@ export class FrameWriter {
     return this.batchBytes + this.socket.writableLength;
   }
 
+  /** True once the socket closed; writes are dropped from then on. */
+  get isClosed(): boolean {
+    return this.closed || this.socket.destroyed;
+  }
+
   /** True when the peer is not keeping up and producers should wait for `drained()`. */
   get congested(): boolean {
     return this.socket.writableNeedDrain;

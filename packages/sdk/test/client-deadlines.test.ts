@@ -23,7 +23,7 @@ describe("deadlines and cancellation", () => {
       .request(ECHO, { meta: { delay_ms: 2_000 }, deadlineMs: 200 })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OapTimeoutError);
-    expect(error).toMatchObject({ code: 408, reason: "timeout", retryable: false });
+    expect(error).toMatchObject({ code: 504, reason: "timeout", retryable: false });
     expect((error as OapTimeoutError).corrId).toBeTypeOf("bigint");
   });
 

@@ -67,6 +67,10 @@ describe("TLS trust", () => {
     await works({ ca: t.node.caPem, fingerprint: t.node.caFingerprint });
   });
 
+  it("connects with only the printed CA fingerprint pinned (the node sends its chain)", async () => {
+    await works({ fingerprint: t.node.caFingerprint as string });
+  });
+
   it("refuses a wrong pin", async () => {
     const error = await refused({ fingerprint: other.node.tls.certFingerprint });
     expect(error.message).toMatch(/pinned fingerprint/);

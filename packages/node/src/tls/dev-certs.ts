@@ -39,7 +39,7 @@ export async function loadTlsMaterial(opts: {
     key: join(dir, "server-key.pem"),
   };
   const existing = await readExisting(paths);
-  if (existing) return { ...existing, caFile: paths.ca, created: false };
+  if (existing) return { ...existing, cert: chain(existing.cert, existing.caPem), caFile: paths.ca, created: false };
 
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const now = Date.now();
@@ -81,7 +81,7 @@ export async function loadTlsMaterial(opts: {
   await writeFile(paths.ca, ca.cert);
   await writeFile(paths.cert, server.cert);
   return {
-    cert: server.cert,
+    cert: chain(server.cert, ca.cert),
     key: server.private,
     caFile: paths.ca,
     caPem: ca.cert,
@@ -89,6 +89,11 @@ export async function loadTlsMaterial(opts: {
     certFingerprint: fingerprint(server.cert),
     created: true,
   };
+}
+
+/** Server certificate followed by its CA, so clients can pin either one. */
+function chain(leaf: string, ca: string): string {
+  return `${leaf.trim()}\n${ca.trim()}\n`;
 }
 
 /** SHA-256 fingerprint of a PEM certificate, as AA:BB:… */

@@ -1,4 +1,4 @@
-import { isRetryableCode, type Meta } from "@omnigate/oap";
+import { isRetryableCode, type Meta, REASONS } from "@omnigate/oap";
 
 /** Reasons the client itself reports (the node's reasons come from the canonical list in @omnigate/oap). */
 export type ClientReason =
@@ -22,7 +22,7 @@ interface ClientErrorInit {
 
 /** Base of every error the client rejects with. */
 export class OapClientError extends Error {
-  /** HTTP-like status: the node's code, or the client's own (408 deadline, 499 abort, 503 connection). */
+  /** HTTP-like status: the node's code, or the client's own (504 deadline, as the node reports it; 499 abort; 503 connection). */
   readonly code: number;
   /** Canonical reason from the node, or a ClientReason. */
   readonly reason: string;
@@ -68,7 +68,7 @@ export class OapRequestError extends OapClientError {
 /** The call's deadline expired (noticed by the client, or reported by the node as reason "timeout"). */
 export class OapTimeoutError extends OapClientError {
   constructor(message: string, corrId?: bigint) {
-    super(message, { code: 408, reason: "timeout", corrId, retryable: false });
+    super(message, { code: REASONS.timeout, reason: "timeout", corrId, retryable: false });
     this.name = "OapTimeoutError";
   }
 }
