@@ -49,6 +49,17 @@ describe("TLS trust", () => {
     await works({ caFile });
   });
 
+  it("trusts $RON_CA_FILE when no trust option is given", async () => {
+    const caFile = join(dir.path, "ca-env.pem");
+    writeFileSync(caFile, t.node.caPem ?? "");
+    process.env.RON_CA_FILE = caFile;
+    try {
+      await works({});
+    } finally {
+      delete process.env.RON_CA_FILE;
+    }
+  });
+
   it("refuses a certificate signed by another CA", async () => {
     expect(other.node.caPem).not.toBe(t.node.caPem);
     await refused({ ca: other.node.caPem });

@@ -14,5 +14,5 @@ export type { Logger } from "./logger.js";
 export { CLIENT_DEFAULTS, type ConnectOptions } from "./options.js";
 export { backoffMs, type RetryPolicy } from "./retry.js";
 export { OapStream } from "./stream.js";
-export { normalizeFingerprint } from "./trust.js";
+export { CA_FILE_ENV, normalizeFingerprint } from "./trust.js";
 export { DEFAULT_PORT, NODE_URL_ENV, parseNodeUrl } from "./url.js";

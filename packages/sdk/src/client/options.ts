@@ -4,7 +4,7 @@ import type { RetryPolicy } from "./retry.js";
 export interface ConnectOptions {
   /** PEM certificate(s) of the CA(s) to trust instead of the system store. */
   ca?: string | Buffer | Array<string | Buffer>;
-  /** Path of a PEM file with the CA(s) to trust. */
+  /** Path of a PEM file with the CA(s) to trust. Without ca/caFile/fingerprint/insecure, $RON_CA_FILE is used if set. */
   caFile?: string;
   /**
    * Pinned SHA-256 fingerprint (`AA:BB:…` or plain hex) of the server certificate, or of a

@@ -124,5 +124,11 @@ async function loadCa(options: ConnectOptions): Promise<ConnectionOptions["ca"]>
     throw new TypeError("give either ca or caFile, not both");
   }
   if (options.caFile !== undefined) return readFile(options.caFile);
-  return options.ca;
+  if (options.ca !== undefined || options.fingerprint !== undefined) return options.ca;
+  // No trust option given: $RON_CA_FILE (e.g. the dev CA a local node printed), else the system store.
+  const fromEnv = process.env[CA_FILE_ENV];
+  return fromEnv ? readFile(fromEnv) : undefined;
 }
+
+/** Environment variable naming a CA file to trust when no trust option is passed. */
+export const CA_FILE_ENV = "RON_CA_FILE";
