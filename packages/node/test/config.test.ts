@@ -2,7 +2,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempDir } from "../../../testing/support/temp-dir.js";
-import { CONFIG_SCHEMA, ConfigError, envName, flagName, loadConfig, parseAddress } from "../src/config/index.js";
+import {
+  CONFIG_SCHEMA,
+  ConfigError,
+  envName,
+  flagName,
+  loadConfig,
+  parseAddress,
+} from "../src/config/index.js";
 
 const dirs: Array<{ remove: () => void }> = [];
 afterEach(() => {
@@ -72,7 +79,7 @@ describe("docs/configuration.md", () => {
 
   it("lists every setting with its flag, environment name and default", () => {
     for (const entry of Object.values(CONFIG_SCHEMA)) {
-      const row = doc.split("\n").find((line) => line.startsWith(`| \`${entry.file}\` |`));
+      const row = doc.split("\n").find((line) => line.split("|")[1]?.trim() === `\`${entry.file}\``);
       expect(row, entry.file).toBeDefined();
       expect(row).toContain(`\`--${flagName(entry)}\``);
       expect(row).toContain(`\`${envName(entry)}\``);

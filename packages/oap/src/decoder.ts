@@ -16,13 +16,22 @@ import {
  * - The header is validated as soon as its 38 bytes are present, before any body byte
  *   is kept, so a hostile length never causes buffering or allocation.
  * - A frame that lies inside one received chunk is yielded as a view (no copy); only a
- *   frame split across chunks is assembled, into a buffer of its validated length.
+ *   frame split across chunks is assembled, into one buffer that grows up to its
+ *   validated length. No view of a caller's chunk is kept between calls, so memory
+ *   follows the bytes received whatever the read sizes (1-byte reads included).
  * - What it holds between calls is always less than one frame (< max_frame).
  * - After a FrameHeaderError the decoder is poisoned: the stream cannot be resynchronised.
  */
 export class FrameDecoder {
   private readonly limits: HeaderLimits;
-  private pending: Uint8Array[] = [];
+  /** The first bytes of a frame whose header has not fully arrived (copied: at most 37 bytes). */
+  private readonly headBytes = Buffer.alloc(HEADER_LEN);
+  /**
+   * The frame being assembled once its header is valid. It grows geometrically up to the
+   * frame's validated length, so memory stays proportional to the bytes received, and
+   * tiny reads cost one copy each instead of one retained view each.
+   */
+  private assembly: Uint8Array | undefined;
   private pendingBytes = 0;
   private header: FrameHeader | undefined;
   private failed: FrameHeaderError | undefined;
@@ -61,16 +70,18 @@ export class FrameDecoder {
     // Whole frames inside this chunk: zero-copy views.
     while (chunk.byteLength - offset >= HEADER_LEN) {
       const header = this.checkHeader(chunk, offset);
-      if (chunk.byteLength - offset < header.len) break;
+      if (chunk.byteLength - offset < header.len) {
+        // The rest of this chunk starts a frame that later chunks complete.
+        this.startAssembly(header, chunk.subarray(offset));
+        return out;
+      }
       emit(frameFromValidated(header, chunk.subarray(offset, offset + header.len)));
       offset += header.len;
     }
 
     if (offset < chunk.byteLength) {
-      const rest = chunk.subarray(offset);
-      this.pending.push(rest);
-      this.pendingBytes += rest.byteLength;
-      if (this.pendingBytes >= HEADER_LEN && !this.header) this.header = this.checkHeader(rest, 0);
+      this.headBytes.set(chunk.subarray(offset), 0);
+      this.pendingBytes = chunk.byteLength - offset;
     }
     return out;
   }
@@ -79,28 +90,50 @@ export class FrameDecoder {
   private fillPending(chunk: Uint8Array, emit: (frame: Frame) => void): number {
     let used = 0;
     if (!this.header) {
-      const need = HEADER_LEN - this.pendingBytes;
-      const take = Math.min(need, chunk.byteLength);
-      this.pending.push(chunk.subarray(0, take));
-      this.pendingBytes += take;
-      used = take;
+      used = Math.min(HEADER_LEN - this.pendingBytes, chunk.byteLength);
+      this.headBytes.set(chunk.subarray(0, used), this.pendingBytes);
+      this.pendingBytes += used;
       if (this.pendingBytes < HEADER_LEN) return used;
-      this.pending = [concat(this.pending, HEADER_LEN)];
-      this.header = this.checkHeader(this.pending[0] as Uint8Array, 0);
+      const header = this.checkHeader(this.headBytes, 0);
+      this.startAssembly(header, this.headBytes);
     }
-    const header = this.header;
+    const header = this.header as FrameHeader;
     const take = Math.min(header.len - this.pendingBytes, chunk.byteLength - used);
-    this.pending.push(chunk.subarray(used, used + take));
-    this.pendingBytes += take;
+    this.append(chunk.subarray(used, used + take));
     used += take;
     if (this.pendingBytes === header.len) {
-      const bytes = concat(this.pending, header.len);
-      this.pending = [];
-      this.pendingBytes = 0;
-      this.header = undefined;
+      const bytes = this.assembly as Uint8Array;
+      this.reset();
       emit(frameFromValidated(header, bytes));
     }
     return used;
+  }
+
+  /** Begins assembling a frame whose validated header is at the start of `first`. */
+  private startAssembly(header: FrameHeader, first: Uint8Array): void {
+    this.header = header;
+    this.assembly = undefined;
+    this.pendingBytes = 0;
+    this.append(first);
+  }
+
+  private append(bytes: Uint8Array): void {
+    const need = this.pendingBytes + bytes.byteLength;
+    const len = (this.header as FrameHeader).len;
+    if (!this.assembly || this.assembly.byteLength < need) {
+      const capacity = Math.min(len, Math.max(need, 2 * (this.assembly?.byteLength ?? 0), MIN_ASSEMBLY));
+      const grown = Buffer.allocUnsafe(capacity);
+      if (this.assembly) grown.set(this.assembly.subarray(0, this.pendingBytes), 0);
+      this.assembly = grown;
+    }
+    this.assembly.set(bytes, this.pendingBytes);
+    this.pendingBytes = need;
+  }
+
+  private reset(): void {
+    this.assembly = undefined;
+    this.pendingBytes = 0;
+    this.header = undefined;
   }
 
   private checkHeader(buf: Uint8Array, at: number): FrameHeader {
@@ -110,8 +143,7 @@ export class FrameDecoder {
     } catch (err) {
       if (err instanceof FrameHeaderError) {
         this.failed = err;
-        this.pending = [];
-        this.pendingBytes = 0;
+        this.reset();
       }
       throw err;
     }
@@ -119,13 +151,5 @@ export class FrameDecoder {
   }
 }
 
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1 && parts[0]?.byteLength === total) return parts[0];
-  const out = Buffer.allocUnsafe(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
-}
+/** First allocation for a split frame; small frames get exactly their length. */
+const MIN_ASSEMBLY = 16 * 1024;

@@ -9,7 +9,6 @@ export interface StartPayload {
   body: Uint8Array;
 }
 
-const EMPTY_META: Meta = Object.freeze({}) as Meta;
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
 
 /** Encodes `meta_len:u16 | meta JSON | body`. An empty meta object is sent as meta_len 0. */
@@ -40,7 +39,7 @@ export function decodeStartPayload(payload: Uint8Array): StartPayload {
     );
   }
   const body = payload.subarray(2 + metaLen);
-  if (metaLen === 0) return { meta: EMPTY_META, body };
+  if (metaLen === 0) return { meta: {}, body };
   return { meta: parseMeta(payload.subarray(2, 2 + metaLen)), body };
 }
 

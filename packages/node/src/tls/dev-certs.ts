@@ -39,7 +39,8 @@ export async function loadTlsMaterial(opts: {
     key: join(dir, "server-key.pem"),
   };
   const existing = await readExisting(paths);
-  if (existing) return { ...existing, cert: chain(existing.cert, existing.caPem), caFile: paths.ca, created: false };
+  if (existing)
+    return { ...existing, cert: chain(existing.cert, existing.caPem), caFile: paths.ca, created: false };
 
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const now = Date.now();

@@ -1,0 +1,845 @@
+/**
+ * Writes specs/vectors/oap-1.json, the OAP/1 test vectors of specs/oap-1.md §13.
+ *
+ *   npx tsx specs/vectors/generate.ts
+ *
+ * The bytes are built here with plain Buffer writes, on purpose independent of
+ * packages/oap: the vectors check the codec, so they must not come from it.
+ * The output is deterministic; re-running it on an unchanged file changes nothing.
+ */
+import { writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+// ---- §2 header layout, restated ---------------------------------------------------------
+
+const HEADER_LEN = 38;
+const MAX_FRAME = 1_048_576;
+
+const REQ = 0x01;
+const RESP = 0x02;
+const EVENT = 0x04;
+const START = 0x08;
+const END = 0x10;
+const ACK_REQ = 0x20;
+const COMP = 0x40;
+const APP_E2E = 0x80;
+
+const FLAG_NAMES: ReadonlyArray<readonly [string, number]> = [
+  ["REQ", REQ],
+  ["RESP", RESP],
+  ["EVENT", EVENT],
+  ["START", START],
+  ["END", END],
+  ["ACK_REQ", ACK_REQ],
+  ["COMP", COMP],
+  ["APP_E2E", APP_E2E],
+];
+
+const CONTROL = 0x0000;
+const ECHO = 0x0101;
+const MAILBOX = 0x0201;
+
+/** Node limits a socket conformance run starts the node with. */
+const LIMITS = { max_frame: MAX_FRAME, max_inflight: 4, max_cap_len: 4096 };
+
+const U64_MAX = (1n << 64n) - 1n;
+const U128_MAX = (1n << 128n) - 1n;
+
+interface RawFrame {
+  flags: number;
+  code?: number;
+  app: number;
+  tenant?: bigint;
+  corr: bigint;
+  cap?: Buffer;
+  payload?: Buffer;
+  /** Overrides for invalid headers. */
+  ver?: number;
+  len?: number;
+  capLen?: number;
+  /** Write only this many bytes (e.g. only the 38 header bytes of a huge frame). */
+  truncate?: number;
+}
+
+function frameBytes(f: RawFrame): Buffer {
+  const cap = f.cap ?? Buffer.alloc(0);
+  const payload = f.payload ?? Buffer.alloc(0);
+  const len = f.len ?? HEADER_LEN + cap.length + payload.length;
+  const tenant = f.tenant ?? 0n;
+  const head = Buffer.alloc(HEADER_LEN);
+  head.writeUInt32BE(len, 0);
+  head.writeUInt16BE(f.ver ?? 1, 4);
+  head.writeUInt16BE(f.flags, 6);
+  head.writeUInt16BE(f.code ?? 0, 8);
+  head.writeUInt16BE(f.app, 10);
+  head.writeBigUInt64BE(tenant >> 64n, 12);
+  head.writeBigUInt64BE(tenant & U64_MAX, 20);
+  head.writeUInt16BE(f.capLen ?? cap.length, 28);
+  head.writeBigUInt64BE(f.corr, 30);
+  const all = Buffer.concat([head, cap, payload]);
+  return f.truncate === undefined ? all : all.subarray(0, f.truncate);
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+/** START payload: meta_len u16 | meta JSON | body. An empty meta object is sent as meta_len 0. */
+function startPayload(meta: JsonObject, body: Buffer = Buffer.alloc(0)): Buffer {
+  const json = Object.keys(meta).length === 0 ? Buffer.alloc(0) : Buffer.from(JSON.stringify(meta), "utf8");
+  return rawStartPayload(json, body);
+}
+
+function rawStartPayload(
+  metaBytes: Buffer,
+  body: Buffer = Buffer.alloc(0),
+  metaLen = metaBytes.length,
+): Buffer {
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(metaLen, 0);
+  return Buffer.concat([len, metaBytes, body]);
+}
+
+/** Deterministic filler bytes (not random, so the file is reproducible). */
+function pattern(n: number, seed: number): Buffer {
+  const out = Buffer.alloc(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+const text = (s: string) => Buffer.from(s, "utf8");
+const tenantHex = (t: bigint) => `0x${t.toString(16).padStart(32, "0")}`;
+
+// ---- valid vectors -----------------------------------------------------------------------
+
+interface SocketReply {
+  code: number;
+  reason: string | null;
+  close: boolean;
+}
+
+interface ValidSpec {
+  name: string;
+  description: string;
+  frame: RawFrame;
+  /** Meta as sent (START frames only); the generator re-checks it against the payload. */
+  meta?: JsonObject;
+  body?: Buffer;
+  socket: SocketReply | null;
+}
+
+const OK: SocketReply = { code: 200, reason: null, close: false };
+const VIOLATION: SocketReply = { code: 400, reason: "stream_violation", close: false };
+const UNSUPPORTED: SocketReply = { code: 400, reason: "unsupported", close: false };
+const UNKNOWN_APP: SocketReply = { code: 404, reason: "unknown_app", close: false };
+
+function start(
+  name: string,
+  description: string,
+  f: Omit<RawFrame, "payload">,
+  meta: JsonObject,
+  body: Buffer,
+  socket: SocketReply | null,
+): ValidSpec {
+  return { name, description, frame: { ...f, payload: startPayload(meta, body) }, meta, body, socket };
+}
+
+const helloMeta = { versions: [1], client: "omnigate-vectors/1" };
+const e2eBody = pattern(48, 7);
+const smallCap = pattern(32, 11);
+const maxCap = pattern(4096, 13);
+const bigCap = pattern(5000, 17);
+const errorMeta = { reason: "too_many_streams", message: "slow down", retry_after_ms: 250 };
+
+const appEdge = (id: number, range: string): ValidSpec =>
+  start(
+    `app_id_${id.toString(16).padStart(4, "0")}`,
+    `REQ|START|END for app_proto_id 0x${id.toString(16).padStart(4, "0")} (${range}); no service or app is ` +
+      "registered there on the conformance node, so it answers 404 unknown_app.",
+    { flags: REQ | START | END, app: id, corr: BigInt(id) },
+    {},
+    Buffer.alloc(0),
+    UNKNOWN_APP,
+  );
+
+const valid: ValidSpec[] = [
+  start(
+    "hello_request",
+    "The smallest HELLO: app_proto_id 0, REQ|START|END, empty meta (meta_len 0), no body. §8, worked example in §13.",
+    { flags: REQ | START | END, app: CONTROL, corr: 1n },
+    {},
+    Buffer.alloc(0),
+    OK,
+  ),
+  start(
+    "hello_request_with_meta",
+    "HELLO naming the versions the client speaks and a client identifier. §8.",
+    { flags: REQ | START | END, app: CONTROL, corr: 2n },
+    helloMeta,
+    Buffer.alloc(0),
+    OK,
+  ),
+  start(
+    "echo_meta_and_body",
+    "One-frame echo request with meta and a body; echo answers 200 with the same meta and body. §11.1.",
+    { flags: REQ | START | END, app: ECHO, corr: 3n },
+    { op: "ping", seq: 1 },
+    text("hello, oap"),
+    OK,
+  ),
+  start(
+    "echo_empty_meta",
+    "Echo request whose meta is empty (meta_len 0) followed by a 3-byte body. §6.",
+    { flags: REQ | START | END, app: ECHO, corr: 4n },
+    {},
+    text("abc"),
+    OK,
+  ),
+  start(
+    "echo_app_e2e",
+    "APP_E2E echo request: meta is plaintext and routable, the 48-byte body is opaque ciphertext the node " +
+      "must forward byte-exact. §10.",
+    { flags: REQ | START | END | APP_E2E, app: ECHO, corr: 5n },
+    { e2e: "xchacha20poly1305", kid: "k1" },
+    e2eBody,
+    OK,
+  ),
+  start(
+    "echo_utf8_meta",
+    "Echo request whose meta holds non-ASCII UTF-8 (2-, 3- and 4-byte sequences). §6.",
+    { flags: REQ | START | END, app: ECHO, corr: 6n },
+    { greeting: "grüß dich — こんにちは 🚀" },
+    Buffer.alloc(0),
+    OK,
+  ),
+  start(
+    "echo_tenant_max",
+    "Echo request with tenant_id = 2^128−1 (all 16 tenant bytes 0xff). §2.",
+    { flags: REQ | START | END, app: ECHO, tenant: U128_MAX, corr: 7n },
+    {},
+    text("t"),
+    OK,
+  ),
+  start(
+    "echo_corr_max",
+    "Echo request with corr_id = 2^64−1. §2.",
+    { flags: REQ | START | END, app: ECHO, corr: U64_MAX },
+    {},
+    text("c"),
+    OK,
+  ),
+  start(
+    "echo_with_cap",
+    "START frame carrying a 32-byte capability section between header and payload (cap_len 32). The bytes " +
+      "are not a real token: the conformance node runs with capability checks off. §2, §13.",
+    { flags: REQ | START | END, app: ECHO, tenant: 42n, corr: 9n, cap: smallCap },
+    { op: "with-cap" },
+    text("x"),
+    OK,
+  ),
+  start(
+    "echo_with_max_cap",
+    "START frame with a capability of exactly max_cap_len = 4096 bytes: accepted. §9.",
+    { flags: REQ | START | END, app: ECHO, corr: 10n, cap: maxCap },
+    {},
+    Buffer.alloc(0),
+    OK,
+  ),
+  start(
+    "echo_cap_too_large",
+    "A header-valid START frame with a 5000-byte capability, over max_cap_len 4096: a stream error " +
+      "(413 cap_too_large), not a header error, so the connection stays open. §4, §9.",
+    { flags: REQ | START | END, app: ECHO, corr: 11n, cap: bigCap },
+    {},
+    Buffer.alloc(0),
+    { code: 413, reason: "cap_too_large", close: false },
+  ),
+  start(
+    "echo_comp",
+    "A well-formed frame with COMP set. COMP is not accepted yet (flags_supported lacks 0x40): 400 unsupported. §10.",
+    { flags: REQ | START | END | COMP, app: ECHO, corr: 12n },
+    {},
+    text("not really zstd"),
+    UNSUPPORTED,
+  ),
+  start(
+    "event_to_echo",
+    "A fire-and-forget EVENT|START|END. Echo takes no events: 400 unsupported. §4.",
+    { flags: EVENT | START | END, app: ECHO, corr: 13n },
+    { topic: "t1" },
+    text("evt"),
+    UNSUPPORTED,
+  ),
+  start(
+    "event_ack_req",
+    "An EVENT with ACK_REQ (asks the peer to acknowledge / grants push credit). Echo takes no events: " +
+      "400 unsupported. §4.",
+    { flags: EVENT | START | END | ACK_REQ, app: ECHO, corr: 14n },
+    { credit: 8 },
+    Buffer.alloc(0),
+    UNSUPPORTED,
+  ),
+  start(
+    "resp_ok",
+    "A one-frame success response RESP|START|END, code 200, body 'pong'. Valid on the wire, but a node " +
+      "receiving it from a client answers 400 stream_violation and keeps the connection. §4.",
+    { flags: RESP | START | END, code: 200, app: ECHO, corr: 15n },
+    {},
+    text("pong"),
+    VIOLATION,
+  ),
+  start(
+    "resp_error_frame",
+    "An error frame as a node sends it: RESP|START|END, code 429, meta {reason, message, retry_after_ms}, " +
+      "empty body. Sent by a client it is a stream_violation. §7.",
+    { flags: RESP | START | END, code: 429, app: ECHO, corr: 16n },
+    errorMeta,
+    Buffer.alloc(0),
+    VIOLATION,
+  ),
+  start(
+    "unknown_app_0999",
+    "Well-formed request for app_proto_id 0x0999, a platform id with no service: 404 unknown_app. §11.",
+    { flags: REQ | START | END, app: 0x0999, corr: 17n },
+    { op: "x" },
+    Buffer.alloc(0),
+    UNKNOWN_APP,
+  ),
+  appEdge(0x0fff, "last platform id"),
+  appEdge(0x1000, "first registered-app id"),
+  appEdge(0xefff, "last registered-app id"),
+  appEdge(0xf000, "first private id"),
+  appEdge(0xffff, "last private id"),
+  start(
+    "echo_start_without_end",
+    "The first frame of a multi-frame request (REQ|START, no END). Echo streams each chunk back as it " +
+      "arrives, so the node answers with a RESP|START frame, code 200, at once. §4, §11.1.",
+    { flags: REQ | START, app: ECHO, corr: 24n },
+    { op: "stream" },
+    text("part-1"),
+    OK,
+  ),
+  {
+    name: "req_continuation_end",
+    description:
+      "A request continuation REQ|END carrying body bytes only (no meta_len). Alone on a fresh connection it " +
+      "has no open stream: 400 stream_violation. §4, §6.",
+    frame: { flags: REQ | END, app: ECHO, corr: 25n, payload: text("tail") },
+    socket: VIOLATION,
+  },
+  {
+    name: "resp_end_len_38",
+    description:
+      "The smallest frame: len exactly 38, a RESP|END continuation with empty payload. From a client: " +
+      "400 stream_violation. §2, §4.",
+    frame: { flags: RESP | END, code: 200, app: ECHO, corr: 26n },
+    socket: VIOLATION,
+  },
+];
+
+// ---- invalid vectors ---------------------------------------------------------------------
+
+interface ErrorExpect {
+  code: number;
+  reason: string;
+  corr_id: string;
+}
+
+interface InvalidSpec {
+  name: string;
+  description: string;
+  frames: RawFrame[];
+  level: "header" | "stream";
+  enforced_by: "decoder" | "stream_table" | "node";
+  expect: ErrorExpect & { close: boolean; before?: ErrorExpect[] };
+}
+
+const REASON_CODES: Record<string, number> = {
+  bad_frame: 400,
+  bad_version: 400,
+  bad_flags: 400,
+  frame_too_large: 413,
+  cap_on_non_start: 400,
+  cap_too_large: 413,
+  bad_meta: 400,
+  stream_violation: 400,
+  too_many_streams: 429,
+  unsupported: 400,
+  unknown_app: 404,
+};
+
+function err(reason: string, corr: bigint): ErrorExpect {
+  const code = REASON_CODES[reason];
+  if (code === undefined) throw new Error(`no code for ${reason}`);
+  return { code, reason, corr_id: corr.toString() };
+}
+
+/** Key order as the spec shows it: code, reason, close, corr_id. */
+function withClose(e: ErrorExpect, close: boolean) {
+  return { code: e.code, reason: e.reason, close, corr_id: e.corr_id };
+}
+
+/** A header-level vector: one frame (possibly only its 38 header bytes), fatal error, connection closes. */
+function headerCase(name: string, description: string, frame: RawFrame, reason: string): InvalidSpec {
+  return {
+    name,
+    description,
+    frames: [frame],
+    level: "header",
+    enforced_by: "decoder",
+    expect: withClose(err(reason, frame.corr), true),
+  };
+}
+
+function streamCase(
+  name: string,
+  description: string,
+  frames: RawFrame[],
+  enforcedBy: "stream_table" | "node",
+  final: ErrorExpect,
+  before?: ErrorExpect[],
+): InvalidSpec {
+  return {
+    name,
+    description,
+    frames,
+    level: "stream",
+    enforced_by: enforcedBy,
+    expect: { ...withClose(final, false), ...(before ? { before } : {}) },
+  };
+}
+
+const emptyStart = startPayload({});
+const hello = (corr: bigint, extra: Partial<RawFrame>): RawFrame => ({
+  flags: REQ | START | END,
+  app: CONTROL,
+  corr,
+  payload: emptyStart,
+  ...extra,
+});
+const headerOnly = (corr: bigint, extra: Partial<RawFrame>): RawFrame => ({
+  flags: REQ | START | END,
+  app: ECHO,
+  corr,
+  ...extra,
+  truncate: HEADER_LEN,
+});
+const echoStart = (corr: bigint, body: string, extra: Partial<RawFrame> = {}): RawFrame => ({
+  flags: REQ | START,
+  app: ECHO,
+  corr,
+  payload: startPayload({}, text(body)),
+  ...extra,
+});
+const cont = (corr: bigint, body: string, extra: Partial<RawFrame> = {}): RawFrame => ({
+  flags: REQ,
+  app: ECHO,
+  corr,
+  payload: text(body),
+  ...extra,
+});
+const badMeta = (corr: bigint, payload: Buffer): RawFrame => ({
+  flags: REQ | START | END,
+  app: ECHO,
+  corr,
+  payload,
+});
+
+const invalid: InvalidSpec[] = [
+  // §3 check 1: reserved flag bits.
+  headerCase(
+    "reserved_flag_bit8",
+    "HELLO with reserved flag bit 8 (0x0100) set: check 1, 400 bad_flags.",
+    hello(101n, { flags: 0x0100 | REQ | START | END }),
+    "bad_flags",
+  ),
+  headerCase(
+    "reserved_flag_bit15",
+    "HELLO with reserved flag bit 15 (0x8000) set: check 1, 400 bad_flags.",
+    hello(102n, { flags: 0x8000 | REQ | START | END }),
+    "bad_flags",
+  ),
+  // §3 check 2: version.
+  headerCase("version_0", "ver 0: check 2, 400 bad_version.", hello(103n, { ver: 0 }), "bad_version"),
+  headerCase("version_2", "ver 2: check 2, 400 bad_version.", hello(104n, { ver: 2 }), "bad_version"),
+  // §3 check 3: length bounds.
+  headerCase(
+    "len_37",
+    "len 37, one below the header size (the 38 header bytes are present): check 3, 400 bad_frame.",
+    headerOnly(105n, { len: 37 }),
+    "bad_frame",
+  ),
+  headerCase(
+    "len_0",
+    "len 0 (the 38 header bytes are present): check 3, 400 bad_frame.",
+    headerOnly(106n, { len: 0 }),
+    "bad_frame",
+  ),
+  headerCase(
+    "len_max_frame_plus_1",
+    "len = max_frame + 1 = 1048577 with only the 38 header bytes present: rejected before any body byte " +
+      "is read, check 3, 413 frame_too_large.",
+    headerOnly(107n, { len: MAX_FRAME + 1 }),
+    "frame_too_large",
+  ),
+  headerCase(
+    "len_u32_max",
+    "len = 0xFFFFFFFF with only the 38 header bytes present: check 3, 413 frame_too_large.",
+    headerOnly(108n, { len: 0xffffffff }),
+    "frame_too_large",
+  ),
+  // §3 check 4: cap without START.
+  headerCase(
+    "cap_without_start",
+    "REQ|END continuation with a 4-byte capability: check 4, 400 cap_on_non_start.",
+    { flags: REQ | END, app: ECHO, corr: 109n, cap: pattern(4, 3), payload: text("b") },
+    "cap_on_non_start",
+  ),
+  // §3 check 5: cap longer than the frame.
+  headerCase(
+    "cap_len_past_len",
+    "REQ|START|END of len 40 whose cap_len is 3 (38 + 3 > 40): check 5, 400 bad_frame.",
+    hello(110n, { app: ECHO, capLen: 3 }),
+    "bad_frame",
+  ),
+  headerCase(
+    "cap_len_u16_max",
+    "REQ|START|END of len 40 whose cap_len is 0xFFFF: check 5, 400 bad_frame.",
+    hello(111n, { app: ECHO, capLen: 0xffff }),
+    "bad_frame",
+  ),
+  // §3 check 6: exactly one kind flag.
+  headerCase(
+    "no_kind_flag",
+    "START|END with none of REQ/RESP/EVENT: check 6, 400 bad_flags.",
+    hello(112n, { flags: START | END }),
+    "bad_flags",
+  ),
+  headerCase(
+    "req_and_resp",
+    "REQ|RESP|START|END: two kind flags, check 6, 400 bad_flags.",
+    hello(113n, { flags: REQ | RESP | START | END }),
+    "bad_flags",
+  ),
+  headerCase(
+    "req_resp_event",
+    "REQ|RESP|EVENT|START|END: three kind flags, check 6, 400 bad_flags.",
+    hello(114n, { flags: REQ | RESP | EVENT | START | END }),
+    "bad_flags",
+  ),
+  headerCase(
+    "resp_and_event",
+    "RESP|EVENT|START|END: two kind flags, check 6, 400 bad_flags.",
+    hello(115n, { flags: RESP | EVENT | START | END, code: 200 }),
+    "bad_flags",
+  ),
+  // §3 order: several checks fail; the first in order decides.
+  headerCase(
+    "order_reserved_before_version",
+    "Reserved bit 9 set and ver 2: check 1 runs first, 400 bad_flags.",
+    hello(116n, { flags: 0x0200 | REQ | START | END, ver: 2 }),
+    "bad_flags",
+  ),
+  headerCase(
+    "order_version_before_len",
+    "ver 0 and len 0: check 2 runs before check 3, 400 bad_version.",
+    headerOnly(117n, { ver: 0, len: 0 }),
+    "bad_version",
+  ),
+  headerCase(
+    "order_len_before_cap_on_non_start",
+    "len 37 and cap_len 4 on a REQ|END: check 3 runs before check 4, 400 bad_frame.",
+    headerOnly(118n, { flags: REQ | END, len: 37, capLen: 4 }),
+    "bad_frame",
+  ),
+  headerCase(
+    "order_too_large_before_cap_on_non_start",
+    "len max_frame + 1 and cap_len 4 on an EVENT without START: check 3, 413 frame_too_large.",
+    headerOnly(119n, { flags: EVENT, len: MAX_FRAME + 1, capLen: 4 }),
+    "frame_too_large",
+  ),
+  headerCase(
+    "order_cap_on_non_start_before_cap_fit",
+    "REQ|END of len 40 with cap_len 100: check 4 runs before check 5, 400 cap_on_non_start.",
+    hello(120n, { flags: REQ | END, capLen: 100 }),
+    "cap_on_non_start",
+  ),
+  headerCase(
+    "order_cap_fit_before_kind",
+    "START|END (no kind flag) of len 40 with cap_len 100: check 5 runs before check 6, 400 bad_frame.",
+    hello(121n, { flags: START | END, capLen: 100 }),
+    "bad_frame",
+  ),
+  headerCase(
+    "order_cap_on_non_start_before_kind",
+    "END alone (no kind flag, no START) with a 2-byte cap: check 4 runs before check 6, 400 cap_on_non_start.",
+    { flags: END, app: ECHO, corr: 122n, cap: pattern(2, 5) },
+    "cap_on_non_start",
+  ),
+  headerCase(
+    "order_version_before_kind",
+    "ver 2 and no kind flag: check 2 runs before check 6, 400 bad_version.",
+    hello(123n, { flags: START | END, ver: 2 }),
+    "bad_version",
+  ),
+
+  // §4 stream rules kept by the request stream table.
+  streamCase(
+    "resp_from_client",
+    "A client sends RESP|START: RESP frames flow from server to client only, 400 stream_violation.",
+    [{ flags: RESP | START, code: 200, app: ECHO, corr: 201n, payload: emptyStart }],
+    "stream_table",
+    err("stream_violation", 201n),
+  ),
+  streamCase(
+    "resp_from_client_on_open_stream",
+    "REQ|START opens 202, then the client sends RESP|END on 202: 400 stream_violation, and the open " +
+      "stream is aborted (the error frame ends corr_id 202).",
+    [echoStart(202n, "x"), { flags: RESP | END, code: 200, app: ECHO, corr: 202n }],
+    "stream_table",
+    err("stream_violation", 202n),
+  ),
+  streamCase(
+    "request_with_code",
+    "REQ|START|END with code 200: request frames carry code 0, 400 stream_violation.",
+    [{ flags: REQ | START | END, code: 200, app: ECHO, corr: 203n, payload: emptyStart }],
+    "stream_table",
+    err("stream_violation", 203n),
+  ),
+  streamCase(
+    "duplicate_start",
+    "Two REQ|START frames on corr_id 204: the second is a stream_violation and the open stream is aborted.",
+    [echoStart(204n, "a"), echoStart(204n, "b")],
+    "stream_table",
+    err("stream_violation", 204n),
+  ),
+  streamCase(
+    "continuation_without_stream",
+    "A REQ continuation (no START, no END) for corr_id 205 that never started: 400 stream_violation.",
+    [cont(205n, "orphan")],
+    "stream_table",
+    err("stream_violation", 205n),
+  ),
+  streamCase(
+    "continuation_after_end",
+    "REQ|START|END (echo, delay_ms 5000 so the stream is still open) then REQ|END on the same corr_id: " +
+      "the request already ended, 400 stream_violation.",
+    [
+      {
+        flags: REQ | START | END,
+        app: ECHO,
+        corr: 206n,
+        payload: startPayload({ delay_ms: 5000 }, text("done")),
+      },
+      cont(206n, "late", { flags: REQ | END }),
+    ],
+    "stream_table",
+    err("stream_violation", 206n),
+  ),
+  streamCase(
+    "continuation_changes_tenant",
+    "REQ|START for tenant 1, then REQ|END for tenant 2 on the same corr_id: 400 stream_violation.",
+    [echoStart(207n, "a", { tenant: 1n }), cont(207n, "b", { flags: REQ | END, tenant: 2n })],
+    "stream_table",
+    err("stream_violation", 207n),
+  ),
+  streamCase(
+    "continuation_changes_app",
+    "REQ|START for echo (0x0101), then REQ|END for mailbox (0x0201) on the same corr_id: 400 stream_violation.",
+    [echoStart(208n, "a"), cont(208n, "b", { flags: REQ | END, app: MAILBOX })],
+    "stream_table",
+    err("stream_violation", 208n),
+  ),
+  streamCase(
+    "too_many_streams",
+    "Five REQ|START frames without END with max_inflight 4: the fifth is refused with 429 too_many_streams " +
+      "(meta carries retry_after_ms). The first four stay open (echo answers each with RESP|START 200).",
+    [211n, 212n, 213n, 214n, 215n].map((c) => echoStart(c, "s")),
+    "stream_table",
+    err("too_many_streams", 215n),
+  ),
+  streamCase(
+    "too_many_streams_continuations_dropped",
+    "The fifth START (225) is refused with 429; its continuation REQ and its REQ|END are dropped silently; " +
+      "a further REQ|END on 225 after that END has no stream: 400 stream_violation.",
+    [
+      ...[221n, 222n, 223n, 224n, 225n].map((c) => echoStart(c, "s")),
+      cont(225n, "dropped"),
+      cont(225n, "dropped-end", { flags: REQ | END }),
+      cont(225n, "after-end", { flags: REQ | END }),
+    ],
+    "stream_table",
+    err("stream_violation", 225n),
+    [err("too_many_streams", 225n)],
+  ),
+  streamCase(
+    "too_many_streams_start_end_not_remembered",
+    "The fifth frame is a one-frame request REQ|START|END (235), refused with 429. Its request already " +
+      "ended, so a later REQ|END on 235 is not dropped: 400 stream_violation.",
+    [
+      ...[231n, 232n, 233n, 234n].map((c) => echoStart(c, "s")),
+      { flags: REQ | START | END, app: ECHO, corr: 235n, payload: emptyStart },
+      cont(235n, "late", { flags: REQ | END }),
+    ],
+    "stream_table",
+    err("stream_violation", 235n),
+    [err("too_many_streams", 235n)],
+  ),
+
+  // §4/§6/§10/§11 stream errors the node decides (the stream table accepts these frames).
+  streamCase(
+    "comp_on_continuation",
+    "REQ|START to echo, then a REQ|END continuation with COMP: COMP is not accepted yet, 400 unsupported.",
+    [echoStart(241n, "a"), cont(241n, "b", { flags: REQ | END | COMP })],
+    "node",
+    err("unsupported", 241n),
+  ),
+  streamCase(
+    "event_to_control",
+    "EVENT|START|END to app_proto_id 0: the control service takes no events, 400 unsupported.",
+    [{ flags: EVENT | START | END, app: CONTROL, corr: 242n, payload: emptyStart }],
+    "node",
+    err("unsupported", 242n),
+  ),
+  streamCase(
+    "unknown_app_private_start",
+    "REQ|START (no END) for private app_proto_id 0xF123, unknown to the node: 404 unknown_app at the START.",
+    [echoStart(243n, "a", { app: 0xf123 })],
+    "node",
+    err("unknown_app", 243n),
+  ),
+  streamCase(
+    "cap_too_large_4097",
+    "REQ|START|END with a 4097-byte capability, one over max_cap_len: 413 cap_too_large.",
+    [{ flags: REQ | START | END, app: ECHO, corr: 244n, cap: pattern(4097, 19), payload: emptyStart }],
+    "node",
+    err("cap_too_large", 244n),
+  ),
+  streamCase(
+    "bad_meta_empty_payload",
+    "REQ|START|END whose payload is empty (len 38): no room for meta_len, 400 bad_meta.",
+    [badMeta(245n, Buffer.alloc(0))],
+    "node",
+    err("bad_meta", 245n),
+  ),
+  streamCase(
+    "bad_meta_one_byte_payload",
+    "REQ|START|END whose payload is a single byte: meta_len is cut short, 400 bad_meta.",
+    [badMeta(246n, Buffer.from([0x00]))],
+    "node",
+    err("bad_meta", 246n),
+  ),
+  streamCase(
+    "bad_meta_len_past_payload",
+    "meta_len 10 but only 3 bytes follow: 400 bad_meta.",
+    [badMeta(247n, rawStartPayload(text("{}x"), Buffer.alloc(0), 10))],
+    "node",
+    err("bad_meta", 247n),
+  ),
+  streamCase(
+    "bad_meta_not_json",
+    "meta is not JSON: 400 bad_meta.",
+    [badMeta(248n, rawStartPayload(text("not json")))],
+    "node",
+    err("bad_meta", 248n),
+  ),
+  streamCase(
+    "bad_meta_array",
+    "meta is a JSON array, not an object: 400 bad_meta.",
+    [badMeta(249n, rawStartPayload(text("[1,2]")))],
+    "node",
+    err("bad_meta", 249n),
+  ),
+  streamCase(
+    "bad_meta_null",
+    "meta is the JSON literal null: 400 bad_meta.",
+    [badMeta(250n, rawStartPayload(text("null")))],
+    "node",
+    err("bad_meta", 250n),
+  ),
+  streamCase(
+    "bad_meta_invalid_utf8",
+    'meta is {"a":"<0xff>"}: not valid UTF-8, 400 bad_meta.',
+    [badMeta(251n, rawStartPayload(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d])))],
+    "node",
+    err("bad_meta", 251n),
+  ),
+  streamCase(
+    "bad_meta_hello",
+    "HELLO whose meta is a JSON string: 400 bad_meta.",
+    [{ flags: REQ | START | END, app: CONTROL, corr: 252n, payload: rawStartPayload(text('"hi"')) }],
+    "node",
+    err("bad_meta", 252n),
+  ),
+];
+
+// ---- output ------------------------------------------------------------------------------
+
+function describeFrame(f: RawFrame, meta: JsonObject | undefined, body: Buffer | undefined) {
+  const bytes = frameBytes(f);
+  const cap = f.cap ?? Buffer.alloc(0);
+  const payload = f.payload ?? Buffer.alloc(0);
+  const isStart = (f.flags & START) !== 0;
+  if (isStart && (meta === undefined || body === undefined)) throw new Error("START frame without meta/body");
+  if (isStart && meta && body) {
+    // Self-check: the payload really is meta_len | meta | body.
+    const expected = startPayload(meta, body);
+    if (!expected.equals(payload)) throw new Error("payload does not match meta/body");
+  }
+  return {
+    len: bytes.length,
+    ver: 1,
+    flags: f.flags,
+    flag_names: FLAG_NAMES.filter(([, bit]) => (f.flags & bit) !== 0).map(([name]) => name),
+    code: f.code ?? 0,
+    app_proto_id: f.app,
+    tenant_id: tenantHex(f.tenant ?? 0n),
+    cap_len: cap.length,
+    corr_id: f.corr.toString(),
+    cap_hex: cap.toString("hex"),
+    payload_hex: payload.toString("hex"),
+    meta: isStart ? (meta as JsonObject) : null,
+    body_hex: isStart ? (body as Buffer).toString("hex") : null,
+  };
+}
+
+const names = new Set<string>();
+function uniqueName(name: string): string {
+  if (names.has(name)) throw new Error(`duplicate vector name ${name}`);
+  names.add(name);
+  return name;
+}
+
+const out = {
+  spec: "specs/oap-1.md",
+  description:
+    "OAP/1 test vectors (specs/oap-1.md §13). Generated by specs/vectors/generate.ts; do not edit by hand.",
+  limits: LIMITS,
+  valid: valid.map((v) => {
+    const bytes = frameBytes(v.frame);
+    if (bytes.length > MAX_FRAME) throw new Error(`${v.name} is larger than max_frame`);
+    return {
+      name: uniqueName(v.name),
+      description: v.description,
+      hex: bytes.toString("hex"),
+      frame: describeFrame(v.frame, v.meta, v.body),
+      socket: v.socket,
+    };
+  }),
+  invalid: invalid.map((v) => ({
+    name: uniqueName(v.name),
+    description: v.description,
+    hex: Buffer.concat(v.frames.map(frameBytes)).toString("hex"),
+    level: v.level,
+    enforced_by: v.enforced_by,
+    expect: v.expect,
+  })),
+};
+
+const target = join(dirname(fileURLToPath(import.meta.url)), "oap-1.json");
+writeFileSync(target, `${JSON.stringify(out, null, 2)}\n`);
+process.stderr.write(`wrote ${target}: ${out.valid.length} valid, ${out.invalid.length} invalid vectors\n`);
