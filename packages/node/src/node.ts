@@ -1,5 +1,4 @@
 import { mkdir } from "node:fs/promises";
-import type { OapError } from "@omnigate/oap";
 import type { Service, SessionHandler } from "@omnigate/sdk";
 import { AdminServer, type Readiness } from "./admin/server.js";
 import { type ConfigKey, loadConfig, type NodeConfig, parseAddress } from "./config/index.js";
@@ -57,10 +56,18 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   let state: "starting" | "serving" | "draining" = "starting";
   const handler: SessionHandler = {
     dispatch: (req, res) => router.dispatch(req, res),
-    rejected: (error: OapError, frame) => {
-      const entry = { reason: error.reason, code: error.code, corr_id: String(frame.corrId) };
+    rejected: (error, target) => {
+      const entry = {
+        reason: error.reason,
+        code: error.code,
+        corr_id: String(target.corrId),
+        app: target.appProtoId,
+      };
       if (error.fatal) log.warn(entry, error.message);
       else log.debug(entry, error.message);
+    },
+    serviceError: (err, req) => {
+      log.error({ err, corr_id: String(req.corrId), app: req.appProtoId, peer: req.peer }, "service failed");
     },
   };
 
@@ -76,6 +83,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
       maxInflight: config.maxInflight,
       maxCapLen: config.maxCapLen,
       readBufferBytes: config.readBufferBytes,
+      writeBufferBytes: config.writeBufferBytes,
       defaultDeadlineMs: config.defaultDeadlineMs,
       maxDeadlineMs: config.maxDeadlineMs,
     },
@@ -87,13 +95,18 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   const admin = new AdminServer(readiness);
 
   const adminAddr = parseAddress(config.admin, "admin");
-  const [oapBound, adminBound] = await Promise.all([
+  const [oapBound, adminBound] = await Promise.allSettled([
     gateway.listen(),
     admin.listen(adminAddr.host, adminAddr.port),
   ]);
+  if (oapBound.status === "rejected" || adminBound.status === "rejected") {
+    // Leave nothing listening behind a failed start.
+    await Promise.all([gateway.close(0), admin.close()]);
+    throw oapBound.status === "rejected" ? oapBound.reason : (adminBound as PromiseRejectedResult).reason;
+  }
   state = "serving";
-  const oapUrl = `oap+tls://${urlHost(oapBound.address)}:${oapBound.port}`;
-  const adminUrl = `http://${urlHost(adminBound.address)}:${adminBound.port}`;
+  const oapUrl = `oap+tls://${urlHost(oapBound.value.address)}:${oapBound.value.port}`;
+  const adminUrl = `http://${urlHost(adminBound.value.address)}:${adminBound.value.port}`;
   log.info({ oap: oapUrl, admin: adminUrl, node_id: config.nodeId, data_dir: config.dataDir }, "node ready");
 
   let closing: Promise<void> | undefined;

@@ -16,6 +16,7 @@ export class FrameWriter {
   private batchBytes = 0;
   private flushScheduled = false;
   private closed = false;
+  private drainWaiter: Promise<void> | undefined;
 
   constructor(private readonly socket: Writable) {
     socket.once("close", () => {
@@ -68,16 +69,19 @@ export class FrameWriter {
 
   /** Resolves once the socket has room again (immediately if it has room now, or it closed). */
   drained(): Promise<void> {
-    if (!this.socket.writableNeedDrain || this.closed || this.socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
+    if (!this.socket.writableNeedDrain || this.isClosed) return Promise.resolve();
+    // One waiter shared by every producer, so many waiting streams add two listeners, not 2×N.
+    this.drainWaiter ??= new Promise((resolve) => {
       const done = () => {
         this.socket.off("drain", done);
         this.socket.off("close", done);
+        this.drainWaiter = undefined;
         resolve();
       };
       this.socket.on("drain", done);
       this.socket.on("close", done);
     });
+    return this.drainWaiter;
   }
 
   private push(buf: Buffer): void {

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { HEADER_LEN } from "@omnigate/oap";
 import { parse as parseToml } from "smol-toml";
 import {
   CONFIG_SCHEMA,
@@ -97,8 +98,12 @@ function crossCheck(config: NodeConfig): NodeConfig {
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) {
     throw new ConfigError("tls.cert and tls.key go together: set both, or neither for a dev certificate");
   }
-  if (config.maxCapLen >= config.maxFrame) {
-    throw new ConfigError(`limits.max_cap_len (${config.maxCapLen}) must be below limits.max_frame`);
+  // A START frame must still fit its header, the capability and an empty meta_len.
+  if (config.maxCapLen + HEADER_LEN + 2 > config.maxFrame) {
+    throw new ConfigError(
+      `limits.max_cap_len (${config.maxCapLen}) leaves no room in limits.max_frame (${config.maxFrame}): ` +
+        `max_cap_len + 40 must not exceed max_frame`,
+    );
   }
   if (config.defaultDeadlineMs > config.maxDeadlineMs) {
     throw new ConfigError("limits.default_deadline_ms must not exceed limits.max_deadline_ms");

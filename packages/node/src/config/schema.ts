@@ -13,6 +13,7 @@ export interface NodeConfig {
   maxInflight: number;
   maxCapLen: number;
   readBufferBytes: number;
+  writeBufferBytes: number;
   defaultDeadlineMs: number;
   maxDeadlineMs: number;
   handshakeTimeoutMs: number;
@@ -102,7 +103,15 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
     default: () => 4 * 1024 * 1024,
     min: 64 * 1024,
     max: 1024 * 1024 * 1024,
-    doc: "request body bytes buffered per connection before reading pauses",
+    doc: "request body bytes (plus per-chunk overhead) buffered per connection before reading pauses",
+  },
+  writeBufferBytes: {
+    file: "limits.write_buffer_bytes",
+    kind: "int",
+    default: () => 1024 * 1024,
+    min: 64 * 1024,
+    max: 1024 * 1024 * 1024,
+    doc: "reply bytes queued for a client that is not reading before its requests stop being read",
   },
   defaultDeadlineMs: {
     file: "limits.default_deadline_ms",

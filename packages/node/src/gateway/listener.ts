@@ -1,7 +1,8 @@
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { createServer, type Server, type TLSSocket } from "node:tls";
 import { ServerSession, type SessionHandler, type SessionLimits } from "@omnigate/sdk";
 import type { Logger } from "../log.js";
+import { listenOn } from "./listen.js";
 
 export interface ListenerOptions {
   host: string;
@@ -14,10 +15,16 @@ export interface ListenerOptions {
   log: Logger;
 }
 
+/** After the drain, how long closing connections get to flush before they are destroyed. */
+const CLOSE_GRACE_MS = 1_000;
+
 /** The OAP/1-over-TLS listener: one ServerSession per connection, and a graceful drain. */
 export class GatewayListener {
   private readonly server: Server;
   private readonly sessions = new Set<ServerSession>();
+  /** Every TCP connection, including those still in their TLS handshake. */
+  private readonly sockets = new Set<Socket>();
+  private closing = false;
 
   constructor(private readonly options: ListenerOptions) {
     this.server = createServer(
@@ -30,30 +37,26 @@ export class GatewayListener {
       },
       (socket) => this.accept(socket),
     );
+    this.server.on("connection", (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+    });
     this.server.on("tlsClientError", (err, socket) => {
       options.log.debug({ peer: socket.remoteAddress, err: err.message }, "TLS handshake failed");
     });
   }
 
-  get connections(): number {
-    return this.sessions.size;
-  }
-
   listen(): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off("error", reject);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return listenOn(this.server, this.options.host, this.options.port);
   }
 
   /**
    * Stops accepting, lets open streams finish within `timeoutMs` (new streams get 503
-   * `shutting_down`), then closes every connection.
+   * `shutting_down`), then closes every connection; whatever has not closed a moment
+   * later (a peer that does not read, a handshake still under way) is destroyed.
    */
   async close(timeoutMs: number): Promise<void> {
+    this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const drained = Promise.all([...this.sessions].map((s) => s.drain()));
     let timer: NodeJS.Timeout | undefined;
@@ -69,14 +72,14 @@ export class GatewayListener {
       );
     }
     for (const session of this.sessions) session.close();
-    const graceTimer = setTimeout(() => this.destroyAll(), 1_000);
+    const grace = setTimeout(() => this.destroyAll(), CLOSE_GRACE_MS);
     await closed;
-    clearTimeout(graceTimer);
+    clearTimeout(grace);
   }
 
-  /** Drops every connection at once (tests use it to exercise client reconnects). */
+  /** Drops every connection at once, handshaking ones included. */
   destroyAll(): void {
-    for (const session of this.sessions) session.destroy();
+    for (const socket of this.sockets) socket.destroy();
   }
 
   openStreams(): number {
@@ -86,6 +89,11 @@ export class GatewayListener {
   }
 
   private accept(socket: TLSSocket): void {
+    // A handshake that finished after close() began gets no session: nothing new starts while draining.
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
     socket.setNoDelay(true);
     const session = new ServerSession(socket, this.options.handler, this.options.limits);
     this.sessions.add(session);

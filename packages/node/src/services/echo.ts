@@ -21,13 +21,9 @@ export class EchoService implements Service {
     const whole = req.completeBody();
     if (whole) return res.reply(200, req.meta, whole, options);
 
-    let started = false;
-    for await (const chunk of req.body) {
-      if (started) await res.write(chunk);
-      else await res.start(200, req.meta, chunk, options);
-      started = true;
-    }
-    if (started) res.end();
-    else res.reply(200, req.meta, undefined, options);
+    // A streamed request gets its reply head at once, then each chunk as it arrives.
+    await res.start(200, req.meta, undefined, options);
+    for await (const chunk of req.body) await res.write(chunk);
+    res.end();
   }
 }

@@ -1,4 +1,11 @@
-import { AppProtoId, FLAGS_SUPPORTED, type HelloReply, MAX_META_LEN, OAP_VERSION } from "@omnigate/oap";
+import {
+  AppProtoId,
+  FLAGS_SUPPORTED,
+  type HelloReply,
+  MAX_META_LEN,
+  type Meta,
+  OAP_VERSION,
+} from "@omnigate/oap";
 import type { IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk";
 import type { NodeConfig } from "../config/index.js";
 import type { Router } from "../gateway/router.js";
@@ -33,6 +40,6 @@ export class HelloService implements Service {
   }
 
   handle(_req: IncomingRequest, res: ResponseWriter): void {
-    res.reply(200, { ...this.reply() });
+    res.reply(200, this.reply() as unknown as Meta);
   }
 }

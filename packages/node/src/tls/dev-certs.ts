@@ -1,10 +1,11 @@
-import { X509Certificate } from "node:crypto";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { generate } from "selfsigned";
 
 export interface TlsMaterial {
+  /** PEM chain the listener presents: the server certificate, then the dev CA when there is one. */
   cert: string;
   key: string;
   /** Set when the node made its own dev CA. */
@@ -12,15 +13,24 @@ export interface TlsMaterial {
   caPem?: string;
   caFingerprint?: string;
   certFingerprint: string;
+  /** The dev CA was created by this start. */
   created: boolean;
 }
 
+interface Pair {
+  cert: string;
+  key: string;
+}
+
 const DAY_MS = 86_400_000;
+/** Renew a week before expiry rather than fail clients at a bad moment. */
+const RENEW_BEFORE_MS = 7 * DAY_MS;
 
 /**
  * The node's TLS certificate: the configured one, or a dev CA plus a server certificate it
- * signed, created in `<dataDir>/tls` on first start and reused after. Clients trust the CA
- * file (or pin its fingerprint); private keys are written with mode 0600.
+ * signed, kept in `<dataDir>/tls`. The CA is made once and reused, so clients that trust
+ * `ca.pem` or pin its fingerprint keep working when the server certificate is renewed.
+ * Private keys are written with mode 0600; a pair whose key does not match is remade.
  */
 export async function loadTlsMaterial(opts: {
   dataDir: string;
@@ -32,19 +42,40 @@ export async function loadTlsMaterial(opts: {
     return { cert, key, certFingerprint: fingerprint(cert), created: false };
   }
   const dir = join(opts.dataDir, "tls");
-  const paths = {
-    ca: join(dir, "ca.pem"),
-    caKey: join(dir, "ca-key.pem"),
-    cert: join(dir, "server.pem"),
-    key: join(dir, "server-key.pem"),
-  };
-  const existing = await readExisting(paths);
-  if (existing)
-    return { ...existing, cert: chain(existing.cert, existing.caPem), caFile: paths.ca, created: false };
-
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  const caPaths = { cert: join(dir, "ca.pem"), key: join(dir, "ca-key.pem") };
+  const serverPaths = { cert: join(dir, "server.pem"), key: join(dir, "server-key.pem") };
+
+  let ca = await readUsablePair(caPaths);
+  const created = ca === undefined;
+  if (!ca) {
+    ca = await createCa();
+    await writePair(caPaths, ca);
+  }
+  let server = created ? undefined : await readUsablePair(serverPaths, ca.cert);
+  if (!server) {
+    server = await issueServerCert(ca);
+    await writePair(serverPaths, server);
+  }
+  return {
+    cert: `${server.cert.trim()}\n${ca.cert.trim()}\n`,
+    key: server.key,
+    caFile: caPaths.cert,
+    caPem: ca.cert,
+    caFingerprint: fingerprint(ca.cert),
+    certFingerprint: fingerprint(server.cert),
+    created,
+  };
+}
+
+/** SHA-256 fingerprint of a PEM certificate (the first one in a chain), as AA:BB:… */
+export function fingerprint(pem: string): string {
+  return new X509Certificate(pem).fingerprint256;
+}
+
+function createCa(): Promise<Pair> {
   const now = Date.now();
-  const ca = await generate([{ name: "commonName", value: "Omnigate dev CA" }], {
+  return generate([{ name: "commonName", value: "Omnigate dev CA" }], {
     keyType: "ec",
     curve: "P-256",
     algorithm: "sha256",
@@ -54,14 +85,18 @@ export async function loadTlsMaterial(opts: {
       { name: "basicConstraints", cA: true, critical: true },
       { name: "keyUsage", keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     ],
-  });
-  const server = await generate([{ name: "commonName", value: "omnigate node" }], {
+  }).then((r) => ({ cert: r.cert, key: r.private }));
+}
+
+function issueServerCert(ca: Pair): Promise<Pair> {
+  const now = Date.now();
+  return generate([{ name: "commonName", value: "omnigate node" }], {
     keyType: "ec",
     curve: "P-256",
     algorithm: "sha256",
     notBeforeDate: new Date(now - DAY_MS),
     notAfterDate: new Date(now + 825 * DAY_MS),
-    ca: { key: ca.private, cert: ca.cert },
+    ca: { key: ca.key, cert: ca.cert },
     extensions: [
       { name: "basicConstraints", cA: false },
       { name: "keyUsage", digitalSignature: true, critical: true },
@@ -76,49 +111,32 @@ export async function loadTlsMaterial(opts: {
         ],
       },
     ],
-  });
-  await writeSecret(paths.caKey, ca.private);
-  await writeSecret(paths.key, server.private);
-  await writeFile(paths.ca, ca.cert);
-  await writeFile(paths.cert, server.cert);
-  return {
-    cert: chain(server.cert, ca.cert),
-    key: server.private,
-    caFile: paths.ca,
-    caPem: ca.cert,
-    caFingerprint: fingerprint(ca.cert),
-    certFingerprint: fingerprint(server.cert),
-    created: true,
-  };
+  }).then((r) => ({ cert: r.cert, key: r.private }));
 }
 
-/** Server certificate followed by its CA, so clients can pin either one. */
-function chain(leaf: string, ca: string): string {
-  return `${leaf.trim()}\n${ca.trim()}\n`;
-}
-
-/** SHA-256 fingerprint of a PEM certificate, as AA:BB:… */
-export function fingerprint(pem: string): string {
-  return new X509Certificate(pem).fingerprint256;
-}
-
-async function readExisting(paths: Record<"ca" | "caKey" | "cert" | "key", string>) {
+/** A stored pair that is readable, not about to expire, matched by its key and (optionally) signed by `issuer`. */
+async function readUsablePair(paths: Pair, issuer?: string): Promise<Pair | undefined> {
   try {
-    const [caPem, cert, key] = await Promise.all([
-      readFile(paths.ca, "utf8"),
-      readFile(paths.cert, "utf8"),
-      readFile(paths.key, "utf8"),
-    ]);
-    const leaf = new X509Certificate(cert);
-    // Renew a week before expiry rather than fail clients at a bad moment.
-    if (Date.parse(leaf.validTo) - Date.now() < 7 * DAY_MS) return undefined;
-    return { cert, key, caPem, caFingerprint: fingerprint(caPem), certFingerprint: leaf.fingerprint256 };
+    const [cert, key] = await Promise.all([readFile(paths.cert, "utf8"), readFile(paths.key, "utf8")]);
+    const x509 = new X509Certificate(cert);
+    if (Date.parse(x509.validTo) - Date.now() < RENEW_BEFORE_MS) return undefined;
+    if (!x509.checkPrivateKey(createPrivateKey(key))) return undefined;
+    if (issuer && !x509.verify(new X509Certificate(issuer).publicKey)) return undefined;
+    return { cert, key };
   } catch {
     return undefined;
   }
 }
 
-async function writeSecret(path: string, pem: string): Promise<void> {
-  await writeFile(path, pem, { mode: 0o600 });
-  await chmod(path, 0o600);
+/** Writes key then certificate, each through a temp file and rename, so a crash never leaves half a file. */
+async function writePair(paths: Pair, pair: Pair): Promise<void> {
+  await writeAtomic(paths.key, pair.key, 0o600);
+  await writeAtomic(paths.cert, pair.cert, 0o644);
+}
+
+async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text, { mode });
+  await chmod(tmp, mode);
+  await rename(tmp, path);
 }

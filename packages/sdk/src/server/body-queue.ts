@@ -1,7 +1,18 @@
 /**
+ * What one queued chunk costs against the connection's read buffer: its bytes plus the
+ * bookkeeping around them, so a flood of 1-byte frames is charged for the memory it takes.
+ */
+export function chunkCost(chunk: Uint8Array): number {
+  return chunk.byteLength + CHUNK_OVERHEAD;
+}
+
+/** Approximate heap cost of a queued view and its queue slot, in bytes. */
+const CHUNK_OVERHEAD = 160;
+
+/**
  * The request body of one stream as an async iterable. The session pushes chunks as
- * frames arrive; the service pulls them. `onConsumed` reports bytes leaving the queue so
- * the session can resume a paused socket (connection-level backpressure).
+ * frames arrive; the service pulls them. `onConsumed` reports the cost (see chunkCost) of
+ * what leaves the queue so the session can resume a paused socket.
  */
 export class BodyQueue implements AsyncIterable<Uint8Array> {
   private readonly chunks: Uint8Array[] = [];
@@ -12,14 +23,17 @@ export class BodyQueue implements AsyncIterable<Uint8Array> {
 
   constructor(private readonly onConsumed: (bytes: number) => void) {}
 
-  /** Bytes pushed but not yet consumed. */
+  /** Cost of what was pushed and not yet consumed. */
   bufferedBytes = 0;
 
-  push(chunk: Uint8Array): void {
-    if (this.ended || this.failure || chunk.byteLength === 0) return;
+  /** Queues a chunk; returns what it costs (0 when it was not queued). */
+  push(chunk: Uint8Array): number {
+    if (this.ended || this.failure || chunk.byteLength === 0) return 0;
     this.chunks.push(chunk);
-    this.bufferedBytes += chunk.byteLength;
+    const cost = chunkCost(chunk);
+    this.bufferedBytes += cost;
     this.wake();
+    return cost;
   }
 
   end(): void {
@@ -60,8 +74,9 @@ export class BodyQueue implements AsyncIterable<Uint8Array> {
     while (true) {
       const chunk = this.chunks.shift();
       if (chunk) {
-        this.bufferedBytes -= chunk.byteLength;
-        this.onConsumed(chunk.byteLength);
+        const cost = chunkCost(chunk);
+        this.bufferedBytes -= cost;
+        this.onConsumed(cost);
         yield chunk;
         continue;
       }

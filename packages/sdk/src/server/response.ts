@@ -5,7 +5,7 @@ import {
   type FrameWriter,
   HEADER_LEN,
   type Meta,
-  type OapError,
+  OapError,
   type OpenStream,
 } from "@omnigate/oap";
 import type { ReplyOptions, ResponseWriter } from "./types.js";
@@ -29,15 +29,16 @@ export class StreamResponse implements ResponseWriter {
 
   reply(code: number, meta?: Meta, body?: Uint8Array, options?: ReplyOptions): void {
     if (this.ended) return;
+    const payload = this.startPayload(meta, body);
     this.open(code, options);
-    this.sendStart(meta, body, true);
+    this.sendStart(payload, true);
   }
 
   async start(code: number, meta?: Meta, body?: Uint8Array, options?: ReplyOptions): Promise<void> {
     if (this.ended) return;
-    if (this.started) throw new Error("response already started");
+    const payload = this.startPayload(meta, body);
     this.open(code, options);
-    this.sendStart(meta, body, false);
+    this.sendStart(payload, false);
     await this.writer.drained();
   }
 
@@ -63,24 +64,36 @@ export class StreamResponse implements ResponseWriter {
     this.finish(error.code);
   }
 
+  /** The START payload, checked before anything is sent so a refusal can still be a clean error frame. */
+  private startPayload(meta: Meta | undefined, body: Uint8Array | undefined): Buffer {
+    if (this.started) throw new Error("the response already started; use write() and end()");
+    const payload = encodeStartPayload(meta, body);
+    const metaBytes = payload.byteLength - (body?.byteLength ?? 0);
+    if (HEADER_LEN + metaBytes > this.maxFrame) {
+      throw new OapError(
+        "internal",
+        `reply meta of ${metaBytes - 2} bytes does not fit in max_frame ${this.maxFrame}`,
+      );
+    }
+    return payload;
+  }
+
   private open(code: number, options: ReplyOptions | undefined): void {
     this.started = true;
     this.code = code;
     this.e2eFlag = options?.e2e ? Flags.APP_E2E : 0;
   }
 
-  private sendStart(meta: Meta | undefined, body: Uint8Array | undefined, end: boolean): void {
-    const bodyLen = body?.byteLength ?? 0;
-    const payload = encodeStartPayload(meta, body);
+  private sendStart(payload: Buffer, end: boolean): void {
     if (HEADER_LEN + payload.byteLength <= this.maxFrame) {
       this.writer.write(this.frame(Flags.START | (end ? Flags.END : 0), payload));
       if (end) this.finish(this.code);
       return;
     }
     // Too big for one frame: the START frame takes what fits, continuations carry the rest.
-    const room = this.maxFrame - HEADER_LEN - (payload.byteLength - bodyLen);
-    this.writer.write(this.frame(Flags.START, payload.subarray(0, payload.byteLength - bodyLen + room)));
-    this.sendBody((body as Uint8Array).subarray(room), end);
+    const firstLen = this.maxFrame - HEADER_LEN;
+    this.writer.write(this.frame(Flags.START, payload.subarray(0, firstLen)));
+    this.sendBody(payload.subarray(firstLen), end);
   }
 
   private sendBody(chunk: Uint8Array, end: boolean): void {

@@ -10,12 +10,13 @@ import {
   FrameDecoder,
   FrameHeaderError,
   FrameWriter,
+  type Meta,
   OapError,
   type OpenStream,
   RequestStreamTable,
-  toOapError,
 } from "@omnigate/oap";
 import { BodyQueue } from "./body-queue.js";
+import { ReadGate } from "./read-gate.js";
 import { StreamResponse } from "./response.js";
 import type { IncomingRequest, ResponseWriter } from "./types.js";
 
@@ -23,8 +24,10 @@ export interface SessionLimits {
   maxFrame: number;
   maxInflight: number;
   maxCapLen: number;
-  /** Request body bytes buffered for services before the socket is paused. */
+  /** Cost of request body chunks buffered for services before the socket stops reading. */
   readBufferBytes: number;
+  /** Reply bytes queued for a peer that is not reading before the socket stops reading. */
+  writeBufferBytes: number;
   /** Deadline for requests whose meta names none, in ms. */
   defaultDeadlineMs: number;
   /** Upper bound on any requested deadline, in ms. */
@@ -36,9 +39,21 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   maxInflight: DEFAULT_MAX_INFLIGHT,
   maxCapLen: DEFAULT_MAX_CAP_LEN,
   readBufferBytes: 4 * 1024 * 1024,
+  writeBufferBytes: 1024 * 1024,
   defaultDeadlineMs: 30_000,
   maxDeadlineMs: 300_000,
 };
+
+/** How long a peer that was sent a fatal error frame has to read it before the socket is destroyed. */
+const FATAL_CLOSE_GRACE_MS = 2_000;
+/** Retry hint on streams refused while draining: another node, or this one restarted, will answer. */
+const SHUTTING_DOWN_RETRY_MS = 1_000;
+
+export interface StreamTarget {
+  corrId: bigint;
+  appProtoId: number;
+  tenantId: bigint;
+}
 
 /** Where a session hands its streams and reports what happened on them. */
 export interface SessionHandler {
@@ -48,19 +63,19 @@ export interface SessionHandler {
   event?(frame: Frame): void;
   /** A stream ended (any outcome) — for metrics and logs. */
   streamEnded?(info: StreamEndInfo): void;
-  /** A stream or frame was refused before reaching a service. */
-  rejected?(error: OapError, frame: { corrId: bigint; appProtoId: number; tenantId: bigint }): void;
+  /** A frame or stream was refused with this error (by the protocol rules or by dispatch). */
+  rejected?(error: OapError, target: StreamTarget): void;
+  /** A service threw something that is not an OapError (a bug); the stream got 500 `internal`. */
+  serviceError?(error: unknown, req: IncomingRequest): void;
 }
 
-export interface StreamEndInfo {
-  corrId: bigint;
-  appProtoId: number;
-  tenantId: bigint;
+export interface StreamEndInfo extends StreamTarget {
   code: number;
   startedAt: number;
 }
 
 interface LiveStream {
+  stream: OpenStream;
   request: IncomingRequest;
   body: BodyQueue;
   response: StreamResponse;
@@ -71,18 +86,18 @@ interface LiveStream {
 
 /**
  * One OAP/1 connection on the side that receives requests: frame decoder → stream table
- * → handler, with deadlines, connection-level read backpressure and graceful drain.
- * The node's gateway and app backends built with `serve()` both run on it.
+ * → handler, with per-stream deadlines, read/write backpressure and graceful drain. The
+ * node's gateway runs every connection on it, and so will app backends built with serve().
  */
 export class ServerSession {
   private readonly limits: SessionLimits;
   private readonly decoder: FrameDecoder;
   private readonly table: RequestStreamTable;
   private readonly writer: FrameWriter;
+  private readonly gate: ReadGate;
   private readonly live = new Map<bigint, LiveStream>();
   private readonly peer: string;
   private bufferedBodyBytes = 0;
-  private paused = false;
   private closed = false;
   private draining = false;
   private drainWaiters: Array<() => void> = [];
@@ -96,6 +111,7 @@ export class ServerSession {
     this.decoder = new FrameDecoder({ maxFrame: this.limits.maxFrame });
     this.table = new RequestStreamTable(this.limits.maxInflight);
     this.writer = new FrameWriter(socket);
+    this.gate = new ReadGate(socket);
     this.peer = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`;
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("close", () => this.onClose());
@@ -106,10 +122,6 @@ export class ServerSession {
 
   get openStreams(): number {
     return this.table.size;
-  }
-
-  get remote(): string {
-    return this.peer;
   }
 
   /** Refuse new streams with 503 `shutting_down`; resolves when the open ones have finished. */
@@ -138,22 +150,34 @@ export class ServerSession {
       // A header failure, or a bug of ours: either way this connection ends, the process does not.
       const fatal =
         err instanceof FrameHeaderError ? err : new OapError("internal", "internal error", { fatal: true });
-      this.failConnection(fatal);
+      return this.failConnection(fatal);
     }
+    this.limitWriteQueue();
+  }
+
+  /**
+   * A peer that sends requests but does not read the replies must not make us queue them
+   * without bound: stop reading its requests until it has taken what is queued.
+   */
+  private limitWriteQueue(): void {
+    this.writer.flush();
+    if (this.gate.isHeld("write_queue") || this.socket.writableLength <= this.limits.writeBufferBytes) return;
+    this.gate.hold("write_queue");
+    this.writer.drained().then(() => this.gate.release("write_queue"));
   }
 
   /** Answer once, stop reading, close: after a header failure the byte stream cannot be trusted. */
   private failConnection(err: OapError): void {
     this.closed = true;
-    const corrId = err instanceof FrameHeaderError ? err.corrId : 0n;
-    const target = { corrId, appProtoId: 0, tenantId: 0n };
+    const target = { corrId: err instanceof FrameHeaderError ? err.corrId : 0n, appProtoId: 0, tenantId: 0n };
     this.handler.rejected?.(err, target);
+    for (const corrId of [...this.live.keys()]) this.abortLive(corrId, err);
     this.writer.write(errorFrame(err, target));
     this.writer.flush();
     this.socket.pause();
     this.socket.end();
     // A peer that never reads its error must not keep the socket alive.
-    setTimeout(() => this.socket.destroy(), 2_000).unref();
+    setTimeout(() => this.socket.destroy(), FATAL_CLOSE_GRACE_MS).unref();
   }
 
   private onFrame(frame: Frame): void {
@@ -164,33 +188,37 @@ export class ServerSession {
       case "continue":
         return this.onContinuation(action.stream, frame);
       case "event":
-        if (this.handler.event && (frame.flags & Flags.COMP) === 0) return this.handler.event(frame);
+        if (frame.flags & Flags.COMP) {
+          return this.reject(new OapError("unsupported", "COMP (zstd bodies) is not supported yet"), frame);
+        }
+        if (this.handler.event) return this.handler.event(frame);
         return this.reject(new OapError("unsupported", "this service takes no EVENT frames"), frame);
       case "drop":
         return;
-      case "reject":
+      case "reject": {
+        // The error frame ends the aborted stream's corr_id; it lacks START if a reply already began.
+        const started = action.aborts
+          ? (this.live.get(action.aborts.corrId)?.response.started ?? false)
+          : false;
         if (action.aborts) this.abortLive(action.aborts.corrId, action.error);
-        return this.reject(action.error, frame);
+        return this.reject(action.error, frame, started);
+      }
     }
   }
 
   private onStart(stream: OpenStream, frame: Frame): void {
-    const refusal = this.checkStart(frame);
-    if (refusal) {
-      this.table.refuse(stream);
-      return this.reject(refusal, frame);
-    }
-    let meta: IncomingRequest["meta"];
+    let meta: Meta;
     let firstBody: Uint8Array;
     try {
+      this.checkStart(frame);
       ({ meta, body: firstBody } = decodeStartPayload(frame.payload));
     } catch (err) {
       this.table.refuse(stream);
-      return this.reject(toOapError(err), frame);
+      return this.reject(err as OapError, frame);
     }
 
     const abort = new AbortController();
-    const body = new BodyQueue((bytes) => this.consumed(bytes));
+    const body = new BodyQueue((cost) => this.consumed(cost));
     const response = new StreamResponse(stream, this.writer, this.limits.maxFrame, (s, code) =>
       this.onResponseEnd(s, code),
     );
@@ -206,35 +234,43 @@ export class ServerSession {
       signal: abort.signal,
       peer: this.peer,
     };
-    const live: LiveStream = { request, body, response, abort, timer: undefined, startedAt: Date.now() };
+    const live: LiveStream = {
+      stream,
+      request,
+      body,
+      response,
+      abort,
+      timer: undefined,
+      startedAt: Date.now(),
+    };
     this.live.set(frame.corrId, live);
     live.timer = this.armDeadline(live, meta.deadline_ms);
     this.pushBody(body, firstBody);
     if (stream.requestEnded) body.end();
-    this.run(live);
+    void this.run(live);
   }
 
-  private checkStart(frame: Frame): OapError | undefined {
+  /** Throws the OapError a START frame is refused with, before any service sees it. */
+  private checkStart(frame: Frame): void {
     if (this.draining) {
-      return new OapError("shutting_down", "the node is shutting down; retry on another connection", {
-        retryAfterMs: 1000,
+      throw new OapError("shutting_down", "the node is shutting down; retry on another connection", {
+        retryAfterMs: SHUTTING_DOWN_RETRY_MS,
       });
     }
     if (frame.flags & Flags.COMP) {
-      return new OapError("unsupported", "COMP (zstd bodies) is not supported by this node yet");
+      throw new OapError("unsupported", "COMP (zstd bodies) is not supported by this node yet");
     }
     if (frame.capLen > this.limits.maxCapLen) {
-      return new OapError(
+      throw new OapError(
         "cap_too_large",
         `capability is ${frame.capLen} bytes; at most ${this.limits.maxCapLen} are accepted`,
       );
     }
-    return undefined;
   }
 
   private onContinuation(stream: OpenStream, frame: Frame): void {
-    const live = this.live.get(stream.corrId);
-    if (!live) return; // response already ended; the table frees the slot on request END
+    // The table drops continuations of streams whose reply ended, so a live stream is here.
+    const live = this.live.get(stream.corrId) as LiveStream;
     if (frame.flags & Flags.COMP) {
       const err = new OapError("unsupported", "COMP (zstd bodies) is not supported by this node yet");
       live.response.fail(err);
@@ -251,10 +287,17 @@ export class ServerSession {
     try {
       await this.handler.dispatch(request, response);
       if (!response.ended) {
-        response.fail(new OapError("internal", "the service returned without finishing its response"));
+        throw new OapError("internal", "the service returned without finishing its response");
       }
     } catch (err) {
-      response.fail(toOapError(err));
+      if (response.ended) return; // already failed (deadline, abort); nothing left to tell the peer
+      if (err instanceof OapError) {
+        this.handler.rejected?.(err, live.stream);
+        response.fail(err);
+      } else {
+        this.handler.serviceError?.(err, request);
+        response.fail(new OapError("internal", "internal error"));
+      }
     }
   }
 
@@ -263,54 +306,37 @@ export class ServerSession {
     const ms = Math.min(asked, this.limits.maxDeadlineMs);
     const timer = setTimeout(() => {
       const err = new OapError("timeout", `the request did not finish within its ${ms} ms deadline`);
+      this.handler.rejected?.(err, live.stream);
+      live.response.fail(err);
       live.abort.abort(err);
       live.body.fail(err);
-      live.response.fail(err);
     }, ms);
     timer.unref();
     return timer;
   }
 
   private pushBody(body: BodyQueue, chunk: Uint8Array): void {
-    if (chunk.byteLength === 0) return;
-    body.push(chunk);
-    this.bufferedBodyBytes += chunk.byteLength;
-    if (!this.paused && this.bufferedBodyBytes > this.limits.readBufferBytes) {
-      this.paused = true;
-      this.socket.pause();
-    }
+    this.bufferedBodyBytes += body.push(chunk);
+    if (this.bufferedBodyBytes > this.limits.readBufferBytes) this.gate.hold("body_buffer");
   }
 
-  private consumed(bytes: number): void {
-    this.bufferedBodyBytes -= bytes;
-    if (this.paused && this.bufferedBodyBytes <= this.limits.readBufferBytes / 2) {
-      this.paused = false;
-      this.socket.resume();
-    }
+  private consumed(cost: number): void {
+    this.bufferedBodyBytes -= cost;
+    if (this.bufferedBodyBytes <= this.limits.readBufferBytes / 2) this.gate.release("body_buffer");
   }
 
   private onResponseEnd(stream: OpenStream, code: number): void {
-    const live = this.live.get(stream.corrId);
+    const live = this.live.get(stream.corrId) as LiveStream;
     this.live.delete(stream.corrId);
-    if (live) {
-      clearTimeout(live.timer);
-      // A service may answer without reading its whole body; what it left is released.
-      if (!stream.requestEnded) this.table.refuse(stream);
-      else this.table.finish(stream.corrId);
-      live.body.release();
-      this.handler.streamEnded?.({
-        corrId: stream.corrId,
-        appProtoId: stream.appProtoId,
-        tenantId: stream.tenantId,
-        code,
-        startedAt: live.startedAt,
-      });
-    } else {
-      this.table.finish(stream.corrId);
-    }
-    if (this.draining && this.table.size === 0) this.resolveDrain();
+    clearTimeout(live.timer);
+    // A service may answer without reading its whole body: the rest is dropped as it arrives.
+    if (stream.requestEnded) this.table.finish(stream.corrId);
+    else this.table.refuse(stream);
+    live.body.release();
+    this.ended(live, code);
   }
 
+  /** Tears a stream down without a reply of its own (the caller sends the error frame, if any). */
   private abortLive(corrId: bigint, error: OapError): void {
     const live = this.live.get(corrId);
     if (!live) return;
@@ -319,11 +345,18 @@ export class ServerSession {
     live.response.ended = true;
     live.abort.abort(error);
     live.body.fail(error);
+    this.ended(live, error.code);
   }
 
-  private reject(error: OapError, frame: { corrId: bigint; appProtoId: number; tenantId: bigint }): void {
-    this.handler.rejected?.(error, frame);
-    this.writer.write(errorFrame(error, frame));
+  private ended(live: LiveStream, code: number): void {
+    const { corrId, appProtoId, tenantId } = live.stream;
+    this.handler.streamEnded?.({ corrId, appProtoId, tenantId, code, startedAt: live.startedAt });
+    if (this.draining && this.table.size === 0) this.resolveDrain();
+  }
+
+  private reject(error: OapError, target: StreamTarget, responseStarted = false): void {
+    this.handler.rejected?.(error, target);
+    this.writer.write(errorFrame(error, target, responseStarted));
   }
 
   private onClose(): void {
