@@ -1,0 +1,161 @@
+/**
+ * OAP/1 echo throughput against the raw-TLS floor, measured in the same run.
+ *
+ *   npm run bench:echo [-- --seconds N | --quick] [--bodies 64,16384] [--inflight 64,256]
+ *                      [--systems raw-tls,oap] [--profile DIR]
+ *
+ * stdout: one JSON line per result and one ratio line per (body, inflight) pair.
+ * stderr: progress. See bench/README.md for the fields and the method.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { installChildCleanup, interrupted, stopChildren } from "./children.js";
+import { closedLoop, type EchoTarget, type LoadResult } from "./load.js";
+import { connectOap } from "./oap-load.js";
+import { connectRawTls } from "./raw-tls-client.js";
+import { startOapNode, startRawTlsServer } from "./servers.js";
+import { round } from "./stats.js";
+
+type System = "raw-tls" | "oap";
+const SYSTEMS: readonly System[] = ["raw-tls", "oap"];
+/** The acceptance target: OAP at 64 B / 64 in flight reaches this share of the raw-TLS floor. */
+const TARGET = { bodyBytes: 64, inflight: 64, ratio: 0.6 } as const;
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: "string" },
+    quick: { type: "boolean", default: false },
+    warmup: { type: "string", default: "1" },
+    bodies: { type: "string", default: "64,16384" },
+    inflight: { type: "string", default: "64,256" },
+    systems: { type: "string", default: SYSTEMS.join(",") },
+    profile: { type: "string" },
+  },
+});
+
+const seconds =
+  args.seconds !== undefined ? positive("--seconds", Number(args.seconds)) : args.quick ? 2 : 10;
+const warmupMs = positive("--warmup", Number(args.warmup)) * 1000;
+const bodies = list("--bodies", args.bodies);
+const inflights = list("--inflight", args.inflight);
+const systems = args.systems.split(",").map((name) => {
+  if (!SYSTEMS.includes(name as System)) fail(`--systems: unknown system "${name}" (${SYSTEMS.join(", ")})`);
+  return name as System;
+});
+// --cpu-prof writes one .cpuprofile per server child when it exits (we stop them with SIGTERM).
+const nodeFlags = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${resolve(args.profile)}`] : [];
+
+const dataDir = mkdtempSync(join(tmpdir(), "oap-echo-bench-"));
+installChildCleanup(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function main(): Promise<void> {
+  progress(`starting servers (data dir ${dataDir})`);
+  const node = await startOapNode(dataDir, nodeFlags);
+  const raw = await startRawTlsServer(node, nodeFlags);
+  const ca = readFileSync(node.caFile, "utf8");
+  progress(`oap node at ${node.url} (pid ${node.pid}), raw-tls at ${raw.host}:${raw.port} (pid ${raw.pid})`);
+
+  const servers: Record<System, { pid: number | undefined; connect(): Promise<EchoTarget> }> = {
+    "raw-tls": { pid: raw.pid, connect: () => connectRawTls(raw.host, raw.port, ca) },
+    oap: { pid: node.pid, connect: () => connectOap(node.url, ca) },
+  };
+
+  for (const bodyBytes of bodies) {
+    // Random bytes: nothing on either path can take a shortcut on repetitive content.
+    const body = randomBytes(bodyBytes);
+    for (const inflight of inflights) {
+      const results = new Map<System, LoadResult>();
+      for (const system of systems) {
+        progress(
+          `${system}: ${bodyBytes} B, ${inflight} in flight, ${seconds} s (+${warmupMs / 1000} s warm-up)`,
+        );
+        const server = servers[system];
+        const target = await server.connect();
+        try {
+          const plan = { body, inflight, warmupMs, measureMs: seconds * 1000, serverPid: server.pid };
+          const result = await closedLoop(target, plan);
+          results.set(system, result);
+          emit({
+            bench: "oap-echo",
+            system,
+            body_bytes: bodyBytes,
+            inflight,
+            seconds: round(result.seconds, 2),
+            requests: result.requests,
+            rps: Math.round(result.rps),
+            p50_ms: round(result.p50Ms, 3),
+            p99_ms: round(result.p99Ms, 3),
+            client_cpu_us: optionalRound(result.clientCpuUs, 2),
+            server_cpu_us: optionalRound(result.serverCpuUs, 2),
+          });
+        } finally {
+          await target.close();
+        }
+      }
+      const oap = results.get("oap");
+      const floor = results.get("raw-tls");
+      if (oap && floor) {
+        const ratio = oap.rps / floor.rps;
+        emit({
+          bench: "oap-echo",
+          compare: "oap/raw-tls",
+          body_bytes: bodyBytes,
+          inflight,
+          rps_ratio: round(ratio, 3),
+        });
+        if (bodyBytes === TARGET.bodyBytes && inflight === TARGET.inflight) {
+          const verdict = ratio >= TARGET.ratio ? "meets" : "MISSES";
+          progress(
+            `target: oap/raw-tls at 64 B / 64 in flight = ${ratio.toFixed(3)} ${verdict} ≥ ${TARGET.ratio}`,
+          );
+        }
+      }
+    }
+  }
+  progress("stopping servers");
+  await stopChildren();
+  if (args.profile) progress(`CPU profiles of the server processes are in ${resolve(args.profile)}`);
+}
+
+function optionalRound(value: number | undefined, digits: number): number | undefined {
+  return value === undefined ? undefined : round(value, digits);
+}
+
+function emit(line: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+function progress(message: string): void {
+  process.stderr.write(`oap-echo: ${message}\n`);
+}
+
+function positive(flag: string, value: number): number {
+  if (!(value > 0)) fail(`${flag} must be a positive number`);
+  return value;
+}
+
+function list(flag: string, value: string): number[] {
+  return value.split(",").map((part) => {
+    const n = Number(part);
+    if (!Number.isInteger(n) || n <= 0) fail(`${flag}: "${part}" is not a positive integer`);
+    return n;
+  });
+}
+
+function fail(message: string): never {
+  process.stderr.write(`oap-echo: ${message}\n`);
+  process.exit(2);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    // Stopping the servers on Ctrl-C fails the requests in flight; the signal handler exits.
+    if (interrupted()) return;
+    progress(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,57 @@
+import { join } from "node:path";
+import { spawnChild } from "./children.js";
+
+export interface OapNodeInfo {
+  pid: number | undefined;
+  url: string;
+  caFile: string;
+  /** The node's server certificate and key, reused by the raw-TLS server. */
+  certFile: string;
+  keyFile: string;
+}
+
+/**
+ * The real node, started the way a user starts it (the `omnigate` command), on ephemeral
+ * ports and a throwaway data dir; its banner says where it listens and where its dev CA is.
+ */
+export async function startOapNode(dataDir: string, nodeFlags: string[]): Promise<OapNodeInfo> {
+  let url: string | undefined;
+  const { child, ready } = await spawnChild({
+    name: "oap-node",
+    script: "packages/node/src/bin/omnigate.ts",
+    args: ["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn"],
+    nodeFlags,
+    ready(line) {
+      url ??= /OAP\/1 over TLS\s+(oap\+tls:\/\/\S+)/.exec(line)?.[1];
+      const caFile = /dev CA\s+(\S+)/.exec(line)?.[1];
+      return url && caFile ? { url, caFile } : undefined;
+    },
+    // The rest of the banner is for people; warnings and errors come as pino JSON lines.
+    forward: (line) => line.startsWith("{"),
+  });
+  const tls = join(dataDir, "tls");
+  return {
+    pid: child.pid,
+    ...ready,
+    certFile: join(tls, "server.pem"),
+    keyFile: join(tls, "server-key.pem"),
+  };
+}
+
+/** The raw-TLS baseline server, on the node's own certificate. */
+export async function startRawTlsServer(
+  node: Pick<OapNodeInfo, "certFile" | "keyFile">,
+  nodeFlags: string[],
+): Promise<{ pid: number | undefined; host: string; port: number }> {
+  const { child, ready } = await spawnChild({
+    name: "raw-tls",
+    script: "bench/oap-echo/raw-tls-server.ts",
+    args: ["--cert", node.certFile, "--key", node.keyFile],
+    nodeFlags,
+    ready(line) {
+      const port = line.startsWith("{") ? (JSON.parse(line) as { listening?: number }).listening : undefined;
+      return port === undefined ? undefined : port;
+    },
+  });
+  return { pid: child.pid, host: "127.0.0.1", port: ready };
+}
