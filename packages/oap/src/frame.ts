@@ -87,9 +87,17 @@ export function decodeFrame(bytes: Uint8Array, limits: HeaderLimits = DEFAULT_HE
 /** Builds a Frame from a validated header and exactly `header.len` bytes. */
 export function frameFromValidated(header: FrameHeader, bytes: Uint8Array): Frame {
   const capEnd = HEADER_LEN + header.capLen;
+  // Field by field: an object spread here costs microseconds per frame on V8.
   return {
-    ...header,
-    cap: bytes.subarray(HEADER_LEN, capEnd),
+    len: header.len,
+    ver: header.ver,
+    flags: header.flags,
+    code: header.code,
+    appProtoId: header.appProtoId,
+    tenantId: header.tenantId,
+    capLen: header.capLen,
+    corrId: header.corrId,
+    cap: header.capLen === 0 ? EMPTY : bytes.subarray(HEADER_LEN, capEnd),
     payload: bytes.subarray(capEnd, header.len),
   };
 }

@@ -29,40 +29,88 @@ export interface HeaderLimits {
 
 export const DEFAULT_HEADER_LIMITS: HeaderLimits = { maxFrame: DEFAULT_MAX_FRAME };
 
-const U64_MASK = (1n << 64n) - 1n;
+// Byte arithmetic instead of a DataView per call, and no BigInt work for the common zero
+// tenant and small corr_ids: this runs for every frame in both directions.
+
+function u16(b: Uint8Array, at: number): number {
+  return ((b[at] as number) << 8) | (b[at + 1] as number);
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return (
+    (((b[at] as number) << 24) |
+      ((b[at + 1] as number) << 16) |
+      ((b[at + 2] as number) << 8) |
+      (b[at + 3] as number)) >>>
+    0
+  );
+}
+
+function setU16(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 8;
+  b[at + 1] = v & 0xff;
+}
+
+function setU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = (v >>> 16) & 0xff;
+  b[at + 2] = (v >>> 8) & 0xff;
+  b[at + 3] = v & 0xff;
+}
+
+/** Reads a big-endian unsigned integer of `words` 32-bit words. */
+function readWords(b: Uint8Array, at: number, words: number): bigint {
+  let small = 0;
+  let big: bigint | undefined;
+  for (let i = 0; i < words; i++) {
+    const w = u32(b, at + 4 * i);
+    if (big !== undefined) big = (big << 32n) | BigInt(w);
+    else if (small === 0) small = w;
+    else big = (BigInt(small) << 32n) | BigInt(w);
+  }
+  return big ?? (small === 0 ? 0n : BigInt(small));
+}
+
+/** Writes `value` as a big-endian unsigned integer of `words` 32-bit words. */
+function writeWords(b: Uint8Array, at: number, words: number, value: bigint): void {
+  if (value <= 0xffffffffn) {
+    b.fill(0, at, at + 4 * (words - 1));
+    setU32(b, at + 4 * (words - 1), Number(value));
+    return;
+  }
+  let rest = value;
+  for (let i = words - 1; i >= 0; i--) {
+    setU32(b, at + 4 * i, Number(rest & 0xffffffffn));
+    rest >>= 32n;
+  }
+}
 
 export function readTenantId(buf: Uint8Array, at: number): bigint {
-  const view = viewOf(buf);
-  const hi = view.getBigUint64(at);
-  const lo = view.getBigUint64(at + 8);
-  return (hi << 64n) | lo;
+  return readWords(buf, at, 4);
 }
 
 export function readHeader(buf: Uint8Array, at = 0): FrameHeader {
-  const view = viewOf(buf);
   return {
-    len: view.getUint32(at + Offset.len),
-    ver: view.getUint16(at + Offset.ver),
-    flags: view.getUint16(at + Offset.flags),
-    code: view.getUint16(at + Offset.code),
-    appProtoId: view.getUint16(at + Offset.appProtoId),
-    tenantId: readTenantId(buf, at + Offset.tenantId),
-    capLen: view.getUint16(at + Offset.capLen),
-    corrId: view.getBigUint64(at + Offset.corrId),
+    len: u32(buf, at + Offset.len),
+    ver: u16(buf, at + Offset.ver),
+    flags: u16(buf, at + Offset.flags),
+    code: u16(buf, at + Offset.code),
+    appProtoId: u16(buf, at + Offset.appProtoId),
+    tenantId: readWords(buf, at + Offset.tenantId, 4),
+    capLen: u16(buf, at + Offset.capLen),
+    corrId: readWords(buf, at + Offset.corrId, 2),
   };
 }
 
 export function writeHeader(buf: Uint8Array, header: FrameHeader, at = 0): void {
-  const view = viewOf(buf);
-  view.setUint32(at + Offset.len, header.len);
-  view.setUint16(at + Offset.ver, header.ver);
-  view.setUint16(at + Offset.flags, header.flags);
-  view.setUint16(at + Offset.code, header.code);
-  view.setUint16(at + Offset.appProtoId, header.appProtoId);
-  view.setBigUint64(at + Offset.tenantId, (header.tenantId >> 64n) & U64_MASK);
-  view.setBigUint64(at + Offset.tenantId + 8, header.tenantId & U64_MASK);
-  view.setUint16(at + Offset.capLen, header.capLen);
-  view.setBigUint64(at + Offset.corrId, header.corrId);
+  setU32(buf, at + Offset.len, header.len);
+  setU16(buf, at + Offset.ver, header.ver);
+  setU16(buf, at + Offset.flags, header.flags);
+  setU16(buf, at + Offset.code, header.code);
+  setU16(buf, at + Offset.appProtoId, header.appProtoId);
+  writeWords(buf, at + Offset.tenantId, 4, header.tenantId);
+  setU16(buf, at + Offset.capLen, header.capLen);
+  writeWords(buf, at + Offset.corrId, 2, header.corrId);
 }
 
 /**
@@ -100,10 +148,6 @@ export function validateHeader(h: FrameHeader, limits: HeaderLimits = DEFAULT_HE
   if (kind !== Flags.REQ && kind !== Flags.RESP && kind !== Flags.EVENT) {
     throw new FrameHeaderError("bad_flags", "exactly one of REQ, RESP, EVENT must be set", h.corrId);
   }
-}
-
-function viewOf(buf: Uint8Array): DataView {
-  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 function hex4(n: number): string {

@@ -12,17 +12,25 @@ export class EchoService implements Service {
   readonly appProtoId = AppProtoId.ECHO;
   readonly name = "echo";
 
-  async handle(req: IncomingRequest, res: ResponseWriter): Promise<void> {
+  handle(req: IncomingRequest, res: ResponseWriter): void | Promise<void> {
     const delay = req.meta.delay_ms;
-    if (typeof delay === "number" && delay > 0) {
-      await sleep(Math.min(delay, MAX_DELAY_MS), undefined, { signal: req.signal });
-    }
-    const options = { e2e: req.e2e };
+    if (typeof delay === "number" && delay > 0) return this.delayed(req, res, Math.min(delay, MAX_DELAY_MS));
+    // A one-frame request (the common case) is answered at once, without a promise.
     const whole = req.completeBody();
-    if (whole) return res.reply(200, req.meta, whole, options);
+    if (whole) return res.reply(200, req.meta, whole, { e2e: req.e2e });
+    return this.streamed(req, res);
+  }
 
-    // A streamed request gets its reply head at once, then each chunk as it arrives.
-    await res.start(200, req.meta, undefined, options);
+  private async delayed(req: IncomingRequest, res: ResponseWriter, ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: req.signal });
+    const whole = req.completeBody();
+    if (whole) return res.reply(200, req.meta, whole, { e2e: req.e2e });
+    return this.streamed(req, res);
+  }
+
+  /** A streamed request gets its reply head at once, then each chunk as it arrives. */
+  private async streamed(req: IncomingRequest, res: ResponseWriter): Promise<void> {
+    await res.start(200, req.meta, undefined, { e2e: req.e2e });
     for await (const chunk of req.body) await res.write(chunk);
     res.end();
   }

@@ -15,8 +15,8 @@ import {
   type OpenStream,
   RequestStreamTable,
 } from "@omnigate/oap";
-import { BodyQueue } from "./body-queue.js";
 import { ReadGate } from "./read-gate.js";
+import { ServerRequest } from "./request.js";
 import { StreamResponse } from "./response.js";
 import type { IncomingRequest, ResponseWriter } from "./types.js";
 
@@ -76,13 +76,16 @@ export interface StreamEndInfo extends StreamTarget {
 
 interface LiveStream {
   stream: OpenStream;
-  request: IncomingRequest;
-  body: BodyQueue;
+  request: ServerRequest;
   response: StreamResponse;
-  abort: AbortController;
-  timer: NodeJS.Timeout | undefined;
+  /** Date.now() after which the stream fails with 504 `timeout`. */
+  deadline: number;
+  deadlineMs: number;
   startedAt: number;
 }
+
+/** How often open streams are checked against their deadlines (one sweep per connection). */
+const DEADLINE_SWEEP_MS = 25;
 
 /**
  * One OAP/1 connection on the side that receives requests: frame decoder → stream table
@@ -101,6 +104,7 @@ export class ServerSession {
   private closed = false;
   private draining = false;
   private drainWaiters: Array<() => void> = [];
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -217,37 +221,35 @@ export class ServerSession {
       return this.reject(err as OapError, frame);
     }
 
-    const abort = new AbortController();
-    const body = new BodyQueue((cost) => this.consumed(cost));
+    const request = new ServerRequest(
+      frame.corrId,
+      frame.appProtoId,
+      frame.tenantId,
+      meta,
+      (frame.flags & Flags.APP_E2E) !== 0,
+      frame.cap,
+      this.peer,
+      firstBody,
+      stream.requestEnded,
+      (cost) => this.consumed(cost),
+    );
     const response = new StreamResponse(stream, this.writer, this.limits.maxFrame, (s, code) =>
       this.onResponseEnd(s, code),
     );
-    const request: IncomingRequest = {
-      corrId: frame.corrId,
-      appProtoId: frame.appProtoId,
-      tenantId: frame.tenantId,
-      meta,
-      e2e: (frame.flags & Flags.APP_E2E) !== 0,
-      cap: frame.cap,
-      body,
-      completeBody: () => body.takeIfEnded(),
-      signal: abort.signal,
-      peer: this.peer,
-    };
+    const now = Date.now();
+    const deadlineMs = this.deadlineFor(meta.deadline_ms);
     const live: LiveStream = {
       stream,
       request,
-      body,
       response,
-      abort,
-      timer: undefined,
-      startedAt: Date.now(),
+      deadline: now + deadlineMs,
+      deadlineMs,
+      startedAt: now,
     };
     this.live.set(frame.corrId, live);
-    live.timer = this.armDeadline(live, meta.deadline_ms);
-    this.pushBody(body, firstBody);
-    if (stream.requestEnded) body.end();
-    void this.run(live);
+    this.sweepDeadlines();
+    this.charge(request.firstBodyCost);
+    this.run(live);
   }
 
   /** Throws the OapError a START frame is refused with, before any service sees it. */
@@ -274,49 +276,81 @@ export class ServerSession {
     if (frame.flags & Flags.COMP) {
       const err = new OapError("unsupported", "COMP (zstd bodies) is not supported by this node yet");
       live.response.fail(err);
-      live.abort.abort(err);
-      live.body.fail(err);
+      live.request.abort(err);
       return;
     }
-    this.pushBody(live.body, frame.payload);
-    if (stream.requestEnded) live.body.end();
+    this.charge(live.request.push(frame.payload));
+    if (stream.requestEnded) live.request.endBody();
   }
 
-  private async run(live: LiveStream): Promise<void> {
-    const { request, response } = live;
+  /** Runs the handler; synchronous handlers (the common case) never touch a promise. */
+  private run(live: LiveStream): void {
+    let result: void | Promise<void>;
     try {
-      await this.handler.dispatch(request, response);
-      if (!response.ended) {
-        throw new OapError("internal", "the service returned without finishing its response");
-      }
+      result = this.handler.dispatch(live.request, live.response);
     } catch (err) {
-      if (response.ended) return; // already failed (deadline, abort); nothing left to tell the peer
-      if (err instanceof OapError) {
-        this.handler.rejected?.(err, live.stream);
-        response.fail(err);
-      } else {
-        this.handler.serviceError?.(err, request);
-        response.fail(new OapError("internal", "internal error"));
-      }
+      return this.settle(live, err);
+    }
+    if (result && typeof result.then === "function") {
+      result.then(
+        () => this.settle(live, undefined),
+        (err: unknown) => this.settle(live, err),
+      );
+    } else {
+      this.settle(live, undefined);
     }
   }
 
-  private armDeadline(live: LiveStream, requested: unknown): NodeJS.Timeout {
-    const asked = typeof requested === "number" && requested > 0 ? requested : this.limits.defaultDeadlineMs;
-    const ms = Math.min(asked, this.limits.maxDeadlineMs);
-    const timer = setTimeout(() => {
-      const err = new OapError("timeout", `the request did not finish within its ${ms} ms deadline`);
+  private settle(live: LiveStream, err: unknown): void {
+    const { request, response } = live;
+    if (response.ended) return; // finished, or already failed (deadline, abort)
+    if (err === undefined) {
+      err = new OapError("internal", "the service returned without finishing its response");
+    }
+    if (err instanceof OapError) {
       this.handler.rejected?.(err, live.stream);
-      live.response.fail(err);
-      live.abort.abort(err);
-      live.body.fail(err);
-    }, ms);
-    timer.unref();
-    return timer;
+      response.fail(err);
+    } else {
+      this.handler.serviceError?.(err, request);
+      response.fail(new OapError("internal", "internal error"));
+    }
   }
 
-  private pushBody(body: BodyQueue, chunk: Uint8Array): void {
-    this.bufferedBodyBytes += body.push(chunk);
+  private deadlineFor(requested: unknown): number {
+    const asked = typeof requested === "number" && requested > 0 ? requested : this.limits.defaultDeadlineMs;
+    return Math.min(asked, this.limits.maxDeadlineMs);
+  }
+
+  /**
+   * One coarse timer per connection instead of one timer per stream: deadlines are
+   * checked every DEADLINE_SWEEP_MS while streams are open.
+   */
+  private sweepDeadlines(): void {
+    if (this.sweeper || this.live.size === 0) return;
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const live of this.live.values()) {
+        if (live.deadline > now) continue;
+        const err = new OapError(
+          "timeout",
+          `the request did not finish within its ${live.deadlineMs} ms deadline`,
+        );
+        this.handler.rejected?.(err, live.stream);
+        live.response.fail(err);
+        live.request.abort(err);
+      }
+      if (this.live.size === 0) this.stopSweeping();
+    }, DEADLINE_SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  private stopSweeping(): void {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+
+  private charge(cost: number): void {
+    this.bufferedBodyBytes += cost;
     if (this.bufferedBodyBytes > this.limits.readBufferBytes) this.gate.hold("body_buffer");
   }
 
@@ -328,11 +362,10 @@ export class ServerSession {
   private onResponseEnd(stream: OpenStream, code: number): void {
     const live = this.live.get(stream.corrId) as LiveStream;
     this.live.delete(stream.corrId);
-    clearTimeout(live.timer);
     // A service may answer without reading its whole body: the rest is dropped as it arrives.
     if (stream.requestEnded) this.table.finish(stream.corrId);
     else this.table.refuse(stream);
-    live.body.release();
+    live.request.release();
     this.ended(live, code);
   }
 
@@ -341,10 +374,8 @@ export class ServerSession {
     const live = this.live.get(corrId);
     if (!live) return;
     this.live.delete(corrId);
-    clearTimeout(live.timer);
     live.response.ended = true;
-    live.abort.abort(error);
-    live.body.fail(error);
+    live.request.abort(error);
     this.ended(live, error.code);
   }
 
@@ -361,6 +392,7 @@ export class ServerSession {
 
   private onClose(): void {
     this.closed = true;
+    this.stopSweeping();
     const gone = new OapError("internal", "connection closed");
     for (const corrId of [...this.live.keys()]) this.abortLive(corrId, gone);
     for (const stream of [...this.table.streams()]) this.table.finish(stream.corrId);
