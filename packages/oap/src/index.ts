@@ -7,5 +7,6 @@ export * from "./header.js";
 export * from "./hello.js";
 export * from "./payload.js";
 export * from "./reasons.js";
+export * from "./split.js";
 export * from "./stream-table.js";
 export * from "./writer.js";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { AppProtoId } from "@omnigate/oap";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, OapClient, OapConnectionError } from "../src/index.js";
+import { connect, OapClient, OapClientError, OapConnectionError } from "../src/index.js";
 import { startTestNode, type TestNode } from "./support/node.js";
 
 const ECHO = AppProtoId.ECHO;
@@ -99,6 +99,19 @@ describe("client against a real node: HELLO, request, stream", () => {
     const chunks: Buffer[] = [];
     for await (const chunk of s) chunks.push(chunk);
     expect(chunks).toEqual([]);
+  });
+
+  it("rejects a write or end after end() with OapClientError stream_ended", async () => {
+    const s = client.stream(ECHO);
+    await s.end("last");
+    for (const late of [s.write("late"), s.end("again"), s.end()]) {
+      const error = await late.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OapClientError);
+      expect(error).toMatchObject({ code: 400, reason: "stream_ended", retryable: false });
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of s) chunks.push(chunk);
+    expect(Buffer.concat(chunks).toString()).toBe("last");
   });
 
   it("takes its URL from RON_NODE_URL when none is given", async () => {

@@ -1,5 +1,6 @@
 import { decodeFrame, decodeStartPayload, encodeFrame, Flags, HEADER_LEN } from "@omnigate/oap";
 import { describe, expect, it } from "vitest";
+import { BodyQueue } from "../src/client/body-queue.js";
 import { requestFrames } from "../src/client/request-frames.js";
 import { retryDelay } from "../src/client/retry.js";
 import { InflightSlots } from "../src/client/slots.js";
@@ -24,6 +25,29 @@ describe("parseNodeUrl", () => {
     );
     expect(() => parseNodeUrl("oap+tls://node.example/x")).toThrow(/path/);
     expect(() => parseNodeUrl("not a url")).toThrow(/not a valid URL/);
+  });
+
+  it("refuses user information, a query and a fragment", () => {
+    for (const url of [
+      "oap+tls://user:secret@node.example:7000",
+      "oap+tls://user@node.example",
+      "oap+tls://@node.example",
+    ]) {
+      expect(() => parseNodeUrl(url)).toThrow(TypeError);
+      expect(() => parseNodeUrl(url)).toThrow(/user information/);
+    }
+    for (const url of [
+      "oap+tls://node.example:7000?tenant=1",
+      "oap+tls://node.example?",
+      "oap+tls://node.example/?x",
+    ]) {
+      expect(() => parseNodeUrl(url)).toThrow(TypeError);
+      expect(() => parseNodeUrl(url)).toThrow(/query/);
+    }
+    for (const url of ["oap+tls://node.example:7000#main", "oap+tls://node.example#"]) {
+      expect(() => parseNodeUrl(url)).toThrow(TypeError);
+      expect(() => parseNodeUrl(url)).toThrow(/fragment/);
+    }
   });
 });
 
@@ -135,5 +159,61 @@ describe("InflightSlots", () => {
     slots.fail(new Error("lost"));
     await expect(waiting).rejects.toThrow("lost");
     await expect(slots.acquire()).rejects.toThrow("lost");
+  });
+});
+
+describe("BodyQueue", () => {
+  const queue = () => {
+    const account = {
+      held: 0,
+      add(n: number) {
+        account.held += n;
+      },
+      remove(n: number) {
+        account.held -= n;
+      },
+    };
+    return { account, body: new BodyQueue(account) };
+  };
+
+  it("drops what is buffered and what still arrives on discard(), and settles", async () => {
+    const { account, body } = queue();
+    let settled = false;
+    body.onSettled(() => {
+      settled = true;
+    });
+    body.push(Buffer.from("abc"));
+    expect(account.held).toBe(3);
+    body.discard();
+    body.push(Buffer.from("late"));
+    expect(account.held).toBe(0);
+    expect(body.bufferedBytes).toBe(0);
+    expect(settled).toBe(true);
+    expect(await body.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it("drops the unread chunks of an ended or failed body for dropUnread(), and the reader gets the error", async () => {
+    const ended = queue();
+    ended.body.push(Buffer.from("abc"));
+    ended.body.end();
+    ended.body.dropUnread(new Error("dropped"));
+    expect(ended.account.held).toBe(0);
+    await expect(ended.body.next()).rejects.toThrow("dropped");
+
+    const failed = queue();
+    failed.body.push(Buffer.from("abc"));
+    failed.body.fail(new Error("node error"));
+    expect(failed.account.held).toBe(3);
+    failed.body.dropUnread(new Error("dropped"));
+    expect(failed.account.held).toBe(0);
+    expect(failed.body.isSettled).toBe(true);
+    await expect(failed.body.next()).rejects.toThrow("dropped");
+
+    const read = queue();
+    read.body.push(Buffer.from("abc"));
+    read.body.end();
+    expect((await read.body.next()).value?.toString()).toBe("abc");
+    read.body.dropUnread(new Error("dropped"));
+    expect(await read.body.next()).toEqual({ value: undefined, done: true });
   });
 });

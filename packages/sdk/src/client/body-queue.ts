@@ -20,12 +20,30 @@ export class BodyQueue implements AsyncIterable<Buffer> {
   private failure: { error: unknown } | undefined;
   private discarding = false;
   private reader: Reader | undefined;
+  private settledListeners: Array<() => void> = [];
 
   constructor(private readonly account: BufferAccount) {}
 
   /** Bytes received and not yet read. */
   get bufferedBytes(): number {
     return this.held;
+  }
+
+  /** Nothing is held and nothing more will be: the body ended, failed or was discarded, and was read. */
+  get isSettled(): boolean {
+    return this.held === 0 && (this.ended || this.failure !== undefined || this.discarding);
+  }
+
+  /** Calls `listener` once the queue is settled (at once if it is); returns the detach. */
+  onSettled(listener: () => void): () => void {
+    if (this.isSettled) {
+      listener();
+      return () => {};
+    }
+    this.settledListeners.push(listener);
+    return () => {
+      this.settledListeners = this.settledListeners.filter((l) => l !== listener);
+    };
   }
 
   push(chunk: Buffer): void {
@@ -46,23 +64,39 @@ export class BodyQueue implements AsyncIterable<Buffer> {
     if (this.ended || this.failure) return;
     this.ended = true;
     this.wakeReader();
+    this.checkSettled();
   }
 
   /**
-   * The stream failed: the reader gets the buffered chunks, then `error`; with `discard`,
-   * the buffered chunks are dropped and `error` comes at once.
+   * The stream failed: the reader gets the buffered chunks, then `error`; with `discard`, the
+   * buffered chunks are dropped and `error` comes at once. No effect once the body ended,
+   * failed or was discarded.
    */
   fail(error: unknown, discard = false): void {
-    if (this.ended || this.failure) return;
+    if (this.ended || this.failure || this.discarding) return;
     this.failure = { error };
     if (discard) this.dropBuffered();
     this.wakeReader();
+    this.checkSettled();
   }
 
-  /** The reader is gone: drop what is held and whatever still arrives. */
+  /**
+   * Drops the chunks not read yet, even of a body that ended or failed; if there were any, the
+   * reader gets `error` next instead of them (never a silently short body).
+   */
+  dropUnread(error: unknown): void {
+    if (this.discarding || this.chunks.length === 0) return;
+    this.failure = { error };
+    this.dropBuffered();
+    this.checkSettled();
+  }
+
+  /** The reader is gone: drop what is held and whatever still arrives; reading ends at once. */
   discard(): void {
     this.discarding = true;
     this.dropBuffered();
+    this.wakeReader();
+    this.checkSettled();
   }
 
   next(): Promise<IteratorResult<Buffer>> {
@@ -70,6 +104,7 @@ export class BodyQueue implements AsyncIterable<Buffer> {
     if (chunk) {
       this.held -= chunk.byteLength;
       this.account.remove(chunk.byteLength);
+      this.checkSettled();
       return Promise.resolve({ value: chunk, done: false });
     }
     if (this.failure) return Promise.reject(this.failure.error);
@@ -103,5 +138,12 @@ export class BodyQueue implements AsyncIterable<Buffer> {
     if (this.held > 0) this.account.remove(this.held);
     this.chunks = [];
     this.held = 0;
+  }
+
+  private checkSettled(): void {
+    if (!this.isSettled || this.settledListeners.length === 0) return;
+    const listeners = this.settledListeners;
+    this.settledListeners = [];
+    for (const listener of listeners) listener();
   }
 }

@@ -4,12 +4,12 @@ import { asClientError, checkAppProtoId, checkFitsFrame } from "./call-checks.js
 import { CallScope } from "./call-scope.js";
 import type { ExchangeParams } from "./connection.js";
 import type { DialSettings } from "./dial.js";
-import { type OapClientError, OapConnectionError } from "./errors.js";
+import { OapClientError, OapConnectionError } from "./errors.js";
 import { type ClientEventName, type ClientEvents, Listeners } from "./events.js";
 import type { Exchange, ResponseHead } from "./exchange.js";
 import type { Logger } from "./logger.js";
 import { NodeLink } from "./node-link.js";
-import { checkTenant, type ResolvedClientOptions } from "./options.js";
+import { checkTenant, positive, type ResolvedClientOptions } from "./options.js";
 import { retryDelay } from "./retry.js";
 import { OapStream, toBytes } from "./stream.js";
 
@@ -32,12 +32,20 @@ export interface RequestOptions extends StreamOptions {
   body?: Uint8Array | string;
   /** Marks the request safe to send again: enables retries on connection loss, 429 and 503. */
   idempotencyKey?: string;
+  /**
+   * Largest response body to collect (default: the client's maxResponseBytes, 64 MiB). A larger
+   * one fails the call with 413 payload_too_large; the rest of it is discarded as it arrives.
+   */
+  maxResponseBytes?: number;
 }
 
 export interface OapResponse extends ResponseHead {
   /** Every response body chunk, concatenated. */
   body: Buffer;
 }
+
+/** How often one call moves on from a connection that started draining before its stream went out. */
+const MAX_DRAINING_REOPENS = 3;
 
 /** A client of one Omnigate node. Create it with `connect()`. */
 export class OapClient {
@@ -89,12 +97,14 @@ export class OapClient {
    */
   async request(appProtoId: number, options: RequestOptions = {}): Promise<OapResponse> {
     checkAppProtoId(appProtoId);
+    const maxResponseBytes = options.maxResponseBytes ?? this.options.maxResponseBytes;
+    positive("maxResponseBytes", maxResponseBytes);
     const body = options.body === undefined ? new Uint8Array(0) : toBytes(options.body);
     const scope = this.scope(options);
     try {
       for (let attempt = 0; ; attempt++) {
         try {
-          return await this.attempt(appProtoId, options, body, scope);
+          return await this.attempt(appProtoId, options, body, maxResponseBytes, scope);
         } catch (error) {
           if (options.idempotencyKey === undefined) throw error;
           const delay = retryDelay(error, this.options.retry, attempt, scope.remainingMs());
@@ -122,7 +132,7 @@ export class OapClient {
       scope.onEnd((error) => exchange.abandon(error));
       return exchange;
     });
-    return new OapStream(opened, scope);
+    return new OapStream(opened, scope, options.signal);
   }
 
   /** Closes the connection for good; pending and later calls reject with OapConnectionError "client_closed". */
@@ -150,6 +160,7 @@ export class OapClient {
     appProtoId: number,
     options: RequestOptions,
     body: Uint8Array,
+    maxResponseBytes: number,
     scope: CallScope,
   ): Promise<OapResponse> {
     const exchange = await this.open(appProtoId, options, options.idempotencyKey, scope);
@@ -158,7 +169,18 @@ export class OapClient {
       exchange.send(body, true).catch((error: unknown) => exchange.abandon(asClientError(error)));
       const head = await exchange.head;
       const chunks: Buffer[] = [];
-      for await (const chunk of exchange.body) chunks.push(chunk);
+      let received = 0;
+      // Leaving this loop early (the bound below, or a failure) discards the rest of the body.
+      for await (const chunk of exchange.body) {
+        received += chunk.byteLength;
+        if (received > maxResponseBytes) {
+          throw new OapClientError(
+            `the response body exceeds maxResponseBytes=${maxResponseBytes}; raise the bound or read it with stream()`,
+            { code: 413, reason: "payload_too_large", corrId: exchange.corrId, retryable: false },
+          );
+        }
+        chunks.push(chunk);
+      }
       return {
         code: head.code,
         meta: head.meta,
@@ -169,7 +191,11 @@ export class OapClient {
     }
   }
 
-  /** Connection, then an inflight slot (FIFO, bounded by the call's scope), then the stream. */
+  /**
+   * Connection, then an inflight slot (FIFO, bounded by the call's scope), then the stream. A
+   * connection the node starts draining before the stream was sent is left for a new one: the
+   * request never went out, so this is safe without an idempotency key.
+   */
   private async open(
     appProtoId: number,
     options: StreamOptions,
@@ -179,16 +205,22 @@ export class OapClient {
     const tenantId = options.tenant ?? this.options.tenant;
     checkTenant(tenantId);
     const cap = options.cap ?? this.options.cap;
-    const connection = await this.link.connection(scope);
     const params = (): ExchangeParams => {
       const meta: Meta = { ...options.meta };
       const remaining = scope.remainingMs();
       if (Number.isFinite(remaining)) meta.deadline_ms = Math.max(1, Math.floor(remaining));
       if (idempotencyKey !== undefined) meta.idempotency_key = idempotencyKey;
-      return { appProtoId, tenantId, meta, cap, e2e: options.e2e ?? false };
+      return { appProtoId, tenantId, meta, cap, e2e: options.e2e ?? false, deadlineAt: scope.deadlineAt };
     };
-    checkFitsFrame(params(), connection.hello.max_frame);
-    return connection.openExchange(params, scope.signal);
+    for (let tries = 1; ; tries++) {
+      const connection = await this.link.connection(scope);
+      checkFitsFrame(params(), connection.hello.max_frame);
+      try {
+        return await connection.openExchange(params, scope.signal);
+      } catch (error) {
+        if (!connection.isDraining || scope.error || tries >= MAX_DRAINING_REOPENS) throw error;
+      }
+    }
   }
 
   private scope(options: StreamOptions): CallScope {

@@ -27,6 +27,7 @@ export async function connect(
       connectTimeoutMs: resolved.connectTimeoutMs,
       tenant: resolved.tenant,
       maxBufferedBytes: resolved.maxBufferedBytes,
+      unreadGraceMs: resolved.defaultDeadlineMs,
       logger: options.logger ?? SILENT_LOGGER,
     },
     resolved,

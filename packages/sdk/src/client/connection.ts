@@ -1,7 +1,7 @@
+import { performance } from "node:perf_hooks";
 import type { TLSSocket } from "node:tls";
 import {
   DEFAULT_MAX_FRAME,
-  DEFAULT_MAX_INFLIGHT,
   decodeStartPayload,
   Flags,
   type Frame,
@@ -13,7 +13,7 @@ import {
   type Meta,
 } from "@omnigate/oap";
 import type { BufferAccount } from "./body-queue.js";
-import { OapConnectionError } from "./errors.js";
+import { OapConnectionError, OapTimeoutError } from "./errors.js";
 import type { OapEvent } from "./events.js";
 import { Exchange, type ExchangeHost } from "./exchange.js";
 import type { Logger } from "./logger.js";
@@ -22,6 +22,18 @@ import { InflightSlots } from "./slots.js";
 export interface ConnectionHooks {
   onEvent(event: OapEvent): void;
   onClose(error: OapConnectionError): void;
+  /** The node answered 503 shutting_down: new calls must not use this connection. */
+  onDraining(error: OapConnectionError): void;
+}
+
+export interface ConnectionSettings {
+  /** Unread response bytes, across streams, above which the socket is paused. */
+  maxBufferedBytes: number;
+  /**
+   * For the unread-body rule (see `sweepUnread`): how long after its response ended a stream
+   * without a deadline counts as expired. The client's defaultDeadlineMs.
+   */
+  unreadGraceMs: number;
 }
 
 export interface ExchangeParams {
@@ -30,12 +42,23 @@ export interface ExchangeParams {
   meta: Meta;
   cap: Uint8Array | undefined;
   e2e: boolean;
+  /** performance.now() at which the call's deadline passes (Infinity: none). Default Infinity. */
+  deadlineAt?: number;
 }
+
+/** setTimeout fires at once for delays above this. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * One TLS connection to the node: reads frames and routes them to their streams, writes
  * request frames, enforces max_inflight with FIFO slots and pauses the socket when readers
  * leave too many response bytes unread.
+ *
+ * Unread-body rule: a stream whose response has ended but whose body is still buffered is
+ * remembered with an expiry (its call's deadline; without one, unreadGraceMs after its
+ * response ended). While the socket is paused, expired ones are dropped, earliest expiry
+ * first, until the socket resumes; their readers get OapTimeoutError. So bodies nobody will
+ * read cannot keep the connection paused for good.
  */
 export class Connection {
   private readonly decoder = new FrameDecoder({ maxFrame: DEFAULT_MAX_FRAME });
@@ -49,14 +72,23 @@ export class Connection {
   private cause: { message: string; error?: unknown } | undefined;
   private buffered = 0;
   private paused = false;
+  /** Streams whose response ended with body bytes unread, and when those expire (performance.now()). */
+  private readonly unread = new Map<Exchange, number>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  /** Set once the node said it is draining (503 shutting_down): no new streams here. */
+  private drainingWith: OapConnectionError | undefined;
   private readonly host: ExchangeHost;
+  private readonly maxBufferedBytes: number;
+  private readonly unreadGraceMs: number;
 
   constructor(
     private readonly socket: TLSSocket,
     private readonly hooks: ConnectionHooks,
     private readonly logger: Logger,
-    private readonly maxBufferedBytes: number,
+    settings: ConnectionSettings,
   ) {
+    this.maxBufferedBytes = settings.maxBufferedBytes;
+    this.unreadGraceMs = settings.unreadGraceMs;
     this.writer = new FrameWriter(socket);
     const account: BufferAccount = {
       add: (bytes) => this.addBuffered(bytes),
@@ -71,6 +103,7 @@ export class Connection {
       send: (frame) => this.send(frame),
       drained: () => this.writer.drained(),
       finish: (exchange) => this.finish(exchange),
+      draining: () => this.startDraining(),
     };
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", (error) => {
@@ -91,6 +124,11 @@ export class Connection {
     return this.closedWith === undefined && !this.socket.destroyed;
   }
 
+  /** The node is draining this connection: it finishes the open streams and takes no new ones. */
+  get isDraining(): boolean {
+    return this.drainingWith !== undefined;
+  }
+
   /** Streams tracked on this connection (including ones their callers gave up on). */
   get openStreams(): number {
     return this.streams.size;
@@ -101,23 +139,28 @@ export class Connection {
     return this.closedWith;
   }
 
-  /** Completes the handshake: slots are sized by the node's max_inflight from here on. */
+  /** Completes the handshake (with a checked reply): slots are sized by the node's max_inflight from here on. */
   setHello(hello: HelloReply): void {
     this.helloReply = hello;
-    const limit = hello.max_inflight > 0 ? hello.max_inflight : DEFAULT_MAX_INFLIGHT;
-    this.slots = new InflightSlots(limit);
+    this.slots = new InflightSlots(hello.max_inflight);
   }
 
   /**
    * Opens a stream once an inflight slot is free (callers wait in FIFO order). `signal` bounds
-   * the wait; its reason is what the wait rejects with.
+   * the wait; its reason is what the wait rejects with. On a draining connection it rejects
+   * with the draining error, before anything was sent: the caller may open it elsewhere.
    */
   async openExchange(params: () => ExchangeParams, signal?: AbortSignal): Promise<Exchange> {
     if (this.closedWith) throw this.closedWith;
+    if (this.drainingWith) throw this.drainingWith;
     const slots = this.slots;
     if (!slots) throw new Error("the connection has not finished its HELLO");
     await slots.acquire(signal);
     if (this.closedWith) throw this.closedWith;
+    if (this.drainingWith) {
+      slots.release();
+      throw this.drainingWith;
+    }
     try {
       // Params are built only now, so a deadline_ms in meta counts the time spent queued.
       return this.register(params(), true);
@@ -164,6 +207,7 @@ export class Connection {
       { appProtoId: params.appProtoId, tenantId: params.tenantId, corrId, e2e: params.e2e },
       { meta: params.meta, cap: params.cap },
       holdsSlot,
+      params.deadlineAt,
     );
     this.streams.set(corrId, exchange);
     return exchange;
@@ -181,6 +225,31 @@ export class Connection {
     if (this.streams.get(exchange.corrId) !== exchange) return;
     this.streams.delete(exchange.corrId);
     if (exchange.holdsSlot) this.slots?.release();
+    if (!exchange.body.isSettled) {
+      const expiry = Number.isFinite(exchange.deadlineAt)
+        ? exchange.deadlineAt
+        : performance.now() + this.unreadGraceMs;
+      this.unread.set(exchange, expiry);
+      exchange.body.onSettled(() => this.unread.delete(exchange));
+      if (this.paused) this.scheduleSweep();
+    }
+    if (this.drainingWith && this.streams.size === 0 && !this.closedWith) {
+      // The node finished what it had: close politely instead of waiting for it to.
+      void this.end(this.drainingWith);
+    }
+  }
+
+  private startDraining(): void {
+    if (this.drainingWith || this.closedWith) return;
+    const error = new OapConnectionError(
+      "the node is shutting down this connection (503 shutting_down); new calls use a new connection",
+      { reason: "shutting_down", retryAfterMs: 0 },
+    );
+    this.drainingWith = error;
+    this.logger.debug({}, "the node is draining the connection; new calls go to a new one");
+    // Callers queued for a slot here sent nothing yet: they go to a new connection.
+    this.slots?.fail(error);
+    this.hooks.onDraining(error);
   }
 
   private onData(chunk: Buffer): void {
@@ -224,6 +293,7 @@ export class Connection {
     if (!this.paused && this.buffered > this.maxBufferedBytes) {
       this.paused = true;
       this.socket.pause();
+      this.scheduleSweep();
     }
   }
 
@@ -231,8 +301,50 @@ export class Connection {
     this.buffered -= bytes;
     if (this.paused && this.buffered <= this.maxBufferedBytes / 2) {
       this.paused = false;
-      this.socket.resume();
+      clearTimeout(this.sweepTimer);
+      this.sweepTimer = undefined;
+      if (!this.closedWith) this.socket.resume();
     }
+  }
+
+  /** While paused: wakes up at the earliest expiry among finished streams with unread bodies. */
+  private scheduleSweep(): void {
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+    if (!this.paused || this.closedWith || this.unread.size === 0) return;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const expiry of this.unread.values()) earliest = Math.min(earliest, expiry);
+    const delay = Math.min(Math.max(0, Math.ceil(earliest - performance.now())), MAX_TIMER_MS);
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = undefined;
+      this.sweepUnread();
+    }, delay);
+    this.sweepTimer.unref();
+  }
+
+  /**
+   * The unread-body rule: while the socket stays paused, drop the unread bodies of finished
+   * streams whose expiry has passed, earliest first, until it resumes.
+   */
+  private sweepUnread(): void {
+    const now = performance.now();
+    const expired = [...this.unread].filter(([, expiry]) => expiry <= now).sort((a, b) => a[1] - b[1]);
+    for (const [exchange] of expired) {
+      if (!this.paused) break;
+      const bytes = exchange.body.bufferedBytes;
+      this.unread.delete(exchange);
+      this.logger.debug(
+        { corrId: exchange.corrId.toString(), bytes },
+        "dropping an unread response body: its deadline passed while the connection was paused",
+      );
+      exchange.dropUnread(
+        new OapTimeoutError(
+          `the response body was not read before the call's deadline and the connection had stopped reading; its ${bytes} unread bytes were dropped`,
+          exchange.corrId,
+        ),
+      );
+    }
+    this.scheduleSweep();
   }
 
   private onClose(): void {
@@ -246,6 +358,9 @@ export class Connection {
 
   private shutdown(error: OapConnectionError): void {
     this.closedWith = error;
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.unread.clear();
     const streams = [...this.streams.values()];
     this.streams.clear();
     for (const exchange of streams) exchange.connectionLost(error);

@@ -1,5 +1,12 @@
 import { type TLSSocket, connect as tlsConnect } from "node:tls";
-import { type HelloReply, type HelloRequest, isHelloReply, OAP_VERSION } from "@omnigate/oap";
+import {
+  DEFAULT_MAX_FRAME,
+  type HelloReply,
+  type HelloRequest,
+  isHelloReply,
+  isRetryableCode,
+  OAP_VERSION,
+} from "@omnigate/oap";
 import { Connection, type ConnectionHooks } from "./connection.js";
 import { OapClientError, OapConnectionError } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -8,6 +15,8 @@ import type { NodeAddress } from "./url.js";
 
 export const ALPN_PROTOCOL = "oap/1";
 export const CLIENT_ID = "omnigate-sdk-ts/0.1.0";
+/** The smallest max_frame a node may announce: room for a header, a capability and some meta. */
+export const MIN_MAX_FRAME = 4096;
 
 export interface DialSettings {
   address: NodeAddress;
@@ -15,6 +24,8 @@ export interface DialSettings {
   connectTimeoutMs: number;
   tenant: bigint;
   maxBufferedBytes: number;
+  /** See ConnectionSettings.unreadGraceMs: the client's defaultDeadlineMs. */
+  unreadGraceMs: number;
   logger: Logger;
   hooks: ConnectionHooks;
 }
@@ -43,7 +54,10 @@ export async function dial(settings: DialSettings): Promise<Connection> {
   });
   const attempt = (async () => {
     await secured(socket, settings);
-    connection = new Connection(socket, settings.hooks, settings.logger, settings.maxBufferedBytes);
+    connection = new Connection(socket, settings.hooks, settings.logger, {
+      maxBufferedBytes: settings.maxBufferedBytes,
+      unreadGraceMs: settings.unreadGraceMs,
+    });
     connection.setHello(await hello(connection, settings.tenant));
     return connection;
   })();
@@ -52,9 +66,11 @@ export async function dial(settings: DialSettings): Promise<Connection> {
   try {
     return await Promise.race([attempt, timedOut]);
   } catch (error) {
-    if (connection) connection.destroy(toConnectionError(error));
+    // Whatever went wrong, the call that needed this connection sent nothing: a connection error.
+    const failure = toConnectionError(error);
+    if (connection) connection.destroy(failure);
     else socket.destroy();
-    throw error;
+    throw failure;
   } finally {
     clearTimeout(timer);
   }
@@ -116,26 +132,58 @@ async function hello(connection: Connection, tenant: bigint): Promise<HelloReply
     cap: undefined,
     e2e: false,
   });
-  await exchange.send(new Uint8Array(0), true);
-  const head = await exchange.head;
+  let head: Awaited<typeof exchange.head>;
+  try {
+    await exchange.send(new Uint8Array(0), true);
+    head = await exchange.head;
+  } catch (error) {
+    throw helloRefused(error);
+  }
   // HELLO carries everything in meta; a body, if any, is dropped.
   exchange.body.discard();
-  if (!isHelloReply(head.meta)) {
-    throw new OapConnectionError(
-      "the node's HELLO reply lacks versions, max_frame, max_inflight or flags_supported",
-      {
-        reason: "bad_hello",
-        retryable: false,
-      },
-    );
+  return checkHello(head.meta);
+}
+
+/** The node's HELLO reply, checked: the client sizes frames and slots by it. */
+export function checkHello(meta: unknown): HelloReply {
+  const bad = (message: string) =>
+    new OapConnectionError(`bad HELLO reply: ${message}`, { reason: "bad_hello", retryable: false });
+  if (!isHelloReply(meta)) {
+    throw bad("it lacks versions, max_frame, max_inflight or flags_supported");
   }
-  if (!head.meta.versions.includes(OAP_VERSION)) {
+  if (!meta.versions.includes(OAP_VERSION)) {
     throw new OapConnectionError(
-      `the node speaks OAP versions ${head.meta.versions.join(", ")}; this SDK speaks ${OAP_VERSION}`,
+      `the node speaks OAP versions ${meta.versions.join(", ")}; this SDK speaks ${OAP_VERSION}`,
       { reason: "bad_hello", retryable: false },
     );
   }
-  return head.meta;
+  const { max_frame: maxFrame, max_inflight: maxInflight } = meta;
+  if (!Number.isInteger(maxFrame) || maxFrame < MIN_MAX_FRAME || maxFrame > DEFAULT_MAX_FRAME) {
+    throw bad(`max_frame ${maxFrame} is not an integer in ${MIN_MAX_FRAME}..${DEFAULT_MAX_FRAME}`);
+  }
+  if (!Number.isInteger(maxInflight) || maxInflight < 1) {
+    throw bad(`max_inflight ${maxInflight} is not an integer ≥ 1`);
+  }
+  return meta;
+}
+
+/**
+ * A failed HELLO as an OapConnectionError. When the node answered with an error, it keeps the
+ * node's code, reason, message and retry_after_ms, and is retryable exactly for 429 and 503:
+ * it must never look like the answer to the caller's own request, which was not sent.
+ */
+function helloRefused(error: unknown): unknown {
+  if (error instanceof OapConnectionError || !(error instanceof OapClientError)) return error;
+  return new OapConnectionError(
+    `the node refused the HELLO: ${error.message} (${error.code} ${error.reason})`,
+    {
+      code: error.code,
+      reason: error.reason,
+      retryable: isRetryableCode(error.code),
+      retryAfterMs: error.retryAfterMs,
+      cause: error,
+    },
+  );
 }
 
 function connectError(error: Error, host: string, port: number): OapConnectionError {
@@ -157,6 +205,6 @@ function connectError(error: Error, host: string, port: number): OapConnectionEr
 
 function toConnectionError(error: unknown): OapConnectionError {
   if (error instanceof OapConnectionError) return error;
-  const message = error instanceof OapClientError ? error.message : "the HELLO failed";
+  const message = error instanceof Error ? `the HELLO failed: ${error.message}` : "the HELLO failed";
   return new OapConnectionError(message, { reason: "connect_failed", cause: error });
 }

@@ -9,7 +9,9 @@ export type ClientReason =
   | "connect_timeout"
   | "tls_untrusted"
   | "bad_hello"
-  | "client_closed";
+  | "client_closed"
+  | "protocol_error"
+  | "stream_ended";
 
 interface ClientErrorInit {
   code: number;
@@ -73,17 +75,31 @@ export class OapTimeoutError extends OapClientError {
   }
 }
 
-/** The connection was refused, could not be set up, or was lost while the call was pending. */
+export interface ConnectionErrorOptions {
+  /** A ClientReason, or the node's reason when it refused the HELLO. Default "connection_lost". */
+  reason?: ClientReason | (string & {});
+  /** Default 503; the node's code when it refused the HELLO. */
+  code?: number;
+  corrId?: bigint | undefined;
+  /** Default true. */
+  retryable?: boolean;
+  retryAfterMs?: number | undefined;
+  cause?: unknown;
+}
+
+/**
+ * The connection was refused, could not be set up, or was lost while the call was pending.
+ * When the node answered the HELLO with an error, `code`, `reason` and `retryAfterMs` are
+ * the node's (e.g. 503 `not_ready`): the call's own request was never sent.
+ */
 export class OapConnectionError extends OapClientError {
-  constructor(
-    message: string,
-    options: { reason?: ClientReason; corrId?: bigint; retryable?: boolean; cause?: unknown } = {},
-  ) {
+  constructor(message: string, options: ConnectionErrorOptions = {}) {
     super(message, {
-      code: 503,
+      code: options.code ?? 503,
       reason: options.reason ?? "connection_lost",
       corrId: options.corrId,
       retryable: options.retryable ?? true,
+      retryAfterMs: options.retryAfterMs,
       cause: options.cause,
     });
     this.name = "OapConnectionError";
@@ -92,11 +108,25 @@ export class OapConnectionError extends OapClientError {
   /** The same failure, attributed to one stream. */
   forStream(corrId: bigint): OapConnectionError {
     return new OapConnectionError(this.message, {
-      reason: this.reason as ClientReason,
+      reason: this.reason,
+      code: this.code,
       corrId,
       retryable: this.retryable,
+      retryAfterMs: this.retryAfterMs,
       cause: this.cause,
     });
+  }
+}
+
+/**
+ * The node broke the protocol on a stream (a response frame before START, a second START, a
+ * START whose meta is not a JSON object): 502 `protocol_error`. Not an OapRequestError, since
+ * the node did not answer the request; not retried.
+ */
+export class OapProtocolError extends OapClientError {
+  constructor(message: string, corrId?: bigint) {
+    super(message, { code: 502, reason: "protocol_error", corrId, retryable: false });
+    this.name = "OapProtocolError";
   }
 }
 
@@ -114,5 +144,6 @@ export function withCorrId(error: OapClientError, corrId: bigint | undefined): O
   if (error instanceof OapTimeoutError) return new OapTimeoutError(error.message, corrId);
   if (error instanceof OapAbortError) return new OapAbortError(error.message, corrId, error.cause);
   if (error instanceof OapConnectionError) return error.forStream(corrId);
+  if (error instanceof OapProtocolError) return new OapProtocolError(error.message, corrId);
   return error;
 }

@@ -8,8 +8,9 @@ import {
 } from "@omnigate/oap";
 import { BodyQueue, type BufferAccount } from "./body-queue.js";
 import {
-  type OapClientError,
+  OapClientError,
   type OapConnectionError,
+  OapProtocolError,
   OapRequestError,
   OapTimeoutError,
   withCorrId,
@@ -31,6 +32,8 @@ export interface ExchangeHost {
   drained(): Promise<void>;
   /** The final RESP END arrived: forget the stream and free its slot. */
   finish(exchange: Exchange): void;
+  /** The node answered 503 shutting_down: it is draining this connection. */
+  draining(): void;
 }
 
 /**
@@ -45,12 +48,16 @@ export class Exchange {
   readonly finished: Promise<void>;
   /** The stream holds one of the connection's inflight slots. */
   readonly holdsSlot: boolean;
+  /** performance.now() at which the call's deadline passes (Infinity: none). */
+  readonly deadlineAt: number;
   private resolveHead!: (head: ResponseHead) => void;
   private rejectHead!: (error: unknown) => void;
   private resolveFinished!: () => void;
   private headSettled = false;
   private startSent = false;
   private requestEnded = false;
+  /** end() was called: later sends are refused. */
+  private endCalled = false;
   private done = false;
   private failure: OapClientError | undefined;
   private sendChain: Promise<void> = Promise.resolve();
@@ -60,8 +67,10 @@ export class Exchange {
     readonly id: RequestStreamId,
     private readonly start: { meta: Meta; cap: Uint8Array | undefined },
     holdsSlot: boolean,
+    deadlineAt = Number.POSITIVE_INFINITY,
   ) {
     this.holdsSlot = holdsSlot;
+    this.deadlineAt = deadlineAt;
     this.head = new Promise<ResponseHead>((resolve, reject) => {
       this.resolveHead = resolve;
       this.rejectHead = reject;
@@ -96,6 +105,20 @@ export class Exchange {
    * waiting for socket drain. Calls run one after another in call order.
    */
   send(body: Uint8Array, end: boolean): Promise<void> {
+    if (this.endCalled) {
+      return Promise.reject(
+        new OapClientError(
+          `the request side of stream ${this.corrId} already ended; nothing more can be sent`,
+          {
+            code: 400,
+            reason: "stream_ended",
+            corrId: this.corrId,
+            retryable: false,
+          },
+        ),
+      );
+    }
+    if (end) this.endCalled = true;
     const run = this.sendChain.then(() => this.sendNow(body, end));
     this.sendChain = run.catch(() => {});
     return run;
@@ -116,6 +139,14 @@ export class Exchange {
     this.resolveFinished();
   }
 
+  /**
+   * Drops the response body's unread bytes, if any: the reader gets `error` next. Used once the
+   * response ended, when its reader left (its signal aborted) or never came (see Connection).
+   */
+  dropUnread(error: OapClientError): void {
+    this.body.dropUnread(withCorrId(error, this.corrId));
+  }
+
   /** The caller gave up (deadline, abort): fail now, drop buffered bytes, keep tracking until END. */
   abandon(error: OapClientError): void {
     if (this.failure || (this.done && this.headSettled)) return;
@@ -133,7 +164,6 @@ export class Exchange {
     if (this.failure) throw this.failure;
     // The node already answered in full; it no longer reads this stream.
     if (this.done) return;
-    if (this.requestEnded) throw new Error(`the request side of stream ${this.corrId} already ended`);
     const start = this.startSent ? undefined : this.start;
     for (const frame of requestFrames(
       this.id,
@@ -159,7 +189,7 @@ export class Exchange {
       const start = this.parseStart(frame);
       if (!start) return;
       if (isError) {
-        this.fail(serverError(frame.code, start.meta, this.corrId), false);
+        this.failFromNode(frame.code, start.meta);
         return;
       }
       this.headSettled = true;
@@ -170,7 +200,7 @@ export class Exchange {
     if (isError) {
       // Error frames always use the START layout so the reason travels in meta.
       const start = this.parseStart(frame);
-      if (start) this.fail(serverError(frame.code, start.meta, this.corrId), false);
+      if (start) this.failFromNode(frame.code, start.meta);
       return;
     }
     if (frame.flags & Flags.START) {
@@ -178,6 +208,12 @@ export class Exchange {
       return;
     }
     this.pushBody(frame.payload);
+  }
+
+  private failFromNode(code: number, meta: Meta): void {
+    // The node drains this connection: later calls must go to a new one (specs/oap-1.md §7).
+    if (meta.reason === "shutting_down") this.host.draining();
+    this.fail(serverError(code, meta, this.corrId), false);
   }
 
   private parseStart(frame: Frame): StartPayload | undefined {
@@ -229,6 +265,6 @@ export function serverError(code: number, meta: Meta, corrId: bigint): OapClient
   return new OapRequestError(code, meta, corrId);
 }
 
-function protocolError(corrId: bigint, message: string): OapRequestError {
-  return new OapRequestError(502, { reason: "stream_violation", message }, corrId);
+function protocolError(corrId: bigint, message: string): OapProtocolError {
+  return new OapProtocolError(message, corrId);
 }

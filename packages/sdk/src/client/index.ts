@@ -2,9 +2,11 @@ export { OapClient, type OapResponse, type RequestOptions, type StreamOptions } 
 export { connect } from "./connect.js";
 export {
   type ClientReason,
+  type ConnectionErrorOptions,
   OapAbortError,
   OapClientError,
   OapConnectionError,
+  OapProtocolError,
   OapRequestError,
   OapTimeoutError,
 } from "./errors.js";

@@ -25,10 +25,13 @@ export class NodeLink {
     return this.lastHello;
   }
 
-  /** The live connection, or the shared reconnect raced against the caller's scope. */
+  /**
+   * The live connection, or the shared reconnect raced against the caller's scope. A
+   * connection the node is draining (503 shutting_down) is never handed out again.
+   */
   connection(scope: CallScope): Promise<Connection> {
     if (this.closedWith) return Promise.reject(this.closedWith);
-    if (this.current?.isOpen) return Promise.resolve(this.current);
+    if (this.current?.isOpen && !this.current.isDraining) return Promise.resolve(this.current);
     this.connecting ??= this.reconnect();
     return scope.race(this.connecting);
   }
@@ -54,6 +57,12 @@ export class NodeLink {
       hooks: {
         onEvent: (event) => this.listeners.emit("event", event),
         onClose: (error) => {
+          if (adopted === undefined || this.current !== adopted) return;
+          this.current = undefined;
+          this.listeners.emit("disconnect", error);
+        },
+        onDraining: (error) => {
+          // Its open streams finish there (it closes itself after the last); new calls dial anew.
           if (adopted === undefined || this.current !== adopted) return;
           this.current = undefined;
           this.listeners.emit("disconnect", error);

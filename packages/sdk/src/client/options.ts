@@ -26,6 +26,8 @@ export interface ConnectOptions {
   retry?: Partial<RetryPolicy>;
   /** Unread response bytes, across streams, above which the socket is paused (default 8 MiB). */
   maxBufferedBytes?: number;
+  /** Largest response body `request()` collects; larger ones fail with 413 payload_too_large (default 64 MiB). */
+  maxResponseBytes?: number;
   logger?: Logger;
 }
 
@@ -36,6 +38,7 @@ export interface ResolvedClientOptions {
   connectTimeoutMs: number;
   retry: RetryPolicy;
   maxBufferedBytes: number;
+  maxResponseBytes: number;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -44,6 +47,7 @@ export const CLIENT_DEFAULTS = {
   connectTimeoutMs: 10_000,
   retry: { baseMs: 100, capMs: 5_000, maxAttempts: 5 },
   maxBufferedBytes: 8 * 1024 * 1024,
+  maxResponseBytes: 64 * 1024 * 1024,
 } as const;
 
 export function resolveClientOptions(options: ConnectOptions): ResolvedClientOptions {
@@ -54,11 +58,13 @@ export function resolveClientOptions(options: ConnectOptions): ResolvedClientOpt
     connectTimeoutMs: options.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs,
     retry: { ...CLIENT_DEFAULTS.retry, ...options.retry },
     maxBufferedBytes: options.maxBufferedBytes ?? CLIENT_DEFAULTS.maxBufferedBytes,
+    maxResponseBytes: options.maxResponseBytes ?? CLIENT_DEFAULTS.maxResponseBytes,
   };
   checkTenant(resolved.tenant);
   positive("defaultDeadlineMs", resolved.defaultDeadlineMs);
   positive("connectTimeoutMs", resolved.connectTimeoutMs);
   positive("maxBufferedBytes", resolved.maxBufferedBytes);
+  positive("maxResponseBytes", resolved.maxResponseBytes);
   positive("retry.baseMs", resolved.retry.baseMs);
   positive("retry.capMs", resolved.retry.capMs);
   if (!Number.isInteger(resolved.retry.maxAttempts) || resolved.retry.maxAttempts < 1) {
@@ -75,6 +81,6 @@ export function checkTenant(tenant: bigint): void {
   }
 }
 
-function positive(name: string, value: number): void {
+export function positive(name: string, value: number): void {
   if (!(value > 0)) throw new RangeError(`${name} must be a positive number, got ${value}`);
 }

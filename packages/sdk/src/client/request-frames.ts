@@ -1,4 +1,4 @@
-import { encodeStartPayload, Flags, type FrameInit, HEADER_LEN, type Meta, OapError } from "@omnigate/oap";
+import { encodeStartPayload, Flags, type FrameInit, type Meta, splitIntoFrames } from "@omnigate/oap";
 
 /** The fixed identity of a request stream's frames. */
 export interface RequestStreamId {
@@ -17,51 +17,28 @@ export interface RequestPiece {
 }
 
 /**
- * Cuts one piece of a request into frames no longer than `maxFrame`: a START frame carrying
- * meta (and as much body as fits), then continuation frames with raw body, END on the last.
+ * Cuts one piece of a request into frames no longer than `maxFrame` (see splitIntoFrames in
+ * @omnigate/oap): a START frame carrying meta, the capability and as much body as fits, then
+ * continuation frames with raw body, END on the last. Throws 413 frame_too_large when meta and
+ * capability alone do not fit.
  */
-export function* requestFrames(
-  id: RequestStreamId,
-  piece: RequestPiece,
-  maxFrame: number,
-): Generator<FrameInit> {
+export function requestFrames(id: RequestStreamId, piece: RequestPiece, maxFrame: number): FrameInit[] {
   const base = id.e2e ? Flags.REQ | Flags.APP_E2E : Flags.REQ;
-  const frame = (flags: number, payload: Uint8Array, cap?: Uint8Array): FrameInit => ({
-    flags,
+  const cap = piece.start?.cap;
+  const pieces = splitIntoFrames({
+    maxFrame,
+    ...(piece.start
+      ? { startPayloadHead: encodeStartPayload(piece.start.meta), capLen: cap?.byteLength ?? 0 }
+      : {}),
+    body: piece.body,
+    end: piece.end,
+  });
+  return pieces.map((p) => ({
+    flags: base | (p.start ? Flags.START : 0) | (p.end ? Flags.END : 0),
     appProtoId: id.appProtoId,
     tenantId: id.tenantId,
     corrId: id.corrId,
-    payload,
-    ...(cap && cap.byteLength > 0 ? { cap } : {}),
-  });
-  const { body } = piece;
-  let offset = 0;
-
-  if (piece.start) {
-    const prefix = encodeStartPayload(piece.start.meta);
-    const capLen = piece.start.cap?.byteLength ?? 0;
-    const room = maxFrame - HEADER_LEN - capLen - prefix.byteLength;
-    if (room < 0) {
-      throw new OapError(
-        "frame_too_large",
-        `meta (${prefix.byteLength - 2} bytes) and capability (${capLen} bytes) do not fit in max_frame ${maxFrame}; send less meta`,
-      );
-    }
-    offset = Math.min(room, body.byteLength);
-    const payload = offset === 0 ? prefix : Buffer.concat([prefix, body.subarray(0, offset)]);
-    const last = offset === body.byteLength;
-    yield frame(base | Flags.START | (last && piece.end ? Flags.END : 0), payload, piece.start.cap);
-    if (last) return;
-  } else if (body.byteLength === 0) {
-    if (piece.end) yield frame(base | Flags.END, body);
-    return;
-  }
-
-  const step = maxFrame - HEADER_LEN;
-  while (offset < body.byteLength) {
-    const next = Math.min(offset + step, body.byteLength);
-    const last = next === body.byteLength;
-    yield frame(base | (last && piece.end ? Flags.END : 0), body.subarray(offset, next));
-    offset = next;
-  }
+    payload: p.payload,
+    ...(p.start && cap && cap.byteLength > 0 ? { cap } : {}),
+  }));
 }

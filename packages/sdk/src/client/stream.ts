@@ -1,4 +1,5 @@
 import type { CallScope } from "./call-scope.js";
+import { OapAbortError } from "./errors.js";
 import type { Exchange, ResponseHead } from "./exchange.js";
 
 const EMPTY = new Uint8Array(0);
@@ -6,7 +7,8 @@ const EMPTY = new Uint8Array(0);
 /**
  * A request/response stream (`client.stream()`): write the request body in pieces, read the
  * response head from `response` and its body with `for await`. Unread response bytes count
- * against the connection's buffer bound; reading them is what lets the socket resume.
+ * against the connection's buffer bound; reading them, or `discard()`, is what lets the socket
+ * resume.
  */
 export class OapStream implements AsyncIterable<Buffer> {
   /** The response status and meta; rejects with the stream's error. */
@@ -15,12 +17,19 @@ export class OapStream implements AsyncIterable<Buffer> {
   private readonly opened: Promise<Exchange>;
   /** write/end calls made so far; the first one carries the START frame. */
   private calls = 0;
+  private discarded = false;
 
   /** @internal Use `client.stream()`. */
-  constructor(opened: Promise<Exchange>, scope: CallScope) {
+  constructor(opened: Promise<Exchange>, scope: CallScope, callerSignal?: AbortSignal) {
     this.opened = opened.then((exchange) => {
       this.exchange = exchange;
-      exchange.finished.then(() => scope.dispose());
+      if (this.discarded) exchange.body.discard();
+      exchange.finished.then(() => {
+        scope.dispose();
+        // The deadline no longer applies to a finished stream (see the unread-body rule in
+        // Connection), but the caller's signal still does: aborting drops the unread body.
+        if (callerSignal) watchAbort(exchange, callerSignal);
+      });
       // No write pending: announce the stream now so the node can start answering.
       if (this.calls === 0) exchange.send(EMPTY, false).catch(() => {});
       return exchange;
@@ -36,19 +45,42 @@ export class OapStream implements AsyncIterable<Buffer> {
     return this.exchange?.corrId;
   }
 
+  /** Response body bytes received and not read (nor discarded) yet. */
+  get bufferedBytes(): number {
+    return this.exchange?.body.bufferedBytes ?? 0;
+  }
+
   /** Sends a piece of request body; resolves once the socket can take more. */
   write(chunk: Uint8Array | string): Promise<void> {
     return this.send(toBytes(chunk), false);
   }
 
-  /** Ends the request side, optionally with a last piece of body. */
+  /** Ends the request side, optionally with a last piece of body. Later writes reject with `stream_ended`. */
   end(chunk?: Uint8Array | string): Promise<void> {
     return this.send(chunk === undefined ? EMPTY : toBytes(chunk), true);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    const exchange = await this.opened;
-    yield* exchange.body;
+  /**
+   * Drops the response body: what is buffered now and whatever still arrives for this stream,
+   * releasing its bytes from the connection's buffer bound. Reading then ends at once. The
+   * request side and `response` are unaffected; the stream keeps its slot until the node ends
+   * it. Breaking out of `for await` (or calling the iterator's `return()`) does the same.
+   */
+  discard(): void {
+    this.discarded = true;
+    this.exchange?.body.discard();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
+    const iterator: AsyncIterableIterator<Buffer> = {
+      next: async () => (await this.opened).body.next(),
+      return: async () => {
+        this.discard();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   private send(bytes: Uint8Array, end: boolean): Promise<void> {
@@ -58,6 +90,24 @@ export class OapStream implements AsyncIterable<Buffer> {
     sent.catch(() => {});
     return sent;
   }
+}
+
+/** Until the finished stream's body is read or dropped, an abort of `signal` drops it. */
+function watchAbort(exchange: Exchange, signal: AbortSignal): void {
+  const onAbort = () =>
+    exchange.dropUnread(
+      new OapAbortError(
+        "the call was aborted by its signal; its unread response body was dropped",
+        undefined,
+        signal.reason,
+      ),
+    );
+  if (signal.aborted) {
+    onAbort();
+    return;
+  }
+  signal.addEventListener("abort", onAbort, { once: true });
+  exchange.body.onSettled(() => signal.removeEventListener("abort", onAbort));
 }
 
 export function toBytes(chunk: Uint8Array | string): Uint8Array {

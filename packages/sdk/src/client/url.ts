@@ -22,6 +22,20 @@ export function parseNodeUrl(url: string): NodeAddress {
     );
   }
   if (parsed.hostname === "") throw new TypeError(`"${url}" names no host; expected oap+tls://host:port`);
+  // OAP/1 gives no meaning to user information, a path, a query or a fragment (specs/oap-1.md §12).
+  // An empty "@", "?" or "#" leaves no trace in the parsed fields, so the raw text is checked too.
+  const authority = /^[^:]+:\/\/([^/?#]*)/.exec(url)?.[1] ?? "";
+  if (parsed.username !== "" || parsed.password !== "" || authority.includes("@")) {
+    throw new TypeError(
+      `"${redact(parsed)}" has user information; an OAP node URL is only oap+tls://host:port (credentials travel as capabilities)`,
+    );
+  }
+  if (parsed.search !== "" || url.includes("?")) {
+    throw new TypeError(`"${url}" has a query; an OAP node URL is only oap+tls://host:port`);
+  }
+  if (parsed.hash !== "" || url.includes("#")) {
+    throw new TypeError(`"${url}" has a fragment; an OAP node URL is only oap+tls://host:port`);
+  }
   if (parsed.pathname !== "" && parsed.pathname !== "/") {
     throw new TypeError(`"${url}" has a path; an OAP node URL is only oap+tls://host:port`);
   }
@@ -29,6 +43,13 @@ export function parseNodeUrl(url: string): NodeAddress {
   const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
   const port = parsed.port === "" ? DEFAULT_PORT : Number(parsed.port);
   return { host, port };
+}
+
+/** The URL without its password, for messages. */
+function redact(parsed: URL): string {
+  const copy = new URL(parsed.href);
+  if (copy.password !== "") copy.password = "***";
+  return copy.href;
 }
 
 /** The URL to use: the one given, else $RON_NODE_URL. */

@@ -16,6 +16,7 @@ export const TEST_APP = 0xf001;
  * - `slow`: waits meta `delay_ms`, then 200 (tracks concurrency)
  * - `hold`: reports arrival; a key's first attempt waits until the stream is torn down, later ones answer 200
  * - `flood`: streams meta `bytes` of body in 64 KiB writes, counting what the connection accepted
+ * - `blob`: answers meta `bytes` of body in one reply(), so its last body bytes travel with END
  */
 export class TestService implements Service {
   readonly appProtoId = TEST_APP;
@@ -94,6 +95,9 @@ export class TestService implements Service {
         res.end();
         return;
       }
+      case "blob":
+        res.reply(200, {}, Buffer.alloc(Number(req.meta.bytes), 0x42));
+        return;
       default:
         res.fail(new OapError("bad_meta", `unknown op ${String(req.meta.op)}`));
     }
