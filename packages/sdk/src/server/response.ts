@@ -2,17 +2,20 @@ import {
   encodeStartPayload,
   errorFrame,
   Flags,
+  type FramePiece,
   type FrameWriter,
-  HEADER_LEN,
   type Meta,
   OapError,
   type OpenStream,
+  splitIntoFrames,
 } from "@omnigate/oap";
 import type { ReplyOptions, ResponseWriter } from "./types.js";
 
+const EMPTY = new Uint8Array(0);
+
 /**
- * The response side of one request stream: turns reply/start/write/end into RESP frames
- * no larger than max_frame, and reports when the stream is over so its slot is freed.
+ * The response side of one stream: turns reply/start/write/end into RESP frames no larger
+ * than max_frame, and reports when the stream is over so its slot is freed.
  */
 export class StreamResponse implements ResponseWriter {
   started = false;
@@ -29,33 +32,26 @@ export class StreamResponse implements ResponseWriter {
 
   reply(code: number, meta?: Meta, body?: Uint8Array, options?: ReplyOptions): void {
     if (this.ended) return;
-    const payload = this.startPayload(meta, body);
-    this.open(code, options);
-    this.sendStart(payload, true);
+    this.send(this.firstPieces(meta, body, true), code, options);
   }
 
   async start(code: number, meta?: Meta, body?: Uint8Array, options?: ReplyOptions): Promise<void> {
     if (this.ended) return;
-    const payload = this.startPayload(meta, body);
-    this.open(code, options);
-    this.sendStart(payload, false);
+    this.send(this.firstPieces(meta, body, false), code, options);
     await this.writer.drained();
   }
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.ended) return;
     if (!this.started) throw new Error("write() before start()");
-    this.sendBody(chunk, false);
+    this.sendPieces(splitIntoFrames({ maxFrame: this.maxFrame, body: chunk, end: false }));
     await this.writer.drained();
   }
 
   end(chunk?: Uint8Array): void {
     if (this.ended) return;
-    if (!this.started) {
-      this.reply(200, undefined, chunk);
-      return;
-    }
-    this.sendBody(chunk ?? new Uint8Array(0), true);
+    if (!this.started) return this.reply(200, undefined, chunk);
+    this.sendPieces(splitIntoFrames({ maxFrame: this.maxFrame, body: chunk ?? EMPTY, end: true }));
   }
 
   fail(error: OapError): void {
@@ -64,59 +60,41 @@ export class StreamResponse implements ResponseWriter {
     this.finish(error.code);
   }
 
-  /** The START payload, checked before anything is sent so a refusal can still be a clean error frame. */
-  private startPayload(meta: Meta | undefined, body: Uint8Array | undefined): Buffer {
+  /** The START frame and what follows it, worked out before anything is sent so a refusal stays a clean error. */
+  private firstPieces(meta: Meta | undefined, body: Uint8Array | undefined, end: boolean): FramePiece[] {
     if (this.started) throw new Error("the response already started; use write() and end()");
-    const payload = encodeStartPayload(meta, body);
-    const metaBytes = payload.byteLength - (body?.byteLength ?? 0);
-    if (HEADER_LEN + metaBytes > this.maxFrame) {
-      throw new OapError(
-        "internal",
-        `reply meta of ${metaBytes - 2} bytes does not fit in max_frame ${this.maxFrame}`,
-      );
+    try {
+      return splitIntoFrames({
+        maxFrame: this.maxFrame,
+        startPayloadHead: encodeStartPayload(meta),
+        body: body ?? EMPTY,
+        end,
+      });
+    } catch (err) {
+      // Meta that cannot fit a frame is the service's bug, not the client's.
+      throw err instanceof OapError ? new OapError("internal", `reply rejected: ${err.message}`) : err;
     }
-    return payload;
   }
 
-  private open(code: number, options: ReplyOptions | undefined): void {
+  private send(pieces: FramePiece[], code: number, options: ReplyOptions | undefined): void {
     this.started = true;
     this.code = code;
     this.e2eFlag = options?.e2e ? Flags.APP_E2E : 0;
+    this.sendPieces(pieces);
   }
 
-  private sendStart(payload: Buffer, end: boolean): void {
-    if (HEADER_LEN + payload.byteLength <= this.maxFrame) {
-      this.writer.write(this.frame(Flags.START | (end ? Flags.END : 0), payload));
-      if (end) this.finish(this.code);
-      return;
+  private sendPieces(pieces: FramePiece[]): void {
+    for (const piece of pieces) {
+      this.writer.write({
+        flags: Flags.RESP | this.e2eFlag | (piece.start ? Flags.START : 0) | (piece.end ? Flags.END : 0),
+        code: this.code,
+        appProtoId: this.stream.appProtoId,
+        tenantId: this.stream.tenantId,
+        corrId: this.stream.corrId,
+        payload: piece.payload,
+      });
+      if (piece.end) this.finish(this.code);
     }
-    // Too big for one frame: the START frame takes what fits, continuations carry the rest.
-    const firstLen = this.maxFrame - HEADER_LEN;
-    this.writer.write(this.frame(Flags.START, payload.subarray(0, firstLen)));
-    this.sendBody(payload.subarray(firstLen), end);
-  }
-
-  private sendBody(chunk: Uint8Array, end: boolean): void {
-    const room = this.maxFrame - HEADER_LEN;
-    let offset = 0;
-    do {
-      const piece = chunk.subarray(offset, offset + room);
-      offset += piece.byteLength;
-      const last = offset >= chunk.byteLength;
-      this.writer.write(this.frame(end && last ? Flags.END : 0, piece));
-    } while (offset < chunk.byteLength);
-    if (end) this.finish(this.code);
-  }
-
-  private frame(flags: number, payload: Uint8Array) {
-    return {
-      flags: Flags.RESP | this.e2eFlag | flags,
-      code: this.code,
-      appProtoId: this.stream.appProtoId,
-      tenantId: this.stream.tenantId,
-      corrId: this.stream.corrId,
-      payload,
-    };
   }
 
   private finish(code: number): void {
