@@ -68,7 +68,3 @@ export const AppProtoRange = {
 export function flagNames(flags: number): FlagName[] {
   return (Object.keys(Flags) as FlagName[]).filter((name) => (flags & Flags[name]) !== 0);
 }
-
-export function flagsFromNames(names: readonly FlagName[]): number {
-  return names.reduce((acc, name) => acc | Flags[name], 0);
-}

@@ -51,10 +51,6 @@ export function isReason(value: unknown): value is Reason {
   return typeof value === "string" && Object.hasOwn(REASONS, value);
 }
 
-export function isStatusCode(value: number): value is StatusCode {
-  return (STATUS_CODES as readonly number[]).includes(value);
-}
-
 /** Codes after which a request carrying an idempotency key may be sent again. */
 export function isRetryableCode(code: number): boolean {
   return code === 429 || code === 503;

@@ -26,19 +26,9 @@ export class FrameWriter {
     });
   }
 
-  /** Bytes accepted but not yet handed to the kernel. */
-  get queuedBytes(): number {
-    return this.batchBytes + this.socket.writableLength;
-  }
-
   /** True once the socket closed; writes are dropped from then on. */
   get isClosed(): boolean {
     return this.closed || this.socket.destroyed;
-  }
-
-  /** True when the peer is not keeping up and producers should wait for `drained()`. */
-  get congested(): boolean {
-    return this.socket.writableNeedDrain;
   }
 
   /** Queues a frame. Returns false when the caller should wait for `drained()` before writing more. */

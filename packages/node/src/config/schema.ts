@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_CAP_LEN, DEFAULT_MAX_FRAME, DEFAULT_MAX_INFLIGHT } from "@omnigate/oap";
+import { DEFAULT_SESSION_LIMITS } from "@omnigate/sdk";
 import { defaultDataDir } from "./data-dir.js";
 
 /** Every node setting, its default and its bounds: the one place defaults live. */
@@ -100,7 +101,7 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
   readBufferBytes: {
     file: "limits.read_buffer_bytes",
     kind: "int",
-    default: () => 4 * 1024 * 1024,
+    default: () => DEFAULT_SESSION_LIMITS.readBufferBytes,
     min: 64 * 1024,
     max: 1024 * 1024 * 1024,
     doc: "request body bytes (plus per-chunk overhead) buffered per connection before reading pauses",
@@ -108,7 +109,7 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
   writeBufferBytes: {
     file: "limits.write_buffer_bytes",
     kind: "int",
-    default: () => 1024 * 1024,
+    default: () => DEFAULT_SESSION_LIMITS.writeBufferBytes,
     min: 64 * 1024,
     max: 1024 * 1024 * 1024,
     doc: "reply bytes queued for a client that is not reading before its requests stop being read",
@@ -116,7 +117,7 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
   defaultDeadlineMs: {
     file: "limits.default_deadline_ms",
     kind: "int",
-    default: () => 30_000,
+    default: () => DEFAULT_SESSION_LIMITS.defaultDeadlineMs,
     min: 1,
     max: 3_600_000,
     doc: "deadline for requests whose meta names none (ms)",
@@ -124,7 +125,7 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
   maxDeadlineMs: {
     file: "limits.max_deadline_ms",
     kind: "int",
-    default: () => 300_000,
+    default: () => DEFAULT_SESSION_LIMITS.maxDeadlineMs,
     min: 1,
     max: 86_400_000,
     doc: "ceiling on any deadline a request asks for (ms)",
