@@ -9,6 +9,17 @@ export interface OpenStream {
   tenantId: bigint;
   /** The request side has seen its END frame. */
   requestEnded: boolean;
+  /** Whatever the receiver keeps for this stream (the session's live request and response). */
+  state: unknown;
+}
+
+/** Map key for a corr_id: a number while it is exact (they hash far faster than BigInts). */
+export type CorrKey = number | bigint;
+
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
+export function corrKey(corrId: bigint): CorrKey {
+  return corrId <= MAX_EXACT ? Number(corrId) : corrId;
 }
 
 /** What the receiver should do with an incoming frame. */
@@ -22,6 +33,8 @@ export type StreamAction =
 
 /** How many refused streams are remembered so their continuation frames are dropped quietly. */
 const REFUSED_MEMORY = 1024;
+/** Retry hint for a START refused at max_inflight: a slot frees as soon as any reply ends. */
+const TOO_MANY_STREAMS_RETRY_MS = 100;
 
 /**
  * The stream rules of specs/oap-1.md §4 for the side that receives requests
@@ -30,8 +43,8 @@ const REFUSED_MEMORY = 1024;
  * final RESP|END of a stream.
  */
 export class RequestStreamTable {
-  private readonly open = new Map<bigint, OpenStream>();
-  private readonly refused = new Set<bigint>();
+  private readonly open = new Map<CorrKey, OpenStream>();
+  private readonly refused = new Set<CorrKey>();
 
   constructor(private readonly maxInflight = DEFAULT_MAX_INFLIGHT) {}
 
@@ -40,7 +53,7 @@ export class RequestStreamTable {
   }
 
   get(corrId: bigint): OpenStream | undefined {
-    return this.open.get(corrId);
+    return this.open.get(corrKey(corrId));
   }
 
   streams(): IterableIterator<OpenStream> {
@@ -48,30 +61,22 @@ export class RequestStreamTable {
   }
 
   classify(frame: Frame): StreamAction {
-    const action = this.rules(frame);
+    const key = corrKey(frame.corrId);
+    const action = this.rules(frame, key);
     // An error frame ends its corr_id for the peer, so an open stream under it ends too.
     if (action.kind === "reject" && !action.aborts) {
-      const open = this.open.get(frame.corrId);
+      const open = this.open.get(key);
       if (open) {
-        this.open.delete(frame.corrId);
+        this.open.delete(key);
         return { ...action, aborts: open };
       }
     }
     return action;
   }
 
-  private rules(frame: Frame): StreamAction {
-    if (frame.flags & Flags.EVENT) return { kind: "event", frame };
-    if (frame.flags & Flags.RESP) {
-      return violation("RESP frames flow from server to client only");
-    }
-    if (frame.code !== 0) return violation(`request frames carry code 0, not ${frame.code}`);
-    return frame.flags & Flags.START ? this.start(frame) : this.continuation(frame);
-  }
-
   /** The final RESP|END for this stream was sent (or the stream was aborted). */
   finish(corrId: bigint): void {
-    this.open.delete(corrId);
+    this.open.delete(corrKey(corrId));
   }
 
   /**
@@ -79,43 +84,54 @@ export class RequestStreamTable {
    * and drop the rest of its request frames quietly if the request has not ended.
    */
   refuse(stream: OpenStream): void {
-    this.open.delete(stream.corrId);
-    if (!stream.requestEnded) this.rememberRefused(stream.corrId);
+    const key = corrKey(stream.corrId);
+    this.open.delete(key);
+    if (!stream.requestEnded) this.rememberRefused(key);
   }
 
-  private start(frame: Frame): StreamAction {
-    if (this.open.has(frame.corrId)) {
+  private rules(frame: Frame, key: CorrKey): StreamAction {
+    if (frame.flags & Flags.EVENT) return { kind: "event", frame };
+    if (frame.flags & Flags.RESP) {
+      return violation("RESP frames flow from server to client only");
+    }
+    if (frame.code !== 0) return violation(`request frames carry code 0, not ${frame.code}`);
+    return frame.flags & Flags.START ? this.start(frame, key) : this.continuation(frame, key);
+  }
+
+  private start(frame: Frame, key: CorrKey): StreamAction {
+    if (this.open.has(key)) {
       return violation(`corr_id ${frame.corrId} already has an open stream`);
     }
     const ended = (frame.flags & Flags.END) !== 0;
     if (this.open.size >= this.maxInflight) {
-      if (!ended) this.rememberRefused(frame.corrId);
+      if (!ended) this.rememberRefused(key);
       return {
         kind: "reject",
         error: new OapError(
           "too_many_streams",
           `more than max_inflight=${this.maxInflight} open streams on this connection`,
-          { retryAfterMs: 100 },
+          { retryAfterMs: TOO_MANY_STREAMS_RETRY_MS },
         ),
       };
     }
-    this.refused.delete(frame.corrId);
+    if (this.refused.size > 0) this.refused.delete(key);
     const stream: OpenStream = {
       corrId: frame.corrId,
       appProtoId: frame.appProtoId,
       tenantId: frame.tenantId,
       requestEnded: ended,
+      state: undefined,
     };
-    this.open.set(frame.corrId, stream);
+    this.open.set(key, stream);
     return { kind: "start", stream, frame };
   }
 
-  private continuation(frame: Frame): StreamAction {
-    if (this.refused.has(frame.corrId)) {
-      if (frame.flags & Flags.END) this.refused.delete(frame.corrId);
+  private continuation(frame: Frame, key: CorrKey): StreamAction {
+    if (this.refused.size > 0 && this.refused.has(key)) {
+      if (frame.flags & Flags.END) this.refused.delete(key);
       return { kind: "drop" };
     }
-    const stream = this.open.get(frame.corrId);
+    const stream = this.open.get(key);
     if (!stream) return violation(`no open stream for corr_id ${frame.corrId}`);
     if (stream.requestEnded) return violation(`the request side of corr_id ${frame.corrId} already ended`);
     if (stream.appProtoId !== frame.appProtoId || stream.tenantId !== frame.tenantId) {
@@ -125,12 +141,12 @@ export class RequestStreamTable {
     return { kind: "continue", stream, frame };
   }
 
-  private rememberRefused(corrId: bigint): void {
+  private rememberRefused(key: CorrKey): void {
     if (this.refused.size >= REFUSED_MEMORY) {
       const oldest = this.refused.values().next().value;
       if (oldest !== undefined) this.refused.delete(oldest);
     }
-    this.refused.add(corrId);
+    this.refused.add(key);
   }
 }
 

@@ -4,6 +4,7 @@ import {
   Flags,
   type FramePiece,
   type FrameWriter,
+  HEADER_LEN,
   type Meta,
   OapError,
   type OpenStream,
@@ -32,6 +33,12 @@ export class StreamResponse implements ResponseWriter {
 
   reply(code: number, meta?: Meta, body?: Uint8Array, options?: ReplyOptions): void {
     if (this.ended) return;
+    if (this.started) throw new Error("the response already started; use write() and end()");
+    // The common case, one frame, is encoded in a single buffer without the splitter.
+    const payload = encodeStartPayload(meta, body);
+    if (HEADER_LEN + payload.byteLength <= this.maxFrame) {
+      return this.send([{ start: true, end: true, payload }], code, options);
+    }
     this.send(this.firstPieces(meta, body, true), code, options);
   }
 

@@ -84,6 +84,10 @@ interface LiveStream {
   startedAt: number;
 }
 
+function liveOf(stream: OpenStream): LiveStream | undefined {
+  return stream.state as LiveStream | undefined;
+}
+
 /** How often open streams are checked against their deadlines (one sweep per connection). */
 const DEADLINE_SWEEP_MS = 25;
 
@@ -98,7 +102,6 @@ export class ServerSession {
   private readonly table: RequestStreamTable;
   private readonly writer: FrameWriter;
   private readonly gate: ReadGate;
-  private readonly live = new Map<bigint, LiveStream>();
   private readonly peer: string;
   private bufferedBodyBytes = 0;
   private closed = false;
@@ -175,7 +178,7 @@ export class ServerSession {
     this.closed = true;
     const target = { corrId: err instanceof FrameHeaderError ? err.corrId : 0n, appProtoId: 0, tenantId: 0n };
     this.handler.rejected?.(err, target);
-    for (const corrId of [...this.live.keys()]) this.abortLive(corrId, err);
+    this.abortAll(err);
     this.writer.write(errorFrame(err, target));
     this.writer.flush();
     this.socket.pause();
@@ -201,10 +204,8 @@ export class ServerSession {
         return;
       case "reject": {
         // The error frame ends the aborted stream's corr_id; it lacks START if a reply already began.
-        const started = action.aborts
-          ? (this.live.get(action.aborts.corrId)?.response.started ?? false)
-          : false;
-        if (action.aborts) this.abortLive(action.aborts.corrId, action.error);
+        const started = action.aborts ? (liveOf(action.aborts)?.response.started ?? false) : false;
+        if (action.aborts) this.abortLive(action.aborts, action.error);
         return this.reject(action.error, frame, started);
       }
     }
@@ -246,7 +247,7 @@ export class ServerSession {
       deadlineMs,
       startedAt: now,
     };
-    this.live.set(frame.corrId, live);
+    stream.state = live;
     this.sweepDeadlines();
     this.charge(request.firstBodyCost);
     this.run(live);
@@ -272,7 +273,7 @@ export class ServerSession {
 
   private onContinuation(stream: OpenStream, frame: Frame): void {
     // The table drops continuations of streams whose reply ended, so a live stream is here.
-    const live = this.live.get(stream.corrId) as LiveStream;
+    const live = stream.state as LiveStream;
     if (frame.flags & Flags.COMP) {
       const err = new OapError("unsupported", "COMP (zstd bodies) is not supported by this node yet");
       live.response.fail(err);
@@ -326,11 +327,12 @@ export class ServerSession {
    * checked every DEADLINE_SWEEP_MS while streams are open.
    */
   private sweepDeadlines(): void {
-    if (this.sweeper || this.live.size === 0) return;
+    if (this.sweeper || this.table.size === 0) return;
     this.sweeper = setInterval(() => {
       const now = Date.now();
-      for (const live of this.live.values()) {
-        if (live.deadline > now) continue;
+      for (const stream of [...this.table.streams()]) {
+        const live = liveOf(stream);
+        if (!live || live.deadline > now) continue;
         const err = new OapError(
           "timeout",
           `the request did not finish within its ${live.deadlineMs} ms deadline`,
@@ -339,7 +341,7 @@ export class ServerSession {
         live.response.fail(err);
         live.request.abort(err);
       }
-      if (this.live.size === 0) this.stopSweeping();
+      if (this.table.size === 0) this.stopSweeping();
     }, DEADLINE_SWEEP_MS);
     this.sweeper.unref();
   }
@@ -360,8 +362,8 @@ export class ServerSession {
   }
 
   private onResponseEnd(stream: OpenStream, code: number): void {
-    const live = this.live.get(stream.corrId) as LiveStream;
-    this.live.delete(stream.corrId);
+    const live = stream.state as LiveStream;
+    stream.state = undefined;
     // A service may answer without reading its whole body: the rest is dropped as it arrives.
     if (stream.requestEnded) this.table.finish(stream.corrId);
     else this.table.refuse(stream);
@@ -370,13 +372,17 @@ export class ServerSession {
   }
 
   /** Tears a stream down without a reply of its own (the caller sends the error frame, if any). */
-  private abortLive(corrId: bigint, error: OapError): void {
-    const live = this.live.get(corrId);
+  private abortLive(stream: OpenStream, error: OapError): void {
+    const live = liveOf(stream);
     if (!live) return;
-    this.live.delete(corrId);
+    stream.state = undefined;
     live.response.ended = true;
     live.request.abort(error);
     this.ended(live, error.code);
+  }
+
+  private abortAll(error: OapError): void {
+    for (const stream of [...this.table.streams()]) this.abortLive(stream, error);
   }
 
   private ended(live: LiveStream, code: number): void {
@@ -394,7 +400,7 @@ export class ServerSession {
     this.closed = true;
     this.stopSweeping();
     const gone = new OapError("internal", "connection closed");
-    for (const corrId of [...this.live.keys()]) this.abortLive(corrId, gone);
+    this.abortAll(gone);
     for (const stream of [...this.table.streams()]) this.table.finish(stream.corrId);
     this.resolveDrain();
   }
