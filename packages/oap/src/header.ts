@@ -104,14 +104,41 @@ export function readHeader(buf: Uint8Array, at = 0): FrameHeader {
 }
 
 export function writeHeader(buf: Uint8Array, header: FrameHeader, at = 0): void {
-  setU32(buf, at + Offset.len, header.len);
+  writeHeaderFields(
+    buf,
+    at,
+    header.len,
+    header.flags,
+    header.code,
+    header.appProtoId,
+    header.tenantId,
+    header.capLen,
+    header.corrId,
+  );
+  // Keep the given version: tests and vectors write invalid ones on purpose.
   setU16(buf, at + Offset.ver, header.ver);
-  setU16(buf, at + Offset.flags, header.flags);
-  setU16(buf, at + Offset.code, header.code);
-  setU16(buf, at + Offset.appProtoId, header.appProtoId);
-  writeWords(buf, at + Offset.tenantId, 4, header.tenantId);
-  setU16(buf, at + Offset.capLen, header.capLen);
-  writeWords(buf, at + Offset.corrId, 2, header.corrId);
+}
+
+/** Writes a version-1 header from its fields, without building a header object (the writer's hot path). */
+export function writeHeaderFields(
+  buf: Uint8Array,
+  at: number,
+  len: number,
+  flags: number,
+  code: number,
+  appProtoId: number,
+  tenantId: bigint,
+  capLen: number,
+  corrId: bigint,
+): void {
+  setU32(buf, at + Offset.len, len);
+  setU16(buf, at + Offset.ver, OAP_VERSION);
+  setU16(buf, at + Offset.flags, flags);
+  setU16(buf, at + Offset.code, code);
+  setU16(buf, at + Offset.appProtoId, appProtoId);
+  writeWords(buf, at + Offset.tenantId, 4, tenantId);
+  setU16(buf, at + Offset.capLen, capLen);
+  writeWords(buf, at + Offset.corrId, 2, corrId);
 }
 
 /**

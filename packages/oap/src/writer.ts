@@ -1,19 +1,32 @@
 import type { Writable } from "node:stream";
-import { encodeHead, type FrameInit } from "./frame.js";
+import { HEADER_LEN } from "./constants.js";
+import type { FrameInit } from "./frame.js";
+import { writeHeaderFields } from "./header.js";
 
-/** Payloads at or below this size are copied into the batch; larger ones are written by reference. */
+/** Payloads at or below this size are copied into the arena; larger ones are written by reference. */
 const COPY_THRESHOLD = 16 * 1024;
 /** Flush a batch early once it holds this many bytes. */
 const BATCH_LIMIT = 64 * 1024;
+/** Frames are encoded straight into arenas of this size: no per-frame header buffer or copy. */
+const ARENA_SIZE = 64 * 1024;
 
 /**
  * Writes frames to a socket, coalescing the small frames produced in one turn of the
  * event loop into a single write (one TLS record instead of dozens), and exposing the
  * socket's backpressure so producers can wait for `drain`.
+ *
+ * Small frames are encoded in place in an arena; a flushed region of it belongs to the
+ * socket from then on, so encoding continues after it and a full arena is replaced, never
+ * reused.
  */
 export class FrameWriter {
-  private batch: Buffer[] = [];
-  private batchBytes = 0;
+  /** Segments ready to write, in order: arena regions and large payloads by reference. */
+  private parts: Buffer[] = [];
+  private partsBytes = 0;
+  private arena = Buffer.allocUnsafe(ARENA_SIZE);
+  /** Start of the arena region not yet moved to `parts`. */
+  private segmentStart = 0;
+  private used = 0;
   private flushScheduled = false;
   private closed = false;
   private drainWaiter: Promise<void> | undefined;
@@ -21,8 +34,8 @@ export class FrameWriter {
   constructor(private readonly socket: Writable) {
     socket.once("close", () => {
       this.closed = true;
-      this.batch = [];
-      this.batchBytes = 0;
+      this.parts = [];
+      this.partsBytes = 0;
     });
   }
 
@@ -36,23 +49,51 @@ export class FrameWriter {
     if (this.closed || this.socket.destroyed) return false;
     const payload = init.payload;
     const payloadLen = payload?.byteLength ?? 0;
-    const head = encodeHead(init, payloadLen);
-    this.push(head);
-    if (payload && payloadLen > 0) {
-      // Large payloads go by reference: copying 64 KiB chunks would cost more than the extra write.
-      this.push(payloadLen <= COPY_THRESHOLD ? Buffer.from(payload) : asBuffer(payload));
+    const cap = init.cap;
+    const capLen = cap?.byteLength ?? 0;
+    const inline = payloadLen <= COPY_THRESHOLD;
+    this.reserve(HEADER_LEN + capLen + (inline ? payloadLen : 0));
+    const arena = this.arena;
+    let at = this.used;
+    writeHeaderFields(
+      arena,
+      at,
+      HEADER_LEN + capLen + payloadLen,
+      init.flags,
+      init.code ?? 0,
+      init.appProtoId,
+      init.tenantId ?? 0n,
+      capLen,
+      init.corrId,
+    );
+    at += HEADER_LEN;
+    if (cap && capLen > 0) {
+      arena.set(cap, at);
+      at += capLen;
     }
-    if (this.batchBytes >= BATCH_LIMIT) this.flush();
+    if (payload && payloadLen > 0 && inline) {
+      arena.set(payload, at);
+      at += payloadLen;
+    }
+    this.used = at;
+    if (payload && !inline) {
+      // Large payloads go by reference: copying 64 KiB chunks would cost more than the extra write.
+      this.closeSegment();
+      this.parts.push(asBuffer(payload));
+      this.partsBytes += payloadLen;
+    }
+    if (this.pendingBytes() >= BATCH_LIMIT) this.flush();
     else this.scheduleFlush();
     return !this.socket.writableNeedDrain;
   }
 
   /** Writes everything batched so far. */
   flush(): void {
-    if (this.batch.length === 0 || this.closed) return;
-    const parts = this.batch;
-    this.batch = [];
-    this.batchBytes = 0;
+    this.closeSegment();
+    if (this.parts.length === 0 || this.closed) return;
+    const parts = this.parts;
+    this.parts = [];
+    this.partsBytes = 0;
     const chunk = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
     this.socket.write(chunk);
   }
@@ -74,9 +115,25 @@ export class FrameWriter {
     return this.drainWaiter;
   }
 
-  private push(buf: Buffer): void {
-    this.batch.push(buf);
-    this.batchBytes += buf.byteLength;
+  private pendingBytes(): number {
+    return this.partsBytes + (this.used - this.segmentStart);
+  }
+
+  /** Makes room for `bytes` contiguous bytes in the arena. */
+  private reserve(bytes: number): void {
+    if (this.used + bytes <= this.arena.byteLength) return;
+    this.closeSegment();
+    this.arena = Buffer.allocUnsafe(Math.max(ARENA_SIZE, bytes));
+    this.segmentStart = 0;
+    this.used = 0;
+  }
+
+  /** Moves the arena bytes encoded since the last segment into `parts`. */
+  private closeSegment(): void {
+    if (this.used === this.segmentStart) return;
+    this.parts.push(this.arena.subarray(this.segmentStart, this.used));
+    this.partsBytes += this.used - this.segmentStart;
+    this.segmentStart = this.used;
   }
 
   private scheduleFlush(): void {
