@@ -75,7 +75,7 @@ export class FrameDecoder {
         this.startAssembly(header, chunk.subarray(offset));
         return out;
       }
-      emit(frameFromValidated(header, chunk.subarray(offset, offset + header.len)));
+      emit(frameFromValidated(header, chunk, offset));
       offset += header.len;
     }
 

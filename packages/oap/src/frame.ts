@@ -84,9 +84,12 @@ export function decodeFrame(bytes: Uint8Array, limits: HeaderLimits = DEFAULT_HE
   return frameFromValidated(header, bytes);
 }
 
-/** Builds a Frame from a validated header and exactly `header.len` bytes. */
-export function frameFromValidated(header: FrameHeader, bytes: Uint8Array): Frame {
-  const capEnd = HEADER_LEN + header.capLen;
+/**
+ * Builds a Frame from a validated header and its `header.len` bytes, which start at `at`
+ * in `bytes` (so the decoder needs no intermediate view of the whole frame).
+ */
+export function frameFromValidated(header: FrameHeader, bytes: Uint8Array, at = 0): Frame {
+  const capEnd = at + HEADER_LEN + header.capLen;
   // Field by field: an object spread here costs microseconds per frame on V8.
   return {
     len: header.len,
@@ -97,7 +100,7 @@ export function frameFromValidated(header: FrameHeader, bytes: Uint8Array): Fram
     tenantId: header.tenantId,
     capLen: header.capLen,
     corrId: header.corrId,
-    cap: header.capLen === 0 ? EMPTY : bytes.subarray(HEADER_LEN, capEnd),
-    payload: bytes.subarray(capEnd, header.len),
+    cap: header.capLen === 0 ? EMPTY : bytes.subarray(at + HEADER_LEN, capEnd),
+    payload: bytes.subarray(capEnd, at + header.len),
   };
 }
