@@ -7,30 +7,12 @@ import { encodeFrame, encodeStartPayload, Flags, OapError } from "@omnigate/oap"
 import type { Service } from "@omnigate/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { RawOapConnection } from "../../../testing/support/raw-oap.js";
+import { TestScope } from "../../../testing/support/scope.js";
 import { tempDir } from "../../../testing/support/temp-dir.js";
-import { type OmnigateNode, type StartOptions, startNode } from "../src/index.js";
+import { startNode } from "../src/index.js";
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function node(overrides: Record<string, unknown> = {}, extra: Partial<StartOptions> = {}) {
-  const dir = tempDir();
-  const n = await startNode({
-    overrides: { listen: "127.0.0.1:0", admin: "127.0.0.1:0", dataDir: dir.path, ...overrides },
-    logLevel: "silent",
-    ...extra,
-  });
-  cleanups.push(dir.remove, () => n.close());
-  return n;
-}
-
-async function raw(n: OmnigateNode): Promise<RawOapConnection> {
-  const c = await RawOapConnection.open(n.oapUrl, n.caPem);
-  cleanups.push(() => c.close());
-  return c;
-}
+const scope = new TestScope();
+afterEach(() => scope.close());
 
 function portOf(url: string): number {
   return Number(new URL(url.replace(/^oap\+tls:/, "https:")).port);
@@ -60,8 +42,8 @@ async function freePort(): Promise<number> {
 
 describe("a client that does not read its replies", () => {
   it("stops being read once its queued replies pass write_buffer_bytes, and loses nothing", async () => {
-    const n = await node({ writeBufferBytes: 256 * 1024 });
-    const c = await raw(n);
+    const n = await scope.node({ writeBufferBytes: 256 * 1024 });
+    const c = await scope.raw(n);
     c.socket.pause(); // never read: replies pile up on the node's side
     const count = 16_384;
     const body = "x".repeat(1024);
@@ -85,8 +67,8 @@ describe("a client that does not read its replies", () => {
 
 describe("stopping", () => {
   it("finishes close() when a stream it waits for is aborted by a protocol violation", async () => {
-    const n = await node({ drainTimeoutMs: 600_000 });
-    const c = await raw(n);
+    const n = await scope.node({ drainTimeoutMs: 600_000 });
+    const c = await scope.raw(n);
     c.write(request(1n, 0x0101, {}, "open", 0));
     await c.waitFor((f) => f.corrId === 1n);
     const closing = n.close();
@@ -96,7 +78,7 @@ describe("stopping", () => {
   });
 
   it("finishes close() even when a client is still in its TLS handshake", async () => {
-    const n = await node({ drainTimeoutMs: 100 });
+    const n = await scope.node({ drainTimeoutMs: 100 });
     const tcp = tcpConnect({ host: "127.0.0.1", port: portOf(n.oapUrl) });
     await once(tcp, "connect");
     const tcpClosed = once(tcp, "close");
@@ -112,11 +94,11 @@ describe("stopping", () => {
   it("leaves nothing listening when the start fails", async () => {
     const blocker = createServer().listen(0, "127.0.0.1");
     await once(blocker, "listening");
-    cleanups.push(() => new Promise((r) => blocker.close(r)));
+    scope.defer(() => new Promise((r) => blocker.close(r)));
     const adminPort = (blocker.address() as { port: number }).port;
     const oapPort = await freePort();
     const dir = tempDir();
-    cleanups.push(dir.remove);
+    scope.defer(dir.remove);
     await expect(
       startNode({
         overrides: { listen: `127.0.0.1:${oapPort}`, admin: `127.0.0.1:${adminPort}`, dataDir: dir.path },
@@ -131,8 +113,8 @@ describe("stopping", () => {
 
 describe("stream endings", () => {
   it("ends an aborted stream whose reply began with an error frame without START", async () => {
-    const n = await node();
-    const c = await raw(n);
+    const n = await scope.node();
+    const c = await scope.raw(n);
     c.write(request(5n, 0x0101, {}, "", 0));
     const head = await c.waitFor((f) => f.corrId === 5n);
     expect(head?.flags).toBe(Flags.RESP | Flags.START);
@@ -143,8 +125,8 @@ describe("stream endings", () => {
   });
 
   it("answers a streamed echo with its head before any body arrives", async () => {
-    const n = await node();
-    const c = await raw(n);
+    const n = await scope.node();
+    const c = await scope.raw(n);
     c.write(request(7n, 0x0101, { hi: 1 }, "", 0));
     const head = await c.waitFor((f) => f.corrId === 7n);
     expect(head?.code).toBe(200);
@@ -158,8 +140,8 @@ describe("stream endings", () => {
       name: "big-meta",
       handle: (_req, res) => res.reply(200, { blob: "m".repeat(9000) }, Buffer.from("BODY")),
     };
-    const n = await node({ maxFrame: 8192 }, { services: [big] });
-    const c = await raw(n);
+    const n = await scope.node({ maxFrame: 8192 }, { services: [big] });
+    const c = await scope.raw(n);
     c.write(request(3n, 0xf00a, {}));
     const reply = await c.waitFor((f) => f.corrId === 3n);
     expect(reply?.code).toBe(500);
@@ -184,9 +166,9 @@ describe("stream endings", () => {
         throw new OapError("forbidden", "not for you");
       },
     };
-    const n = await node({}, { services: [broken, refusing] });
+    const n = await scope.node({}, { services: [broken, refusing] });
     n.log.error = ((obj: unknown) => seen.push(obj)) as typeof n.log.error;
-    const c = await raw(n);
+    const c = await scope.raw(n);
     c.write(request(1n, 0xf00b, {}));
     c.write(request(2n, 0xf00c, {}));
     c.write(request(3n, 0x0101, {}, "still here"));
@@ -201,7 +183,7 @@ describe("stream endings", () => {
 describe("dev certificates", () => {
   it("renews a bad server certificate under the same CA", async () => {
     const dir = tempDir();
-    cleanups.push(dir.remove);
+    scope.defer(dir.remove);
     const overrides = { listen: "127.0.0.1:0", admin: "127.0.0.1:0", dataDir: dir.path };
     const first = await startNode({ overrides, logLevel: "silent" });
     await first.close();
@@ -209,7 +191,7 @@ describe("dev certificates", () => {
     writeFileSync(join(dir.path, "tls", "server-key.pem"), first.tls.key.replace(/[A-Za-z]{8}/, "AAAAAAAA"));
     writeFileSync(join(dir.path, "tls", "server.pem"), "not a certificate");
     const second = await startNode({ overrides, logLevel: "silent" });
-    cleanups.push(() => second.close());
+    scope.defer(() => second.close());
     expect(second.caFingerprint).toBe(first.caFingerprint);
     expect(second.tls.certFingerprint).not.toBe(first.tls.certFingerprint);
     const c = await RawOapConnection.open(second.oapUrl, first.caPem);

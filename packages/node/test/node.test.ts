@@ -2,30 +2,12 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { encodeFrame, encodeStartPayload, Flags } from "@omnigate/oap";
 import { afterEach, describe, expect, it } from "vitest";
-import { RawOapConnection } from "../../../testing/support/raw-oap.js";
+import { TestScope } from "../../../testing/support/scope.js";
 import { tempDir } from "../../../testing/support/temp-dir.js";
-import { type OmnigateNode, startNode } from "../src/index.js";
+import { startNode } from "../src/index.js";
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function node(overrides: Record<string, unknown> = {}): Promise<OmnigateNode> {
-  const dir = tempDir();
-  const n = await startNode({
-    overrides: { listen: "127.0.0.1:0", admin: "127.0.0.1:0", dataDir: dir.path, ...overrides },
-    logLevel: "silent",
-  });
-  cleanups.push(dir.remove, () => n.close());
-  return n;
-}
-
-async function raw(n: OmnigateNode): Promise<RawOapConnection> {
-  const c = await RawOapConnection.open(n.oapUrl, n.caPem);
-  cleanups.push(() => c.close());
-  return c;
-}
+const scope = new TestScope();
+afterEach(() => scope.close());
 
 const startFrame = (corrId: bigint, meta: Record<string, unknown>, body: string, end = true) =>
   encodeFrame({
@@ -38,7 +20,7 @@ const startFrame = (corrId: bigint, meta: Record<string, unknown>, body: string,
 describe("node lifecycle", () => {
   it("creates a dev CA once, keeps keys private, and reuses it on restart", async () => {
     const dir = tempDir();
-    cleanups.push(dir.remove);
+    scope.defer(dir.remove);
     const overrides = { listen: "127.0.0.1:0", admin: "127.0.0.1:0", dataDir: dir.path };
     const first = await startNode({ overrides, logLevel: "silent" });
     await first.close();
@@ -54,7 +36,7 @@ describe("node lifecycle", () => {
   });
 
   it("answers /healthz and /readyz, and turns not-ready while draining", async () => {
-    const n = await node();
+    const n = await scope.node();
     expect((await fetch(`${n.adminUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${n.adminUrl}/readyz`);
     expect(ready.status).toBe(200);
@@ -62,7 +44,7 @@ describe("node lifecycle", () => {
     expect((await fetch(`${n.adminUrl}/nope`)).status).toBe(404);
 
     // A stream that stays open keeps the drain going long enough to look at readiness.
-    const c = await raw(n);
+    const c = await scope.raw(n);
     c.write(startFrame(1n, {}, "x", false));
     await c.waitFor((f) => f.corrId === 1n);
     const closing = n.close();
@@ -72,8 +54,8 @@ describe("node lifecycle", () => {
   });
 
   it("lets in-flight streams finish on close and refuses new ones with 503 shutting_down", async () => {
-    const n = await node();
-    const c = await raw(n);
+    const n = await scope.node();
+    const c = await scope.raw(n);
     c.write(startFrame(1n, { k: "v" }, "first ", false));
     expect((await c.waitFor((f) => f.corrId === 1n))?.code).toBe(200);
 
@@ -103,8 +85,8 @@ describe("node lifecycle", () => {
   });
 
   it("closes a stream that outlives its deadline with 504 timeout", async () => {
-    const n = await node();
-    const c = await raw(n);
+    const n = await scope.node();
+    const c = await scope.raw(n);
     c.write(startFrame(9n, { deadline_ms: 100 }, "never ends", false));
     const timedOut = await c.waitFor((f) => f.corrId === 9n && f.code >= 400);
     expect(timedOut?.code).toBe(504);
@@ -115,8 +97,8 @@ describe("node lifecycle", () => {
   });
 
   it("echoes bodies larger than max_frame across frames, and APP_E2E bodies byte-exact", async () => {
-    const n = await node({ maxFrame: 8192 });
-    const c = await raw(n);
+    const n = await scope.node({ maxFrame: 8192 });
+    const c = await scope.raw(n);
     const body = Buffer.alloc(6000, 7);
     const payload = Buffer.alloc(8000);
     for (let i = 0; i < payload.length; i++) payload[i] = (i * 31) & 0xff;
