@@ -1,4 +1,5 @@
 export * from "./constants.js";
+export * from "./corr-id-map.js";
 export * from "./decoder.js";
 export * from "./error-frame.js";
 export * from "./errors.js";

@@ -13,15 +13,34 @@ const textDecoder = new TextDecoder("utf-8", { fatal: true });
 
 /** Encodes `meta_len:u16 | meta JSON | body`. An empty meta object is sent as meta_len 0. */
 export function encodeStartPayload(meta: Meta | undefined, body?: Uint8Array): Buffer {
-  const json = meta && Object.keys(meta).length > 0 ? Buffer.from(JSON.stringify(meta), "utf8") : undefined;
-  const metaLen = json?.byteLength ?? 0;
-  if (metaLen > MAX_META_LEN) {
-    throw new OapError("bad_meta", `meta is ${metaLen} bytes; at most ${MAX_META_LEN} fit in a START frame`);
+  return startPayload(encodeMeta(meta), body);
+}
+
+/**
+ * The meta section of a START payload: `meta` as UTF-8 JSON, or undefined for no meta or an
+ * empty object (sent as meta_len 0). Throws 400 `bad_meta` above MAX_META_LEN bytes. For
+ * senders that need the meta's size before they build the frame, so it is encoded once.
+ */
+export function encodeMeta(meta: Meta | undefined): Buffer | undefined {
+  if (meta === undefined || Object.keys(meta).length === 0) return undefined;
+  const json = Buffer.from(JSON.stringify(meta), "utf8");
+  if (json.byteLength > MAX_META_LEN) {
+    throw new OapError(
+      "bad_meta",
+      `meta is ${json.byteLength} bytes; at most ${MAX_META_LEN} fit in a START frame`,
+    );
   }
+  return json;
+}
+
+/** `meta_len:u16 | meta | body`, from a meta section made by encodeMeta. */
+export function startPayload(json: Uint8Array | undefined, body?: Uint8Array): Buffer {
+  const metaLen = json?.byteLength ?? 0;
   const bodyLen = body?.byteLength ?? 0;
   const out = Buffer.allocUnsafe(2 + metaLen + bodyLen);
-  out.writeUInt16BE(metaLen, 0);
-  if (json) out.set(json, 2);
+  out[0] = metaLen >>> 8;
+  out[1] = metaLen & 0xff;
+  if (json && metaLen > 0) out.set(json, 2);
   if (body && bodyLen > 0) out.set(body, 2 + metaLen);
   return out;
 }

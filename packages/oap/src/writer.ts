@@ -3,6 +3,18 @@ import { HEADER_LEN } from "./constants.js";
 import type { FrameInit } from "./frame.js";
 import { writeHeaderFields } from "./header.js";
 
+/** A frame's fixed fields: FrameInit without its payload. */
+export type FrameHead = Omit<FrameInit, "payload">;
+
+/** A START frame given as its payload's pieces (see FrameWriter.writeStart). */
+export interface StartFrameInit extends FrameHead {
+  /** Meta JSON as made by encodeMeta; undefined for none. */
+  meta?: Uint8Array | undefined;
+  body?: Uint8Array;
+}
+
+const EMPTY = new Uint8Array(0);
+
 /** Payloads at or below this size are copied into the arena; larger ones are written by reference. */
 const COPY_THRESHOLD = 16 * 1024;
 /** Flush a batch early once it holds this many bytes. */
@@ -47,44 +59,37 @@ export class FrameWriter {
   /** Queues a frame. Returns false when the caller should wait for `drained()` before writing more. */
   write(init: FrameInit): boolean {
     if (this.closed || this.socket.destroyed) return false;
-    const payload = init.payload;
-    const payloadLen = payload?.byteLength ?? 0;
-    const cap = init.cap;
-    const capLen = cap?.byteLength ?? 0;
-    const inline = payloadLen <= COPY_THRESHOLD;
-    this.reserve(HEADER_LEN + capLen + (inline ? payloadLen : 0));
+    const payload = init.payload ?? EMPTY;
+    const payloadLen = payload.byteLength;
+    const at = this.writeHead(init, payloadLen, payloadLen <= COPY_THRESHOLD ? payloadLen : 0);
+    this.append(payload, at);
+    return this.batched();
+  }
+
+  /**
+   * Queues a START frame whose payload is `meta_len | meta | body` (specs/oap-1.md §6), encoding
+   * the pieces straight into the batch instead of building the payload first: what a small
+   * request or reply is, so it saves a buffer and a copy per message. `meta` is the JSON that
+   * encodeMeta made (undefined: meta_len 0). Same result as write() with that payload.
+   */
+  writeStart(init: StartFrameInit): boolean {
+    if (this.closed || this.socket.destroyed) return false;
+    const meta = init.meta;
+    const metaLen = meta?.byteLength ?? 0;
+    const body = init.body ?? EMPTY;
+    const bodyLen = body.byteLength;
+    const headLen = 2 + metaLen;
+    let at = this.writeHead(init, headLen + bodyLen, headLen + (bodyLen <= COPY_THRESHOLD ? bodyLen : 0));
     const arena = this.arena;
-    let at = this.used;
-    writeHeaderFields(
-      arena,
-      at,
-      HEADER_LEN + capLen + payloadLen,
-      init.flags,
-      init.code ?? 0,
-      init.appProtoId,
-      init.tenantId ?? 0n,
-      capLen,
-      init.corrId,
-    );
-    at += HEADER_LEN;
-    if (cap && capLen > 0) {
-      arena.set(cap, at);
-      at += capLen;
+    arena[at] = metaLen >>> 8;
+    arena[at + 1] = metaLen & 0xff;
+    at += 2;
+    if (meta && metaLen > 0) {
+      arena.set(meta, at);
+      at += metaLen;
     }
-    if (payload && payloadLen > 0 && inline) {
-      arena.set(payload, at);
-      at += payloadLen;
-    }
-    this.used = at;
-    if (payload && !inline) {
-      // Large payloads go by reference: copying 64 KiB chunks would cost more than the extra write.
-      this.closeSegment();
-      this.parts.push(asBuffer(payload));
-      this.partsBytes += payloadLen;
-    }
-    if (this.pendingBytes() >= BATCH_LIMIT) this.flush();
-    else this.scheduleFlush();
-    return !this.socket.writableNeedDrain;
+    this.append(body, at);
+    return this.batched();
   }
 
   /** Writes everything batched so far. */
@@ -113,6 +118,54 @@ export class FrameWriter {
       this.socket.on("close", done);
     });
     return this.drainWaiter;
+  }
+
+  /**
+   * Makes room for the header, the capability and `inlineLen` payload bytes, and writes the
+   * header and capability of a frame with `payloadLen` payload bytes; returns where the
+   * payload goes.
+   */
+  private writeHead(init: FrameHead, payloadLen: number, inlineLen: number): number {
+    const cap = init.cap;
+    const capLen = cap?.byteLength ?? 0;
+    this.reserve(HEADER_LEN + capLen + inlineLen);
+    const arena = this.arena;
+    const at = this.used;
+    writeHeaderFields(
+      arena,
+      at,
+      HEADER_LEN + capLen + payloadLen,
+      init.flags,
+      init.code ?? 0,
+      init.appProtoId,
+      init.tenantId ?? 0n,
+      capLen,
+      init.corrId,
+    );
+    if (cap && capLen > 0) arena.set(cap, at + HEADER_LEN);
+    return at + HEADER_LEN + capLen;
+  }
+
+  /** Ends the frame being encoded with `bytes` at `at`: copied when small, by reference when large. */
+  private append(bytes: Uint8Array, at: number): void {
+    const len = bytes.byteLength;
+    if (len <= COPY_THRESHOLD) {
+      if (len > 0) this.arena.set(bytes, at);
+      this.used = at + len;
+      return;
+    }
+    this.used = at;
+    // Large payloads go by reference: copying 64 KiB chunks would cost more than the extra write.
+    this.closeSegment();
+    this.parts.push(asBuffer(bytes));
+    this.partsBytes += len;
+  }
+
+  /** A frame was added to the batch: flush now if it is big, else at the end of this turn. */
+  private batched(): boolean {
+    if (this.pendingBytes() >= BATCH_LIMIT) this.flush();
+    else this.scheduleFlush();
+    return !this.socket.writableNeedDrain;
   }
 
   private pendingBytes(): number {

@@ -44,6 +44,14 @@ describe("client against a real node: HELLO, request, stream", () => {
     expect(res.body.byteLength).toBe(0);
   });
 
+  it("sends no deadline_ms when the call names no deadline: the node applies its own default", async () => {
+    const res = await client.request(ECHO, { meta: { op: "ping" } });
+    expect(res.meta).toMatchObject({ op: "ping" });
+    expect(res.meta.deadline_ms).toBeUndefined();
+    const bare = await client.request(ECHO, { body: "x" });
+    expect(bare.meta).toEqual({});
+  });
+
   it("splits a body larger than max_frame across frames and gets it back intact", async () => {
     const body = randomBytes(client.hello.max_frame * 2 + 12_345);
     const res = await client.request(ECHO, { meta: { big: true }, body });

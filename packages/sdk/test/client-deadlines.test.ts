@@ -27,6 +27,20 @@ describe("deadlines and cancellation", () => {
     expect((error as OapTimeoutError).corrId).toBeTypeOf("bigint");
   });
 
+  it("fails each in-flight call at its own deadline, an earlier one opened after a later one included", async () => {
+    const started = performance.now();
+    const late = client
+      .request(ECHO, { meta: { delay_ms: 3_000 }, deadlineMs: 1_500 })
+      .catch((e: unknown) => e);
+    const early = client
+      .request(ECHO, { meta: { delay_ms: 3_000 }, deadlineMs: 150 })
+      .catch((e: unknown) => e);
+    expect(await early).toBeInstanceOf(OapTimeoutError);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(await late).toBeInstanceOf(OapTimeoutError);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1_400);
+  });
+
   it("does not retry a timed-out request even with an idempotency key", async () => {
     await expect(
       client.request(ECHO, { meta: { delay_ms: 2_000 }, deadlineMs: 200, idempotencyKey: "t-1" }),

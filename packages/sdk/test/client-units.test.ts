@@ -1,4 +1,4 @@
-import { decodeFrame, decodeStartPayload, encodeFrame, Flags, HEADER_LEN } from "@omnigate/oap";
+import { decodeFrame, decodeStartPayload, encodeFrame, encodeMeta, Flags, HEADER_LEN } from "@omnigate/oap";
 import { describe, expect, it } from "vitest";
 import { BodyQueue } from "../src/client/body-queue.js";
 import { requestFrames } from "../src/client/request-frames.js";
@@ -92,7 +92,11 @@ describe("requestFrames", () => {
   it("puts meta and the first body bytes in START and the rest in continuations, none over max_frame", () => {
     const body = Buffer.alloc(3 * maxFrame + 17, 1);
     const frames = [
-      ...requestFrames(id, { start: { meta: { a: 1 }, cap: undefined }, body, end: true }, maxFrame),
+      ...requestFrames(
+        id,
+        { start: { meta: encodeMeta({ a: 1 }), cap: undefined }, body, end: true },
+        maxFrame,
+      ),
     ];
     const decoded = frames.map((f) => decodeFrame(encodeFrame(f)));
     for (const frame of decoded) expect(frame.len).toBeLessThanOrEqual(maxFrame);
@@ -110,7 +114,7 @@ describe("requestFrames", () => {
     const frames = [
       ...requestFrames(
         { ...id, e2e: true },
-        { start: { meta: {}, cap: undefined }, body: Buffer.from("x"), end: true },
+        { start: { meta: encodeMeta({}), cap: undefined }, body: Buffer.from("x"), end: true },
         maxFrame,
       ),
     ];
@@ -125,7 +129,7 @@ describe("requestFrames", () => {
   });
 
   it("refuses meta that cannot fit one frame", () => {
-    const meta = { big: "x".repeat(maxFrame) };
+    const meta = encodeMeta({ big: "x".repeat(maxFrame) });
     expect(() => [
       ...requestFrames(id, { start: { meta, cap: undefined }, body: new Uint8Array(0), end: true }, maxFrame),
     ]).toThrow(/max_frame/);

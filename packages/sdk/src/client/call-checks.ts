@@ -1,5 +1,4 @@
-import { encodeStartPayload, HEADER_LEN, OapError } from "@omnigate/oap";
-import type { ExchangeParams } from "./connection.js";
+import { HEADER_LEN, OapError } from "@omnigate/oap";
 import { OapClientError } from "./errors.js";
 
 export function checkAppProtoId(appProtoId: number): void {
@@ -9,13 +8,12 @@ export function checkAppProtoId(appProtoId: number): void {
 }
 
 /** Rejects, before a slot is taken, a START whose meta and capability alone exceed max_frame. */
-export function checkFitsFrame(params: ExchangeParams, maxFrame: number): void {
-  let startLen: number;
-  try {
-    startLen = HEADER_LEN + (params.cap?.byteLength ?? 0) + encodeStartPayload(params.meta).byteLength;
-  } catch (error) {
-    throw asClientError(error);
-  }
+export function checkFitsFrame(
+  meta: Uint8Array | undefined,
+  cap: Uint8Array | undefined,
+  maxFrame: number,
+): void {
+  const startLen = HEADER_LEN + (cap?.byteLength ?? 0) + 2 + (meta?.byteLength ?? 0);
   if (startLen > maxFrame) {
     throw new OapClientError(
       `meta and capability need a ${startLen}-byte START frame; the node's max_frame is ${maxFrame}: send less meta`,

@@ -1,29 +1,37 @@
-import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { OapAbortError, type OapClientError, OapTimeoutError } from "./errors.js";
 
 /** setTimeout fires at once for delays above this. */
-const MAX_TIMER_MS = 2_147_483_647;
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** What an open stream needs to know about its call's budget. */
+export interface CallBudget {
+  /** performance.now() at which the deadline passes (Infinity: none). */
+  readonly deadlineAt: number;
+  readonly deadlineMs: number;
+  /** The caller's AbortSignal, if any. */
+  readonly callerSignal: AbortSignal | undefined;
+}
+
+/** The budget of a stream outside any call (the HELLO): no deadline, no signal. */
+export const NO_BUDGET: CallBudget = {
+  deadlineAt: Number.POSITIVE_INFINITY,
+  deadlineMs: Number.POSITIVE_INFINITY,
+  callerSignal: undefined,
+};
 
 /**
- * The budget of one call: its deadline and the caller's AbortSignal folded into one internal
- * signal whose reason is the OapTimeoutError or OapAbortError the call then rejects with.
- * Every wait of the call (connect, inflight slot, response, backoff) races this signal.
+ * The budget of one call: its deadline, the caller's AbortSignal and the client's lifetime.
+ *
+ * Making one costs a clock read and nothing else: no AbortController, timer or listener. An
+ * EventTarget listener alone costs more than a whole small request, so those exist only while
+ * the call waits outside a connection (for the connection, a slot or a backoff; see `wait()`).
+ * Once its stream is open, the connection enforces the deadline with one timer for all its
+ * streams, and the stream listens to the caller's signal only if there is one.
  */
-export class CallScope {
-  readonly signal: AbortSignal;
-  /** performance.now() at which the deadline expires (Infinity: none). */
+export class CallScope implements CallBudget {
   readonly deadlineAt: number;
-  private readonly controller = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  private readonly callerSignal: AbortSignal | undefined;
-  private readonly clientSignal: AbortSignal | undefined;
-  private readonly onCallerAbort = () => {
-    this.end(new OapAbortError("the call was aborted by its signal", undefined, this.callerSignal?.reason));
-  };
-  private readonly onClientClose = () => {
-    this.end(this.clientSignal?.reason as OapClientError);
-  };
+  private ended: OapClientError | undefined;
 
   /**
    * @param callerSignal the caller's AbortSignal (ends the call with OapAbortError)
@@ -31,27 +39,11 @@ export class CallScope {
    */
   constructor(
     readonly deadlineMs: number,
-    callerSignal?: AbortSignal,
-    clientSignal?: AbortSignal,
+    readonly callerSignal: AbortSignal | undefined,
+    private readonly clientSignal: AbortSignal | undefined,
   ) {
     if (!(deadlineMs > 0)) throw new RangeError(`deadlineMs must be positive, got ${deadlineMs}`);
-    this.signal = this.controller.signal;
-    // Each concurrent wait of the call (connect, slot, response) listens on it.
-    setMaxListeners(0, this.signal);
     this.deadlineAt = performance.now() + deadlineMs;
-    this.callerSignal = callerSignal;
-    this.clientSignal = clientSignal;
-    if (clientSignal?.aborted) {
-      this.onClientClose();
-      return;
-    }
-    if (callerSignal?.aborted) {
-      this.onCallerAbort();
-      return;
-    }
-    callerSignal?.addEventListener("abort", this.onCallerAbort, { once: true });
-    clientSignal?.addEventListener("abort", this.onClientClose, { once: true });
-    if (Number.isFinite(deadlineMs)) this.arm();
   }
 
   /** ms left before the deadline (Infinity when there is none; 0 once it passed). */
@@ -59,80 +51,87 @@ export class CallScope {
     return Math.max(0, this.deadlineAt - performance.now());
   }
 
-  /** The error the call ends with, once the deadline passed or the caller aborted. */
+  /** The error the call ends with, once the client closed, the caller aborted or the deadline passed. */
   get error(): OapClientError | undefined {
-    return this.signal.aborted ? (this.signal.reason as OapClientError) : undefined;
+    if (this.ended) return this.ended;
+    if (this.clientSignal?.aborted) this.ended = this.clientSignal.reason as OapClientError;
+    else if (this.callerSignal?.aborted) this.ended = callerAbortError(this.callerSignal);
+    else if (this.deadlineAt <= performance.now()) this.ended = this.timeoutError();
+    return this.ended;
   }
 
-  throwIfEnded(): void {
+  /**
+   * One wait of the call outside a connection, bounded by its budget. `start` begins the wait
+   * and gets a signal that aborts (with the call's error as reason) when the deadline passes,
+   * the caller aborts or the client closes; the wait then rejects with that error. The timer
+   * and listeners live only as long as the wait.
+   */
+  wait<T>(start: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const error = this.error;
-    if (error) throw error;
-  }
-
-  /** Settles like `promise`, or rejects with the scope's error if that comes first. */
-  race<T>(promise: Promise<T>): Promise<T> {
-    const error = this.error;
-    if (error) {
-      promise.catch(() => {});
-      return Promise.reject(error);
-    }
+    if (error) return Promise.reject(error);
+    const { callerSignal, clientSignal } = this;
     return new Promise<T>((resolve, reject) => {
-      const onEnd = () => reject(this.signal.reason);
-      this.signal.addEventListener("abort", onEnd, { once: true });
-      promise.then(
+      const controller = new AbortController();
+      let timer: NodeJS.Timeout | undefined;
+      const onCallerAbort = () => end(callerAbortError(callerSignal as AbortSignal));
+      const onClientClose = () => end(clientSignal?.reason as OapClientError);
+      const detach = () => {
+        clearTimeout(timer);
+        callerSignal?.removeEventListener("abort", onCallerAbort);
+        clientSignal?.removeEventListener("abort", onClientClose);
+      };
+      const end = (reason: OapClientError) => {
+        this.ended ??= reason;
+        detach();
+        controller.abort(this.ended);
+        reject(this.ended);
+      };
+      const arm = () => {
+        const left = this.deadlineAt - performance.now();
+        if (left <= 0) end(this.timeoutError());
+        else timer = setTimeout(arm, Math.min(Math.ceil(left), MAX_TIMER_MS));
+      };
+      callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
+      clientSignal?.addEventListener("abort", onClientClose, { once: true });
+      if (Number.isFinite(this.deadlineAt)) arm();
+      let waiting: Promise<T>;
+      try {
+        waiting = start(controller.signal);
+      } catch (err) {
+        detach();
+        reject(err);
+        return;
+      }
+      waiting.then(
         (value) => {
-          this.signal.removeEventListener("abort", onEnd);
+          detach();
           resolve(value);
         },
         (err: unknown) => {
-          this.signal.removeEventListener("abort", onEnd);
+          detach();
           reject(err);
         },
       );
     });
   }
 
-  /** Waits `ms`, or rejects with the scope's error if it ends first. */
+  /** Waits `ms`, or rejects with the call's error if its budget ends first. */
   sleep(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const slept = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    });
-    return this.race(slept).finally(() => clearTimeout(timer));
+    return this.wait(
+      (signal) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+        }),
+    );
   }
 
-  /** Calls `listener` with the scope's error when it ends (at once if it has); returns the detach. */
-  onEnd(listener: (error: OapClientError) => void): () => void {
-    const error = this.error;
-    if (error) {
-      listener(error);
-      return () => {};
-    }
-    const onAbort = () => listener(this.signal.reason as OapClientError);
-    this.signal.addEventListener("abort", onAbort, { once: true });
-    return () => this.signal.removeEventListener("abort", onAbort);
+  private timeoutError(): OapTimeoutError {
+    return new OapTimeoutError(`deadline of ${this.deadlineMs} ms expired`);
   }
+}
 
-  /** Stops the deadline timer and detaches from the caller's signal. */
-  dispose(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.callerSignal?.removeEventListener("abort", this.onCallerAbort);
-    this.clientSignal?.removeEventListener("abort", this.onClientClose);
-  }
-
-  private arm(): void {
-    const left = this.deadlineAt - performance.now();
-    if (left <= 0) {
-      this.end(new OapTimeoutError(`deadline of ${this.deadlineMs} ms expired`));
-      return;
-    }
-    this.timer = setTimeout(() => this.arm(), Math.min(Math.ceil(left), MAX_TIMER_MS));
-  }
-
-  private end(error: OapClientError): void {
-    if (this.signal.aborted) return;
-    this.dispose();
-    this.controller.abort(error);
-  }
+/** What a call whose signal fired rejects with. */
+export function callerAbortError(signal: AbortSignal, corrId?: bigint): OapAbortError {
+  return new OapAbortError("the call was aborted by its signal", corrId, signal.reason);
 }

@@ -1,17 +1,23 @@
 import { setMaxListeners } from "node:events";
 import type { HelloReply, Meta } from "@omnigate/oap";
-import { asClientError, checkAppProtoId, checkFitsFrame } from "./call-checks.js";
+import { checkAppProtoId, checkFitsFrame } from "./call-checks.js";
 import { CallScope } from "./call-scope.js";
-import type { ExchangeParams } from "./connection.js";
+import { type CallSpec, encodeCallMeta } from "./call-spec.js";
+import type { Connection } from "./connection.js";
 import type { DialSettings } from "./dial.js";
-import { OapClientError, OapConnectionError } from "./errors.js";
+import { type OapClientError, OapConnectionError } from "./errors.js";
 import { type ClientEventName, type ClientEvents, Listeners } from "./events.js";
-import type { Exchange, ResponseHead } from "./exchange.js";
+import { Exchange } from "./exchange.js";
 import type { Logger } from "./logger.js";
 import { NodeLink } from "./node-link.js";
 import { checkTenant, positive, type ResolvedClientOptions } from "./options.js";
 import { retryDelay } from "./retry.js";
 import { OapStream, toBytes } from "./stream.js";
+import { type OapResponse, UnaryCall } from "./unary-call.js";
+
+export type { OapResponse } from "./unary-call.js";
+
+const EMPTY = new Uint8Array(0);
 
 /** Options of one streamed call. */
 export interface StreamOptions {
@@ -39,11 +45,6 @@ export interface RequestOptions extends StreamOptions {
   maxResponseBytes?: number;
 }
 
-export interface OapResponse extends ResponseHead {
-  /** Every response body chunk, concatenated. */
-  body: Buffer;
-}
-
 /** How often one call moves on from a connection that started draining before its stream went out. */
 const MAX_DRAINING_REOPENS = 3;
 
@@ -60,7 +61,7 @@ export class OapClient {
     private readonly options: ResolvedClientOptions,
   ) {
     this.logger = dialSettings.logger;
-    // Every pending call listens for close(); that is not a leak.
+    // Every call waiting outside a connection listens for close(); that is not a leak.
     setMaxListeners(0, this.lifetime.signal);
     this.listeners = new Listeners((error, name) =>
       this.logger.warn({ err: error, event: name }, "an OapClient event listener threw"),
@@ -95,29 +96,20 @@ export class OapClient {
    * OapTimeoutError, OapConnectionError or OapAbortError. With an idempotency key, connection
    * loss, 429 and 503 are retried with full-jitter backoff inside the deadline.
    */
-  async request(appProtoId: number, options: RequestOptions = {}): Promise<OapResponse> {
-    checkAppProtoId(appProtoId);
-    const maxResponseBytes = options.maxResponseBytes ?? this.options.maxResponseBytes;
-    positive("maxResponseBytes", maxResponseBytes);
-    const body = options.body === undefined ? new Uint8Array(0) : toBytes(options.body);
-    const scope = this.scope(options);
+  request(appProtoId: number, options: RequestOptions = {}): Promise<OapResponse> {
+    // Not async: on the fast path the request is written before this returns, and the caller
+    // awaits the call's own promise, the only one a small request makes.
     try {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await this.attempt(appProtoId, options, body, maxResponseBytes, scope);
-        } catch (error) {
-          if (options.idempotencyKey === undefined) throw error;
-          const delay = retryDelay(error, this.options.retry, attempt, scope.remainingMs());
-          if (delay === undefined) throw error;
-          this.logger.debug(
-            { attempt: attempt + 1, delayMs: Math.round(delay), reason: (error as OapClientError).reason },
-            "retrying an idempotent request",
-          );
-          await scope.sleep(delay);
-        }
-      }
-    } finally {
-      scope.dispose();
+      checkAppProtoId(appProtoId);
+      const maxResponseBytes = options.maxResponseBytes ?? this.options.maxResponseBytes;
+      positive("maxResponseBytes", maxResponseBytes);
+      const body = options.body === undefined ? EMPTY : toBytes(options.body);
+      const spec = this.spec(appProtoId, options, options.idempotencyKey);
+      const scope = this.scope(options);
+      if (options.idempotencyKey === undefined) return this.attempt(spec, body, maxResponseBytes, scope);
+      return this.retrying(spec, body, maxResponseBytes, scope);
+    } catch (error) {
+      return Promise.reject(error);
     }
   }
 
@@ -128,11 +120,14 @@ export class OapClient {
   stream(appProtoId: number, options: StreamOptions = {}): OapStream {
     checkAppProtoId(appProtoId);
     const scope = this.scope(options);
-    const opened = this.open(appProtoId, options, undefined, scope).then((exchange) => {
-      scope.onEnd((error) => exchange.abandon(error));
+    const opened = (async () => {
+      const spec = this.spec(appProtoId, options, undefined);
+      const connection = await this.slot(spec, scope);
+      const exchange = new Exchange(spec, encodeCallMeta(spec, scope), scope, true);
+      connection.open(exchange);
       return exchange;
-    });
-    return new OapStream(opened, scope, options.signal);
+    })();
+    return new OapStream(opened);
   }
 
   /** Closes the connection for good; pending and later calls reject with OapConnectionError "client_closed". */
@@ -148,79 +143,114 @@ export class OapClient {
 
   /** @internal Opens the first connection (connect() waits for it). */
   async start(): Promise<void> {
-    const scope = new CallScope(Number.POSITIVE_INFINITY, undefined, this.lifetime.signal);
-    try {
-      await this.link.connection(scope);
-    } finally {
-      scope.dispose();
-    }
+    await this.link.connection(new CallScope(Number.POSITIVE_INFINITY, undefined, this.lifetime.signal));
   }
 
-  private async attempt(
-    appProtoId: number,
-    options: RequestOptions,
+  private async retrying(
+    spec: CallSpec,
     body: Uint8Array,
     maxResponseBytes: number,
     scope: CallScope,
   ): Promise<OapResponse> {
-    const exchange = await this.open(appProtoId, options, options.idempotencyKey, scope);
-    const unwatch = scope.onEnd((error) => exchange.abandon(error));
-    try {
-      exchange.send(body, true).catch((error: unknown) => exchange.abandon(asClientError(error)));
-      const head = await exchange.head;
-      const chunks: Buffer[] = [];
-      let received = 0;
-      // Leaving this loop early (the bound below, or a failure) discards the rest of the body.
-      for await (const chunk of exchange.body) {
-        received += chunk.byteLength;
-        if (received > maxResponseBytes) {
-          throw new OapClientError(
-            `the response body exceeds maxResponseBytes=${maxResponseBytes}; raise the bound or read it with stream()`,
-            { code: 413, reason: "payload_too_large", corrId: exchange.corrId, retryable: false },
-          );
-        }
-        chunks.push(chunk);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.attempt(spec, body, maxResponseBytes, scope);
+      } catch (error) {
+        const delay = retryDelay(error, this.options.retry, attempt, scope.remainingMs());
+        if (delay === undefined) throw error;
+        this.logger.debug(
+          { attempt: attempt + 1, delayMs: Math.round(delay), reason: (error as OapClientError).reason },
+          "retrying an idempotent request",
+        );
+        await scope.sleep(delay);
       }
-      return {
-        code: head.code,
-        meta: head.meta,
-        body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
-      };
-    } finally {
-      unwatch();
     }
   }
 
   /**
-   * Connection, then an inflight slot (FIFO, bounded by the call's scope), then the stream. A
-   * connection the node starts draining before the stream was sent is left for a new one: the
-   * request never went out, so this is safe without an idempotency key.
+   * One attempt of a request. The fast path: the connection is up and a slot is free, so the
+   * request is encoded and written before anything is awaited. Otherwise it waits for them.
+   *
+   * The call's budget needs no check here: every wait checks it (CallScope.wait), the stream
+   * fails at once if the caller's signal already fired (nothing is sent then), the connection
+   * fails streams whose deadline passed, and a closed client has no ready connection.
    */
-  private async open(
-    appProtoId: number,
-    options: StreamOptions,
-    idempotencyKey: string | undefined,
+  private attempt(
+    spec: CallSpec,
+    body: Uint8Array,
+    maxResponseBytes: number,
     scope: CallScope,
-  ): Promise<Exchange> {
-    const tenantId = options.tenant ?? this.options.tenant;
-    checkTenant(tenantId);
-    const cap = options.cap ?? this.options.cap;
-    const params = (): ExchangeParams => {
-      const meta: Meta = { ...options.meta };
-      const remaining = scope.remainingMs();
-      if (Number.isFinite(remaining)) meta.deadline_ms = Math.max(1, Math.floor(remaining));
-      if (idempotencyKey !== undefined) meta.idempotency_key = idempotencyKey;
-      return { appProtoId, tenantId, meta, cap, e2e: options.e2e ?? false, deadlineAt: scope.deadlineAt };
-    };
+  ): Promise<OapResponse> {
+    const connection = this.link.ready;
+    if (connection) {
+      const meta = encodeCallMeta(spec, scope);
+      checkFitsFrame(meta, spec.cap, connection.maxFrame);
+      if (connection.tryAcquireSlot()) {
+        return this.send(connection, spec, meta, body, maxResponseBytes, scope);
+      }
+    }
+    return this.attemptQueued(spec, body, maxResponseBytes, scope);
+  }
+
+  private async attemptQueued(
+    spec: CallSpec,
+    body: Uint8Array,
+    maxResponseBytes: number,
+    scope: CallScope,
+  ): Promise<OapResponse> {
+    const connection = await this.slot(spec, scope);
+    // Encoded only now, so a deadline_ms in meta counts the time spent queued.
+    return this.send(connection, spec, encodeCallMeta(spec, scope), body, maxResponseBytes, scope);
+  }
+
+  private send(
+    connection: Connection,
+    spec: CallSpec,
+    meta: Uint8Array | undefined,
+    body: Uint8Array,
+    maxResponseBytes: number,
+    scope: CallScope,
+  ): Promise<OapResponse> {
+    const call = new UnaryCall(spec, meta, scope, maxResponseBytes);
+    connection.open(call);
+    call.send(body);
+    return call.response;
+  }
+
+  /**
+   * A connection with an inflight slot held for the call: waits for the connection, then for
+   * a slot (FIFO), within the call's budget. A START whose meta and capability cannot fit the
+   * node's max_frame is refused before a slot is taken. A connection the node starts draining
+   * while the call waits for a slot is left for a new one: the request never went out, so this
+   * is safe without an idempotency key.
+   */
+  private async slot(spec: CallSpec, scope: CallScope): Promise<Connection> {
     for (let tries = 1; ; tries++) {
       const connection = await this.link.connection(scope);
-      checkFitsFrame(params(), connection.hello.max_frame);
+      checkFitsFrame(encodeCallMeta(spec, scope), spec.cap, connection.maxFrame);
+      if (connection.tryAcquireSlot()) return connection;
       try {
-        return await connection.openExchange(params, scope.signal);
+        await scope.wait((signal) => connection.acquireSlot(signal));
+        return connection;
       } catch (error) {
         if (!connection.isDraining || scope.error || tries >= MAX_DRAINING_REOPENS) throw error;
       }
     }
+  }
+
+  /** What the call sends, from its options and the client's defaults. */
+  private spec(appProtoId: number, options: StreamOptions, idempotencyKey: string | undefined): CallSpec {
+    // The client's own tenant was checked when it was created.
+    if (options.tenant !== undefined) checkTenant(options.tenant);
+    return {
+      appProtoId,
+      tenantId: options.tenant ?? this.options.tenant,
+      cap: options.cap ?? this.options.cap,
+      e2e: options.e2e ?? false,
+      meta: options.meta,
+      sendsDeadline: options.deadlineMs !== undefined,
+      idempotencyKey,
+    };
   }
 
   private scope(options: StreamOptions): CallScope {

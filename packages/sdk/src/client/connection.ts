@@ -1,21 +1,24 @@
 import { performance } from "node:perf_hooks";
 import type { TLSSocket } from "node:tls";
 import {
+  CorrIdMap,
   DEFAULT_MAX_FRAME,
   decodeStartPayload,
   Flags,
   type Frame,
   FrameDecoder,
   FrameHeaderError,
-  type FrameInit,
   FrameWriter,
   type HelloReply,
   type Meta,
 } from "@omnigate/oap";
 import type { BufferAccount } from "./body-queue.js";
+import { MAX_TIMER_MS } from "./call-scope.js";
+import type { CallStream, StreamHost } from "./call-stream.js";
+import { DeadlineTimer } from "./deadline-timer.js";
 import { OapConnectionError, OapTimeoutError } from "./errors.js";
 import type { OapEvent } from "./events.js";
-import { Exchange, type ExchangeHost } from "./exchange.js";
+import { Exchange } from "./exchange.js";
 import type { Logger } from "./logger.js";
 import { InflightSlots } from "./slots.js";
 
@@ -36,23 +39,11 @@ export interface ConnectionSettings {
   unreadGraceMs: number;
 }
 
-export interface ExchangeParams {
-  appProtoId: number;
-  tenantId: bigint;
-  meta: Meta;
-  cap: Uint8Array | undefined;
-  e2e: boolean;
-  /** performance.now() at which the call's deadline passes (Infinity: none). Default Infinity. */
-  deadlineAt?: number;
-}
-
-/** setTimeout fires at once for delays above this. */
-const MAX_TIMER_MS = 2_147_483_647;
-
 /**
  * One TLS connection to the node: reads frames and routes them to their streams, writes
- * request frames, enforces max_inflight with FIFO slots and pauses the socket when readers
- * leave too many response bytes unread.
+ * request frames, enforces max_inflight with FIFO slots, fails streams whose deadline passed
+ * (one timer for all of them, see DeadlineTimer) and pauses the socket when readers leave too
+ * many response bytes unread.
  *
  * Unread-body rule: a stream whose response has ended but whose body is still buffered is
  * remembered with an expiry (its call's deadline; without one, unreadGraceMs after its
@@ -63,8 +54,13 @@ const MAX_TIMER_MS = 2_147_483_647;
 export class Connection {
   private readonly decoder = new FrameDecoder({ maxFrame: DEFAULT_MAX_FRAME });
   private readonly writer: FrameWriter;
-  private readonly streams = new Map<bigint, Exchange>();
-  private nextCorrId = 1n;
+  /**
+   * Open streams by corr_id, as a number: corr_ids are counted from 1 and never near 2^53. Not
+   * a Map: with bigint keys it costs over half a microsecond more per request, and a Map that
+   * churns keeps dead streams out of minor GCs (see CorrIdMap).
+   */
+  private readonly streams = new CorrIdMap<CallStream>();
+  private nextCorrId = 1;
   private slots: InflightSlots | undefined;
   private helloReply: HelloReply | undefined;
   private closedWith: OapConnectionError | undefined;
@@ -77,7 +73,8 @@ export class Connection {
   private sweepTimer: NodeJS.Timeout | undefined;
   /** Set once the node said it is draining (503 shutting_down): no new streams here. */
   private drainingWith: OapConnectionError | undefined;
-  private readonly host: ExchangeHost;
+  private readonly host: StreamHost;
+  private readonly deadlines = new DeadlineTimer((now) => this.expireStreams(now));
   private readonly maxBufferedBytes: number;
   private readonly unreadGraceMs: number;
 
@@ -97,12 +94,19 @@ export class Connection {
     const connection = this;
     this.host = {
       get maxFrame() {
-        return connection.helloReply?.max_frame ?? DEFAULT_MAX_FRAME;
+        return connection.maxFrame;
       },
       account,
-      send: (frame) => this.send(frame),
+      send: (frame) => {
+        this.checkWritable();
+        return this.writer.write(frame);
+      },
+      sendStart: (frame) => {
+        this.checkWritable();
+        return this.writer.writeStart(frame);
+      },
       drained: () => this.writer.drained(),
-      finish: (exchange) => this.finish(exchange),
+      finish: (stream) => this.finish(stream),
       draining: () => this.startDraining(),
     };
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -145,12 +149,26 @@ export class Connection {
     this.slots = new InflightSlots(hello.max_inflight);
   }
 
+  /** The node's max_frame (the default until the HELLO is done). */
+  get maxFrame(): number {
+    return this.helloReply?.max_frame ?? DEFAULT_MAX_FRAME;
+  }
+
   /**
-   * Opens a stream once an inflight slot is free (callers wait in FIFO order). `signal` bounds
-   * the wait; its reason is what the wait rejects with. On a draining connection it rejects
-   * with the draining error, before anything was sent: the caller may open it elsewhere.
+   * Takes an inflight slot if one is free now and nobody is queued for one: the request fast
+   * path, which then opens its stream without awaiting anything.
    */
-  async openExchange(params: () => ExchangeParams, signal?: AbortSignal): Promise<Exchange> {
+  tryAcquireSlot(): boolean {
+    if (this.closedWith || this.drainingWith || this.socket.destroyed) return false;
+    return this.slots?.tryAcquire() ?? false;
+  }
+
+  /**
+   * Waits for an inflight slot (callers queue in FIFO order). `signal` bounds the wait; its
+   * reason is what the wait rejects with. On a draining connection it rejects with the
+   * draining error, before anything was sent: the caller may open its stream elsewhere.
+   */
+  async acquireSlot(signal?: AbortSignal): Promise<void> {
     if (this.closedWith) throw this.closedWith;
     if (this.drainingWith) throw this.drainingWith;
     const slots = this.slots;
@@ -161,32 +179,36 @@ export class Connection {
       slots.release();
       throw this.drainingWith;
     }
-    try {
-      // Params are built only now, so a deadline_ms in meta counts the time spent queued.
-      return this.register(params(), true);
-    } catch (error) {
-      slots.release();
-      throw error;
-    }
   }
 
-  /** A stream outside max_inflight accounting: only the HELLO, before the limit is known. */
-  openControlExchange(params: ExchangeParams): Exchange {
+  /**
+   * Opens `stream` under a fresh corr_id: its RESP frames go to it, its deadline is watched,
+   * and the connection's end fails it. A stream that holds a slot got it from
+   * tryAcquireSlot/acquireSlot; the HELLO holds none (the limit is not known yet).
+   */
+  open(stream: CallStream): void {
     if (this.closedWith) throw this.closedWith;
-    return this.register(params, false);
+    const corrId = this.nextCorrId++;
+    this.streams.set(corrId, stream);
+    stream.attach(this.host, BigInt(corrId));
+    this.deadlines.watch(stream.deadlineAt);
   }
 
   /** Tears the connection down; every tracked stream and waiter fails with `error`. */
   destroy(error: OapConnectionError): void {
     if (this.closedWith) return;
     this.cause = { message: error.message, error };
-    this.shutdown(error);
+    this.shutdown(error, false);
     this.socket.destroy();
   }
 
-  /** Ends the connection politely (TLS close_notify), destroying it if the node does not close in time. */
+  /**
+   * Ends the connection politely (TLS close_notify), destroying it if the node does not close
+   * in time. Its callers gave up (the client is closing): open streams fail with `error` and
+   * drop what they buffered.
+   */
   async end(error: OapConnectionError, graceMs = 1000): Promise<void> {
-    if (!this.closedWith) this.shutdown(error);
+    if (!this.closedWith) this.shutdown(error, true);
     if (this.socket.destroyed) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.socket.destroy(), graceMs);
@@ -200,43 +222,43 @@ export class Connection {
     });
   }
 
-  private register(params: ExchangeParams, holdsSlot: boolean): Exchange {
-    const corrId = this.nextCorrId++;
-    const exchange = new Exchange(
-      this.host,
-      { appProtoId: params.appProtoId, tenantId: params.tenantId, corrId, e2e: params.e2e },
-      { meta: params.meta, cap: params.cap },
-      holdsSlot,
-      params.deadlineAt,
-    );
-    this.streams.set(corrId, exchange);
-    return exchange;
-  }
-
-  private send(frame: FrameInit): boolean {
+  /** Frames can only go out while the connection is up. */
+  private checkWritable(): void {
     if (this.closedWith) throw this.closedWith;
     if (this.socket.destroyed) {
       throw new OapConnectionError(this.cause?.message ?? "the connection to the node is closed");
     }
-    return this.writer.write(frame);
   }
 
-  private finish(exchange: Exchange): void {
-    if (this.streams.get(exchange.corrId) !== exchange) return;
-    this.streams.delete(exchange.corrId);
-    if (exchange.holdsSlot) this.slots?.release();
-    if (!exchange.body.isSettled) {
-      const expiry = Number.isFinite(exchange.deadlineAt)
-        ? exchange.deadlineAt
+  private finish(stream: CallStream): void {
+    const key = Number(stream.corrId);
+    if (this.streams.get(key) !== stream) return;
+    this.streams.delete(key);
+    if (stream.holdsSlot) this.slots?.release();
+    if (stream instanceof Exchange && !stream.body.isSettled) {
+      const expiry = Number.isFinite(stream.deadlineAt)
+        ? stream.deadlineAt
         : performance.now() + this.unreadGraceMs;
-      this.unread.set(exchange, expiry);
-      exchange.body.onSettled(() => this.unread.delete(exchange));
+      this.unread.set(stream, expiry);
+      stream.body.onSettled(() => this.unread.delete(stream));
       if (this.paused) this.scheduleSweep();
     }
     if (this.drainingWith && this.streams.size === 0 && !this.closedWith) {
       // The node finished what it had: close politely instead of waiting for it to.
       void this.end(this.drainingWith);
     }
+  }
+
+  /** DeadlineTimer's sweep: fails the open streams whose deadline passed; returns the earliest left. */
+  private expireStreams(now: number): number {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const stream of this.streams.valuesArray()) {
+      // A failed stream waits for the node's END; its deadline no longer matters.
+      if (stream.hasFailed) continue;
+      if (stream.deadlineAt <= now) stream.expire();
+      else if (stream.deadlineAt < earliest) earliest = stream.deadlineAt;
+    }
+    return earliest;
   }
 
   private startDraining(): void {
@@ -274,9 +296,9 @@ export class Connection {
       this.logger.debug({ corrId: frame.corrId.toString() }, "ignoring a request frame sent by the node");
       return;
     }
-    const exchange = this.streams.get(frame.corrId);
-    if (exchange) {
-      exchange.onFrame(frame);
+    const stream = this.streams.get(Number(frame.corrId));
+    if (stream) {
+      stream.onFrame(frame);
       return;
     }
     if (frame.code >= 400) {
@@ -353,17 +375,23 @@ export class Connection {
       new OapConnectionError(this.cause?.message ?? "the connection to the node was lost", {
         cause: this.cause?.error,
       }),
+      false,
     );
   }
 
-  private shutdown(error: OapConnectionError): void {
+  /** `abandoned`: the callers gave up on their streams, so buffered bodies are dropped too. */
+  private shutdown(error: OapConnectionError, abandoned: boolean): void {
     this.closedWith = error;
+    this.deadlines.stop();
     clearTimeout(this.sweepTimer);
     this.sweepTimer = undefined;
     this.unread.clear();
-    const streams = [...this.streams.values()];
+    const streams = this.streams.valuesArray();
     this.streams.clear();
-    for (const exchange of streams) exchange.connectionLost(error);
+    for (const stream of streams) {
+      if (abandoned) stream.abandon(error);
+      stream.connectionLost(error);
+    }
     this.slots?.fail(error);
     this.hooks.onClose(error);
   }

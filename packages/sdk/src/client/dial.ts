@@ -1,14 +1,17 @@
 import { type TLSSocket, connect as tlsConnect } from "node:tls";
 import {
   DEFAULT_MAX_FRAME,
+  encodeMeta,
   type HelloReply,
   type HelloRequest,
   isHelloReply,
   isRetryableCode,
   OAP_VERSION,
 } from "@omnigate/oap";
+import { NO_BUDGET } from "./call-scope.js";
 import { Connection, type ConnectionHooks } from "./connection.js";
 import { OapClientError, OapConnectionError } from "./errors.js";
+import { Exchange } from "./exchange.js";
 import type { Logger } from "./logger.js";
 import { isUntrustedError, type TrustSettings, verifyPinnedPeer } from "./trust.js";
 import type { NodeAddress } from "./url.js";
@@ -125,13 +128,13 @@ function secured(socket: TLSSocket, settings: DialSettings): Promise<void> {
 
 async function hello(connection: Connection, tenant: bigint): Promise<HelloReply> {
   const request: HelloRequest = { versions: [OAP_VERSION], client: CLIENT_ID };
-  const exchange = connection.openControlExchange({
-    appProtoId: 0,
-    tenantId: tenant,
-    meta: { ...request },
-    cap: undefined,
-    e2e: false,
-  });
+  const exchange = new Exchange(
+    { appProtoId: 0, tenantId: tenant, cap: undefined, e2e: false },
+    encodeMeta({ ...request }),
+    NO_BUDGET,
+    false,
+  );
+  connection.open(exchange);
   let head: Awaited<typeof exchange.head>;
   try {
     await exchange.send(new Uint8Array(0), true);

@@ -1,3 +1,4 @@
+export type { ResponseHead } from "./call-stream.js";
 export { OapClient, type OapResponse, type RequestOptions, type StreamOptions } from "./client.js";
 export { connect } from "./connect.js";
 export {
@@ -11,7 +12,6 @@ export {
   OapTimeoutError,
 } from "./errors.js";
 export type { ClientEventName, ClientEvents, OapEvent } from "./events.js";
-export type { ResponseHead } from "./exchange.js";
 export type { Logger } from "./logger.js";
 export { CLIENT_DEFAULTS, type ConnectOptions } from "./options.js";
 export { backoffMs, type RetryPolicy } from "./retry.js";

@@ -25,15 +25,23 @@ export class NodeLink {
     return this.lastHello;
   }
 
+  /** The live connection, if there is one new calls may use (not closed, not draining). */
+  get ready(): Connection | undefined {
+    const current = this.current;
+    return current?.isOpen && !current.isDraining ? current : undefined;
+  }
+
   /**
    * The live connection, or the shared reconnect raced against the caller's scope. A
    * connection the node is draining (503 shutting_down) is never handed out again.
    */
   connection(scope: CallScope): Promise<Connection> {
     if (this.closedWith) return Promise.reject(this.closedWith);
-    if (this.current?.isOpen && !this.current.isDraining) return Promise.resolve(this.current);
+    const ready = this.ready;
+    if (ready) return Promise.resolve(ready);
     this.connecting ??= this.reconnect();
-    return scope.race(this.connecting);
+    const connecting = this.connecting;
+    return scope.wait(() => connecting);
   }
 
   /** Ends the link for good: the connection closes and later calls fail with `error`. */

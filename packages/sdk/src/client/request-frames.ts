@@ -1,4 +1,4 @@
-import { encodeStartPayload, Flags, type FrameInit, type Meta, splitIntoFrames } from "@omnigate/oap";
+import { Flags, type FrameInit, splitIntoFrames, startPayload } from "@omnigate/oap";
 
 /** The fixed identity of a request stream's frames. */
 export interface RequestStreamId {
@@ -9,8 +9,8 @@ export interface RequestStreamId {
 }
 
 export interface RequestPiece {
-  /** Present on the first piece of a stream: becomes the START frame. */
-  start?: { meta: Meta; cap: Uint8Array | undefined };
+  /** Present on the first piece of a stream: becomes the START frame (meta as made by encodeMeta). */
+  start?: { meta: Uint8Array | undefined; cap: Uint8Array | undefined };
   body: Uint8Array;
   /** This piece ends the request side. */
   end: boolean;
@@ -24,21 +24,24 @@ export interface RequestPiece {
  */
 export function requestFrames(id: RequestStreamId, piece: RequestPiece, maxFrame: number): FrameInit[] {
   const base = id.e2e ? Flags.REQ | Flags.APP_E2E : Flags.REQ;
-  const cap = piece.start?.cap;
+  const start = piece.start;
+  const cap = start?.cap;
   const pieces = splitIntoFrames({
     maxFrame,
-    ...(piece.start
-      ? { startPayloadHead: encodeStartPayload(piece.start.meta), capLen: cap?.byteLength ?? 0 }
-      : {}),
+    startPayloadHead: start ? startPayload(start.meta) : undefined,
+    capLen: cap?.byteLength ?? 0,
     body: piece.body,
     end: piece.end,
   });
-  return pieces.map((p) => ({
-    flags: base | (p.start ? Flags.START : 0) | (p.end ? Flags.END : 0),
-    appProtoId: id.appProtoId,
-    tenantId: id.tenantId,
-    corrId: id.corrId,
-    payload: p.payload,
-    ...(p.start && cap && cap.byteLength > 0 ? { cap } : {}),
-  }));
+  return pieces.map((p) => {
+    const frame: FrameInit = {
+      flags: base | (p.start ? Flags.START : 0) | (p.end ? Flags.END : 0),
+      appProtoId: id.appProtoId,
+      tenantId: id.tenantId,
+      corrId: id.corrId,
+      payload: p.payload,
+    };
+    if (p.start && cap && cap.byteLength > 0) frame.cap = cap;
+    return frame;
+  });
 }

@@ -22,14 +22,18 @@ export class InflightSlots {
     return this.waiters.size;
   }
 
+  /** Takes a slot if one is free and nobody waits for one (waiters keep their FIFO turn). */
+  tryAcquire(): boolean {
+    if (this.failure !== undefined || this.used >= this.limit || this.waiters.size > 0) return false;
+    this.used++;
+    return true;
+  }
+
   /** Resolves when a slot is held; rejects with `signal.reason` if it aborts first, or when the slots fail. */
   acquire(signal?: AbortSignal): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.used < this.limit && this.waiters.size === 0) {
-      this.used++;
-      return Promise.resolve();
-    }
+    if (this.tryAcquire()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {
         this.waiters.delete(waiter);
@@ -52,10 +56,10 @@ export class InflightSlots {
 
   /** Frees a slot; the longest waiter, if any, takes it over. */
   release(): void {
-    const next = this.waiters.values().next();
-    if (!next.done) {
-      this.waiters.delete(next.value);
-      next.value.grant();
+    if (this.waiters.size > 0) {
+      const next = this.waiters.values().next().value as Waiter;
+      this.waiters.delete(next);
+      next.grant();
       return;
     }
     if (this.used > 0) this.used--;

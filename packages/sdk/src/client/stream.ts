@@ -1,6 +1,5 @@
-import type { CallScope } from "./call-scope.js";
-import { OapAbortError } from "./errors.js";
-import type { Exchange, ResponseHead } from "./exchange.js";
+import type { ResponseHead } from "./call-stream.js";
+import type { Exchange } from "./exchange.js";
 
 const EMPTY = new Uint8Array(0);
 
@@ -19,22 +18,18 @@ export class OapStream implements AsyncIterable<Buffer> {
   private calls = 0;
   private discarded = false;
 
-  /** @internal Use `client.stream()`. */
-  constructor(opened: Promise<Exchange>, scope: CallScope, callerSignal?: AbortSignal) {
+  /**
+   * @internal Use `client.stream()`. The exchange enforces the call's deadline and signal
+   * once it is open (see Exchange and Connection).
+   */
+  constructor(opened: Promise<Exchange>) {
     this.opened = opened.then((exchange) => {
       this.exchange = exchange;
       if (this.discarded) exchange.body.discard();
-      exchange.finished.then(() => {
-        scope.dispose();
-        // The deadline no longer applies to a finished stream (see the unread-body rule in
-        // Connection), but the caller's signal still does: aborting drops the unread body.
-        if (callerSignal) watchAbort(exchange, callerSignal);
-      });
       // No write pending: announce the stream now so the node can start answering.
       if (this.calls === 0) exchange.send(EMPTY, false).catch(() => {});
       return exchange;
     });
-    this.opened.catch(() => scope.dispose());
     this.response = this.opened.then((exchange) => exchange.head);
     // Errors also surface through iteration and write(); reading only one of them is fine.
     this.response.catch(() => {});
@@ -90,24 +85,6 @@ export class OapStream implements AsyncIterable<Buffer> {
     sent.catch(() => {});
     return sent;
   }
-}
-
-/** Until the finished stream's body is read or dropped, an abort of `signal` drops it. */
-function watchAbort(exchange: Exchange, signal: AbortSignal): void {
-  const onAbort = () =>
-    exchange.dropUnread(
-      new OapAbortError(
-        "the call was aborted by its signal; its unread response body was dropped",
-        undefined,
-        signal.reason,
-      ),
-    );
-  if (signal.aborted) {
-    onAbort();
-    return;
-  }
-  signal.addEventListener("abort", onAbort, { once: true });
-  exchange.body.onSettled(() => signal.removeEventListener("abort", onAbort));
 }
 
 export function toBytes(chunk: Uint8Array | string): Uint8Array {
