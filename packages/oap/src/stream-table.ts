@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_INFLIGHT, Flags } from "./constants.js";
+import { CorrIdMap } from "./corr-id-map.js";
 import { OapError } from "./errors.js";
 import type { Frame } from "./frame.js";
 
@@ -22,6 +23,43 @@ export function corrKey(corrId: bigint): CorrKey {
   return corrId <= MAX_EXACT ? Number(corrId) : corrId;
 }
 
+/**
+ * Open streams by corr_id: a CorrIdMap for the ids every real client uses (below 2^53, where
+ * a churning Map would promote per-request garbage; see CorrIdMap), a Map for the rest.
+ */
+class OpenStreams {
+  private readonly small = new CorrIdMap<OpenStream>();
+  private readonly large = new Map<bigint, OpenStream>();
+
+  get size(): number {
+    return this.small.size + this.large.size;
+  }
+
+  get(key: CorrKey): OpenStream | undefined {
+    return typeof key === "number" ? this.small.get(key) : this.large.get(key);
+  }
+
+  has(key: CorrKey): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  set(key: CorrKey, stream: OpenStream): void {
+    if (typeof key === "number") this.small.set(key, stream);
+    else this.large.set(key, stream);
+  }
+
+  delete(key: CorrKey): void {
+    if (typeof key === "number") this.small.delete(key);
+    else this.large.delete(key);
+  }
+
+  values(): OpenStream[] {
+    return this.large.size === 0
+      ? this.small.valuesArray()
+      : [...this.small.valuesArray(), ...this.large.values()];
+  }
+}
+
 /** What the receiver should do with an incoming frame. */
 export type StreamAction =
   | { kind: "start"; stream: OpenStream; frame: Frame }
@@ -43,7 +81,7 @@ const TOO_MANY_STREAMS_RETRY_MS = 100;
  * final RESP|END of a stream.
  */
 export class RequestStreamTable {
-  private readonly open = new Map<CorrKey, OpenStream>();
+  private readonly open = new OpenStreams();
   private readonly refused = new Set<CorrKey>();
 
   constructor(private readonly maxInflight = DEFAULT_MAX_INFLIGHT) {}
@@ -56,7 +94,8 @@ export class RequestStreamTable {
     return this.open.get(corrKey(corrId));
   }
 
-  streams(): IterableIterator<OpenStream> {
+  /** A snapshot of the open streams. */
+  streams(): OpenStream[] {
     return this.open.values();
   }
 

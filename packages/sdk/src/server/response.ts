@@ -1,4 +1,5 @@
 import {
+  encodeMeta,
   encodeStartPayload,
   errorFrame,
   Flags,
@@ -34,10 +35,21 @@ export class StreamResponse implements ResponseWriter {
   reply(code: number, meta?: Meta, body?: Uint8Array, options?: ReplyOptions): void {
     if (this.ended) return;
     if (this.started) throw new Error("the response already started; use write() and end()");
-    // The common case, one frame, is encoded in a single buffer without the splitter.
-    const payload = encodeStartPayload(meta, body);
-    if (HEADER_LEN + payload.byteLength <= this.maxFrame) {
-      return this.send([{ start: true, end: true, payload }], code, options);
+    // The common case, one frame, is encoded straight into the writer's batch.
+    const metaJson = encodeMeta(meta);
+    const bodyLen = body?.byteLength ?? 0;
+    if (HEADER_LEN + 2 + (metaJson?.byteLength ?? 0) + bodyLen <= this.maxFrame) {
+      this.begin(code, options);
+      this.writer.writeStart({
+        flags: Flags.RESP | Flags.START | Flags.END | this.e2eFlag,
+        code,
+        appProtoId: this.stream.appProtoId,
+        tenantId: this.stream.tenantId,
+        corrId: this.stream.corrId,
+        meta: metaJson,
+        body,
+      });
+      return this.finish(code);
     }
     this.send(this.firstPieces(meta, body, true), code, options);
   }
@@ -84,10 +96,14 @@ export class StreamResponse implements ResponseWriter {
   }
 
   private send(pieces: FramePiece[], code: number, options: ReplyOptions | undefined): void {
+    this.begin(code, options);
+    this.sendPieces(pieces);
+  }
+
+  private begin(code: number, options: ReplyOptions | undefined): void {
     this.started = true;
     this.code = code;
     this.e2eFlag = options?.e2e ? Flags.APP_E2E : 0;
-    this.sendPieces(pieces);
   }
 
   private sendPieces(pieces: FramePiece[]): void {

@@ -330,7 +330,7 @@ export class ServerSession {
     if (this.sweeper || this.table.size === 0) return;
     this.sweeper = setInterval(() => {
       const now = Date.now();
-      for (const stream of [...this.table.streams()]) {
+      for (const stream of this.table.streams()) {
         const live = liveOf(stream);
         if (!live || live.deadline > now) continue;
         const err = new OapError(
@@ -382,7 +382,7 @@ export class ServerSession {
   }
 
   private abortAll(error: OapError): void {
-    for (const stream of [...this.table.streams()]) this.abortLive(stream, error);
+    for (const stream of this.table.streams()) this.abortLive(stream, error);
   }
 
   private ended(live: LiveStream, code: number): void {
@@ -401,7 +401,7 @@ export class ServerSession {
     this.stopSweeping();
     const gone = new OapError("internal", "connection closed");
     this.abortAll(gone);
-    for (const stream of [...this.table.streams()]) this.table.finish(stream.corrId);
+    for (const stream of this.table.streams()) this.table.finish(stream.corrId);
     this.resolveDrain();
   }
 
