@@ -1,11 +1,11 @@
 import { HEADER_LEN } from "./constants.js";
 import { FrameHeaderError } from "./errors.js";
-import { type Frame, frameFromValidated } from "./frame.js";
+import { attachBody, type Frame } from "./frame.js";
 import {
   DEFAULT_HEADER_LIMITS,
   type FrameHeader,
   type HeaderLimits,
-  readHeader,
+  readFrameHead,
   validateHeader,
 } from "./header.js";
 
@@ -33,7 +33,7 @@ export class FrameDecoder {
    */
   private assembly: Uint8Array | undefined;
   private pendingBytes = 0;
-  private header: FrameHeader | undefined;
+  private header: Frame | undefined;
   private failed: FrameHeaderError | undefined;
 
   constructor(limits: Partial<HeaderLimits> = {}) {
@@ -75,7 +75,7 @@ export class FrameDecoder {
         this.startAssembly(header, chunk.subarray(offset));
         return out;
       }
-      emit(frameFromValidated(header, chunk, offset));
+      emit(attachBody(header, chunk, offset));
       offset += header.len;
     }
 
@@ -97,20 +97,20 @@ export class FrameDecoder {
       const header = this.checkHeader(this.headBytes, 0);
       this.startAssembly(header, this.headBytes);
     }
-    const header = this.header as FrameHeader;
+    const header = this.header as Frame;
     const take = Math.min(header.len - this.pendingBytes, chunk.byteLength - used);
     this.append(chunk.subarray(used, used + take));
     used += take;
     if (this.pendingBytes === header.len) {
       const bytes = this.assembly as Uint8Array;
       this.reset();
-      emit(frameFromValidated(header, bytes));
+      emit(attachBody(header, bytes));
     }
     return used;
   }
 
   /** Begins assembling a frame whose validated header is at the start of `first`. */
-  private startAssembly(header: FrameHeader, first: Uint8Array): void {
+  private startAssembly(header: Frame, first: Uint8Array): void {
     this.header = header;
     this.assembly = undefined;
     this.pendingBytes = 0;
@@ -136,8 +136,8 @@ export class FrameDecoder {
     this.header = undefined;
   }
 
-  private checkHeader(buf: Uint8Array, at: number): FrameHeader {
-    const header = readHeader(buf, at);
+  private checkHeader(buf: Uint8Array, at: number): Frame {
+    const header = readFrameHead(buf, at);
     try {
       validateHeader(header, this.limits);
     } catch (err) {

@@ -104,3 +104,11 @@ export function frameFromValidated(header: FrameHeader, bytes: Uint8Array, at = 
     payload: bytes.subarray(capEnd, at + header.len),
   };
 }
+
+/** Points a frame read by readFrameHead at its cap and payload, which start at `at` in `bytes`. */
+export function attachBody(frame: Frame, bytes: Uint8Array, at = 0): Frame {
+  const capEnd = at + HEADER_LEN + frame.capLen;
+  if (frame.capLen > 0) frame.cap = bytes.subarray(at + HEADER_LEN, capEnd);
+  frame.payload = bytes.subarray(capEnd, at + frame.len);
+  return frame;
+}
