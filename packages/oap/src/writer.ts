@@ -192,7 +192,9 @@ export class FrameWriter {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    queueMicrotask(() => {
+    // Scheduled from a promise continuation, a tick runs only after the whole microtask queue,
+    // so every caller woken by the same burst of replies lands in the same write.
+    process.nextTick(() => {
       this.flushScheduled = false;
       this.flush();
     });

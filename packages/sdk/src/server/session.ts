@@ -108,6 +108,8 @@ export class ServerSession {
   private draining = false;
   private drainWaiters: Array<() => void> = [];
   private sweeper: NodeJS.Timeout | undefined;
+  /** Date.now() as of the chunk being processed. */
+  private now = Date.now();
 
   constructor(
     private readonly socket: Socket,
@@ -151,6 +153,8 @@ export class ServerSession {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
+    // One clock read per received chunk, not per stream: a chunk often carries dozens of STARTs.
+    this.now = Date.now();
     try {
       this.decoder.push(chunk, (frame) => this.onFrame(frame));
     } catch (err) {
@@ -237,7 +241,7 @@ export class ServerSession {
     const response = new StreamResponse(stream, this.writer, this.limits.maxFrame, (s, code) =>
       this.onResponseEnd(s, code),
     );
-    const now = Date.now();
+    const now = this.now;
     const deadlineMs = this.deadlineFor(meta.deadline_ms);
     const live: LiveStream = {
       stream,
