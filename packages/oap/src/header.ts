@@ -91,19 +91,6 @@ export function readTenantId(buf: Uint8Array, at: number): bigint {
   return readWords(buf, at, 4);
 }
 
-export function readHeader(buf: Uint8Array, at = 0): FrameHeader {
-  return {
-    len: u32(buf, at + Offset.len),
-    ver: u16(buf, at + Offset.ver),
-    flags: u16(buf, at + Offset.flags),
-    code: u16(buf, at + Offset.code),
-    appProtoId: u16(buf, at + Offset.appProtoId),
-    tenantId: readWords(buf, at + Offset.tenantId, 4),
-    capLen: u16(buf, at + Offset.capLen),
-    corrId: readWords(buf, at + Offset.corrId, 2),
-  };
-}
-
 const NO_BYTES = new Uint8Array(0);
 
 /**
@@ -123,6 +110,11 @@ export function readFrameHead(buf: Uint8Array, at: number): Frame {
     cap: NO_BYTES,
     payload: NO_BYTES,
   };
+}
+
+/** Reads the 38 header bytes at `at` (the result also carries empty cap/payload slots). */
+export function readHeader(buf: Uint8Array, at = 0): FrameHeader {
+  return readFrameHead(buf, at);
 }
 
 export function writeHeader(buf: Uint8Array, header: FrameHeader, at = 0): void {

@@ -16,28 +16,11 @@ import {
   REASONS,
   RESERVED_FLAGS_MASK,
 } from "../src/index.js";
+import { hexOf, plain } from "./support.js";
 
 const RUNS = { numRuns: 1000 };
 const U64_MAX = (1n << 64n) - 1n;
 const U128_MAX = (1n << 128n) - 1n;
-
-const hexOf = (bytes: Uint8Array) =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
-
-function plain(f: Frame) {
-  return {
-    len: f.len,
-    ver: f.ver,
-    flags: f.flags,
-    code: f.code,
-    appProtoId: f.appProtoId,
-    tenantId: f.tenantId,
-    capLen: f.capLen,
-    corrId: f.corrId,
-    cap: hexOf(f.cap),
-    payload: hexOf(f.payload),
-  };
-}
 
 /** What decoding `init` must give back. */
 function expected(init: Required<FrameInit>) {

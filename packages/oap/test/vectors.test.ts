@@ -19,6 +19,7 @@ import {
   RequestStreamTable,
   STATUS_CODES,
 } from "../src/index.js";
+import { bytesOf, hexOf, plain } from "./support.js";
 
 // The vectors of specs/oap-1.md §13, written by specs/vectors/generate.ts independently of this codec.
 
@@ -82,26 +83,6 @@ const NODE_SERVICES = new Set<number>([
   AppProtoId.MAILBOX,
   AppProtoId.STORAGE,
 ]);
-
-const bytesOf = (hex: string) => Buffer.from(hex, "hex");
-const hexOf = (bytes: Uint8Array) =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
-
-/** A frame as plain comparable data. */
-function plain(f: Frame) {
-  return {
-    len: f.len,
-    ver: f.ver,
-    flags: f.flags,
-    code: f.code,
-    appProtoId: f.appProtoId,
-    tenantId: f.tenantId,
-    capLen: f.capLen,
-    corrId: f.corrId,
-    cap: hexOf(f.cap),
-    payload: hexOf(f.payload),
-  };
-}
 
 /** Splits a byte stream into frames with the incremental decoder. */
 function framesOf(bytes: Uint8Array): Frame[] {
