@@ -198,3 +198,19 @@ describe("dev certificates", () => {
     c.close();
   });
 });
+
+describe("service bugs are 500s", () => {
+  it("answers 500 internal when a one-frame reply's meta cannot be encoded", async () => {
+    const huge: Service = {
+      appProtoId: 0xf00d,
+      name: "huge-meta",
+      handle: (_req, res) => res.reply(200, { blob: "x".repeat(70_000) }),
+    };
+    const n = await scope.node({}, { services: [huge] });
+    const c = await scope.raw(n);
+    c.write(request(4n, 0xf00d, {}));
+    const reply = await c.waitFor((f) => f.corrId === 4n);
+    expect(reply?.code).toBe(500);
+    expect(reply?.meta?.reason).toBe("internal");
+  });
+});

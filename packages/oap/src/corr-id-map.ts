@@ -106,7 +106,9 @@ export class CorrIdMap<T> {
   }
 
   private home(key: number): number {
-    return Math.imul(key | 0, SPREAD) >>> this.shift;
+    // Fold the high bits in, so ids that differ only above bit 32 do not share one probe chain.
+    const mixed = (key | 0) ^ ((key / 0x1_0000_0000) | 0);
+    return Math.imul(mixed, SPREAD) >>> this.shift;
   }
 
   private grow(): void {

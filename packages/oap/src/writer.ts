@@ -40,6 +40,8 @@ export class FrameWriter {
   private segmentStart = 0;
   private used = 0;
   private flushScheduled = false;
+  /** The batch references a caller's payload instead of a copy. */
+  private holdsReference = false;
   private closed = false;
   private drainWaiter: Promise<void> | undefined;
 
@@ -99,6 +101,7 @@ export class FrameWriter {
     const parts = this.parts;
     this.parts = [];
     this.partsBytes = 0;
+    this.holdsReference = false;
     const chunk = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
     this.socket.write(chunk);
   }
@@ -159,11 +162,14 @@ export class FrameWriter {
     this.closeSegment();
     this.parts.push(asBuffer(bytes));
     this.partsBytes += len;
+    this.holdsReference = true;
   }
 
   /** A frame was added to the batch: flush now if it is big, else at the end of this turn. */
   private batched(): boolean {
-    if (this.pendingBytes() >= BATCH_LIMIT) this.flush();
+    // A payload held by reference goes to the socket now, so the caller's buffer is not read
+    // after write() returns (the socket then owns it, as with any Node stream write).
+    if (this.holdsReference || this.pendingBytes() >= BATCH_LIMIT) this.flush();
     else this.scheduleFlush();
     return !this.socket.writableNeedDrain;
   }

@@ -92,3 +92,23 @@ describe("FrameWriter", () => {
     expect(got.every((f, i) => Buffer.from(f.payload).equals(sent[i]?.payload as Buffer))).toBe(true);
   });
 });
+
+describe("FrameWriter and the caller's buffers", () => {
+  it("has sent a large payload by the time write() returns, so the caller may reuse it", async () => {
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(Buffer.from(chunk));
+        cb();
+      },
+    });
+    const writer = new FrameWriter(sink);
+    const payload = Buffer.alloc(20_000, 0xaa);
+    writer.write({ flags: Flags.REQ | Flags.START | Flags.END, appProtoId: 1, corrId: 1n, payload });
+    payload.fill(0);
+    await new Promise((r) => setImmediate(r));
+    const sent = Buffer.concat(chunks);
+    expect(sent.subarray(38).every((b) => b === 0xaa)).toBe(true);
+    expect(sent.byteLength).toBe(38 + 20_000);
+  });
+});

@@ -36,7 +36,7 @@ export class StreamResponse implements ResponseWriter {
     if (this.ended) return;
     if (this.started) throw new Error("the response already started; use write() and end()");
     // The common case, one frame, is encoded straight into the writer's batch.
-    const metaJson = encodeMeta(meta);
+    const metaJson = serviceMeta(meta);
     const bodyLen = body?.byteLength ?? 0;
     if (HEADER_LEN + 2 + (metaJson?.byteLength ?? 0) + bodyLen <= this.maxFrame) {
       this.begin(code, options);
@@ -123,5 +123,14 @@ export class StreamResponse implements ResponseWriter {
   private finish(code: number): void {
     this.ended = true;
     this.onEnd(this.stream, code);
+  }
+}
+
+/** Encodes a reply's meta; meta that cannot be encoded is the service's bug, so 500, not the client's 400. */
+function serviceMeta(meta: Meta | undefined): Uint8Array | undefined {
+  try {
+    return encodeMeta(meta);
+  } catch (err) {
+    throw err instanceof OapError ? new OapError("internal", `reply rejected: ${err.message}`) : err;
   }
 }
