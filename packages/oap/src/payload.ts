@@ -47,6 +47,12 @@ export function startPayload(json: Uint8Array | undefined, body?: Uint8Array): B
 
 /** Splits a START payload; throws 400 `bad_meta` on a short payload or meta that is not a JSON object. */
 export function decodeStartPayload(payload: Uint8Array): StartPayload {
+  const metaLen = startMetaLength(payload);
+  return { meta: startMeta(payload, metaLen), body: payload.subarray(2 + metaLen) };
+}
+
+/** The checked meta_len of a START payload; throws 400 `bad_meta` when it does not fit. */
+export function startMetaLength(payload: Uint8Array): number {
   if (payload.byteLength < 2) {
     throw new OapError("bad_meta", "START payload is shorter than its 2-byte meta_len");
   }
@@ -57,9 +63,12 @@ export function decodeStartPayload(payload: Uint8Array): StartPayload {
       `meta_len ${metaLen} exceeds the ${payload.byteLength - 2} payload bytes left`,
     );
   }
-  const body = payload.subarray(2 + metaLen);
-  if (metaLen === 0) return { meta: {}, body };
-  return { meta: parseMeta(payload.subarray(2, 2 + metaLen)), body };
+  return metaLen;
+}
+
+/** The meta of a START payload whose meta_len was checked (a fresh empty object for none). */
+export function startMeta(payload: Uint8Array, metaLen: number): Meta {
+  return metaLen === 0 ? {} : parseMeta(payload.subarray(2, 2 + metaLen));
 }
 
 export function parseMeta(bytes: Uint8Array): Meta {

@@ -3,6 +3,7 @@ import { AppProtoId } from "@omnigate/oap";
 import type { IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk";
 
 const MAX_DELAY_MS = 10_000;
+const E2E = { e2e: true } as const;
 
 /**
  * The built-in echo on 0x0101: answers with the request's meta and streams each body chunk
@@ -17,7 +18,7 @@ export class EchoService implements Service {
     if (typeof delay === "number" && delay > 0) return this.delayed(req, res, Math.min(delay, MAX_DELAY_MS));
     // A one-frame request (the common case) is answered at once, without a promise.
     const whole = req.completeBody();
-    if (whole) return res.reply(200, req.meta, whole, { e2e: req.e2e });
+    if (whole) return res.reply(200, req.meta, whole, req.e2e ? E2E : undefined);
     return this.streamed(req, res);
   }
 

@@ -3,7 +3,6 @@ import {
   DEFAULT_MAX_CAP_LEN,
   DEFAULT_MAX_FRAME,
   DEFAULT_MAX_INFLIGHT,
-  decodeStartPayload,
   errorFrame,
   Flags,
   type Frame,
@@ -14,6 +13,8 @@ import {
   OapError,
   type OpenStream,
   RequestStreamTable,
+  startMeta,
+  startMetaLength,
 } from "@omnigate/oap";
 import { ReadGate } from "./read-gate.js";
 import { ServerRequest } from "./request.js";
@@ -107,6 +108,10 @@ export class ServerSession {
   private closed = false;
   private draining = false;
   private drainWaiters: Array<() => void> = [];
+  // Made once per connection, not per stream: every request hands these to its objects.
+  private readonly onConsumed = (cost: number): void => this.consumed(cost);
+  private readonly onStreamReplied = (stream: OpenStream, code: number): void =>
+    this.onResponseEnd(stream, code);
   private sweeper: NodeJS.Timeout | undefined;
   /** Date.now() as of the chunk being processed. */
   private now = Date.now();
@@ -217,10 +222,11 @@ export class ServerSession {
 
   private onStart(stream: OpenStream, frame: Frame): void {
     let meta: Meta;
-    let firstBody: Uint8Array;
+    let metaLen: number;
     try {
       this.checkStart(frame);
-      ({ meta, body: firstBody } = decodeStartPayload(frame.payload));
+      metaLen = startMetaLength(frame.payload);
+      meta = startMeta(frame.payload, metaLen);
     } catch (err) {
       this.table.refuse(stream);
       return this.reject(err as OapError, frame);
@@ -234,13 +240,11 @@ export class ServerSession {
       (frame.flags & Flags.APP_E2E) !== 0,
       frame.cap,
       this.peer,
-      firstBody,
+      frame.payload.subarray(2 + metaLen),
       stream.requestEnded,
-      (cost) => this.consumed(cost),
+      this.onConsumed,
     );
-    const response = new StreamResponse(stream, this.writer, this.limits.maxFrame, (s, code) =>
-      this.onResponseEnd(s, code),
-    );
+    const response = new StreamResponse(stream, this.writer, this.limits.maxFrame, this.onStreamReplied);
     const now = this.now;
     const deadlineMs = this.deadlineFor(meta.deadline_ms);
     const live: LiveStream = {
