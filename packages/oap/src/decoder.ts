@@ -151,5 +151,9 @@ export class FrameDecoder {
   }
 }
 
-/** First allocation for a split frame; small frames get exactly their length. */
-const MIN_ASSEMBLY = 16 * 1024;
+/**
+ * A split frame up to this size gets its whole (validated) length at once: one allocation and
+ * one copy per frame. Larger ones grow geometrically from here, so a peer that announces a
+ * 1 MiB frame and trickles it costs memory in proportion to what it actually sent.
+ */
+const MIN_ASSEMBLY = 64 * 1024;

@@ -102,8 +102,14 @@ export class FrameWriter {
     this.parts = [];
     this.partsBytes = 0;
     this.holdsReference = false;
-    const chunk = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
-    this.socket.write(chunk);
+    if (parts.length === 1) {
+      this.socket.write(parts[0] as Buffer);
+      return;
+    }
+    // Several parts (arena regions around large payloads): one corked burst, no concatenation copy.
+    this.socket.cork();
+    for (const part of parts) this.socket.write(part);
+    this.socket.uncork();
   }
 
   /** Resolves once the socket has room again (immediately if it has room now, or it closed). */
