@@ -87,10 +87,6 @@ function writeWords(b: Uint8Array, at: number, words: number, value: bigint): vo
   }
 }
 
-export function readTenantId(buf: Uint8Array, at: number): bigint {
-  return readWords(buf, at, 4);
-}
-
 const NO_BYTES = new Uint8Array(0);
 
 /**

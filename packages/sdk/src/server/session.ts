@@ -15,6 +15,7 @@ import {
   RequestStreamTable,
   startMeta,
   startMetaLength,
+  toOapError,
 } from "@omnigate/oap";
 import { ReadGate } from "./read-gate.js";
 import { ServerRequest } from "./request.js";
@@ -316,13 +317,9 @@ export class ServerSession {
     if (err === undefined) {
       err = new OapError("internal", "the service returned without finishing its response");
     }
-    if (err instanceof OapError) {
-      this.handler.rejected?.(err, live.stream);
-      response.fail(err);
-    } else {
-      this.handler.serviceError?.(err, request);
-      response.fail(new OapError("internal", "internal error"));
-    }
+    if (err instanceof OapError) this.handler.rejected?.(err, live.stream);
+    else this.handler.serviceError?.(err, request);
+    response.fail(toOapError(err));
   }
 
   private deadlineFor(requested: unknown): number {
