@@ -17,8 +17,12 @@ const EMPTY = new Uint8Array(0);
 
 /** Payloads at or below this size are copied into the arena; larger ones are written by reference. */
 const COPY_THRESHOLD = 16 * 1024;
-/** Flush a batch early once it holds this many bytes. */
-const BATCH_LIMIT = 64 * 1024;
+/**
+ * Flush a batch early once it holds this many bytes. Small on purpose: the peer starts on the
+ * first replies while later ones are still being produced, so a pipelined connection keeps
+ * both ends busy instead of alternating (measured best of 1–64 KiB on the echo benchmark).
+ */
+export const WRITE_BATCH_BYTES = 4 * 1024;
 /** Frames are encoded straight into arenas of this size: no per-frame header buffer or copy. */
 const ARENA_SIZE = 64 * 1024;
 
@@ -175,7 +179,7 @@ export class FrameWriter {
   private batched(): boolean {
     // A payload held by reference goes to the socket now, so the caller's buffer is not read
     // after write() returns (the socket then owns it, as with any Node stream write).
-    if (this.holdsReference || this.pendingBytes() >= BATCH_LIMIT) this.flush();
+    if (this.holdsReference || this.pendingBytes() >= WRITE_BATCH_BYTES) this.flush();
     else this.scheduleFlush();
     return !this.socket.writableNeedDrain;
   }
