@@ -1,0 +1,10 @@
+export * from "./caveats.js";
+export * from "./errors.js";
+export * from "./format-v2.js";
+export { deriveKey } from "./hmac.js";
+export * from "./identifier.js";
+export * from "./json-v2.js";
+export * from "./limits.js";
+export type * from "./macaroon.js";
+export * from "./token.js";
+export * from "./verify.js";

@@ -1,0 +1,17 @@
+/** A first-party caveat is a predicate the verifier evaluates; third-party ones carry a vid. */
+export interface Caveat {
+  /** The caveat's condition bytes (UTF-8 text for first-party caveats). */
+  id: Uint8Array;
+  /** Verification id: present only on third-party caveats, which Omnigate refuses. */
+  vid?: Uint8Array;
+  location?: string;
+}
+
+/** A macaroon as it travels: identifier, caveats in order, and the HMAC chain's last link. */
+export interface Macaroon {
+  location?: string;
+  identifier: Uint8Array;
+  caveats: Caveat[];
+  /** 32 bytes. */
+  signature: Uint8Array;
+}
