@@ -1,8 +1,9 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { generate } from "selfsigned";
+import { writeAtomic } from "../fs/write-atomic.js";
 
 export interface TlsMaterial {
   /** PEM chain the listener presents: the server certificate, then the dev CA when there is one. */
@@ -132,11 +133,4 @@ async function readUsablePair(paths: Pair, issuer?: string): Promise<Pair | unde
 async function writePair(paths: Pair, pair: Pair): Promise<void> {
   await writeAtomic(paths.key, pair.key, 0o600);
   await writeAtomic(paths.cert, pair.cert, 0o644);
-}
-
-async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode });
-  await chmod(tmp, mode);
-  await rename(tmp, path);
 }
