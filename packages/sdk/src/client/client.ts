@@ -3,6 +3,7 @@ import type { HelloReply, Meta } from "@omnigate/oap";
 import { checkAppProtoId, checkFitsFrame } from "./call-checks.js";
 import { CallScope } from "./call-scope.js";
 import { type CallSpec, encodeCallMeta } from "./call-spec.js";
+import { CapRefresher, isRefreshableCapRefusal } from "./capability.js";
 import type { Connection } from "./connection.js";
 import type { DialSettings } from "./dial.js";
 import { type OapClientError, OapConnectionError } from "./errors.js";
@@ -54,6 +55,7 @@ export class OapClient {
   private readonly link: NodeLink;
   private readonly lifetime = new AbortController();
   private readonly logger: Logger;
+  private readonly capRefresher: CapRefresher | undefined;
 
   /** @internal Use `connect()`. */
   constructor(
@@ -67,6 +69,7 @@ export class OapClient {
       this.logger.warn({ err: error, event: name }, "an OapClient event listener threw"),
     );
     this.link = new NodeLink(dialSettings, this.listeners);
+    this.capRefresher = options.capProvider ? new CapRefresher(options.capProvider) : undefined;
   }
 
   /** The node's HELLO reply on the current (or last) connection. */
@@ -104,10 +107,14 @@ export class OapClient {
       const maxResponseBytes = options.maxResponseBytes ?? this.options.maxResponseBytes;
       positive("maxResponseBytes", maxResponseBytes);
       const body = options.body === undefined ? EMPTY : toBytes(options.body);
-      const spec = this.spec(appProtoId, options, options.idempotencyKey);
       const scope = this.scope(options);
-      if (options.idempotencyKey === undefined) return this.attempt(spec, body, maxResponseBytes, scope);
-      return this.retrying(spec, body, maxResponseBytes, scope);
+      const send = () => {
+        const spec = this.spec(appProtoId, options, options.idempotencyKey);
+        if (options.idempotencyKey === undefined) return this.attempt(spec, body, maxResponseBytes, scope);
+        return this.retrying(spec, body, maxResponseBytes, scope);
+      };
+      if (this.capRefresher && options.cap === undefined) return this.refreshingCap(send);
+      return send();
     } catch (error) {
       return Promise.reject(error);
     }
@@ -144,6 +151,24 @@ export class OapClient {
   /** @internal Opens the first connection (connect() waits for it). */
   async start(): Promise<void> {
     await this.link.connection(new CallScope(Number.POSITIVE_INFINITY, undefined, this.lifetime.signal));
+  }
+
+  /**
+   * Sends, and when the node refuses the client's capability as expired, revoked or unknown,
+   * gets a new one from capProvider and sends once more. The node checks capabilities before
+   * any work is done, so resending is safe without an idempotency key.
+   */
+  private async refreshingCap(send: () => Promise<OapResponse>): Promise<OapResponse> {
+    try {
+      return await send();
+    } catch (error) {
+      if (!this.capRefresher || !isRefreshableCapRefusal(error)) throw error;
+      const refused = this.options.cap;
+      // Calls refused together share one refresh; one that lost the race uses the new cap.
+      if (this.options.cap === refused) this.options.cap = await this.capRefresher.refresh();
+      this.logger.debug({ reason: (error as OapClientError).reason }, "capability refreshed; sending again");
+      return send();
+    }
   }
 
   private async retrying(

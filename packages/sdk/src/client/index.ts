@@ -1,4 +1,5 @@
 export type { ResponseHead } from "./call-stream.js";
+export { CAP_ENV, type CapProvider, toCapBytes } from "./capability.js";
 export { OapClient, type OapResponse, type RequestOptions, type StreamOptions } from "./client.js";
 export { connect } from "./connect.js";
 export {

@@ -1,3 +1,4 @@
+import { type CapProvider, defaultCap } from "./capability.js";
 import type { Logger } from "./logger.js";
 import type { RetryPolicy } from "./retry.js";
 
@@ -17,8 +18,16 @@ export interface ConnectOptions {
   servername?: string;
   /** Default tenant for requests (u128). */
   tenant?: bigint;
-  /** Default capability token sent on every START frame. */
-  cap?: Uint8Array;
+  /**
+   * Default capability sent on every START frame: bytes or base64url text. Without it,
+   * `$RON_CAP` is used if set (what a dev node prints on start).
+   */
+  cap?: Uint8Array | string;
+  /**
+   * Called for a new capability when the node refuses the current one as expired, revoked or
+   * unknown (401); the refused request is then sent once more with it. Streams are not resent.
+   */
+  capProvider?: CapProvider;
   /** Deadline of a call that names none, in ms (default 30000). */
   defaultDeadlineMs?: number;
   /** Bound on TCP + TLS + HELLO, in ms (default 10000). */
@@ -33,7 +42,9 @@ export interface ConnectOptions {
 
 export interface ResolvedClientOptions {
   tenant: bigint;
+  /** Replaced when capProvider refreshes it. */
   cap: Uint8Array | undefined;
+  capProvider: CapProvider | undefined;
   defaultDeadlineMs: number;
   connectTimeoutMs: number;
   retry: RetryPolicy;
@@ -53,7 +64,8 @@ export const CLIENT_DEFAULTS = {
 export function resolveClientOptions(options: ConnectOptions): ResolvedClientOptions {
   const resolved: ResolvedClientOptions = {
     tenant: options.tenant ?? CLIENT_DEFAULTS.tenant,
-    cap: options.cap,
+    cap: defaultCap(options.cap),
+    capProvider: options.capProvider,
     defaultDeadlineMs: options.defaultDeadlineMs ?? CLIENT_DEFAULTS.defaultDeadlineMs,
     connectTimeoutMs: options.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs,
     retry: { ...CLIENT_DEFAULTS.retry, ...options.retry },
