@@ -43,10 +43,12 @@ export const REGISTRY_SCHEMA = {
           pattern: "\\S",
         },
         contact: {
-          description: "An e-mail address or an https:// URL that reaches the owner.",
+          description:
+            "How to reach the owner: an e-mail address, an https:// URL, or a repository-relative path to a page that says.",
           type: "string",
           maxLength: 200,
-          pattern: "^([^@\\s]+@[^@\\s]+\\.[^@\\s]+|https://\\S+)$",
+          pattern: "^([^@\\s/]+@[^@\\s/]+\\.[^@\\s/]+|https://\\S+|[A-Za-z0-9_][A-Za-z0-9._/-]*(#[A-Za-z0-9._-]+)?)$",
+          not: { pattern: "(^|/)\\.\\.(/|#|$)" },
         },
         spec: {
           description:
@@ -79,7 +81,7 @@ export const FIELD_RULES: Readonly<Record<string, string>> = {
   id: "0x followed by four lowercase hex digits, e.g. 0x1001",
   name: "lowercase letters, digits and dashes, starting with a letter, at most 32 characters",
   owner: "a non-empty name of at most 200 characters",
-  contact: "an e-mail address or an https:// URL",
+  contact: "an e-mail address, an https:// URL or a repository-relative path (no ..)",
   spec: "an https:// URL or a repository-relative path (no ..), optionally with a #fragment",
   status: `one of ${ENTRY_STATUSES.join(", ")}`,
   created: "a calendar date, YYYY-MM-DD",
