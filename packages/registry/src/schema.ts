@@ -47,7 +47,8 @@ export const REGISTRY_SCHEMA = {
             "How to reach the owner: an e-mail address, an https:// URL, or a repository-relative path to a page that says.",
           type: "string",
           maxLength: 200,
-          pattern: "^([^@\\s/]+@[^@\\s/]+\\.[^@\\s/]+|https://\\S+|[A-Za-z0-9_][A-Za-z0-9._/-]*(#[A-Za-z0-9._-]+)?)$",
+          pattern:
+            "^([^@\\s/]+@[^@\\s/]+\\.[^@\\s/]+|https://\\S+|[A-Za-z0-9_][A-Za-z0-9._/-]*(#[A-Za-z0-9._-]+)?)$",
           not: { pattern: "(^|/)\\.\\.(/|#|$)" },
         },
         spec: {
