@@ -1,4 +1,5 @@
 import {
+  createHash,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
@@ -73,4 +74,12 @@ function requireEd25519(key: KeyObject, kind: "private" | "public"): void {
   if (key.asymmetricKeyType !== "ed25519") {
     throw new Error(`expected an Ed25519 key, got ${key.asymmetricKeyType ?? "an unknown key type"}`);
   }
+}
+
+/** SHA-256 of the key's SPKI DER, hex: what an owner reads out to confirm a key is theirs. */
+export function publicKeyFingerprint(publicKey: KeyObject): string {
+  const key = publicKey.type === "private" ? createPublicKey(publicKey) : publicKey;
+  return createHash("sha256")
+    .update(key.export({ type: "spki", format: "der" }))
+    .digest("hex");
 }

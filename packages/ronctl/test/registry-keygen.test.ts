@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { keyPairMatches, readPrivateKey, readPublicKey } from "@omnigate/registry";
@@ -32,6 +33,10 @@ describe("ronctl registry keygen", () => {
     const privateKey = readPrivateKey(readFileSync(privateFile));
     expect(keyPairMatches(privateKey, readPublicKey(readFileSync(publicFile)))).toBe(true);
     expect(result.stdout).toContain(`wrote private key ${privateFile} (mode 0600`);
+    const fingerprint = createHash("sha256")
+      .update(readPublicKey(readFileSync(publicFile)).export({ type: "spki", format: "der" }))
+      .digest("hex");
+    expect(result.stdout).toContain(`fingerprint       ${fingerprint} (SHA-256 of the public key`);
     expect(result.stdout).toContain("next: copy the public key to registry/keys/acme-chat.pub.pem");
     expect(result.stdout).toContain(`npm run ronctl -- registry sign --key ${privateFile} --id <your id>`);
   });

@@ -1,6 +1,12 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { generateOwnerKeyPair, KEY_ID_PATTERN, PUBLIC_KEY_SUFFIX } from "@omnigate/registry";
+import {
+  generateOwnerKeyPair,
+  KEY_ID_PATTERN,
+  PUBLIC_KEY_SUFFIX,
+  publicKeyFingerprint,
+  readPublicKey,
+} from "@omnigate/registry";
 import { Command } from "commander";
 import { DEFAULT_KEYS_DIR } from "./defaults.js";
 import { CommandRefused } from "./fail.js";
@@ -25,10 +31,11 @@ export function keygenCommand(): Command {
       DEFAULT_KEYS_DIR,
     )
     .action((opts: KeygenOptions) => {
-      const { privateFile, publicFile } = writeKeyPair(opts);
+      const { privateFile, publicFile, fingerprint } = writeKeyPair(opts);
       process.stdout.write(
         `wrote private key ${privateFile} (mode 0600: keep it secret, never commit it)\n` +
           `wrote public key  ${publicFile}\n` +
+          `fingerprint       ${fingerprint} (SHA-256 of the public key; reviewers ask you to confirm it)\n` +
           `next: copy the public key to ${join(opts.keys, `${opts.name}${PUBLIC_KEY_SUFFIX}`)}, set "key": "${opts.name}" ` +
           `on your entry, then sign it:\n` +
           `  npm run ronctl -- registry sign --key ${privateFile} --id <your id>\n`,
@@ -36,7 +43,7 @@ export function keygenCommand(): Command {
     });
 }
 
-function writeKeyPair(opts: KeygenOptions): { privateFile: string; publicFile: string } {
+function writeKeyPair(opts: KeygenOptions): { privateFile: string; publicFile: string; fingerprint: string } {
   if (!new RegExp(KEY_ID_PATTERN).test(opts.name)) {
     throw new CommandRefused(
       `--name must be a key id of lowercase letters, digits and dashes (2–63), got "${opts.name}"`,
@@ -58,5 +65,5 @@ function writeKeyPair(opts: KeygenOptions): { privateFile: string; publicFile: s
   writeFileSync(privateFile, pair.privateKeyPem, { mode: 0o600, flag: "wx" });
   chmodSync(privateFile, 0o600);
   writeFileSync(publicFile, pair.publicKeyPem, { mode: 0o644, flag: "wx" });
-  return { privateFile, publicFile };
+  return { privateFile, publicFile, fingerprint: publicKeyFingerprint(readPublicKey(pair.publicKeyPem)) };
 }
