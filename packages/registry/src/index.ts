@@ -1,5 +1,6 @@
 export * from "./canonical.js";
 export * from "./check-entries.js";
+export * from "./duplicate-keys.js";
 export * from "./ids.js";
 export * from "./keyring.js";
 export * from "./load.js";

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { findDuplicateKeys } from "./duplicate-keys.js";
 import type { EntryRef, RegistryProblem } from "./problems.js";
 import type { RegistryEntry } from "./types.js";
 import { validateRegistryDocument } from "./validate.js";
@@ -15,7 +16,7 @@ export interface LoadedRegistry {
   entryCount: number;
   /** The entries that conform to the schema; later checks run on these. */
   entries: IndexedEntry[];
-  /** Reading, JSON and schema problems — every one found, not only the first. */
+  /** Reading, JSON, duplicate-key and schema problems — every one found, not only the first. */
   problems: RegistryProblem[];
 }
 
@@ -41,14 +42,25 @@ export function parseRegistry(text: string, file: string): LoadedRegistry {
     return { file, entryCount: 0, entries: [], problems: [{ kind: "invalid_json", file, message }] };
   }
   const rawEntries = listEntries(document);
+  const duplicates = findDuplicateKeys(text).map((pointer): RegistryProblem => {
+    const index = /^\/entries\/(\d+)/.exec(pointer)?.[1];
+    const message = `key ${pointer} appears more than once in its object; keep one`;
+    return index === undefined
+      ? { kind: "duplicate_key", file, message }
+      : { kind: "duplicate_key", file, entry: entryRef(rawEntries[Number(index)], Number(index)), message };
+  });
   const violations = validateRegistryDocument(document);
-  const badIndexes = new Set(violations.flatMap((v) => (v.entryIndex === undefined ? [] : [v.entryIndex])));
-  const problems: RegistryProblem[] = violations.map((v) => {
+  const badIndexes = new Set([
+    ...violations.flatMap((v) => (v.entryIndex === undefined ? [] : [v.entryIndex])),
+    ...duplicates.flatMap((p) => (p.entry ? [p.entry.index] : [])),
+  ]);
+  const schemaProblems = violations.map((v): RegistryProblem => {
     const entry = v.entryIndex === undefined ? undefined : entryRef(rawEntries[v.entryIndex], v.entryIndex);
     return entry
       ? { kind: "schema", file, entry, message: v.message }
       : { kind: "schema", file, message: v.message };
   });
+  const problems = [...duplicates, ...schemaProblems];
   const entries = rawEntries.flatMap((raw, index) =>
     badIndexes.has(index) ? [] : [{ index, entry: raw as RegistryEntry }],
   );

@@ -4,6 +4,8 @@ export type ProblemKind =
   | "unreadable"
   /** The registry file is not JSON. */
   | "invalid_json"
+  /** An object repeats a key: JSON parsers keep one silently, so what is read is not what is seen. */
+  | "duplicate_key"
   /** The document or an entry breaks registry/app_proto_ids.schema.json. */
   | "schema"
   /** registry/app_proto_ids.schema.json differs from the schema the code checks against. */

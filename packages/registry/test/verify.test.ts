@@ -134,6 +134,21 @@ describe("verifyRegistry", () => {
     );
   });
 
+  it("reports a key repeated inside an entry, and checks that entry no further", () => {
+    const f = fixture();
+    const text = JSON.stringify({ entries: f.validEntries() }, null, 2).replace(
+      '"id": "0x1001",',
+      '"id": "0x1001",\n      "id": "0x1002",',
+    );
+    f.writeFile("app_proto_ids.json", text);
+    const report = verifyRegistry({ file: f.file, keysDir: f.keysDir });
+    expect(facts(report.problems)).toEqual([{ kind: "duplicate_key", index: 1, id: "0x1002" }]);
+    expect(report.problems[0]?.message).toBe(
+      "key /entries/1/id appears more than once in its object; keep one",
+    );
+    expect(report.entries.map(({ index }) => index)).toEqual([0]);
+  });
+
   it("reports missing and unknown fields", () => {
     const f = fixture();
     const { contact: _dropped, ...withoutContact } = f.validEntries()[1];
