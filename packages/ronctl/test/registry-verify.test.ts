@@ -27,6 +27,16 @@ describe("ronctl registry verify", () => {
     );
   });
 
+  it("looks for owner keys in keys/ next to --file when --keys is not given", async () => {
+    const f = new RegistryFixture();
+    fixtures.push(f);
+    f.write(f.validEntries());
+    const result = await ronctl(["registry", "verify", "--file", f.file]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`2 owner keys in ${f.keysDir}, every signature verifies`);
+  });
+
   it("fails on a tampered entry", async () => {
     const result = await verify((f) => {
       const [control, app] = f.validEntries();

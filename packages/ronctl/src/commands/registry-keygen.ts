@@ -8,7 +8,7 @@ import {
   readPublicKey,
 } from "@omnigate/registry";
 import { Command } from "commander";
-import { DEFAULT_KEYS_DIR } from "./defaults.js";
+import { DEFAULT_REGISTRY_FILE, keysDirFor } from "./defaults.js";
 import { CommandRefused } from "./fail.js";
 
 /** Suffix of the private half that `keygen` writes; never commit it. */
@@ -28,7 +28,7 @@ export function keygenCommand(): Command {
     .option(
       "--keys <dir>",
       "the registry's public key directory, which must not receive a private key",
-      DEFAULT_KEYS_DIR,
+      keysDirFor(DEFAULT_REGISTRY_FILE, undefined),
     )
     .action((opts: KeygenOptions) => {
       const { privateFile, publicFile, fingerprint } = writeKeyPair(opts);

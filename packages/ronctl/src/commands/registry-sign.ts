@@ -11,14 +11,14 @@ import {
   validateRegistryDocument,
 } from "@omnigate/registry";
 import { Command } from "commander";
-import { DEFAULT_KEYS_DIR, DEFAULT_REGISTRY_FILE } from "./defaults.js";
+import { DEFAULT_REGISTRY_FILE, KEYS_OPTION_HELP, keysDirFor } from "./defaults.js";
 import { CommandRefused } from "./fail.js";
 
 interface SignOptions {
   key: string;
   id: string;
   file: string;
-  keys: string;
+  keys?: string;
 }
 
 export function signCommand(): Command {
@@ -33,7 +33,7 @@ export function signCommand(): Command {
     )
     .requiredOption("--id <id>", "the entry's app_proto_id, e.g. 0x1001")
     .option("--file <file>", "registry file", DEFAULT_REGISTRY_FILE)
-    .option("--keys <dir>", "directory of owner public keys (<key id>.pub.pem)", DEFAULT_KEYS_DIR)
+    .option("--keys <dir>", KEYS_OPTION_HELP)
     .action((opts: SignOptions) => {
       const message = signInPlace(opts);
       process.stdout.write(`${message}\n`);
@@ -56,7 +56,7 @@ function signInPlace(opts: SignOptions): string {
   if (typeof entry.key !== "string")
     throw new CommandRefused(`entry ${id} has no "key" naming the owner's public key`);
 
-  const publicKeyFile = join(opts.keys, `${entry.key}${PUBLIC_KEY_SUFFIX}`);
+  const publicKeyFile = join(keysDirFor(opts.file, opts.keys), `${entry.key}${PUBLIC_KEY_SUFFIX}`);
   const publicKey = readKey(
     publicKeyFile,
     readPublicKey,

@@ -6,15 +6,15 @@ import {
   verifyRegistry,
 } from "@omnigate/registry";
 import { Command } from "commander";
-import { DEFAULT_KEYS_DIR, DEFAULT_REGISTRY_FILE } from "./defaults.js";
+import { DEFAULT_REGISTRY_FILE, KEYS_OPTION_HELP, keysDirFor } from "./defaults.js";
 
 export function verifyCommand(): Command {
   return new Command("verify")
     .description("Check the schema, unique ids and names, id ranges, owner keys and every signature.")
     .option("--file <file>", "registry file", DEFAULT_REGISTRY_FILE)
-    .option("--keys <dir>", "directory of owner public keys (<key id>.pub.pem)", DEFAULT_KEYS_DIR)
-    .action((opts: { file: string; keys: string }) => {
-      const report = verifyRegistry({ file: opts.file, keysDir: opts.keys });
+    .option("--keys <dir>", KEYS_OPTION_HELP)
+    .action((opts: { file: string; keys?: string }) => {
+      const report = verifyRegistry({ file: opts.file, keysDir: keysDirFor(opts.file, opts.keys) });
       if (report.ok) {
         process.stdout.write(`${summary(report)}\n`);
         return;
