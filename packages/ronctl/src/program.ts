@@ -1,0 +1,12 @@
+import { Command } from "commander";
+import { registryCommand } from "./commands/registry.js";
+import { VERSION } from "./version.js";
+
+/** The `ronctl` command tree. Subcommands set process.exitCode; they do not call process.exit. */
+export function createProgram(): Command {
+  return new Command("ronctl")
+    .description("Omnigate operator and developer tool.")
+    .version(VERSION)
+    .showHelpAfterError()
+    .addCommand(registryCommand());
+}
