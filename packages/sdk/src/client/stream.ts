@@ -45,6 +45,15 @@ export class OapStream implements AsyncIterable<Buffer> {
     return this.exchange?.body.bufferedBytes ?? 0;
   }
 
+  /**
+   * The whole response body without waiting, when the response has already ended and its body
+   * was not read yet (a reply that came in one frame); otherwise undefined. Call it after
+   * `response` resolved; once it returns a body, iteration ends at once.
+   */
+  completeBody(): Buffer | undefined {
+    return this.exchange?.body.takeIfEnded();
+  }
+
   /** Sends a piece of request body; resolves once the socket can take more. */
   write(chunk: Uint8Array | string): Promise<void> {
     return this.send(toBytes(chunk), false);
