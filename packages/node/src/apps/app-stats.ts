@@ -1,0 +1,78 @@
+/**
+ * What the node counts per routed app. The one place app-plane outcomes are counted, so
+ * metrics can be wired here later (each field maps to one counter or gauge).
+ */
+export interface AppStatsSnapshot {
+  id: number;
+  name: string;
+  /** Streams accepted for forwarding. */
+  requests: number;
+  /** Replies the backend started (code < 400) and the node relayed. */
+  replied: number;
+  /** Error replies chosen by the backend itself (code ≥ 400), relayed as they came. */
+  backendErrors: number;
+  /** 502 backend_unavailable: the backend could not be reached, or was lost mid-stream. */
+  backendUnavailable: number;
+  /** 504 backend_timeout: the backend did not start its reply, or send its next frame, within timeout_ms. */
+  backendTimeout: number;
+  /** 503 overloaded: max_inflight streams were already open to the backend. */
+  overloaded: number;
+  /** Streams open to the backend now. */
+  open: number;
+  /** Reply bytes the node holds for clients now: read from the backend, not yet taken by the client's socket. */
+  bufferedBytes: number;
+  /** The most reply bytes the node held for any one stream since it started. */
+  peakStreamBufferedBytes: number;
+}
+
+export type AppOutcome = "replied" | "backendErrors" | "backendUnavailable" | "backendTimeout" | "overloaded";
+
+/** The counters of one app; open streams report what they hold through `hold()`. */
+export class AppStats {
+  private readonly counts: Record<AppOutcome | "requests", number> = {
+    requests: 0,
+    replied: 0,
+    backendErrors: 0,
+    backendUnavailable: 0,
+    backendTimeout: 0,
+    overloaded: 0,
+  };
+  open = 0;
+  private buffered = 0;
+  private peakStream = 0;
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+  ) {}
+
+  started(): void {
+    this.counts.requests++;
+    this.open++;
+  }
+
+  finished(): void {
+    this.open--;
+  }
+
+  count(outcome: AppOutcome): void {
+    this.counts[outcome]++;
+  }
+
+  /** A stream now holds `bytes` (it held `before`): keeps the total and the per-stream peak. */
+  hold(before: number, bytes: number): void {
+    this.buffered += bytes - before;
+    if (bytes > this.peakStream) this.peakStream = bytes;
+  }
+
+  snapshot(): AppStatsSnapshot {
+    return {
+      id: this.id,
+      name: this.name,
+      ...this.counts,
+      open: this.open,
+      bufferedBytes: this.buffered,
+      peakStreamBufferedBytes: this.peakStream,
+    };
+  }
+}
