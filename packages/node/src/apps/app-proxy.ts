@@ -55,7 +55,6 @@ export class AppProxyService implements Service {
         { retryAfterMs: OVERLOADED_RETRY_MS },
       );
     }
-    stats.started();
     const upstream = this.pool.pick().stream(this.app.id, {
       meta: req.meta,
       tenant: req.tenantId,
@@ -65,15 +64,17 @@ export class AppProxyService implements Service {
       deadlineMs: Number.POSITIVE_INFINITY,
       signal: req.signal,
     });
+    const held = new HeldReply(upstream);
+    stats.started(held);
     try {
       const requestSent = forwardRequest(req, upstream);
       const head = await this.fromBackend(upstream.response, requestSent);
-      await this.relayReply(head, upstream, res, requestSent);
+      await this.relayReply(head, upstream, held, res, requestSent);
     } catch (error) {
       upstream.discard();
       this.fail(error, res);
     } finally {
-      stats.finished();
+      stats.finished(held);
     }
   }
 
@@ -81,6 +82,7 @@ export class AppProxyService implements Service {
   private async relayReply(
     head: ResponseHead,
     upstream: OapStream,
+    held: HeldReply,
     res: ResponseWriter,
     requestSent: Promise<void>,
   ): Promise<void> {
@@ -93,20 +95,15 @@ export class AppProxyService implements Service {
     }
     await res.start(head.code, head.meta, undefined, options);
     const chunks = upstream[Symbol.asyncIterator]();
-    let held = 0;
-    try {
-      while (true) {
-        // While the client is still sending, a quiet backend may be waiting for it: no timeout then.
-        const next = await this.fromBackend(chunks.next(), requestSent);
-        if (next.done) break;
-        if (res.ended) return; // the client's side failed (deadline, connection gone)
-        const holding = upstream.bufferedBytes + next.value.byteLength;
-        this.stats.hold(held, holding);
-        held = holding;
-        await res.write(next.value);
-      }
-    } finally {
-      this.stats.hold(held, 0);
+    while (true) {
+      // While the client is still sending, a quiet backend may be waiting for it: no timeout then.
+      const next = await this.fromBackend(chunks.next(), requestSent);
+      if (next.done) break;
+      if (res.ended) return; // the client's side failed (deadline, connection gone)
+      held.writing = next.value.byteLength;
+      this.stats.observe(held.heldBytes());
+      await res.write(next.value);
+      held.writing = 0;
     }
     res.end();
     this.stats.count("replied");
@@ -179,6 +176,21 @@ export class AppProxyService implements Service {
       return;
     }
     throw error;
+  }
+}
+
+/**
+ * The reply bytes the node holds for one stream: what its backend connection received and the
+ * proxy has not taken yet, plus the chunk being written to the client until the client's
+ * socket has room again.
+ */
+class HeldReply {
+  writing = 0;
+
+  constructor(private readonly upstream: OapStream) {}
+
+  heldBytes(): number {
+    return this.upstream.bufferedBytes + this.writing;
   }
 }
 

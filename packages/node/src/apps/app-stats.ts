@@ -25,9 +25,14 @@ export interface AppStatsSnapshot {
   peakStreamBufferedBytes: number;
 }
 
+/** An open stream's view of the reply bytes the node holds for it right now. */
+export interface HeldBytes {
+  heldBytes(): number;
+}
+
 export type AppOutcome = "replied" | "backendErrors" | "backendUnavailable" | "backendTimeout" | "overloaded";
 
-/** The counters of one app; open streams report what they hold through `hold()`. */
+/** The counters of one app; open streams are tracked so what they hold can be read live. */
 export class AppStats {
   private readonly counts: Record<AppOutcome | "requests", number> = {
     requests: 0,
@@ -37,8 +42,7 @@ export class AppStats {
     backendTimeout: 0,
     overloaded: 0,
   };
-  open = 0;
-  private buffered = 0;
+  private readonly streams = new Set<HeldBytes>();
   private peakStream = 0;
 
   constructor(
@@ -46,32 +50,41 @@ export class AppStats {
     readonly name: string,
   ) {}
 
-  started(): void {
-    this.counts.requests++;
-    this.open++;
+  get open(): number {
+    return this.streams.size;
   }
 
-  finished(): void {
-    this.open--;
+  started(stream: HeldBytes): void {
+    this.counts.requests++;
+    this.streams.add(stream);
+  }
+
+  finished(stream: HeldBytes): void {
+    this.streams.delete(stream);
   }
 
   count(outcome: AppOutcome): void {
     this.counts[outcome]++;
   }
 
-  /** A stream now holds `bytes` (it held `before`): keeps the total and the per-stream peak. */
-  hold(before: number, bytes: number): void {
-    this.buffered += bytes - before;
+  /** A stream reports what it holds at a moment it may be at its most (as it takes a chunk). */
+  observe(bytes: number): void {
     if (bytes > this.peakStream) this.peakStream = bytes;
   }
 
   snapshot(): AppStatsSnapshot {
+    let buffered = 0;
+    for (const stream of this.streams) {
+      const held = stream.heldBytes();
+      buffered += held;
+      this.observe(held);
+    }
     return {
       id: this.id,
       name: this.name,
       ...this.counts,
       open: this.open,
-      bufferedBytes: this.buffered,
+      bufferedBytes: buffered,
       peakStreamBufferedBytes: this.peakStream,
     };
   }

@@ -1,0 +1,86 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { IncomingRequest } from "../../packages/sdk/src/index.js";
+import { TestScope } from "../support/scope.js";
+import { backendTls, clientOf, routingNode, startBackend } from "./support.js";
+
+const scope = new TestScope();
+afterEach(() => scope.close());
+
+/** Resolves when the request is torn down (the node gave up on it, or its connection went). */
+const untilAborted = (req: IncomingRequest) =>
+  new Promise<void>((resolve) => req.signal.addEventListener("abort", () => resolve(), { once: true }));
+
+describe("app backends that are slow or busy", () => {
+  it("answers 504 backend_timeout when the backend does not start, or does not continue, its reply in time", async () => {
+    const tls = await backendTls(scope);
+    const backend = await startBackend(scope, tls, async (req, res) => {
+      if (req.meta.mode === "silent") return untilAborted(req).then(() => undefined);
+      if (req.meta.mode === "stalls") {
+        await res.start(200, { mode: "stalls" }, Buffer.from("first"));
+        await untilAborted(req);
+        return undefined;
+      }
+      return { body: "prompt" };
+    });
+    const node = await routingNode(scope, [
+      { id: 0x1001, name: "slow", backend: backend.url, caFile: tls.caFile, timeoutMs: 300 },
+    ]);
+    const client = await clientOf(scope, node);
+
+    await expect(client.request(0x1001, { meta: { mode: "silent" } })).rejects.toMatchObject({
+      code: 504,
+      reason: "backend_timeout",
+    });
+
+    const stream = client.stream(0x1001, { meta: { mode: "stalls" } });
+    await stream.end();
+    expect(await stream.response).toMatchObject({ code: 200, meta: { mode: "stalls" } });
+    const received: string[] = [];
+    const failure = await (async () => {
+      for await (const chunk of stream) received.push(chunk.toString());
+    })().catch((error: unknown) => error);
+    expect(received).toEqual(["first"]);
+    expect(failure).toMatchObject({ code: 504, reason: "backend_timeout" });
+
+    // The same backend still answers requests that it does answer.
+    expect((await client.request(0x1001)).body.toString()).toBe("prompt");
+    expect(node.appStats()[0]).toMatchObject({ backendTimeout: 2, replied: 1, open: 0 });
+  });
+
+  it("refuses streams beyond the app's max_inflight with 503 overloaded, then takes them again", async () => {
+    const tls = await backendTls(scope);
+    const releases: Array<() => void> = [];
+    const backend = await startBackend(scope, tls, async (req) => {
+      if (req.meta.hold) await new Promise<void>((resolve) => releases.push(resolve));
+      return { body: "done" };
+    });
+    const node = await routingNode(scope, [
+      { id: 0x1001, name: "narrow", backend: backend.url, caFile: tls.caFile, maxInflight: 2 },
+    ]);
+    const client = await clientOf(scope, node);
+
+    const held = [1, 2].map(() => client.request(0x1001, { meta: { hold: true } }));
+    while (releases.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    await expect(client.request(0x1001)).rejects.toMatchObject({ code: 503, reason: "overloaded" });
+    for (const release of releases) release();
+    expect((await Promise.all(held)).map((r) => r.body.toString())).toEqual(["done", "done"]);
+    expect((await client.request(0x1001)).body.toString()).toBe("done");
+    expect(node.appStats()[0]).toMatchObject({ overloaded: 1, replied: 3 });
+  });
+
+  it("routes private ids without a registry entry and keeps apps apart", async () => {
+    const tls = await backendTls(scope);
+    const a = await startBackend(scope, tls, (req) => ({ body: `a:${req.appProtoId.toString(16)}` }));
+    const b = await startBackend(scope, tls, (req) => ({ body: `b:${req.appProtoId.toString(16)}` }), {
+      appId: 0xf00d,
+    });
+    const node = await routingNode(scope, [
+      { id: "0x1001", name: "a", backend: a.url, caFile: tls.caFile },
+      { id: "0xF00D", name: "b", backend: b.url, caFile: tls.caFile, poolSize: 1 },
+    ]);
+    const client = await clientOf(scope, node);
+    expect((await client.request(0x1001)).body.toString()).toBe("a:1001");
+    expect((await client.request(0xf00d)).body.toString()).toBe("b:f00d");
+    await expect(client.request(0x1002)).rejects.toMatchObject({ code: 404, reason: "unknown_app" });
+  });
+});
