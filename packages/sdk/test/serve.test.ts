@@ -7,6 +7,7 @@ import { RawOapConnection } from "../../../testing/support/raw-oap.js";
 import { tempDir } from "../../../testing/support/temp-dir.js";
 import {
   type AppHandler,
+  type AppReply,
   type AppServer,
   connect,
   type IncomingRequest,
@@ -110,7 +111,7 @@ describe("serve()", () => {
     const { client } = await backend((req) => {
       if (req.meta.fail === "oap") throw new OapError("not_found", "no such thing");
       if (req.meta.fail === "quota") throw new OapError("quota", "slow down", { retryAfterMs: 250 });
-      if (req.meta.fail === "async") return Promise.reject(new Error("secret detail"));
+      if (req.meta.fail === "async") return Promise.reject<AppReply>(new Error("secret detail"));
       if (req.meta.fail === "silent") return undefined;
       throw new Error("secret detail");
     });

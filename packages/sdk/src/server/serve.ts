@@ -31,7 +31,7 @@ export interface AppReply {
 export type AppHandler = (
   req: IncomingRequest,
   res: ResponseWriter,
-) => AppReply | undefined | void | Promise<AppReply | undefined | void>;
+) => AppReply | undefined | void | Promise<AppReply | undefined> | Promise<void>;
 
 export interface ServeOptions {
   /** The app_proto_id this backend serves; requests for any other id get 404 `unknown_app`. */
@@ -128,12 +128,12 @@ export async function serve(options: ServeOptions): Promise<AppServer> {
 function runHandler(handler: AppHandler, req: IncomingRequest, res: ResponseWriter): void | Promise<void> {
   const result = handler(req, res);
   if (result && typeof (result as Promise<unknown>).then === "function") {
-    return (result as Promise<AppReply | undefined | void>).then((reply) => sendReply(reply, res));
+    return (result as Promise<AppReply | undefined>).then((reply) => sendReply(reply, res));
   }
   return sendReply(result as AppReply | undefined, res);
 }
 
-function sendReply(reply: AppReply | undefined | void, res: ResponseWriter): void | Promise<void> {
+function sendReply(reply: AppReply | undefined, res: ResponseWriter): void | Promise<void> {
   if (!reply || res.started || res.ended) return;
   const code = reply.code ?? 200;
   const options = reply.e2e ? { e2e: true } : undefined;
