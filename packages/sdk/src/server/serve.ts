@@ -31,7 +31,8 @@ export interface AppReply {
 export type AppHandler = (
   req: IncomingRequest,
   res: ResponseWriter,
-) => AppReply | undefined | void | Promise<AppReply | undefined> | Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: an async handler that answers through res, and sometimes returns a reply, has this type.
+) => AppReply | undefined | void | Promise<AppReply | undefined | void>;
 
 export interface ServeOptions {
   /** The app_proto_id this backend serves; requests for any other id get 404 `unknown_app`. */
