@@ -60,9 +60,6 @@ describe("app routing backpressure", () => {
     }
     const stats = node.appStats()[0];
     const inFlight = produced - received;
-    process.stderr.write(
-      `paused: backend produced ${produced} B, client read ${received} B, node holds ${stats?.bufferedBytes} B (peak per stream ${stats?.peakStreamBufferedBytes} B)\n`,
-    );
     // The backend was held back far short of the whole reply, and the node holds little of what is in flight.
     expect(produced).toBeLessThan(TOTAL / 2);
     expect(inFlight).toBeLessThan(48 * MiB);

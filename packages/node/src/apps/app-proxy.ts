@@ -15,13 +15,11 @@ import {
 import { type AppSettings, hex } from "../config/index.js";
 import type { AppStats } from "./app-stats.js";
 import type { BackendPool } from "./backend-pool.js";
+import { BackendTimeoutError, BackendWatch, ProxiedStream } from "./proxied-stream.js";
 
 const E2E = { e2e: true } as const;
 /** Retry hint on 503 overloaded: streams to a backend free up quickly. */
 const OVERLOADED_RETRY_MS = 100;
-
-/** The backend did not produce what the node was waiting for within timeout_ms. */
-class BackendTimeout extends Error {}
 
 /**
  * Routes one registered app_proto_id to its backend: each stream is forwarded over a pooled
@@ -30,19 +28,21 @@ class BackendTimeout extends Error {}
  * as fast as the backend connection takes them, and reply chunks are read from the backend
  * only once the client's socket has taken the previous one. What a slow client leaves unread
  * therefore piles up in one place, the backend connection's receive queue, which stops reading
- * at `buffer_bytes` (see docs/app-backends.md for the head-of-line cost of that).
+ * at `buffer_bytes` (docs/app-backends.md explains the head-of-line cost of that).
  */
 export class AppProxyService implements Service {
   readonly appProtoId: number;
   readonly name: string;
+  private readonly watch: BackendWatch;
 
   constructor(
     private readonly app: AppSettings,
     private readonly pool: BackendPool,
-    private readonly stats: AppStats,
+    private readonly stats: AppStats<ProxiedStream>,
   ) {
     this.appProtoId = app.id;
     this.name = app.name;
+    this.watch = new BackendWatch(app.timeoutMs, stats);
   }
 
   async handle(req: IncomingRequest, res: ResponseWriter): Promise<void> {
@@ -55,40 +55,39 @@ export class AppProxyService implements Service {
         { retryAfterMs: OVERLOADED_RETRY_MS },
       );
     }
+    // No signal: a client that goes away ends `res` and the request body, which stops both pumps
+    // (an AbortSignal per stream would cost more than the rest of a small request's forwarding).
     const upstream = this.pool.pick().stream(this.app.id, {
       meta: req.meta,
       tenant: req.tenantId,
       cap: req.cap.byteLength > 0 ? req.cap : undefined,
       e2e: req.e2e,
-      // The node's own deadline for the stream governs (it aborts req.signal); meta carries the client's.
+      // The node's own deadline for the stream governs; meta carries the client's deadline_ms on.
       deadlineMs: Number.POSITIVE_INFINITY,
-      signal: req.signal,
     });
-    const held = new HeldReply(upstream);
-    stats.started(held);
+    const proxied = new ProxiedStream(upstream);
+    stats.started(proxied);
+    this.watch.start();
     try {
-      const requestSent = forwardRequest(req, upstream);
-      const head = await this.fromBackend(upstream.response, requestSent);
-      await this.relayReply(head, upstream, held, res, requestSent);
+      forwardRequest(req, proxied);
+      proxied.waitForBackend();
+      const head = await upstream.response;
+      await this.relayReply(head, proxied, res);
     } catch (error) {
       upstream.discard();
       this.fail(error, res);
     } finally {
-      stats.finished(held);
+      stats.finished(proxied);
     }
   }
 
   /** Sends the reply on: in one frame if it is already complete, else chunk by chunk at the client's pace. */
-  private async relayReply(
-    head: ResponseHead,
-    upstream: OapStream,
-    held: HeldReply,
-    res: ResponseWriter,
-    requestSent: Promise<void>,
-  ): Promise<void> {
+  private async relayReply(head: ResponseHead, proxied: ProxiedStream, res: ResponseWriter): Promise<void> {
+    const { upstream } = proxied;
     const options = head.e2e ? E2E : undefined;
     const whole = upstream.completeBody();
     if (whole) {
+      proxied.gotFromBackend();
       res.reply(head.code, head.meta, whole, options);
       this.stats.count("replied");
       return;
@@ -96,55 +95,29 @@ export class AppProxyService implements Service {
     await res.start(head.code, head.meta, undefined, options);
     const chunks = upstream[Symbol.asyncIterator]();
     while (true) {
-      // While the client is still sending, a quiet backend may be waiting for it: no timeout then.
-      const next = await this.fromBackend(chunks.next(), requestSent);
+      proxied.waitForBackend();
+      const next = await chunks.next();
+      proxied.gotFromBackend();
       if (next.done) break;
-      if (res.ended) return; // the client's side failed (deadline, connection gone)
-      held.writing = next.value.byteLength;
-      this.stats.observe(held.heldBytes());
+      if (res.ended) {
+        // The client's side of the stream ended (deadline, connection gone): stop relaying.
+        upstream.discard();
+        return;
+      }
+      proxied.writing = next.value.byteLength;
+      this.stats.observe(proxied.heldBytes());
       await res.write(next.value);
-      held.writing = 0;
+      proxied.writing = 0;
     }
     res.end();
     this.stats.count("replied");
   }
 
-  /**
-   * Waits for the backend, bounded by timeout_ms; the clock starts once `after` settles (the
-   * reply is due only once the whole request has been forwarded).
-   */
-  private fromBackend<T>(waiting: Promise<T>, after: Promise<unknown>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      let settled = false;
-      const arm = () => {
-        if (settled) return;
-        timer = setTimeout(
-          () => reject(new BackendTimeout(`no answer within ${this.app.timeoutMs} ms`)),
-          this.app.timeoutMs,
-        );
-      };
-      after.then(arm, arm);
-      waiting.then(
-        (value) => {
-          settled = true;
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          settled = true;
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
-  }
-
   /** Ends the stream with the error the client should see, and counts it. */
   private fail(error: unknown, res: ResponseWriter): void {
-    if (res.ended || error instanceof OapAbortError) return; // the node already ended it (deadline, client gone)
+    if (res.ended || error instanceof OapAbortError) return; // the node already ended it
     const app = hex(this.app.id);
-    if (error instanceof BackendTimeout) {
+    if (error instanceof BackendTimeoutError) {
       this.stats.count("backendTimeout");
       res.fail(new OapError("backend_timeout", `the backend of app ${app} did not answer in time`));
       return;
@@ -157,6 +130,7 @@ export class AppProxyService implements Service {
       return;
     }
     if (error instanceof OapTimeoutError) {
+      // The backend reported the request's deadline passed (the node's calls upstream have none of their own).
       this.stats.count("backendErrors");
       res.fail(new OapError("timeout", error.message));
       return;
@@ -180,32 +154,24 @@ export class AppProxyService implements Service {
 }
 
 /**
- * The reply bytes the node holds for one stream: what its backend connection received and the
- * proxy has not taken yet, plus the chunk being written to the client until the client's
- * socket has room again.
- */
-class HeldReply {
-  writing = 0;
-
-  constructor(private readonly upstream: OapStream) {}
-
-  heldBytes(): number {
-    return this.upstream.bufferedBytes + this.writing;
-  }
-}
-
-/**
  * Forwards the request body: a request that already arrived whole goes out in one frame;
  * otherwise each chunk is read from the client only after the backend connection took the
- * previous one. Resolves when the request side has been sent (or can no longer be).
+ * previous one. Marks the stream once the request side has been sent (or can no longer be).
  */
-async function forwardRequest(req: IncomingRequest, upstream: OapStream): Promise<void> {
+async function forwardRequest(req: IncomingRequest, proxied: ProxiedStream): Promise<void> {
+  const { upstream } = proxied;
   try {
     const whole = req.completeBody();
-    if (whole) return await upstream.end(whole);
+    if (whole) {
+      proxied.requestSent = true;
+      await upstream.end(whole);
+      return;
+    }
     for await (const chunk of req.body) await upstream.write(chunk);
+    proxied.requestSent = true;
     await upstream.end();
   } catch {
     // The upstream stream failed (its reply says why) or the client's stream was torn down.
+    proxied.requestSent = true;
   }
 }

@@ -33,7 +33,7 @@ export interface HeldBytes {
 export type AppOutcome = "replied" | "backendErrors" | "backendUnavailable" | "backendTimeout" | "overloaded";
 
 /** The counters of one app; open streams are tracked so what they hold can be read live. */
-export class AppStats {
+export class AppStats<S extends HeldBytes = HeldBytes> {
   private readonly counts: Record<AppOutcome | "requests", number> = {
     requests: 0,
     replied: 0,
@@ -42,7 +42,7 @@ export class AppStats {
     backendTimeout: 0,
     overloaded: 0,
   };
-  private readonly streams = new Set<HeldBytes>();
+  private readonly openStreams = new Set<S>();
   private peakStream = 0;
 
   constructor(
@@ -51,16 +51,21 @@ export class AppStats {
   ) {}
 
   get open(): number {
-    return this.streams.size;
+    return this.openStreams.size;
   }
 
-  started(stream: HeldBytes): void {
+  /** The streams open now. */
+  streams(): Iterable<S> {
+    return this.openStreams;
+  }
+
+  started(stream: S): void {
     this.counts.requests++;
-    this.streams.add(stream);
+    this.openStreams.add(stream);
   }
 
-  finished(stream: HeldBytes): void {
-    this.streams.delete(stream);
+  finished(stream: S): void {
+    this.openStreams.delete(stream);
   }
 
   count(outcome: AppOutcome): void {
@@ -74,7 +79,7 @@ export class AppStats {
 
   snapshot(): AppStatsSnapshot {
     let buffered = 0;
-    for (const stream of this.streams) {
+    for (const stream of this.openStreams) {
       const held = stream.heldBytes();
       buffered += held;
       this.observe(held);
