@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { encodeFrame, encodeStartPayload, Flags } from "@omnigate/oap";
 import { afterEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../../packages/node/src/index.js";
 import { OapRequestError } from "../../packages/sdk/src/index.js";
 import { TestScope } from "../support/scope.js";
 import { tempDir } from "../support/temp-dir.js";
@@ -141,5 +142,15 @@ describe("app routing: client → node → echo backend (examples/echo/echo-back
       [1, 2, 3, 4].map((i) => client.request(ECHO_APP, { body: `again ${i}` })),
     );
     expect(again.map((r) => r.body.toString())).toEqual(["again 1", "again 2", "again 3", "again 4"]);
+  });
+});
+
+describe("examples/echo/node.toml", () => {
+  it("is a config the node accepts, routing 0x1001 to the echo backend", () => {
+    const file = new URL("../../examples/echo/node.toml", import.meta.url).pathname;
+    const config = loadConfig({ env: {}, file });
+    expect(config.apps).toEqual([
+      expect.objectContaining({ id: ECHO_APP, name: "echo-backend", backend: "oap+tls://127.0.0.1:9701" }),
+    ]);
   });
 });
