@@ -1,7 +1,9 @@
+import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { IncomingRequest } from "../../packages/sdk/src/index.js";
+import { eventually } from "../../packages/sdk/test/support/node.js";
 import { TestScope } from "../support/scope.js";
-import { backendTls, clientOf, routingNode, startBackend } from "./support.js";
+import { backendTls, clientOf, generatedByte, routingNode, startBackend } from "./support.js";
 
 const scope = new TestScope();
 afterEach(() => scope.close());
@@ -83,4 +85,51 @@ describe("app backends that are slow or busy", () => {
     expect((await client.request(0xf00d)).body.toString()).toBe("b:f00d");
     await expect(client.request(0x1002)).rejects.toMatchObject({ code: 404, reason: "unknown_app" });
   });
+
+  it("starts before its backend does: 502 until the backend is up, then traffic flows", async () => {
+    const port = await freePort();
+    const tls = await backendTls(scope);
+    const node = await routingNode(scope, [
+      { id: 0x1001, name: "late", backend: `oap+tls://127.0.0.1:${port}`, caFile: tls.caFile },
+    ]);
+    const client = await clientOf(scope, node);
+    await expect(client.request(0x1001)).rejects.toMatchObject({ code: 502, reason: "backend_unavailable" });
+    await startBackend(scope, tls, () => ({ body: "up" }), { port });
+    expect((await client.request(0x1001)).body.toString()).toBe("up");
+  });
+
+  it("stops relaying a reply whose client went away, and keeps serving", async () => {
+    const tls = await backendTls(scope);
+    const backend = await startBackend(scope, tls, () => ({
+      body: (async function* () {
+        for (let i = 0; ; i++) yield Buffer.alloc(64 * 1024, generatedByte(i));
+      })(),
+    }));
+    const node = await routingNode(scope, [
+      { id: 0x1001, name: "endless", backend: backend.url, caFile: tls.caFile },
+    ]);
+    const leaving = await clientOf(scope, node);
+    const stream = leaving.stream(0x1001);
+    await stream.end();
+    const first = await stream[Symbol.asyncIterator]().next();
+    expect(first.value?.byteLength).toBeGreaterThan(0);
+    expect(node.appStats()[0]?.open).toBe(1);
+
+    node.dropConnections();
+    await eventually(() => node.appStats()[0]?.open === 0);
+    const staying = await clientOf(scope, node);
+    expect((await staying.request(0x0101, { body: "fine" })).body.toString()).toBe("fine");
+  });
 });
+
+/** A port nothing listens on (the OS picked it free a moment ago). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
