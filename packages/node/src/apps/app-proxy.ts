@@ -6,7 +6,6 @@ import {
   OapConnectionError,
   OapProtocolError,
   OapRequestError,
-  type OapStream,
   OapTimeoutError,
   type ResponseHead,
   type ResponseWriter,
