@@ -49,6 +49,28 @@ describe("app backends that are slow or busy", () => {
     expect(node.appStats()[0]).toMatchObject({ backendTimeout: 2, replied: 1, open: 0 });
   });
 
+  it("times out a stream still queued for one of the backend's own max_inflight slots", async () => {
+    const tls = await backendTls(scope);
+    const backend = await startBackend(
+      scope,
+      tls,
+      async (req) => {
+        if (req.meta.hold) await untilAborted(req);
+        return { body: "done" };
+      },
+      { limits: { maxInflight: 1 } },
+    );
+    const node = await routingNode(scope, [
+      { id: 0x1001, name: "one-slot", backend: backend.url, caFile: tls.caFile, poolSize: 1, timeoutMs: 300 },
+    ]);
+    const client = await clientOf(scope, node);
+    const holder = client.request(0x1001, { meta: { hold: true } });
+    // The backend's only slot is taken: this one waits in the node for it, then times out.
+    await expect(client.request(0x1001)).rejects.toMatchObject({ code: 504, reason: "backend_timeout" });
+    await expect(holder).rejects.toMatchObject({ code: 504, reason: "backend_timeout" });
+    expect(node.appStats()[0]).toMatchObject({ backendTimeout: 2, open: 0 });
+  });
+
   it("refuses streams beyond the app's max_inflight with 503 overloaded, then takes them again", async () => {
     const tls = await backendTls(scope);
     const releases: Array<() => void> = [];

@@ -70,7 +70,7 @@ export class AppProxyService implements Service {
     try {
       forwardRequest(req, proxied);
       proxied.waitForBackend();
-      const head = await upstream.response;
+      const head = await proxied.head;
       await this.relayReply(head, proxied, res);
     } catch (error) {
       upstream.discard();

@@ -1,4 +1,4 @@
-import { OapClientError, type OapStream } from "@omnigate/sdk";
+import { OapClientError, type OapStream, type ResponseHead } from "@omnigate/sdk";
 import type { AppStats } from "./app-stats.js";
 
 /** The backend did not produce what the node was waiting for within timeout_ms. */
@@ -25,7 +25,26 @@ export class ProxiedStream {
   /** Date.now() when the node started waiting on the backend; 0 when it is not waiting. */
   waitingSince = 0;
 
-  constructor(readonly upstream: OapStream) {}
+  /** Settles with the reply head, or with BackendTimeoutError (see timeOut). */
+  readonly head: Promise<ResponseHead>;
+  private failHead: ((error: unknown) => void) | undefined;
+
+  constructor(readonly upstream: OapStream) {
+    // Its own promise rather than upstream.response: a stream still queued for a backend slot
+    // has not opened, so cancelling it alone would leave the head pending until it does.
+    this.head = new Promise<ResponseHead>((resolve, reject) => {
+      this.failHead = reject;
+      upstream.response.then(resolve, reject);
+    });
+  }
+
+  /** The backend took too long: the stream fails with BackendTimeoutError wherever it waits. */
+  timeOut(timeoutMs: number): void {
+    const error = new BackendTimeoutError(timeoutMs);
+    this.waitingSince = 0;
+    this.failHead?.(error);
+    this.upstream.cancel(error);
+  }
 
   waitForBackend(): void {
     this.waitingSince = Date.now();
@@ -74,8 +93,7 @@ export class BackendWatch {
     for (const stream of this.stats.streams()) {
       open++;
       if (stream.requestSent && stream.waitingSince !== 0 && stream.waitingSince <= expired) {
-        stream.gotFromBackend();
-        stream.upstream.cancel(new BackendTimeoutError(this.timeoutMs));
+        stream.timeOut(this.timeoutMs);
       }
     }
     if (open === 0) {
