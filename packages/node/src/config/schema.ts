@@ -158,7 +158,7 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
     file: "registry_file",
     kind: "path",
     default: () => "",
-    doc: "app registry (JSON) whose ids [[apps]] may route in 0x1000-0xEFFF; empty = registry/app_proto_ids.json shipped with the node",
+    doc: "app registry listing the ids [[apps]] may route (0x1000-0xEFFF); empty = registry/app_proto_ids.json shipped with the node",
   },
 };
 
