@@ -71,6 +71,7 @@ export class AppProxyService implements Service {
       forwardRequest(req, proxied);
       proxied.waitForBackend();
       const head = await proxied.head;
+      proxied.gotFromBackend();
       await this.relayReply(head, proxied, res);
     } catch (error) {
       upstream.discard();
@@ -86,7 +87,6 @@ export class AppProxyService implements Service {
     const options = head.e2e ? E2E : undefined;
     const whole = upstream.completeBody();
     if (whole) {
-      proxied.gotFromBackend();
       res.reply(head.code, head.meta, whole, options);
       this.stats.count("replied");
       return;
