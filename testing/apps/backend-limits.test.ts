@@ -49,6 +49,30 @@ describe("app backends that are slow or busy", () => {
     expect(node.appStats()[0]).toMatchObject({ backendTimeout: 2, replied: 1, open: 0 });
   });
 
+  it("does not count a client that reads slowly against the backend's timeout", async () => {
+    const tls = await backendTls(scope);
+    const total = 16 * 1024 * 1024;
+    const backend = await startBackend(scope, tls, () => ({
+      body: (async function* () {
+        for (let sent = 0; sent < total; sent += 64 * 1024) yield Buffer.alloc(64 * 1024, 7);
+      })(),
+    }));
+    const node = await routingNode(scope, [
+      { id: 0x1001, name: "bulk", backend: backend.url, caFile: tls.caFile, timeoutMs: 200, poolSize: 1 },
+    ]);
+    const client = await clientOf(scope, node, { maxBufferedBytes: 256 * 1024 });
+    const stream = client.stream(0x1001);
+    await stream.end();
+    const chunks = stream[Symbol.asyncIterator]();
+    let received = (await chunks.next()).value?.byteLength ?? 0;
+    // Not reading for well past timeout_ms: the node waits on the client then, not on the backend.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    for (let next = await chunks.next(); !next.done; next = await chunks.next())
+      received += next.value.byteLength;
+    expect(received).toBe(total);
+    expect(node.appStats()[0]).toMatchObject({ backendTimeout: 0, replied: 1 });
+  });
+
   it("times out a stream still queued for one of the backend's own max_inflight slots", async () => {
     const tls = await backendTls(scope);
     const backend = await startBackend(
