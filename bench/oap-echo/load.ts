@@ -16,6 +16,8 @@ export interface LoadPlan {
   measureMs: number;
   /** The server process, whose CPU time over the window is reported too. */
   serverPid?: number;
+  /** One more process behind the server (e.g. an app backend), reported as `backendCpuUs`. */
+  backendPid?: number;
 }
 
 export interface LoadResult extends LatencySummary {
@@ -25,6 +27,7 @@ export interface LoadResult extends LatencySummary {
   /** CPU time per request in the window, µs; undefined where it cannot be read. */
   clientCpuUs: number | undefined;
   serverCpuUs: number | undefined;
+  backendCpuUs: number | undefined;
 }
 
 /**
@@ -58,11 +61,19 @@ export async function closedLoop(target: EchoTarget, plan: LoadPlan): Promise<Lo
   await Promise.race([sleep(plan.warmupMs), Promise.all(loops)]);
   measuring = true;
   const windowStart = process.hrtime.bigint();
-  const cpuStart = { client: cpuMicros(), server: cpuMicros(plan.serverPid) };
+  const cpuStart = {
+    client: cpuMicros(),
+    server: cpuMicros(plan.serverPid),
+    backend: plan.backendPid === undefined ? undefined : cpuMicros(plan.backendPid),
+  };
   await Promise.race([sleep(plan.measureMs), Promise.all(loops)]);
   running = false;
   const windowEnd = process.hrtime.bigint();
-  const cpuEnd = { client: cpuMicros(), server: cpuMicros(plan.serverPid) };
+  const cpuEnd = {
+    client: cpuMicros(),
+    server: cpuMicros(plan.serverPid),
+    backend: plan.backendPid === undefined ? undefined : cpuMicros(plan.backendPid),
+  };
   await Promise.all(loops);
   if (failure !== undefined) throw failure;
 
@@ -77,5 +88,6 @@ export async function closedLoop(target: EchoTarget, plan: LoadPlan): Promise<Lo
     ...latencies.summary(),
     clientCpuUs: perRequest(cpuStart.client, cpuEnd.client),
     serverCpuUs: perRequest(cpuStart.server, cpuEnd.server),
+    backendCpuUs: perRequest(cpuStart.backend, cpuEnd.backend),
   };
 }

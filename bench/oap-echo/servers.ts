@@ -14,12 +14,26 @@ export interface OapNodeInfo {
  * The real node, started the way a user starts it (the `omnigate` command), on ephemeral
  * ports and a throwaway data dir; its banner says where it listens and where its dev CA is.
  */
-export async function startOapNode(dataDir: string, nodeFlags: string[]): Promise<OapNodeInfo> {
+export async function startOapNode(
+  dataDir: string,
+  nodeFlags: string[],
+  extraArgs: string[] = [],
+): Promise<OapNodeInfo> {
   let url: string | undefined;
   const { child, ready } = await spawnChild({
     name: "oap-node",
     script: "packages/node/src/bin/omnigate.ts",
-    args: ["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn"],
+    args: [
+      "--listen",
+      "127.0.0.1:0",
+      "--admin",
+      "127.0.0.1:0",
+      "--data-dir",
+      dataDir,
+      "--log-level",
+      "warn",
+      ...extraArgs,
+    ],
     nodeFlags,
     ready(line) {
       url ??= /OAP\/1 over TLS\s+(oap\+tls:\/\/\S+)/.exec(line)?.[1];

@@ -5,20 +5,26 @@
  *   npm start              # terminal 1: a node on 127.0.0.1:9443 with a dev CA
  *   npm run example:echo   # terminal 2: this file
  *
- * RON_NODE_URL and RON_CA_FILE point it at another node.
+ * RON_NODE_URL and RON_CA_FILE point it at another node. `--app 0x1001` calls the echo app
+ * backend (echo-backend.ts) through the node instead of the node's built-in echo (0x0101).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
 import { defaultDataDir } from "@omnigate/node";
-import { AppProtoId, flagNames, type HelloReply } from "@omnigate/oap";
+import { flagNames, type HelloReply } from "@omnigate/oap";
 import { connect, type OapClient, OapClientError } from "@omnigate/sdk";
 
 const nodeUrl = process.env.RON_NODE_URL || "oap+tls://127.0.0.1:9443";
 // `npm start` creates a dev CA in the per-user data dir; trusting it (rather than passing
 // `insecure: true`) keeps the example honest about how real clients verify the node.
 const caFile = process.env.RON_CA_FILE || join(defaultDataDir(), "tls", "ca.pem");
+const { values: args } = parseArgs({ options: { app: { type: "string", default: "0x0101" } } });
+const appId = Number.parseInt(args.app.replace(/^0x/i, ""), 16);
+if (!Number.isInteger(appId) || appId < 0 || appId > 0xffff)
+  fail(`--app ${args.app} is not an app_proto_id like 0x1001`);
 
 async function main(): Promise<void> {
   if (!existsSync(caFile)) {
@@ -39,7 +45,7 @@ async function main(): Promise<void> {
 /** One request, one response: meta and body go out together and come back as one value. */
 async function echoOnce(client: OapClient): Promise<void> {
   const started = performance.now();
-  const reply = await client.request(AppProtoId.ECHO, {
+  const reply = await client.request(appId, {
     meta: { greeting: "hello", sent_at: new Date().toISOString() },
     body: "Hello, Omnigate!",
   });
@@ -57,7 +63,7 @@ async function echoStreamed(client: OapClient): Promise<void> {
   const pieces = ["one ", "two ", "three ", "four"];
   const started = performance.now();
   const elapsed = () => `${(performance.now() - started).toFixed(2).padStart(7)} ms`;
-  const stream = client.stream(AppProtoId.ECHO, { meta: { example: "stream" } });
+  const stream = client.stream(appId, { meta: { example: "stream" } });
 
   const send = async () => {
     for (const [i, piece] of pieces.entries()) {

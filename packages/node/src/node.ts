@@ -1,7 +1,9 @@
 import { mkdir } from "node:fs/promises";
 import type { Service, SessionHandler } from "@omnigate/sdk";
 import { AdminServer, type Readiness } from "./admin/server.js";
-import { type ConfigKey, loadConfig, type NodeConfig, parseAddress } from "./config/index.js";
+import { AppPlane } from "./apps/app-plane.js";
+import type { AppStatsSnapshot } from "./apps/app-stats.js";
+import { type AppInput, type ConfigKey, loadConfig, type NodeConfig, parseAddress } from "./config/index.js";
 import { GatewayListener } from "./gateway/listener.js";
 import { Router } from "./gateway/router.js";
 import { createLogger, type Logger } from "./log.js";
@@ -18,6 +20,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Extra services to route, e.g. a private-range test service. */
   services?: Service[];
+  /** App backends to route besides the config file's `[[apps]]` (checked the same way). */
+  apps?: AppInput[];
   logger?: Logger;
   logLevel?: string;
 }
@@ -36,13 +40,20 @@ export interface OmnigateNode {
   readiness(): Readiness;
   /** Destroys every client connection at once. */
   dropConnections(): void;
+  /** Counters of each routed app backend (requests, 502/504s, bytes held for slow clients). */
+  appStats(): AppStatsSnapshot[];
   /** Graceful stop: refuse new streams, finish open ones (bounded by drain_timeout_ms), close. */
   close(): Promise<void>;
 }
 
 export async function startNode(options: StartOptions = {}): Promise<OmnigateNode> {
   const flags = options.overrides as Partial<Record<ConfigKey, string | number>> | undefined;
-  const loaded = loadConfig({ file: options.configFile, env: options.env, flags });
+  const { apps, ...loaded } = loadConfig({
+    file: options.configFile,
+    env: options.env,
+    flags,
+    apps: options.apps,
+  });
   const log = options.logger ?? createLogger(options.logLevel ?? loaded.logLevel);
   await mkdir(loaded.dataDir, { recursive: true });
   const config: NodeConfig = { ...loaded, nodeId: loaded.nodeId || (await loadNodeId(loaded.dataDir)) };
@@ -52,6 +63,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   router.register(new HelloService(config, router));
   router.register(new EchoService());
   for (const service of options.services ?? []) router.register(service);
+  const appPlane = await AppPlane.start(apps, router, log);
 
   let state: "starting" | "serving" | "draining" = "starting";
   const handler: SessionHandler = {
@@ -101,7 +113,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   ]);
   if (oapBound.status === "rejected" || adminBound.status === "rejected") {
     // Leave nothing listening behind a failed start.
-    await Promise.all([gateway.close(0), admin.close()]);
+    await Promise.all([gateway.close(0), admin.close(), appPlane.close()]);
     throw oapBound.status === "rejected" ? oapBound.reason : (adminBound as PromiseRejectedResult).reason;
   }
   state = "serving";
@@ -120,12 +132,13 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     caFingerprint: tls.caFingerprint,
     readiness,
     dropConnections: () => gateway.destroyAll(),
+    appStats: () => appPlane.stats(),
     close() {
       closing ??= (async () => {
         state = "draining";
         log.info({ open_streams: gateway.openStreams() }, "draining");
         await gateway.close(config.drainTimeoutMs);
-        await admin.close();
+        await Promise.all([admin.close(), appPlane.close()]);
         log.info("stopped");
       })();
       return closing;

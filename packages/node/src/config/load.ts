@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { HEADER_LEN } from "@omnigate/oap";
 import { parse as parseToml } from "smol-toml";
+import { type AppInput, type AppSettings, appsFromToml, resolveApps } from "./apps.js";
+import { ConfigError } from "./error.js";
 import {
   CONFIG_SCHEMA,
   type ConfigEntry,
@@ -10,13 +12,7 @@ import {
   type NodeConfig,
 } from "./schema.js";
 
-/** A setting that failed validation; the message names the key, the source and what is expected. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+export { ConfigError } from "./error.js";
 
 export interface LoadOptions {
   /** TOML file path (`--config`). */
@@ -24,6 +20,13 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Raw flag values by key (from the CLI) or typed overrides (from code); both win over env. */
   flags?: Partial<Record<ConfigKey, string | number>>;
+  /** App backends given in code, routed besides the file's `[[apps]]`. */
+  apps?: AppInput[];
+}
+
+/** The node's settings plus the app backends it routes to (`[[apps]]`). */
+export interface LoadedConfig extends NodeConfig {
+  apps: AppSettings[];
 }
 
 type Source = "default" | "file" | "env" | "flag";
@@ -31,9 +34,13 @@ type Source = "default" | "file" | "env" | "flag";
 const KEYS = Object.keys(CONFIG_SCHEMA) as ConfigKey[];
 
 /** Resolves every key with precedence flag > env > file > default, validating each value. */
-export function loadConfig(options: LoadOptions = {}): NodeConfig {
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
-  const fileValues = options.file ? readTomlFile(options.file) : new Map<string, unknown>();
+  const doc = options.file ? readTomlFile(options.file) : {};
+  // `[[apps]]` is a table array, not one setting: it is checked on its own (see apps.ts).
+  const { apps: fileApps, ...settings } = doc;
+  const fileValues = new Map<string, unknown>();
+  flatten(settings, "", fileValues);
   const config: Record<string, string | number> = {};
 
   for (const key of KEYS) {
@@ -57,7 +64,12 @@ export function loadConfig(options: LoadOptions = {}): NodeConfig {
       throw new ConfigError(`unknown setting "${unknown}" in ${options.file}; known: ${knownFileKeys()}`);
     }
   }
-  return crossCheck(config as unknown as NodeConfig);
+  const checked = crossCheck(config as unknown as NodeConfig);
+  const apps = [
+    ...appsFromToml(fileApps, options.file ?? "the config file"),
+    ...(options.apps ?? []).map((input, i) => ({ input, label: `apps[${i}] of the start options` })),
+  ];
+  return { ...checked, apps: resolveApps(apps, checked.registryFile) };
 }
 
 function coerce(entry: ConfigEntry, raw: unknown, where: string): string | number {
@@ -111,22 +123,18 @@ function crossCheck(config: NodeConfig): NodeConfig {
   return config;
 }
 
-function readTomlFile(path: string): Map<string, unknown> {
+function readTomlFile(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
     throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
   }
-  let doc: Record<string, unknown>;
   try {
-    doc = parseToml(text) as Record<string, unknown>;
+    return parseToml(text) as Record<string, unknown>;
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid TOML: ${(err as Error).message}`);
   }
-  const flat = new Map<string, unknown>();
-  flatten(doc, "", flat);
-  return flat;
 }
 
 function flatten(obj: Record<string, unknown>, prefix: string, out: Map<string, unknown>): void {
@@ -141,5 +149,5 @@ function flatten(obj: Record<string, unknown>, prefix: string, out: Map<string, 
 }
 
 function knownFileKeys(): string {
-  return KEYS.map((k) => CONFIG_SCHEMA[k].file).join(", ");
+  return [...KEYS.map((k) => CONFIG_SCHEMA[k].file), "[[apps]]"].join(", ");
 }

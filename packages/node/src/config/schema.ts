@@ -20,6 +20,7 @@ export interface NodeConfig {
   handshakeTimeoutMs: number;
   drainTimeoutMs: number;
   logLevel: string;
+  registryFile: string;
 }
 
 export type ConfigKey = keyof NodeConfig;
@@ -152,6 +153,12 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
     default: () => "info",
     choices: ["trace", "debug", "info", "warn", "error", "fatal", "silent"],
     doc: "log level",
+  },
+  registryFile: {
+    file: "registry_file",
+    kind: "path",
+    default: () => "",
+    doc: "app registry listing the ids [[apps]] may route (0x1000-0xEFFF); empty = registry/app_proto_ids.json shipped with the node",
   },
 };
 

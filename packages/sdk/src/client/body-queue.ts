@@ -99,6 +99,21 @@ export class BodyQueue implements AsyncIterable<Buffer> {
     this.checkSettled();
   }
 
+  /**
+   * The whole body at once, if it has ended well and nobody read from it yet (the common
+   * one-frame response); otherwise undefined and the queue is untouched. Takes the bytes out.
+   */
+  takeIfEnded(): Buffer | undefined {
+    if (!this.ended || this.failure || this.discarding || this.reader) return undefined;
+    const chunks = this.chunks;
+    const bytes = this.held;
+    this.chunks = [];
+    this.held = 0;
+    if (bytes > 0) this.account.remove(bytes);
+    this.checkSettled();
+    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes);
+  }
+
   next(): Promise<IteratorResult<Buffer>> {
     const chunk = this.chunks.shift();
     if (chunk) {

@@ -25,6 +25,8 @@ import { requestFrames } from "./request-frames.js";
 export interface ResponseHead {
   code: number;
   meta: Meta;
+  /** The response frames carry APP_E2E: the body is end-to-end encrypted by the app. */
+  e2e: boolean;
 }
 
 /** What a stream needs from its connection. */
@@ -135,8 +137,8 @@ export abstract class CallStream {
     }
   }
 
-  /** The response head arrived (code < 400). */
-  protected abstract onHead(code: number, meta: Meta): void;
+  /** The response head arrived (code < 400); `e2e`: its frames carry APP_E2E. */
+  protected abstract onHead(code: number, meta: Meta, e2e: boolean): void;
   /** A piece of the response body arrived (never empty). */
   protected abstract onBody(chunk: Buffer): void;
   /** The response ended well: the node's END after a head. */
@@ -227,7 +229,7 @@ export abstract class CallStream {
       if (!isError && payload.byteLength >= 2 && payload[0] === 0 && payload[1] === 0) {
         // No meta (meta_len 0), the usual reply: no JSON and no intermediate object.
         this.headSettled = true;
-        this.onHead(frame.code, {});
+        this.onHead(frame.code, {}, (frame.flags & Flags.APP_E2E) !== 0);
         this.pushBody(payload.subarray(2));
         return;
       }
@@ -238,7 +240,7 @@ export abstract class CallStream {
         return;
       }
       this.headSettled = true;
-      this.onHead(frame.code, start.meta);
+      this.onHead(frame.code, start.meta, (frame.flags & Flags.APP_E2E) !== 0);
       this.pushBody(start.body);
       return;
     }

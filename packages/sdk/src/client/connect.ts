@@ -17,10 +17,21 @@ export async function connect(
 ): Promise<OapClient> {
   const [url, options] =
     typeof urlOrOptions === "object" ? [undefined, urlOrOptions] : [urlOrOptions, maybeOptions];
+  const client = await createClient(url, options);
+  await client.start();
+  return client;
+}
+
+/**
+ * A client that has not connected yet: the first call dials (TLS and HELLO), and so does every
+ * call after the connection was lost. For callers that must exist before their peer is up, such
+ * as the node's connections to app backends. Rejects only on bad options (URL, trust files).
+ */
+export async function createClient(url?: string, options: ConnectOptions = {}): Promise<OapClient> {
   const address = parseNodeUrl(resolveNodeUrl(url));
   const resolved = resolveClientOptions(options);
   const trust = await resolveTrust(options, address.host);
-  const client = new OapClient(
+  return new OapClient(
     {
       address,
       trust,
@@ -32,6 +43,4 @@ export async function connect(
     },
     resolved,
   );
-  await client.start();
-  return client;
 }

@@ -61,8 +61,8 @@ export class Exchange extends CallStream {
     this.body.dropUnread(withCorrId(error, this.corrId));
   }
 
-  protected onHead(code: number, meta: Meta): void {
-    this.resolveHead({ code, meta });
+  protected onHead(code: number, meta: Meta, e2e: boolean): void {
+    this.resolveHead({ code, meta, e2e });
   }
 
   protected onBody(chunk: Buffer): void {

@@ -1,7 +1,7 @@
 export type { ResponseHead } from "./call-stream.js";
 export { CAP_ENV, type CapProvider, toCapBytes } from "./capability.js";
 export { OapClient, type OapResponse, type RequestOptions, type StreamOptions } from "./client.js";
-export { connect } from "./connect.js";
+export { connect, createClient } from "./connect.js";
 export {
   type ClientReason,
   type ConnectionErrorOptions,

@@ -1,4 +1,5 @@
 import type { ResponseHead } from "./call-stream.js";
+import type { OapClientError } from "./errors.js";
 import type { Exchange } from "./exchange.js";
 
 const EMPTY = new Uint8Array(0);
@@ -17,6 +18,7 @@ export class OapStream implements AsyncIterable<Buffer> {
   /** write/end calls made so far; the first one carries the START frame. */
   private calls = 0;
   private discarded = false;
+  private cancelled: OapClientError | undefined;
 
   /**
    * @internal Use `client.stream()`. The exchange enforces the call's deadline and signal
@@ -25,6 +27,7 @@ export class OapStream implements AsyncIterable<Buffer> {
   constructor(opened: Promise<Exchange>) {
     this.opened = opened.then((exchange) => {
       this.exchange = exchange;
+      if (this.cancelled) exchange.abandon(this.cancelled);
       if (this.discarded) exchange.body.discard();
       // No write pending: announce the stream now so the node can start answering.
       if (this.calls === 0) exchange.send(EMPTY, false).catch(() => {});
@@ -43,6 +46,15 @@ export class OapStream implements AsyncIterable<Buffer> {
   /** Response body bytes received and not read (nor discarded) yet. */
   get bufferedBytes(): number {
     return this.exchange?.body.bufferedBytes ?? 0;
+  }
+
+  /**
+   * The whole response body without waiting, when the response has already ended and its body
+   * was not read yet (a reply that came in one frame); otherwise undefined. Call it after
+   * `response` resolved; once it returns a body, iteration ends at once.
+   */
+  completeBody(): Buffer | undefined {
+    return this.exchange?.body.takeIfEnded();
   }
 
   /** Sends a piece of request body; resolves once the socket can take more. */
@@ -64,6 +76,16 @@ export class OapStream implements AsyncIterable<Buffer> {
   discard(): void {
     this.discarded = true;
     this.exchange?.body.discard();
+  }
+
+  /**
+   * Gives the stream up, as an aborted signal would, but with `reason`: `response` and reading
+   * reject with it, what is buffered is dropped, nothing more is sent. The stream keeps its slot
+   * until the node ends it (OAP/1 has no cancel frame). No effect once it failed or ended.
+   */
+  cancel(reason: OapClientError): void {
+    this.cancelled ??= reason;
+    this.exchange?.abandon(reason);
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {

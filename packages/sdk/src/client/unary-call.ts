@@ -21,6 +21,7 @@ export class UnaryCall extends CallStream {
   private reject!: (error: unknown) => void;
   private code = 0;
   private meta: Meta | undefined;
+  private e2e = false;
   /** The body so far: most responses have one chunk, so an array is made only for a second. */
   private first: Buffer | undefined;
   private more: Buffer[] | undefined;
@@ -49,9 +50,10 @@ export class UnaryCall extends CallStream {
     }
   }
 
-  protected onHead(code: number, meta: Meta): void {
+  protected onHead(code: number, meta: Meta, e2e: boolean): void {
     this.code = code;
     this.meta = meta;
+    this.e2e = e2e;
   }
 
   protected onBody(chunk: Buffer): void {
@@ -74,7 +76,7 @@ export class UnaryCall extends CallStream {
   protected onEnd(): void {
     this.unwatchSignal();
     const body = this.more ? Buffer.concat(this.more, this.received) : (this.first ?? Buffer.alloc(0));
-    this.resolve({ code: this.code, meta: this.meta as Meta, body });
+    this.resolve({ code: this.code, meta: this.meta as Meta, e2e: this.e2e, body });
   }
 
   protected onFail(error: OapClientError): void {

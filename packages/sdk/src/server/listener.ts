@@ -1,0 +1,105 @@
+import type { AddressInfo, Socket } from "node:net";
+import { createServer, type Server, type TLSSocket } from "node:tls";
+import type { Logger } from "../client/logger.js";
+import { listenOn } from "./listen.js";
+import { ServerSession, type SessionHandler, type SessionLimits } from "./session.js";
+
+export interface ListenerOptions {
+  host: string;
+  port: number;
+  cert: string;
+  key: string;
+  handshakeTimeoutMs: number;
+  limits: SessionLimits;
+  handler: SessionHandler;
+  log: Logger;
+}
+
+/** After the drain, how long closing connections get to flush before they are destroyed. */
+const CLOSE_GRACE_MS = 1_000;
+
+/**
+ * The OAP/1-over-TLS listener: one ServerSession per connection, and a graceful drain. The
+ * node's gateway and app backends (serve()) both run on it.
+ */
+export class OapListener {
+  private readonly server: Server;
+  private readonly sessions = new Set<ServerSession>();
+  /** Every TCP connection, including those still in their TLS handshake. */
+  private readonly sockets = new Set<Socket>();
+  private closing = false;
+
+  constructor(private readonly options: ListenerOptions) {
+    this.server = createServer(
+      {
+        cert: options.cert,
+        key: options.key,
+        minVersion: "TLSv1.3",
+        ALPNProtocols: ["oap/1"],
+        handshakeTimeout: options.handshakeTimeoutMs,
+      },
+      (socket) => this.accept(socket),
+    );
+    this.server.on("connection", (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+    });
+    this.server.on("tlsClientError", (err, socket) => {
+      options.log.debug({ peer: socket.remoteAddress, err: err.message }, "TLS handshake failed");
+    });
+  }
+
+  listen(): Promise<AddressInfo> {
+    return listenOn(this.server, this.options.host, this.options.port);
+  }
+
+  /**
+   * Stops accepting, lets open streams finish within `timeoutMs` (new streams get 503
+   * `shutting_down`), then closes every connection; whatever has not closed a moment
+   * later (a peer that does not read, a handshake still under way) is destroyed.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const drained = Promise.all([...this.sessions].map((s) => s.drain()));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), timeoutMs);
+    });
+    const expired = await Promise.race([drained.then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (expired) {
+      this.options.log.warn(
+        { open: this.openStreams() },
+        "drain timeout: closing connections with open streams",
+      );
+    }
+    for (const session of this.sessions) session.close();
+    const grace = setTimeout(() => this.destroyAll(), CLOSE_GRACE_MS);
+    await closed;
+    clearTimeout(grace);
+  }
+
+  /** Drops every connection at once, handshaking ones included. */
+  destroyAll(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  openStreams(): number {
+    let n = 0;
+    for (const session of this.sessions) n += session.openStreams;
+    return n;
+  }
+
+  private accept(socket: TLSSocket): void {
+    // A handshake that finished after close() began gets no session: nothing new starts while draining.
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    const session = new ServerSession(socket, this.options.handler, this.options.limits);
+    this.sessions.add(session);
+    socket.once("close", () => this.sessions.delete(session));
+  }
+}
