@@ -82,6 +82,11 @@ export class GatewayListener {
     for (const socket of this.sockets) socket.destroy();
   }
 
+  /** Open OAP connections (TLS established). */
+  connectionCount(): number {
+    return this.sessions.size;
+  }
+
   openStreams(): number {
     let n = 0;
     for (const session of this.sessions) n += session.openStreams;
