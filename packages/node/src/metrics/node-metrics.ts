@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type MetricType, Registry } from "prom-client";
 import { AppStats, appLabel, LATENCY_BUCKETS, UNKNOWN_APP } from "./app-stats.js";
 import { processRegistry } from "./process-metrics.js";
 
@@ -217,7 +217,12 @@ class LatencyHistogram extends Histogram<string> {
     });
   }
 
-  override async get(): ReturnType<Histogram<string>["get"]> {
+  override get(): ReturnType<Histogram<string>["get"]> {
+    return this.getForPromString();
+  }
+
+  /** prom-client's registry renders histograms through this method when a metric has it. */
+  async getForPromString(): ReturnType<Histogram<string>["get"]> {
     const values: Awaited<ReturnType<Histogram<string>["get"]>>["values"] = [];
     const bucket = "latency_seconds_bucket";
     for (const s of this.source()) {
@@ -231,8 +236,15 @@ class LatencyHistogram extends Histogram<string> {
       values.push({ labels: { app: s.label }, value: s.latencySum, metricName: "latency_seconds_sum" });
       values.push({ labels: { app: s.label }, value: s.latencyCount, metricName: "latency_seconds_count" });
     }
-    const base = await super.get();
-    return { ...base, values };
+    const type = "histogram" as unknown as MetricType;
+    return {
+      name: "latency_seconds",
+      help: LATENCY_HELP,
+      type,
+      values,
+      aggregator: "sum",
+      collect: () => {},
+    };
   }
 }
 
