@@ -25,7 +25,7 @@ ${TILES.map(([id, label]) => `<div class="tile"><div class="label">${label}</div
 <section><h2>Apps</h2><table><thead><tr><th>app</th><th>in flight</th><th>requests</th><th>bytes in</th><th>bytes out</th></tr></thead><tbody id="apps"></tbody></table></section>
 <section><h2>Rejections by reason</h2><table><tbody id="reasons"></tbody></table></section>
 <section><h2>Kernel events</h2><ol id="events"></ol></section>
-<footer>Updated <span id="updated">never</span> · <span id="waiting_for"></span> · <a href="status.json">status.json</a> · <a href="metrics">metrics</a></footer>
+<footer>Updated <span id="updated">never</span><span id="waiting_for"></span> · <a href="status.json">status.json</a> · <a href="metrics">metrics</a></footer>
 <script>${script}</script>
 </body>
 </html>
@@ -81,7 +81,7 @@ function render(s) {
   const ready = $("ready");
   ready.textContent = s.ready ? "ready" : "not ready";
   ready.className = "badge " + (s.ready ? "ready" : "not-ready");
-  $("waiting_for").textContent = s.ready ? "" : "waiting for: " + s.waiting_for.join(", ");
+  $("waiting_for").textContent = s.ready ? "" : " · waiting for: " + s.waiting_for.join(", ");
   for (const id of ["inflight", "requests", "connections", "rejected", "quota_rejections", "restarts", "bus_overflow_dropped", "uptime_s"]) {
     $(id).textContent = String(s[id]);
   }
