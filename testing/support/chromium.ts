@@ -19,7 +19,8 @@ const ARGS = [
 
 /** Headless Chromium with a fresh profile; `close()` stops it and removes the profile. */
 export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)`);
   const profile = mkdtempSync(join(tmpdir(), "omnigate-chromium-"));
   try {
     const context = await chromium.launchPersistentContext(profile, {

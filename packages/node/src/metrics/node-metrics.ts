@@ -1,3 +1,4 @@
+import { REASONS } from "@omnigate/oap";
 import { Counter, Gauge, Histogram, type MetricType, Registry } from "prom-client";
 import { AppStats, appLabel, LATENCY_BUCKETS, UNKNOWN_APP } from "./app-stats.js";
 import { processRegistry } from "./process-metrics.js";
@@ -31,7 +32,8 @@ export class NodeMetrics {
   readonly registry = new Registry();
   private readonly apps = new Map<number, AppStats>();
   private readonly unknown = new AppStats(UNKNOWN_APP);
-  private readonly rejections = new Map<string, number>();
+  /** Every canonical reason from the start, at 0: rate() and alerts work before the first refusal. */
+  private readonly rejections = new Map<string, number>(Object.keys(REASONS).map((reason) => [reason, 0]));
   private readonly restartCounts = new Map<string, number>();
   private busDropped = 0;
   private connectionCount: () => number = () => 0;
@@ -179,7 +181,7 @@ export class NodeMetrics {
       quotaRejections: this.rejections.get("quota") ?? 0,
       restarts: sum([...this.restartCounts.values()]),
       busOverflowDropped: this.busDropped,
-      rejectedByReason: Object.fromEntries(this.rejections),
+      rejectedByReason: Object.fromEntries([...this.rejections].filter(([, n]) => n > 0)),
       restartsByService: Object.fromEntries(this.restartCounts),
       apps,
     };
