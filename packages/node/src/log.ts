@@ -8,6 +8,7 @@ export function createLogger(level: string, options: { pretty?: boolean } = {}):
   if (pretty && level !== "silent") {
     return pino({
       level,
+      base: { name: "omnigate" },
       transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l" } },
     });
   }
