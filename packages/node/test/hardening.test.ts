@@ -167,7 +167,7 @@ describe("stream endings", () => {
       },
     };
     const n = await scope.node({}, { services: [broken, refusing] });
-    n.log.error = ((obj: unknown, msg: unknown) => seen.push([obj, msg])) as typeof n.log.error;
+    n.log.error = ((obj: unknown, msg?: unknown) => seen.push([obj, msg])) as typeof n.log.error;
     const c = await scope.raw(n);
     c.write(request(1n, 0xf00b, {}));
     c.write(request(2n, 0xf00c, {}));

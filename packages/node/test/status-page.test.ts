@@ -7,6 +7,10 @@ import { CRASHY_APP, CrashingService } from "./support/crashing-service.js";
 const scope = new TestScope();
 afterEach(() => scope.close());
 
+interface PageDocument {
+  getElementById(id: string): { textContent: string | null } | null;
+}
+
 interface StatusJson {
   ready: boolean;
   inflight: number;
@@ -51,9 +55,14 @@ describe("/status", () => {
     await page.goto(`${node.adminUrl}/status`);
     const number = async (id: string) => Number(await page.textContent(`#${id}`));
     const shows = (id: string, value: string) =>
-      page.waitForFunction(([i, v]) => document.getElementById(i as string)?.textContent === v, [id, value], {
-        timeout: 10_000,
-      });
+      page.waitForFunction(
+        // Runs in the page, where `document` exists (this project's types have no DOM lib).
+        ([i, v]) =>
+          (globalThis as unknown as { document: PageDocument }).document.getElementById(i as string)
+            ?.textContent === v,
+        [id, value],
+        { timeout: 10_000 },
+      );
 
     await shows("ready", "ready");
     await shows("requests", "0");
