@@ -165,6 +165,13 @@ describe("/metrics", () => {
     const apps = new Set(ours.map((s) => s.labels.app).filter((a) => a !== undefined));
     expect([...apps].sort()).toEqual(["0x0000", "0x0101", "0xf0c1", "unknown"]);
     expect(sampleValue(m, "requests_total", { app: "unknown", code: "404" })).toBe(50);
+
+    // A backend's odd status codes share one label too.
+    for (const [i, code] of [299, 599, 12345].entries())
+      conn.write(requestFrame(BigInt(100 + i), CRASHY_APP, { op: "code", code }));
+    await replies(conn, [100n, 101n, 102n]);
+    const after = await scrape(node.adminUrl);
+    expect(sampleValue(after, "requests_total", { app: "0xf0c1", code: "other" })).toBe(3);
   });
 
   it("counts kernel events dropped for a slow subscriber", async () => {

@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { sampleValue, scrape } from "../../../testing/support/prometheus-text.js";
 import { TestScope } from "../../../testing/support/scope.js";
 import type { KernelEvent, OmnigateNode, ServiceHealth } from "../src/index.js";
+import { KernelBus } from "../src/kernel/bus.js";
+import { Supervisor } from "../src/kernel/supervisor.js";
 import { CRASHY_APP, CrashingService } from "./support/crashing-service.js";
 import { captureLogs } from "./support/log-capture.js";
 
@@ -197,5 +199,37 @@ describe("service supervision", () => {
       state: "running",
       restarts: 0,
     });
+  });
+});
+
+describe("Supervisor", () => {
+  it("undoes a start() that finishes after shutdown began", async () => {
+    const { logger } = captureLogs();
+    const bus = new KernelBus(8);
+    const supervisor = new Supervisor({
+      policy: {
+        backoffInitialMs: 1,
+        backoffMaxMs: 10,
+        crashLimit: 5,
+        crashWindowMs: 60_000,
+        quarantineMs: 60_000,
+        startTimeoutMs: 5_000,
+      },
+      bus,
+      log: logger,
+      onRestart: () => {},
+    });
+    const service = new CrashingService();
+    supervisor.supervise(service);
+    service.holdStarts();
+    const starting = supervisor.startAll();
+    await until(() => service.starts === 1);
+    const stopping = supervisor.stopAll();
+    service.releaseStarts();
+    await Promise.all([starting, stopping]);
+    expect(service.stops).toBe(2);
+    expect(supervisor.health()).toEqual([
+      expect.objectContaining({ service: "crashy", state: "stopped", ok: false }),
+    ]);
   });
 });

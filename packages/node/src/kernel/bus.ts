@@ -41,7 +41,7 @@ export class KernelBus {
   }
 }
 
-/** One subscriber's queue: read with `next()` or `for await`. */
+/** One subscriber's queue, for one reader: read with `next()`, `take()` or `for await`. */
 export class Subscription implements AsyncIterable<KernelEvent> {
   /** A ring of `capacity` slots: `head` is the oldest event, `size` how many are queued. */
   private readonly ring: Array<KernelEvent | undefined>;

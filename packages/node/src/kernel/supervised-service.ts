@@ -209,6 +209,7 @@ export class SupervisedService implements Service {
     } catch (err) {
       return this.crash(err, "start", generation);
     }
+    if (this.state === "stopped") return this.stopInstance(); // shut down while starting: undo the start
     if (generation !== this.generation || (this.state !== "starting" && this.state !== "restarting")) return;
     const restarted = this.state === "restarting";
     this.state = "running";

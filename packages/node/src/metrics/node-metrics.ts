@@ -1,4 +1,4 @@
-import { REASONS } from "@omnigate/oap";
+import { REASONS, STATUS_CODES } from "@omnigate/oap";
 import { Counter, Gauge, Histogram, type MetricType, Registry } from "prom-client";
 import { AppStats, appLabel, LATENCY_BUCKETS, UNKNOWN_APP } from "./app-stats.js";
 import { processRegistry } from "./process-metrics.js";
@@ -53,7 +53,7 @@ export class NodeMetrics {
       collect() {
         this.reset();
         for (const s of self.allApps()) {
-          for (const [code, n] of s.codes) this.inc({ app: s.label, code }, n);
+          for (const [code, n] of s.codes) this.inc({ app: s.label, code: codeLabel(code) }, n);
         }
       },
     });
@@ -195,6 +195,13 @@ export class NodeMetrics {
 function setOrInc(metric: Counter<"app"> | Gauge<"app">, labels: Labels, value: number): void {
   if (metric instanceof Gauge) metric.set(labels, value);
   else metric.inc(labels, value);
+}
+
+const KNOWN_CODES = new Set<number>(STATUS_CODES);
+
+/** A backend may answer with any u16: codes outside the protocol's list share one label. */
+function codeLabel(code: number): string | number {
+  return KNOWN_CODES.has(code) ? code : "other";
 }
 
 function sum(values: number[]): number {

@@ -8,6 +8,7 @@ export const CRASHY_APP = 0xf0c1;
 /**
  * A supervised service for kernel tests, driven by meta `op`:
  * - `ok`: 200
+ * - `code`: answers with status meta `code`, whatever it is
  * - `throw` / `reject`: a bug — throws (or rejects with) a plain Error
  * - `quota`: refuses with 429 `quota`, as admission would
  * - `hold`: answers 200 once `release()` is called (or when the stream is torn down)
@@ -66,6 +67,8 @@ export class CrashingService implements ManagedService {
     switch (req.meta.op) {
       case "ok":
         return res.reply(200, {});
+      case "code":
+        return res.reply(Number(req.meta.code), {});
       case "throw":
         throw new Error("boom on request");
       case "reject":
