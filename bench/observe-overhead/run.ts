@@ -32,6 +32,7 @@ const info: StreamEndInfo = {
   tenantId: 7n,
   code: 200,
   startedAt: Date.now(),
+  endedAt: Date.now(),
   reason: undefined,
   refused: false,
   bytesIn: 110,
@@ -85,7 +86,7 @@ function promClientDirect(): SessionHandler {
       requests.inc({ app, code: i.code });
       bytesIn.inc({ app }, i.bytesIn);
       bytesOut.inc({ app }, i.bytesOut);
-      latency.observe({ app }, (Date.now() - i.startedAt) / 1000);
+      latency.observe({ app }, (i.endedAt - i.startedAt) / 1000);
     },
   };
 }

@@ -53,7 +53,7 @@ export class NodeMetrics {
       collect() {
         this.reset();
         for (const s of self.allApps()) {
-          for (const [code, n] of s.codes) this.inc({ app: s.label, code: codeLabel(code) }, n);
+          for (const [code, n] of s.codes()) this.inc({ app: s.label, code: codeLabel(code) }, n);
         }
       },
     });

@@ -17,9 +17,16 @@ import type { NodeMetrics } from "./node-metrics.js";
  * in `streamEnded` (refused ones included) for `requests_total`, bytes and latency.
  *
  * Log lines carry corr_id, tenant, app, code, reason, latency_ms and peer — never a body.
- * A finished request logs at debug; server-side failures (500, 502, 504) at warn.
+ * A finished request logs at debug; server-side failures (5xx except 503, which is load or
+ * a restart under way) at warn.
  */
 export function observeSessions(inner: SessionHandler, metrics: NodeMetrics, log: Logger): SessionHandler {
+  // Asked once, not per request; pino reports level changes.
+  let debug = log.isLevelEnabled("debug");
+  log.on("level-change", () => {
+    debug = log.isLevelEnabled("debug");
+  });
+  const innerEnded = inner.streamEnded?.bind(inner);
   return {
     dispatch(req: IncomingRequest, res: ResponseWriter) {
       // Every dispatched stream reaches streamEnded (reply, failure or teardown), which takes it back.
@@ -31,20 +38,25 @@ export function observeSessions(inner: SessionHandler, metrics: NodeMetrics, log
       metrics.rejected(error.reason);
       if (error.reason === "quota") metrics.app(target.appProtoId).quotaExhaustions++;
       if (error.fatal) log.warn(refusalEntry(error, target), error.message);
-      else if (log.isLevelEnabled("debug")) log.debug(refusalEntry(error, target), error.message);
+      else if (debug) log.debug(refusalEntry(error, target), error.message);
       inner.rejected?.(error, target);
     },
     streamEnded(info: StreamEndInfo) {
       const stats = metrics.app(info.appProtoId);
-      const latencyMs = info.refused ? undefined : Math.max(0, Date.now() - info.startedAt);
-      if (!info.refused) stats.inflight--;
-      stats.finished(info.code, latencyMs);
+      const code = info.code;
+      let latencyMs: number | undefined;
+      if (info.refused) {
+        stats.counted(code);
+      } else {
+        stats.inflight--;
+        latencyMs = info.endedAt - info.startedAt;
+        stats.finished(code, latencyMs);
+      }
       stats.bytesIn += info.bytesIn;
       stats.bytesOut += info.bytesOut;
-      const serverFault = info.code === 500 || info.code === 502 || info.code === 504;
-      if (serverFault) log.warn(requestEntry(info, latencyMs), "request failed");
-      else if (log.isLevelEnabled("debug")) log.debug(requestEntry(info, latencyMs), "request");
-      inner.streamEnded?.(info);
+      if (code >= 500 && code !== 503) log.warn(requestEntry(info, latencyMs), "request failed");
+      else if (debug) log.debug(requestEntry(info, latencyMs), "request");
+      innerEnded?.(info);
     },
     serviceError(error: unknown, req: IncomingRequest) {
       log.error(

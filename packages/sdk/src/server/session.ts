@@ -75,7 +75,9 @@ export interface SessionHandler {
 
 export interface StreamEndInfo extends StreamTarget {
   code: number;
+  /** Date.now() when the START frame arrived and when the stream ended (reply handed to the writer). */
   startedAt: number;
+  endedAt: number;
   /** The reason of an error reply (undefined on success). */
   reason: Reason | undefined;
   /** True when the START frame was refused before any service saw the request. */
@@ -128,6 +130,8 @@ export class ServerSession {
   private sweeper: NodeJS.Timeout | undefined;
   /** Date.now() as of the chunk being processed. */
   private now = Date.now();
+  /** True while a received chunk is being processed, i.e. while `now` is current. */
+  private inChunk = false;
 
   constructor(
     private readonly socket: Socket,
@@ -173,9 +177,12 @@ export class ServerSession {
     if (this.closed) return;
     // One clock read per received chunk, not per stream: a chunk often carries dozens of STARTs.
     this.now = Date.now();
+    this.inChunk = true;
     try {
       this.decoder.push(chunk, (frame) => this.onFrame(frame));
+      this.inChunk = false;
     } catch (err) {
+      this.inChunk = false;
       // A header failure, or a bug of ours: either way this connection ends, the process does not.
       const fatal =
         err instanceof FrameHeaderError ? err : new OapError("internal", "internal error", { fatal: true });
@@ -415,6 +422,8 @@ export class ServerSession {
       tenantId,
       code,
       startedAt: live.startedAt,
+      // Replies finished while their chunk is processed (the common, synchronous case) reuse its clock read.
+      endedAt: this.inChunk ? this.now : Date.now(),
       reason,
       refused: false,
       bytesIn: live.bytesIn,
@@ -433,6 +442,7 @@ export class ServerSession {
       tenantId,
       code: error.code,
       startedAt: this.now,
+      endedAt: this.now,
       reason: error.reason,
       refused: true,
       bytesIn: frame.len,
