@@ -1,6 +1,11 @@
 export type { AppStatsSnapshot } from "./apps/app-stats.js";
 export * from "./config/index.js";
+export type { KernelBus, Subscription } from "./kernel/bus.js";
+export type { KernelEvent } from "./kernel/events.js";
+export type { ManagedService, ServiceContext, ServiceState } from "./kernel/lifecycle.js";
+export type { ServiceHealth } from "./kernel/supervisor.js";
 export type { Logger } from "./log.js";
 export { createLogger } from "./log.js";
+export type { MetricsSnapshot, NodeMetrics } from "./metrics/node-metrics.js";
 export * from "./node.js";
 export { fingerprint, loadTlsMaterial, type TlsMaterial } from "./tls/dev-certs.js";

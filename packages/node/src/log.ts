@@ -8,8 +8,10 @@ export function createLogger(level: string, options: { pretty?: boolean } = {}):
   if (pretty && level !== "silent") {
     return pino({
       level,
+      base: { name: "omnigate" },
       transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l" } },
     });
   }
-  return pino({ level, base: { service: "omnigate" } });
+  // `name`, not `service`: log lines about a supervised service carry their own `service` field.
+  return pino({ level, base: { name: "omnigate" } });
 }

@@ -1,16 +1,26 @@
 import { mkdir } from "node:fs/promises";
-import type { Service, SessionHandler } from "@omnigate/sdk";
+import type { SessionHandler } from "@omnigate/sdk";
+import { observabilityRoutes } from "./admin/observability-routes.js";
+import { RecentEvents } from "./admin/recent-events.js";
 import { AdminServer, type Readiness } from "./admin/server.js";
 import { AppPlane } from "./apps/app-plane.js";
 import type { AppStatsSnapshot } from "./apps/app-stats.js";
 import { type AppInput, type ConfigKey, loadConfig, type NodeConfig, parseAddress } from "./config/index.js";
 import { GatewayListener } from "./gateway/listener.js";
 import { Router } from "./gateway/router.js";
+import { KernelBus } from "./kernel/bus.js";
+import type { ManagedService } from "./kernel/lifecycle.js";
+import { type ServiceHealth, Supervisor } from "./kernel/supervisor.js";
 import { createLogger, type Logger } from "./log.js";
+import { NodeMetrics, observeSessions } from "./metrics/index.js";
 import { loadNodeId } from "./node-id.js";
 import { EchoService } from "./services/echo.js";
 import { HelloService } from "./services/hello.js";
 import { loadTlsMaterial, type TlsMaterial } from "./tls/dev-certs.js";
+import { VERSION } from "./version.js";
+
+/** Kernel events the status page keeps. */
+const STATUS_EVENTS_KEPT = 20;
 
 export interface StartOptions {
   /** Settings that win over env and file (what flags do on the command line). */
@@ -18,8 +28,8 @@ export interface StartOptions {
   /** TOML config file. */
   configFile?: string;
   env?: NodeJS.ProcessEnv;
-  /** Extra services to route, e.g. a private-range test service. */
-  services?: Service[];
+  /** Extra services to route and supervise, e.g. a private-range test service. */
+  services?: ManagedService[];
   /** App backends to route besides the config file's `[[apps]]` (checked the same way). */
   apps?: AppInput[];
   logger?: Logger;
@@ -38,6 +48,12 @@ export interface OmnigateNode {
   readonly caPem: string | undefined;
   readonly caFingerprint: string | undefined;
   readiness(): Readiness;
+  /** The golden metrics (also served on the admin port at /metrics). */
+  readonly metrics: NodeMetrics;
+  /** The kernel bus: Health, ConfigUpdated, ServiceCrashed, Shutdown. */
+  readonly bus: KernelBus;
+  /** Each supervised service's state, restarts and recent crashes. */
+  services(): ServiceHealth[];
   /** Destroys every client connection at once. */
   dropConnections(): void;
   /** Counters of each routed app backend (requests, 502/504s, bytes held for slow clients). */
@@ -59,29 +75,44 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   const config: NodeConfig = { ...loaded, nodeId: loaded.nodeId || (await loadNodeId(loaded.dataDir)) };
   const tls = await loadTlsMaterial({ dataDir: config.dataDir, cert: config.tlsCert, key: config.tlsKey });
 
+  const metrics = new NodeMetrics();
+  const bus = new KernelBus(config.busCapacity, () => metrics.busOverflowDropped());
+  const recentEvents = new RecentEvents(bus, STATUS_EVENTS_KEPT);
+  bus.publish({ kind: "ConfigUpdated", version: 1 });
+  const supervisor = new Supervisor({
+    policy: {
+      backoffInitialMs: config.backoffInitialMs,
+      backoffMaxMs: config.backoffMaxMs,
+      crashLimit: config.crashLimit,
+      crashWindowMs: config.crashWindowMs,
+      quarantineMs: config.quarantineMs,
+      startTimeoutMs: config.serviceStartTimeoutMs,
+    },
+    bus,
+    log,
+    onRestart: (service) => metrics.serviceRestarted(service),
+  });
   const router = new Router();
-  router.register(new HelloService(config, router));
-  router.register(new EchoService());
-  for (const service of options.services ?? []) router.register(service);
+  const services: ManagedService[] = [
+    new HelloService(config, router),
+    new EchoService(),
+    ...(options.services ?? []),
+  ];
+  for (const service of services) {
+    router.register(supervisor.supervise(service));
+    metrics.registerApp(service.appProtoId);
+    metrics.registerService(service.name);
+  }
   const appPlane = await AppPlane.start(apps, router, log);
+  for (const app of apps) metrics.registerApp(app.id);
 
   let state: "starting" | "serving" | "draining" = "starting";
-  const handler: SessionHandler = {
-    dispatch: (req, res) => router.dispatch(req, res),
-    rejected: (error, target) => {
-      const entry = {
-        reason: error.reason,
-        code: error.code,
-        corr_id: String(target.corrId),
-        app: target.appProtoId,
-      };
-      if (error.fatal) log.warn(entry, error.message);
-      else log.debug(entry, error.message);
-    },
-    serviceError: (err, req) => {
-      log.error({ err, corr_id: String(req.corrId), app: req.appProtoId, peer: req.peer }, "service failed");
-    },
-  };
+  // Metrics and request logs come from the session hooks (see observeSessions).
+  const handler: SessionHandler = observeSessions(
+    { dispatch: (req, res) => router.dispatch(req, res) },
+    metrics,
+    log,
+  );
 
   const oap = parseAddress(config.listen, "listen");
   const gateway = new GatewayListener({
@@ -102,9 +133,28 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     handler,
     log,
   });
+  metrics.countConnectionsWith(() => gateway.connectionCount());
   const readiness = (): Readiness =>
     state === "serving" ? { ready: true, waitingFor: [] } : { ready: false, waitingFor: [state] };
-  const admin = new AdminServer(readiness);
+  const startedAt = Date.now();
+  const admin = new AdminServer(
+    readiness,
+    observabilityRoutes(
+      metrics,
+      {
+        nodeId: config.nodeId,
+        version: VERSION,
+        startedAt,
+        readiness,
+        metrics: () => metrics.snapshot(),
+        services: () => supervisor.health(),
+        events: () => recentEvents.list(),
+      },
+      config.statusRefreshMs,
+    ),
+  );
+
+  await supervisor.startAll();
 
   const adminAddr = parseAddress(config.admin, "admin");
   const [oapBound, adminBound] = await Promise.allSettled([
@@ -112,8 +162,9 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     admin.listen(adminAddr.host, adminAddr.port),
   ]);
   if (oapBound.status === "rejected" || adminBound.status === "rejected") {
-    // Leave nothing listening behind a failed start.
-    await Promise.all([gateway.close(0), admin.close(), appPlane.close()]);
+    // Leave nothing listening or running behind a failed start.
+    await Promise.all([gateway.close(0), admin.close(), appPlane.close(), supervisor.stopAll()]);
+    bus.close();
     throw oapBound.status === "rejected" ? oapBound.reason : (adminBound as PromiseRejectedResult).reason;
   }
   state = "serving";
@@ -131,14 +182,21 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     caPem: tls.caPem,
     caFingerprint: tls.caFingerprint,
     readiness,
+    metrics,
+    bus,
+    services: () => supervisor.health(),
     dropConnections: () => gateway.destroyAll(),
     appStats: () => appPlane.stats(),
     close() {
       closing ??= (async () => {
         state = "draining";
+        bus.publish({ kind: "Shutdown" });
         log.info({ open_streams: gateway.openStreams() }, "draining");
         await gateway.close(config.drainTimeoutMs);
+        await supervisor.stopAll();
         await Promise.all([admin.close(), appPlane.close()]);
+        bus.close();
+        await recentEvents.close();
         log.info("stopped");
       })();
       return closing;

@@ -151,7 +151,7 @@ describe("stream endings", () => {
   });
 
   it("answers 500 internal when a service throws, reports it, and keeps serving", async () => {
-    const seen: unknown[] = [];
+    const seen: Array<[unknown, unknown]> = [];
     const broken: Service = {
       appProtoId: 0xf00b,
       name: "broken",
@@ -167,7 +167,7 @@ describe("stream endings", () => {
       },
     };
     const n = await scope.node({}, { services: [broken, refusing] });
-    n.log.error = ((obj: unknown) => seen.push(obj)) as typeof n.log.error;
+    n.log.error = ((obj: unknown, msg?: unknown) => seen.push([obj, msg])) as typeof n.log.error;
     const c = await scope.raw(n);
     c.write(request(1n, 0xf00b, {}));
     c.write(request(2n, 0xf00c, {}));
@@ -175,8 +175,13 @@ describe("stream endings", () => {
     expect((await c.waitFor((f) => f.corrId === 1n))?.meta).toMatchObject({ reason: "internal" });
     expect((await c.waitFor((f) => f.corrId === 2n))?.meta).toMatchObject({ reason: "forbidden" });
     expect((await c.waitFor((f) => f.corrId === 3n))?.code).toBe(200);
-    expect(seen).toHaveLength(1);
-    expect((seen[0] as { err: Error }).err.message).toBe("oops");
+    // One line for the failed request, one from the supervisor for the crash it caused.
+    const failed = seen.filter(([, msg]) => msg === "service failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.[0]).toMatchObject({ err: { message: "oops" } });
+    expect(seen.filter(([, msg]) => msg === "service crashed").map(([obj]) => obj)).toEqual([
+      expect.objectContaining({ service: "broken", reason: "TypeError: oops" }),
+    ]);
   });
 });
 

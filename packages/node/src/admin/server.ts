@@ -8,11 +8,17 @@ export interface Readiness {
   waitingFor: string[];
 }
 
+/** More GET endpoints by path (e.g. /metrics, /status); a rejection answers 500. */
+export type AdminRoutes = Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>>;
+
 /** Admin HTTP: /healthz is liveness only; /readyz says whether to send traffic here. */
 export class AdminServer {
   private readonly server: Server;
 
-  constructor(private readonly readiness: () => Readiness) {
+  constructor(
+    private readonly readiness: () => Readiness,
+    private readonly routes: AdminRoutes = {},
+  ) {
     this.server = createServer((req, res) => this.route(req, res));
   }
 
@@ -37,8 +43,22 @@ export class AdminServer {
         res.setHeader("Retry-After", "1");
         return send(res, 503, { ready: false, waiting_for: r.waitingFor });
       }
-      default:
-        return send(res, 404, { error: "not found", endpoints: ["/healthz", "/readyz"] });
+      default: {
+        const route = Object.hasOwn(this.routes, path ?? "") ? this.routes[path ?? ""] : undefined;
+        if (route) {
+          Promise.resolve()
+            .then(() => route(req, res))
+            .catch(() => {
+              if (!res.headersSent) send(res, 500, { error: "internal error" });
+              else res.destroy();
+            });
+          return;
+        }
+        return send(res, 404, {
+          error: "not found",
+          endpoints: ["/healthz", "/readyz", ...Object.keys(this.routes)],
+        });
+      }
     }
   }
 }

@@ -72,6 +72,7 @@ function printBanner(node: OmnigateNode): void {
     `Omnigate ${VERSION} — node ${node.config.nodeId} is serving`,
     `  OAP/1 over TLS   ${node.oapUrl}`,
     `  admin HTTP       ${node.adminUrl}/healthz  ${node.adminUrl}/readyz`,
+    `  status, metrics  ${node.adminUrl}/status  ${node.adminUrl}/metrics`,
   ];
   if (node.tls.caFile) {
     lines.push(

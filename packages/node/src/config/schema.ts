@@ -19,6 +19,14 @@ export interface NodeConfig {
   maxDeadlineMs: number;
   handshakeTimeoutMs: number;
   drainTimeoutMs: number;
+  busCapacity: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  crashLimit: number;
+  crashWindowMs: number;
+  quarantineMs: number;
+  serviceStartTimeoutMs: number;
+  statusRefreshMs: number;
   logLevel: string;
   registryFile: string;
 }
@@ -54,7 +62,7 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
     file: "admin",
     kind: "address",
     default: () => "127.0.0.1:9600",
-    doc: "admin HTTP listen address (/healthz, /readyz), host:port",
+    doc: "admin HTTP listen address (/healthz, /readyz, /metrics, /status), host:port",
   },
   dataDir: {
     file: "data_dir",
@@ -146,6 +154,70 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
     min: 0,
     max: 600_000,
     doc: "on SIGTERM/SIGINT, how long in-flight streams may take to finish (ms)",
+  },
+  busCapacity: {
+    file: "kernel.bus_capacity",
+    kind: "int",
+    default: () => 1024,
+    min: 1,
+    max: 1_048_576,
+    doc: "kernel events queued per bus subscriber; past it the oldest is dropped (bus_overflow_dropped_total)",
+  },
+  backoffInitialMs: {
+    file: "supervisor.backoff_initial_ms",
+    kind: "int",
+    default: () => 100,
+    min: 1,
+    max: 60_000,
+    doc: "delay before a crashed service's first restart; doubles per crash, jittered (ms)",
+  },
+  backoffMaxMs: {
+    file: "supervisor.backoff_max_ms",
+    kind: "int",
+    default: () => 30_000,
+    min: 1,
+    max: 3_600_000,
+    doc: "ceiling on the restart delay of a crashed service (ms)",
+  },
+  crashLimit: {
+    file: "supervisor.crash_limit",
+    kind: "int",
+    default: () => 5,
+    min: 1,
+    max: 1_000,
+    doc: "a service that crashes more often than this within supervisor.crash_window_ms is quarantined",
+  },
+  crashWindowMs: {
+    file: "supervisor.crash_window_ms",
+    kind: "int",
+    default: () => 60_000,
+    min: 1_000,
+    max: 86_400_000,
+    doc: "window over which a service's crashes are counted (ms)",
+  },
+  quarantineMs: {
+    file: "supervisor.quarantine_ms",
+    kind: "int",
+    default: () => 300_000,
+    min: 1_000,
+    max: 86_400_000,
+    doc: "how long a quarantined service stays down before one more restart (ms)",
+  },
+  serviceStartTimeoutMs: {
+    file: "supervisor.start_timeout_ms",
+    kind: "int",
+    default: () => 10_000,
+    min: 100,
+    max: 600_000,
+    doc: "time a service's start() or stop() may take; a start() that takes longer is a crash (ms)",
+  },
+  statusRefreshMs: {
+    file: "status_refresh_ms",
+    kind: "int",
+    default: () => 1_000,
+    min: 100,
+    max: 60_000,
+    doc: "how often the /status page refreshes its numbers from /status.json (ms)",
   },
   logLevel: {
     file: "log_level",

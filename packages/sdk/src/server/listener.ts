@@ -85,6 +85,11 @@ export class OapListener {
     for (const socket of this.sockets) socket.destroy();
   }
 
+  /** Connections past their TLS handshake, each with a session. */
+  connectionCount(): number {
+    return this.sessions.size;
+  }
+
   openStreams(): number {
     let n = 0;
     for (const session of this.sessions) n += session.openStreams;

@@ -9,6 +9,7 @@ import {
   type Meta,
   OapError,
   type OpenStream,
+  type Reason,
   splitIntoFrames,
 } from "@omnigate/oap";
 import type { ReplyOptions, ResponseWriter } from "./types.js";
@@ -22,6 +23,10 @@ const EMPTY = new Uint8Array(0);
 export class StreamResponse implements ResponseWriter {
   started = false;
   ended = false;
+  /** Frame bytes sent on this stream, headers included (for metrics). */
+  bytesOut = 0;
+  /** The reason of the error frame that ended the stream, if one did. */
+  failure: Reason | undefined;
   private code = 200;
   private e2eFlag = 0;
 
@@ -40,6 +45,7 @@ export class StreamResponse implements ResponseWriter {
     const bodyLen = body?.byteLength ?? 0;
     if (HEADER_LEN + 2 + (metaJson?.byteLength ?? 0) + bodyLen <= this.maxFrame) {
       this.begin(code, options);
+      this.bytesOut += HEADER_LEN + 2 + (metaJson?.byteLength ?? 0) + bodyLen;
       this.writer.writeStart({
         flags: Flags.RESP | Flags.START | Flags.END | this.e2eFlag,
         code,
@@ -75,7 +81,10 @@ export class StreamResponse implements ResponseWriter {
 
   fail(error: OapError): void {
     if (this.ended) return;
-    this.writer.write(errorFrame(error, this.stream, this.started));
+    const frame = errorFrame(error, this.stream, this.started);
+    this.bytesOut += HEADER_LEN + (frame.payload?.byteLength ?? 0);
+    this.failure = error.reason;
+    this.writer.write(frame);
     this.finish(error.code);
   }
 
@@ -108,6 +117,7 @@ export class StreamResponse implements ResponseWriter {
 
   private sendPieces(pieces: FramePiece[]): void {
     for (const piece of pieces) {
+      this.bytesOut += HEADER_LEN + piece.payload.byteLength;
       this.writer.write({
         flags: Flags.RESP | this.e2eFlag | (piece.start ? Flags.START : 0) | (piece.end ? Flags.END : 0),
         code: this.code,

@@ -12,6 +12,7 @@ import {
   type Meta,
   OapError,
   type OpenStream,
+  type Reason,
   RequestStreamTable,
   startMeta,
   startMetaLength,
@@ -50,6 +51,7 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
 const FATAL_CLOSE_GRACE_MS = 2_000;
 /** Retry hint on streams refused while draining: another node, or this one restarted, will answer. */
 const SHUTTING_DOWN_RETRY_MS = 1_000;
+const REQUEST_START = Flags.REQ | Flags.START;
 
 export interface StreamTarget {
   corrId: bigint;
@@ -73,7 +75,18 @@ export interface SessionHandler {
 
 export interface StreamEndInfo extends StreamTarget {
   code: number;
+  /** Date.now() when the START frame arrived and when the stream ended (reply handed to the writer). */
   startedAt: number;
+  endedAt: number;
+  /** The reason of an error reply (undefined on success). */
+  reason: Reason | undefined;
+  /** True when the START frame was refused before any service saw the request. */
+  refused: boolean;
+  /** Frame bytes (headers included) received and sent on this stream. */
+  bytesIn: number;
+  bytesOut: number;
+  /** Remote address of the connection, "ip:port". */
+  peer: string;
 }
 
 interface LiveStream {
@@ -84,6 +97,7 @@ interface LiveStream {
   deadline: number;
   deadlineMs: number;
   startedAt: number;
+  bytesIn: number;
 }
 
 function liveOf(stream: OpenStream): LiveStream | undefined {
@@ -116,6 +130,8 @@ export class ServerSession {
   private sweeper: NodeJS.Timeout | undefined;
   /** Date.now() as of the chunk being processed. */
   private now = Date.now();
+  /** True while a received chunk is being processed, i.e. while `now` is current. */
+  private inChunk = false;
 
   constructor(
     private readonly socket: Socket,
@@ -161,9 +177,12 @@ export class ServerSession {
     if (this.closed) return;
     // One clock read per received chunk, not per stream: a chunk often carries dozens of STARTs.
     this.now = Date.now();
+    this.inChunk = true;
     try {
       this.decoder.push(chunk, (frame) => this.onFrame(frame));
+      this.inChunk = false;
     } catch (err) {
+      this.inChunk = false;
       // A header failure, or a bug of ours: either way this connection ends, the process does not.
       const fatal =
         err instanceof FrameHeaderError ? err : new OapError("internal", "internal error", { fatal: true });
@@ -216,7 +235,9 @@ export class ServerSession {
         // The error frame ends the aborted stream's corr_id; it lacks START if a reply already began.
         const started = action.aborts ? (liveOf(action.aborts)?.response.started ?? false) : false;
         if (action.aborts) this.abortLive(action.aborts, action.error);
-        return this.reject(action.error, frame, started);
+        this.reject(action.error, frame, started);
+        if ((frame.flags & REQUEST_START) === REQUEST_START) this.refusedStart(action.error, frame);
+        return;
       }
     }
   }
@@ -230,7 +251,8 @@ export class ServerSession {
       meta = startMeta(frame.payload, metaLen);
     } catch (err) {
       this.table.refuse(stream);
-      return this.reject(err as OapError, frame);
+      this.reject(err as OapError, frame);
+      return this.refusedStart(err as OapError, frame);
     }
 
     const request = new ServerRequest(
@@ -255,6 +277,7 @@ export class ServerSession {
       deadline: now + deadlineMs,
       deadlineMs,
       startedAt: now,
+      bytesIn: frame.len,
     };
     stream.state = live;
     this.sweepDeadlines();
@@ -283,6 +306,7 @@ export class ServerSession {
   private onContinuation(stream: OpenStream, frame: Frame): void {
     // The table drops continuations of streams whose reply ended, so a live stream is here.
     const live = stream.state as LiveStream;
+    live.bytesIn += frame.len;
     if (frame.flags & Flags.COMP) {
       const err = new OapError("unsupported", "COMP (zstd bodies) is not supported by this node yet");
       live.response.fail(err);
@@ -373,7 +397,7 @@ export class ServerSession {
     if (stream.requestEnded) this.table.finish(stream.corrId);
     else this.table.refuse(stream);
     live.request.release();
-    this.ended(live, code);
+    this.ended(live, code, live.response.failure);
   }
 
   /** Tears a stream down without a reply of its own (the caller sends the error frame, if any). */
@@ -383,17 +407,48 @@ export class ServerSession {
     stream.state = undefined;
     live.response.ended = true;
     live.request.abort(error);
-    this.ended(live, error.code);
+    this.ended(live, error.code, error.reason);
   }
 
   private abortAll(error: OapError): void {
     for (const stream of this.table.streams()) this.abortLive(stream, error);
   }
 
-  private ended(live: LiveStream, code: number): void {
+  private ended(live: LiveStream, code: number, reason: Reason | undefined): void {
     const { corrId, appProtoId, tenantId } = live.stream;
-    this.handler.streamEnded?.({ corrId, appProtoId, tenantId, code, startedAt: live.startedAt });
+    this.handler.streamEnded?.({
+      corrId,
+      appProtoId,
+      tenantId,
+      code,
+      startedAt: live.startedAt,
+      // Replies finished while their chunk is processed (the common, synchronous case) reuse its clock read.
+      endedAt: this.inChunk ? this.now : Date.now(),
+      reason,
+      refused: false,
+      bytesIn: live.bytesIn,
+      bytesOut: live.response.bytesOut,
+      peer: this.peer,
+    });
     if (this.draining && this.table.size === 0) this.resolveDrain();
+  }
+
+  /** A request whose START frame was refused ends here too, so every request is counted once. */
+  private refusedStart(error: OapError, frame: Frame): void {
+    const { corrId, appProtoId, tenantId } = frame;
+    this.handler.streamEnded?.({
+      corrId,
+      appProtoId,
+      tenantId,
+      code: error.code,
+      startedAt: this.now,
+      endedAt: this.now,
+      reason: error.reason,
+      refused: true,
+      bytesIn: frame.len,
+      bytesOut: 0,
+      peer: this.peer,
+    });
   }
 
   private reject(error: OapError, target: StreamTarget, responseStarted = false): void {

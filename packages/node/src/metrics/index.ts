@@ -1,0 +1,3 @@
+export * from "./app-stats.js";
+export * from "./node-metrics.js";
+export * from "./observe-sessions.js";

@@ -1,0 +1,260 @@
+import { REASONS, STATUS_CODES } from "@omnigate/oap";
+import { Counter, Gauge, Histogram, type MetricType, Registry } from "prom-client";
+import { AppStats, appLabel, LATENCY_BUCKETS, UNKNOWN_APP } from "./app-stats.js";
+import { processRegistry } from "./process-metrics.js";
+
+type Labels = Record<string, string | number>;
+
+/** What the status page shows, read from the same numbers `/metrics` exposes. */
+export interface MetricsSnapshot {
+  connections: number;
+  inflight: number;
+  requests: number;
+  rejected: number;
+  quotaRejections: number;
+  restarts: number;
+  busOverflowDropped: number;
+  rejectedByReason: Record<string, number>;
+  restartsByService: Record<string, number>;
+  apps: Array<{ app: string; inflight: number; requests: number; bytesIn: number; bytesOut: number }>;
+}
+
+/**
+ * The node's golden metrics. Hot paths add to plain numbers (per-app `AppStats`, per-reason
+ * and per-service maps); the prom-client metrics copy them at scrape time through `collect`,
+ * so a request costs a map lookup and a few additions, not a label hash per metric.
+ *
+ * Labels are bounded: `app` is the app_proto_id in hex for registered services and
+ * `unknown` otherwise, `reason` is a canonical reason, `service` a configured service name.
+ * Tenant ids, topics and other unbounded values never become labels.
+ */
+export class NodeMetrics {
+  readonly registry = new Registry();
+  private readonly apps = new Map<number, AppStats>();
+  private readonly unknown = new AppStats(UNKNOWN_APP);
+  /** Every canonical reason from the start, at 0: rate() and alerts work before the first refusal. */
+  private readonly rejections = new Map<string, number>(Object.keys(REASONS).map((reason) => [reason, 0]));
+  private readonly restartCounts = new Map<string, number>();
+  private busDropped = 0;
+  private connectionCount: () => number = () => 0;
+
+  constructor() {
+    const self = this;
+    const perApp = (read: (s: AppStats) => number) =>
+      function (this: Counter<"app"> | Gauge<"app">) {
+        this.reset();
+        for (const s of self.allApps()) setOrInc(this, { app: s.label }, read(s));
+      };
+    new Counter({
+      name: "requests_total",
+      help: "Requests finished, by app and status code (refusals included).",
+      labelNames: ["app", "code"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const s of self.allApps()) {
+          for (const [code, n] of s.codes()) this.inc({ app: s.label, code: codeLabel(code) }, n);
+        }
+      },
+    });
+    new Counter({
+      name: "bytes_in_total",
+      help: "Request frame bytes received (headers included), by app.",
+      labelNames: ["app"],
+      registers: [this.registry],
+      collect: perApp((s) => s.bytesIn),
+    });
+    new Counter({
+      name: "bytes_out_total",
+      help: "Response frame bytes sent (headers included), by app.",
+      labelNames: ["app"],
+      registers: [this.registry],
+      collect: perApp((s) => s.bytesOut),
+    });
+    new Counter({
+      name: "rejected_total",
+      help: "Frames and streams refused, by canonical reason.",
+      labelNames: ["reason"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [reason, n] of self.rejections) this.inc({ reason }, n);
+      },
+    });
+    new LatencyHistogram(this.registry, () => this.allApps());
+    new Gauge({
+      name: "inflight",
+      help: "Requests being served now, by app.",
+      labelNames: ["app"],
+      registers: [this.registry],
+      collect: perApp((s) => s.inflight),
+    });
+    new Counter({
+      name: "quota_exhaustions_total",
+      help: "Requests refused with 429 quota, by app.",
+      labelNames: ["app"],
+      registers: [this.registry],
+      collect: perApp((s) => s.quotaExhaustions),
+    });
+    new Counter({
+      name: "bus_overflow_dropped_total",
+      help: "Kernel bus events dropped because a subscriber was too slow.",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(self.busDropped);
+      },
+    });
+    new Gauge({
+      name: "connections",
+      help: "Open OAP connections.",
+      registers: [this.registry],
+      collect() {
+        this.set(self.connectionCount());
+      },
+    });
+    new Counter({
+      name: "service_restarts_total",
+      help: "Restarts of a crashed service by the supervisor, by service.",
+      labelNames: ["service"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [service, n] of self.restartCounts) this.inc({ service }, n);
+      },
+    });
+  }
+
+  /** Gives a registered service its own `app` label; every other id counts as `unknown`. */
+  registerApp(appProtoId: number): void {
+    if (!this.apps.has(appProtoId)) this.apps.set(appProtoId, new AppStats(appLabel(appProtoId)));
+  }
+
+  /** Declares a supervised service, so its restart counter is exposed (at 0) before any crash. */
+  registerService(name: string): void {
+    if (!this.restartCounts.has(name)) this.restartCounts.set(name, 0);
+  }
+
+  app(appProtoId: number): AppStats {
+    return this.apps.get(appProtoId) ?? this.unknown;
+  }
+
+  rejected(reason: string): void {
+    this.rejections.set(reason, (this.rejections.get(reason) ?? 0) + 1);
+  }
+
+  serviceRestarted(service: string): void {
+    this.restartCounts.set(service, (this.restartCounts.get(service) ?? 0) + 1);
+  }
+
+  busOverflowDropped(): void {
+    this.busDropped++;
+  }
+
+  countConnectionsWith(count: () => number): void {
+    this.connectionCount = count;
+  }
+
+  /** The Prometheus text exposition: this node's metrics, then the process's. */
+  async scrape(): Promise<string> {
+    const [own, process] = await Promise.all([this.registry.metrics(), processRegistry().metrics()]);
+    return `${own}\n${process}`;
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  snapshot(): MetricsSnapshot {
+    const apps = this.allApps().map((s) => ({
+      app: s.label,
+      inflight: s.inflight,
+      requests: s.requests,
+      bytesIn: s.bytesIn,
+      bytesOut: s.bytesOut,
+    }));
+    return {
+      connections: this.connectionCount(),
+      inflight: sum(apps.map((a) => a.inflight)),
+      requests: sum(apps.map((a) => a.requests)),
+      rejected: sum([...this.rejections.values()]),
+      quotaRejections: this.rejections.get("quota") ?? 0,
+      restarts: sum([...this.restartCounts.values()]),
+      busOverflowDropped: this.busDropped,
+      rejectedByReason: Object.fromEntries([...this.rejections].filter(([, n]) => n > 0)),
+      restartsByService: Object.fromEntries(this.restartCounts),
+      apps,
+    };
+  }
+
+  private allApps(): AppStats[] {
+    return [...this.apps.values(), this.unknown];
+  }
+}
+
+function setOrInc(metric: Counter<"app"> | Gauge<"app">, labels: Labels, value: number): void {
+  if (metric instanceof Gauge) metric.set(labels, value);
+  else metric.inc(labels, value);
+}
+
+const KNOWN_CODES = new Set<number>(STATUS_CODES);
+
+/** A backend may answer with any u16: codes outside the protocol's list share one label. */
+function codeLabel(code: number): string | number {
+  return KNOWN_CODES.has(code) ? code : "other";
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * `latency_seconds{app}` built from the per-app bucket counts at scrape time: prom-client's
+ * own observe() hashes labels on every call, which the request path should not pay for.
+ */
+class LatencyHistogram extends Histogram<string> {
+  constructor(
+    registry: Registry,
+    private readonly source: () => AppStats[],
+  ) {
+    super({
+      name: "latency_seconds",
+      help: LATENCY_HELP,
+      labelNames: ["app"],
+      buckets: [...LATENCY_BUCKETS],
+      registers: [registry],
+    });
+  }
+
+  override get(): ReturnType<Histogram<string>["get"]> {
+    return this.getForPromString();
+  }
+
+  /** prom-client's registry renders histograms through this method when a metric has it. */
+  async getForPromString(): ReturnType<Histogram<string>["get"]> {
+    const values: Awaited<ReturnType<Histogram<string>["get"]>>["values"] = [];
+    const bucket = "latency_seconds_bucket";
+    for (const s of this.source()) {
+      if (s.latencyCount === 0) continue;
+      let cumulative = 0;
+      LATENCY_BUCKETS.forEach((le, i) => {
+        cumulative += s.latencyBuckets[i] ?? 0;
+        values.push({ labels: { app: s.label, le }, value: cumulative, metricName: bucket });
+      });
+      values.push({ labels: { app: s.label, le: "+Inf" }, value: s.latencyCount, metricName: bucket });
+      values.push({ labels: { app: s.label }, value: s.latencySum, metricName: "latency_seconds_sum" });
+      values.push({ labels: { app: s.label }, value: s.latencyCount, metricName: "latency_seconds_count" });
+    }
+    const type = "histogram" as unknown as MetricType;
+    return {
+      name: "latency_seconds",
+      help: LATENCY_HELP,
+      type,
+      values,
+      aggregator: "sum",
+      collect: () => {},
+    };
+  }
+}
+
+const LATENCY_HELP = "Time from a request's START frame to the end of its reply, by app.";
