@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import type { Service, SessionHandler } from "@omnigate/sdk";
 import { AdminServer, type Readiness } from "./admin/server.js";
+import { type AdmissionSnapshot, createAdmission } from "./admission/index.js";
 import { type ConfigKey, loadConfig, type NodeConfig, parseAddress } from "./config/index.js";
 import { GatewayListener } from "./gateway/listener.js";
 import { Router } from "./gateway/router.js";
@@ -34,6 +35,8 @@ export interface OmnigateNode {
   readonly caPem: string | undefined;
   readonly caFingerprint: string | undefined;
   readiness(): Readiness;
+  /** Admission figures now: connections, in-flight, buffered bytes, refusals by stage. */
+  admission(): AdmissionSnapshot;
   /** Destroys every client connection at once. */
   dropConnections(): void;
   /** Graceful stop: refuse new streams, finish open ones (bounded by drain_timeout_ms), close. */
@@ -53,9 +56,12 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   router.register(new EchoService());
   for (const service of options.services ?? []) router.register(service);
 
+  const admission = createAdmission(config, log);
   let state: "starting" | "serving" | "draining" = "starting";
   const handler: SessionHandler = {
-    dispatch: (req, res) => router.dispatch(req, res),
+    dispatch: admission.guard((req, res) => router.dispatch(req, res)),
+    streamEnded: (info) => admission.chain.release(info),
+    bodyReceived: (target, bytes) => admission.chain.bodyReceived(target, bytes),
     rejected: (error, target) => {
       const entry = {
         reason: error.reason,
@@ -86,12 +92,23 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
       writeBufferBytes: config.writeBufferBytes,
       defaultDeadlineMs: config.defaultDeadlineMs,
       maxDeadlineMs: config.maxDeadlineMs,
+      firstHeaderTimeoutMs: config.firstHeaderTimeoutMs,
+      frameTimeoutMs: config.frameTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      writeStallTimeoutMs: config.writeStallTimeoutMs,
     },
     handler,
     log,
+    connectionLimit: admission.chain.connections,
+    onSweep: (bufferedBytes) => admission.chain.setBufferedBytes(bufferedBytes),
   });
-  const readiness = (): Readiness =>
-    state === "serving" ? { ready: true, waitingFor: [] } : { ready: false, waitingFor: [state] };
+  const readiness = (): Readiness => {
+    if (state !== "serving") return { ready: false, waitingFor: [state] };
+    const load = admission.chain.snapshot();
+    return load.ready
+      ? { ready: true, waitingFor: [] }
+      : { ready: false, waitingFor: load.not_ready_because };
+  };
   const admin = new AdminServer(readiness);
 
   const adminAddr = parseAddress(config.admin, "admin");
@@ -101,7 +118,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   ]);
   if (oapBound.status === "rejected" || adminBound.status === "rejected") {
     // Leave nothing listening behind a failed start.
-    await Promise.all([gateway.close(0), admin.close()]);
+    await Promise.all([gateway.close(0), admin.close(), admission.close()]);
     throw oapBound.status === "rejected" ? oapBound.reason : (adminBound as PromiseRejectedResult).reason;
   }
   state = "serving";
@@ -119,6 +136,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     caPem: tls.caPem,
     caFingerprint: tls.caFingerprint,
     readiness,
+    admission: () => admission.chain.snapshot(),
     dropConnections: () => gateway.destroyAll(),
     close() {
       closing ??= (async () => {
@@ -126,6 +144,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
         log.info({ open_streams: gateway.openStreams() }, "draining");
         await gateway.close(config.drainTimeoutMs);
         await admin.close();
+        await admission.close();
         log.info("stopped");
       })();
       return closing;

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { HEADER_LEN } from "@omnigate/oap";
 import { parse as parseToml } from "smol-toml";
+import { NO_QUOTAS, parseQuotaRules, QuotaRuleError, type QuotaRules } from "./quota-rules.js";
 import {
   CONFIG_SCHEMA,
   type ConfigEntry,
@@ -33,8 +34,10 @@ const KEYS = Object.keys(CONFIG_SCHEMA) as ConfigKey[];
 /** Resolves every key with precedence flag > env > file > default, validating each value. */
 export function loadConfig(options: LoadOptions = {}): NodeConfig {
   const env = options.env ?? process.env;
-  const fileValues = options.file ? readTomlFile(options.file) : new Map<string, unknown>();
-  const config: Record<string, string | number> = {};
+  const { values: fileValues, quotaRules } = options.file
+    ? readTomlFile(options.file)
+    : { values: new Map<string, unknown>(), quotaRules: NO_QUOTAS };
+  const config: Record<string, unknown> = { quotaRules };
 
   for (const key of KEYS) {
     const entry = CONFIG_SCHEMA[key];
@@ -105,13 +108,19 @@ function crossCheck(config: NodeConfig): NodeConfig {
         `max_cap_len + 40 must not exceed max_frame`,
     );
   }
+  if (config.quotaRetryMinMs > config.quotaRetryMaxMs) {
+    throw new ConfigError("quotas.retry_after_min_ms must not exceed quotas.retry_after_max_ms");
+  }
+  if (config.readyAtPct >= config.notReadyAtPct) {
+    throw new ConfigError("readiness.ready_at_pct must be below readiness.not_ready_at_pct (hysteresis)");
+  }
   if (config.defaultDeadlineMs > config.maxDeadlineMs) {
     throw new ConfigError("limits.default_deadline_ms must not exceed limits.max_deadline_ms");
   }
   return config;
 }
 
-function readTomlFile(path: string): Map<string, unknown> {
+function readTomlFile(path: string): { values: Map<string, unknown>; quotaRules: QuotaRules } {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -124,9 +133,24 @@ function readTomlFile(path: string): Map<string, unknown> {
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid TOML: ${(err as Error).message}`);
   }
+  const quotaRules = takeQuotaRules(doc, path);
   const flat = new Map<string, unknown>();
   flatten(doc, "", flat);
-  return flat;
+  return { values: flat, quotaRules };
+}
+
+/** Removes the quota tables (not scalar settings) from the document and parses them. */
+function takeQuotaRules(doc: Record<string, unknown>, path: string): QuotaRules {
+  const quotas = doc.quotas;
+  if (typeof quotas !== "object" || quotas === null || Array.isArray(quotas)) return NO_QUOTAS;
+  const { apps, tenants, ...rest } = quotas as Record<string, unknown>;
+  doc.quotas = rest;
+  try {
+    return parseQuotaRules(apps, tenants);
+  } catch (err) {
+    if (err instanceof QuotaRuleError) throw new ConfigError(`invalid quota rule in ${path}: ${err.message}`);
+    throw err;
+  }
 }
 
 function flatten(obj: Record<string, unknown>, prefix: string, out: Map<string, unknown>): void {

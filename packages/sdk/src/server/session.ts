@@ -17,12 +17,13 @@ import {
   startMetaLength,
   toOapError,
 } from "@omnigate/oap";
+import { type ConnectionTimeoutLimits, ConnectionTimeouts, type TimeoutKind } from "./connection-timeouts.js";
 import { ReadGate } from "./read-gate.js";
 import { ServerRequest } from "./request.js";
 import { StreamResponse } from "./response.js";
 import type { IncomingRequest, ResponseWriter } from "./types.js";
 
-export interface SessionLimits {
+export interface SessionLimits extends ConnectionTimeoutLimits {
   maxFrame: number;
   maxInflight: number;
   maxCapLen: number;
@@ -44,6 +45,10 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   writeBufferBytes: 1024 * 1024,
   defaultDeadlineMs: 30_000,
   maxDeadlineMs: 300_000,
+  firstHeaderTimeoutMs: 10_000,
+  frameTimeoutMs: 30_000,
+  idleTimeoutMs: 300_000,
+  writeStallTimeoutMs: 30_000,
 };
 
 /** How long a peer that was sent a fatal error frame has to read it before the socket is destroyed. */
@@ -63,6 +68,8 @@ export interface SessionHandler {
   dispatch(req: IncomingRequest, res: ResponseWriter): void | Promise<void>;
   /** An EVENT frame from the peer; without this hook events are refused as unsupported. */
   event?(frame: Frame): void;
+  /** A continuation frame's body bytes arrived on an open stream (the START body is on the request). */
+  bodyReceived?(target: StreamTarget, bytes: number): void;
   /** A stream ended (any outcome) — for metrics and logs. */
   streamEnded?(info: StreamEndInfo): void;
   /** A frame or stream was refused with this error (by the protocol rules or by dispatch). */
@@ -116,6 +123,9 @@ export class ServerSession {
   private sweeper: NodeJS.Timeout | undefined;
   /** Date.now() as of the chunk being processed. */
   private now = Date.now();
+  private readonly timeouts: ConnectionTimeouts;
+  /** Frames decoded so far; tells the timeouts whether a chunk completed one. */
+  private framesReceived = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -128,6 +138,7 @@ export class ServerSession {
     this.writer = new FrameWriter(socket);
     this.gate = new ReadGate(socket);
     this.peer = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`;
+    this.timeouts = new ConnectionTimeouts(this.limits, this.now);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("close", () => this.onClose());
     socket.on("error", () => {
@@ -137,6 +148,54 @@ export class ServerSession {
 
   get openStreams(): number {
     return this.table.size;
+  }
+
+  /** Bytes this connection holds: request bodies not consumed yet, replies not yet taken by the socket, a partial frame. */
+  get bufferedBytes(): number {
+    return this.bufferedBodyBytes + this.socket.writableLength + this.decoder.buffered;
+  }
+
+  /**
+   * Applies the connection's time limits (first header, slow frame, idle, a client that
+   * does not read) as of `now`; call it periodically — the gateway sweeps every session.
+   * Returns the limit that closed the connection, if one did.
+   */
+  checkTimeouts(now: number): TimeoutKind | undefined {
+    if (this.closed) return undefined;
+    // Streams were open as of this sweep: the idle clock starts when they are gone.
+    if (this.table.size > 0) this.timeouts.active(now);
+    const kind = this.timeouts.expired(
+      now,
+      this.table.size,
+      this.socket.writableLength,
+      this.limits.writeBufferBytes,
+      this.socket.bytesWritten,
+    );
+    switch (kind) {
+      case undefined:
+        return undefined;
+      case "first_header":
+        this.failConnection(
+          new OapError("request_timeout", "no complete frame header arrived in time", { fatal: true }),
+        );
+        break;
+      case "frame":
+        this.failConnection(
+          new OapError("request_timeout", "a frame did not complete in time", { fatal: true }),
+        );
+        break;
+      case "idle":
+        this.close();
+        this.closed = true;
+        setTimeout(() => this.socket.destroy(), FATAL_CLOSE_GRACE_MS).unref();
+        break;
+      case "write_stall":
+        // It reads nothing, so an error frame would never arrive: just let go of it.
+        this.closed = true;
+        this.socket.destroy();
+        break;
+    }
+    return kind;
   }
 
   /** Refuse new streams with 503 `shutting_down`; resolves when the open ones have finished. */
@@ -161,8 +220,15 @@ export class ServerSession {
     if (this.closed) return;
     // One clock read per received chunk, not per stream: a chunk often carries dozens of STARTs.
     this.now = Date.now();
+    const framesBefore = this.framesReceived;
     try {
       this.decoder.push(chunk, (frame) => this.onFrame(frame));
+      this.timeouts.received(
+        this.now,
+        this.framesReceived !== framesBefore,
+        this.decoder.buffered,
+        this.decoder.partialHeader !== undefined,
+      );
     } catch (err) {
       // A header failure, or a bug of ours: either way this connection ends, the process does not.
       const fatal =
@@ -198,6 +264,7 @@ export class ServerSession {
   }
 
   private onFrame(frame: Frame): void {
+    this.framesReceived++;
     const action = this.table.classify(frame);
     switch (action.kind) {
       case "start":
@@ -289,6 +356,7 @@ export class ServerSession {
       live.request.abort(err);
       return;
     }
+    this.handler.bodyReceived?.(stream, frame.payload.byteLength);
     this.charge(live.request.push(frame.payload));
     if (stream.requestEnded) live.request.endBody();
   }

@@ -1,0 +1,57 @@
+import type { IncomingRequest, ResponseWriter } from "@omnigate/sdk";
+import type { NodeConfig } from "../config/index.js";
+import type { Logger } from "../log.js";
+import { AdmissionChain } from "./chain.js";
+import { RedisBuckets } from "./redis-buckets.js";
+
+export interface NodeAdmission {
+  chain: AdmissionChain;
+  /** Wraps the router's dispatch so every stream passes the chain first (synchronously unless a global quota is asked). */
+  guard(
+    route: (req: IncomingRequest, res: ResponseWriter) => void | Promise<void>,
+  ): (req: IncomingRequest, res: ResponseWriter) => void | Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How often a failing global quota store is logged at most. */
+const GLOBAL_FAILURE_LOG_MS = 10_000;
+
+export function createAdmission(config: NodeConfig, log: Logger): NodeAdmission {
+  const redis = config.quotaRedisUrl
+    ? new RedisBuckets(config.quotaRedisUrl, config.quotaRedisKeyPrefix)
+    : undefined;
+  let lastFailureLog = 0;
+  const chain = new AdmissionChain({
+    maxConnections: config.maxConnections,
+    maxConnectionsPerIp: config.maxConnectionsPerIp,
+    maxInflight: config.nodeMaxInflight,
+    maxBufferedBytes: config.nodeMaxBufferedBytes,
+    overloadRetryAfterMs: config.overloadRetryAfterMs,
+    notReadyAtPct: config.notReadyAtPct,
+    readyAtPct: config.readyAtPct,
+    quota: {
+      rules: config.quotaRules,
+      maxTenants: config.quotaMaxTenants,
+      retryMinMs: config.quotaRetryMinMs,
+      retryMaxMs: config.quotaRetryMaxMs,
+      global: redis,
+      globalTimeoutMs: config.quotaRedisTimeoutMs,
+      onGlobalFailure: (err) => {
+        const now = Date.now();
+        if (now - lastFailureLog < GLOBAL_FAILURE_LOG_MS) return;
+        lastFailureLog = now;
+        log.warn({ err: err.message }, "global quota check failed; using this node's buckets");
+      },
+    },
+  });
+  return {
+    chain,
+    guard: (route) => (req, res) => {
+      const admitted = chain.admit(req);
+      return admitted ? admitted.then(() => route(req, res)) : route(req, res);
+    },
+    close: async () => {
+      await redis?.close();
+    },
+  };
+}
