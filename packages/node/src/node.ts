@@ -105,9 +105,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   const readiness = (): Readiness => {
     if (state !== "serving") return { ready: false, waitingFor: [state] };
     const load = admission.chain.snapshot();
-    return load.ready
-      ? { ready: true, waitingFor: [] }
-      : { ready: false, waitingFor: load.not_ready_because };
+    return { ready: load.ready, waitingFor: load.not_ready_because, load };
   };
   const admin = new AdminServer(readiness);
 
