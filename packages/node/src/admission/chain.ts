@@ -146,8 +146,9 @@ export class AdmissionChain {
       this.refusedBuffered++;
       throw this.overloaded(decision, "the node is holding as many buffered bytes as it may");
     }
-    // Near the ceiling, the tenant holding more than its share is refused before anyone else.
-    if (this.inflight >= this.readiness.nearCeiling && this.tenants.overShare(held, maxInflight)) {
+    // Past the mark where the node turned not ready, the tenant holding more than its share
+    // is refused before anyone else (so /readyz has always said 503 before any `overloaded`).
+    if (this.inflight > this.readiness.nearCeiling && this.tenants.overShare(held, maxInflight)) {
       this.tenants.refused++;
       throw this.overloaded(
         decision,

@@ -2,8 +2,8 @@ import { type CorrKey, corrKey } from "@omnigate/oap";
 
 /**
  * Open streams per tenant, so that near the node's ceiling the tenant holding more than
- * its fair share (ceiling ÷ tenants with open streams) is refused first and one tenant's
- * storm cannot starve the others. A tenant is tracked only while it has open streams, so
+ * its fair share (ceiling ÷ (tenants with open streams + 1)) is refused first and one
+ * tenant's storm cannot starve the others. A tenant is tracked only while it has open streams, so
  * the map never holds more entries than the ceiling allows streams.
  */
 export class TenantInflight {
@@ -30,8 +30,12 @@ export class TenantInflight {
     else this.open.delete(key);
   }
 
-  /** Whether a tenant with `held` open streams is over its share of `ceiling`. */
+  /**
+   * Whether a tenant with `held` open streams is over its share of `ceiling`. The share
+   * counts one tenant more than those with open streams: a tenant alone near the ceiling
+   * would otherwise own all of it, and the next tenant to arrive would find it full.
+   */
   overShare(held: number, ceiling: number): boolean {
-    return held > Math.max(1, Math.floor(ceiling / this.open.size));
+    return held > Math.max(1, Math.floor(ceiling / (this.open.size + 1)));
   }
 }
