@@ -27,7 +27,11 @@ interface ReadyzSeen {
 
 async function readyz(adminUrl: string): Promise<ReadyzSeen> {
   const res = await fetch(`${adminUrl}/readyz`);
-  return { status: res.status, retryAfter: res.headers.get("retry-after"), body: (await res.json()) as never };
+  return {
+    status: res.status,
+    retryAfter: res.headers.get("retry-after"),
+    body: (await res.json()) as never,
+  };
 }
 
 describe("overload", () => {

@@ -53,7 +53,9 @@ async function main(): Promise<void> {
     bodyBytes: o.body,
     meta: o.delayMs > 0 ? { delay_ms: o.delayMs } : undefined,
   }));
-  process.stderr.write(`load: ${o.rate}/s over ${o.connections} connections, ${tenants} tenants, ${o.seconds} s\n`);
+  process.stderr.write(
+    `load: ${o.rate}/s over ${o.connections} connections, ${tenants} tenants, ${o.seconds} s\n`,
+  );
   const report = await runLoad({
     url: o.url,
     connect: { caFile: o.caFile, insecure: o.insecure },
@@ -65,7 +67,9 @@ async function main(): Promise<void> {
     onProgress: (sent, settled) => process.stderr.write(`  sent ${sent}, settled ${settled}\n`),
   });
   for (const flow of report.flows) process.stdout.write(`${JSON.stringify({ load: "flow", ...flow })}\n`);
-  process.stdout.write(`${JSON.stringify({ load: "total", duration_ms: report.duration_ms, ...report.total })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ load: "total", duration_ms: report.duration_ms, ...report.total })}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

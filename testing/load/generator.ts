@@ -68,7 +68,12 @@ async function drive(clients: OapClient[], options: LoadOptions): Promise<LoadRe
   const maxOutstanding = options.maxOutstanding ?? 100_000;
   const tallies = options.flows.map(
     (f) =>
-      new FlowTally(f.name ?? `tenant-0x${f.tenant.toString(16)}`, f.tenant, f.appProtoId ?? 0x0101, f.ratePerSec),
+      new FlowTally(
+        f.name ?? `tenant-0x${f.tenant.toString(16)}`,
+        f.tenant,
+        f.appProtoId ?? 0x0101,
+        f.ratePerSec,
+      ),
   );
   const bodies = options.flows.map((f) => Buffer.alloc(f.bodyBytes ?? 64, 0x61));
   const pending = new Set<Promise<void>>();
@@ -107,7 +112,10 @@ async function drive(clients: OapClient[], options: LoadOptions): Promise<LoadRe
       });
       if (options.onProgress && now - lastProgress >= 1_000) {
         lastProgress = now;
-        options.onProgress(sum(tallies, (t) => t.sent), sum(tallies, (t) => t.settled));
+        options.onProgress(
+          sum(tallies, (t) => t.sent),
+          sum(tallies, (t) => t.settled),
+        );
       }
       if (now - started >= options.durationMs) {
         clearInterval(timer);

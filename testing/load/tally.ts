@@ -64,7 +64,8 @@ export class FlowTally {
 
   report(): FlowReport {
     const sorted = [...this.latencies].sort((a, b) => a - b);
-    const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number);
+    const at = (q: number) =>
+      round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number);
     return {
       flow: this.name,
       tenant: `0x${this.tenant.toString(16)}`,
@@ -74,10 +75,13 @@ export class FlowTally {
       settled: this.settled,
       unsettled: this.sent - this.settled,
       skipped: this.skipped,
-      by_code: Object.fromEntries([...this.codes].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v])),
+      by_code: Object.fromEntries(
+        [...this.codes].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v]),
+      ),
       by_reason: Object.fromEntries([...this.reasons].sort()),
       retry_after_ms: Number.isFinite(this.retryMin) ? { min: this.retryMin, max: this.retryMax } : null,
-      latency_ms: sorted.length > 0 ? { p50: at(0.5), p99: at(0.99), max: round(sorted.at(-1) as number) } : null,
+      latency_ms:
+        sorted.length > 0 ? { p50: at(0.5), p99: at(0.99), max: round(sorted.at(-1) as number) } : null,
     };
   }
 }

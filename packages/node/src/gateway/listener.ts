@@ -57,6 +57,8 @@ export class GatewayListener {
     );
     this.server.on("connection", (socket: Socket) => this.onConnection(socket));
     this.server.on("tlsClientError", (err, socket) => {
+      // Node reports a handshake timeout here but leaves the socket open: close it.
+      socket.destroy();
       options.log.debug({ peer: socket.remoteAddress, err: err.message }, "TLS handshake failed");
     });
   }

@@ -6,7 +6,7 @@ export interface ConnectionTimeoutLimits {
   frameTimeoutMs: number;
   /** No open stream and nothing received. */
   idleTimeoutMs: number;
-  /** Replies above the write-queue bound with no byte leaving for this long (a client that does not read). */
+  /** Replies backed up with no byte leaving for this long (a client that does not read). */
   writeStallTimeoutMs: number;
 }
 
@@ -25,7 +25,7 @@ export class ConnectionTimeouts {
   private lastActivity: number;
   /** Since when replies are queued above the bound without progress; -1 when not stalled. */
   private stalledSince = -1;
-  private bytesWrittenAtStall = 0;
+  private flushedAtStall = 0;
 
   constructor(
     private readonly limits: ConnectionTimeoutLimits,
@@ -54,23 +54,29 @@ export class ConnectionTimeouts {
   /** Which limit has passed at `now`, if any. */
   expired(
     now: number,
+    /** False while the session itself stopped reading (backpressure): a partial frame is then not the peer's fault. */
+    reading: boolean,
     openStreams: number,
-    queuedBytes: number,
-    queueBound: number,
-    bytesWritten: number,
+    /** Replies are backed up: over the write-queue bound, or reading stopped because of it. */
+    writeBacklog: boolean,
+    /** Reply bytes the socket has passed on so far: unchanged means the peer took nothing. */
+    flushedBytes: number,
   ): TimeoutKind | undefined {
     const { firstHeaderTimeoutMs, frameTimeoutMs, idleTimeoutMs, writeStallTimeoutMs } = this.limits;
-    if (queuedBytes > queueBound) {
-      if (this.stalledSince < 0 || bytesWritten !== this.bytesWrittenAtStall) {
+    if (writeBacklog) {
+      if (this.stalledSince < 0 || flushedBytes !== this.flushedAtStall) {
         this.stalledSince = now;
-        this.bytesWrittenAtStall = bytesWritten;
+        this.flushedAtStall = flushedBytes;
       } else if (now - this.stalledSince >= writeStallTimeoutMs) {
         return "write_stall";
       }
     } else {
       this.stalledSince = -1;
     }
-    if (this.partialSince >= 0 && now - this.partialSince >= frameTimeoutMs) return "frame";
+    if (this.partialSince >= 0) {
+      if (!reading) this.partialSince = now;
+      else if (now - this.partialSince >= frameTimeoutMs) return "frame";
+    }
     // Bytes that never make up a header do not buy time: the clock runs from the handshake.
     if (!this.headerSeen) return now - this.openedAt >= firstHeaderTimeoutMs ? "first_header" : undefined;
     if (openStreams === 0 && this.partialSince < 0 && now - this.lastActivity >= idleTimeoutMs) return "idle";

@@ -166,10 +166,11 @@ export class ServerSession {
     if (this.table.size > 0) this.timeouts.active(now);
     const kind = this.timeouts.expired(
       now,
+      !this.gate.paused,
       this.table.size,
-      this.socket.writableLength,
-      this.limits.writeBufferBytes,
-      this.socket.bytesWritten,
+      this.gate.isHeld("write_queue") || this.socket.writableLength > this.limits.writeBufferBytes,
+      // bytesWritten counts what was handed to the socket, queued bytes included.
+      this.socket.bytesWritten - this.socket.writableLength,
     );
     switch (kind) {
       case undefined:
