@@ -56,7 +56,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   router.register(new EchoService());
   for (const service of options.services ?? []) router.register(service);
 
-  const admission = createAdmission(config, log);
+  const admission = await createAdmission(config, log);
   let state: "starting" | "serving" | "draining" = "starting";
   const handler: SessionHandler = {
     dispatch: admission.guard((req, res) => router.dispatch(req, res)),

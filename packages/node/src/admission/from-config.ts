@@ -16,10 +16,17 @@ export interface NodeAdmission {
 /** How often a failing global quota store is logged at most. */
 const GLOBAL_FAILURE_LOG_MS = 10_000;
 
-export function createAdmission(config: NodeConfig, log: Logger): NodeAdmission {
+/** How long a starting node waits for the global quota store before serving with local buckets. */
+const REDIS_CONNECT_WAIT_MS = 5_000;
+
+/** The node's admission chain from its config; with a quota Redis, resolves once it is connected (or given up on). */
+export async function createAdmission(config: NodeConfig, log: Logger): Promise<NodeAdmission> {
   const redis = config.quotaRedisUrl
     ? new RedisBuckets(config.quotaRedisUrl, config.quotaRedisKeyPrefix)
     : undefined;
+  if (redis && !(await redis.connected(REDIS_CONNECT_WAIT_MS))) {
+    log.warn({ redis: config.quotaRedisUrl }, "quota Redis not reachable yet; local buckets until it is");
+  }
   let lastFailureLog = 0;
   const chain = new AdmissionChain({
     maxConnections: config.maxConnections,

@@ -56,6 +56,22 @@ export class RedisBuckets implements GlobalBuckets {
     this.redis = redis as Redis & TakeCommand;
   }
 
+  /** Resolves true once connected, false if that has not happened within `timeoutMs`. */
+  connected(timeoutMs: number): Promise<boolean> {
+    if (this.redis.status === "ready") return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.redis.off("ready", onReady);
+        resolve(false);
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.redis.once("ready", onReady);
+    });
+  }
+
   async take(key: string, ratePerSec: number, burst: number): Promise<number> {
     const [taken, wait] = await this.redis.quotaTake(this.keyPrefix + key, ratePerSec, burst);
     return taken === 1 ? 0 : Math.max(1, wait);
