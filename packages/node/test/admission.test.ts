@@ -8,6 +8,7 @@ import {
   ConnectionLimit,
   LoadReadiness,
   QuotaStage,
+  TenantInflight,
   TokenBucket,
 } from "../src/admission/index.js";
 import { NO_QUOTAS, parseQuotaRules } from "../src/config/index.js";
@@ -83,6 +84,38 @@ describe("LoadReadiness", () => {
     r.update(0, 900_000); // buffered bytes count too
     expect(r.ready).toBe(false);
     expect(r.turnedNotReady).toBe(2);
+  });
+});
+
+describe("TenantInflight", () => {
+  it("counts open streams per tenant and stays bounded however many tenant ids come and go", () => {
+    const t = new TenantInflight(100);
+    expect(t.enter(1n)).toBe(1);
+    expect(t.enter(1n)).toBe(2);
+    expect(t.enter(2n)).toBe(1);
+    expect(t.tenants).toBe(2);
+    for (let id = 1_000n; id < 11_000n; id++) {
+      t.enter(id);
+      t.leave(id);
+    }
+    expect(t.tenants).toBe(2);
+    expect(t.entries).toBeLessThanOrEqual(100);
+    t.leave(1n);
+    t.leave(1n);
+    t.leave(2n);
+    expect(t.tenants).toBe(0);
+  });
+
+  it("sets the share at the ceiling over the tenants with open streams plus one", () => {
+    const t = new TenantInflight(100);
+    t.enter(1n);
+    // alone: a share is half the ceiling, keeping the rest for a tenant yet to come
+    expect(t.overShare(50, 100)).toBe(false);
+    expect(t.overShare(51, 100)).toBe(true);
+    t.enter(2n);
+    t.enter(3n);
+    expect(t.overShare(26, 100)).toBe(true);
+    expect(t.overShare(25, 100)).toBe(false);
   });
 });
 

@@ -39,7 +39,7 @@ export class AdmissionChain {
   readonly connections: ConnectionLimit;
   readonly quota: QuotaStage;
   readonly readiness: LoadReadiness;
-  private readonly tenants = new TenantInflight();
+  private readonly tenants: TenantInflight;
   private inflight = 0;
   private bufferedBytes = 0;
   private decisions = 0;
@@ -55,6 +55,8 @@ export class AdmissionChain {
       options.overloadRetryAfterMs,
     );
     this.quota = new QuotaStage(options.quota);
+    // Entries for tenants with open streams never exceed the ceiling; idle ones are pruned past twice that.
+    this.tenants = new TenantInflight(Math.max(1024, 2 * options.maxInflight));
     this.readiness = new LoadReadiness(
       options.maxInflight,
       options.maxBufferedBytes,

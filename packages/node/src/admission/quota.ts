@@ -41,6 +41,8 @@ export class QuotaStage {
   /** Apps some tenant has an override for: only those need the per-tenant lookup. */
   private readonly overriddenApps = new Set<number>();
   private readonly buckets: BoundedLru<string, TenantBuckets>;
+  /** Some app or tenant has a rule: without one, admission skips this stage. */
+  readonly enabled: boolean;
   refusedRequests = 0;
   refusedBytes = 0;
   globalFailures = 0;
@@ -52,10 +54,7 @@ export class QuotaStage {
       this.overriddenApps.add(o.app);
     }
     this.buckets = new BoundedLru(options.maxTenants);
-  }
-
-  get enabled(): boolean {
-    return this.appRules.size > 0 || this.overriddenApps.size > 0;
+    this.enabled = this.appRules.size > 0 || this.overriddenApps.size > 0;
   }
 
   /** Buckets held now (bounded by max_tenants). */
