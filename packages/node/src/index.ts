@@ -1,3 +1,4 @@
+export type { AdmissionSnapshot } from "./admission/index.js";
 export * from "./config/index.js";
 export type { Logger } from "./log.js";
 export { createLogger } from "./log.js";
