@@ -2,7 +2,7 @@ import type { IncomingRequest, ResponseWriter } from "@omnigate/sdk";
 import type { NodeConfig } from "../config/index.js";
 import type { Logger } from "../log.js";
 import { AdmissionChain } from "./chain.js";
-import { RedisBuckets } from "./redis-buckets.js";
+import type { RedisBuckets } from "./redis-buckets.js";
 
 export interface NodeAdmission {
   chain: AdmissionChain;
@@ -21,9 +21,12 @@ const REDIS_CONNECT_WAIT_MS = 5_000;
 
 /** The node's admission chain from its config; with a quota Redis, resolves once it is connected (or given up on). */
 export async function createAdmission(config: NodeConfig, log: Logger): Promise<NodeAdmission> {
-  const redis = config.quotaRedisUrl
-    ? new RedisBuckets(config.quotaRedisUrl, config.quotaRedisKeyPrefix)
-    : undefined;
+  // ioredis is loaded only by nodes that use it.
+  let redis: RedisBuckets | undefined;
+  if (config.quotaRedisUrl) {
+    const { RedisBuckets } = await import("./redis-buckets.js");
+    redis = new RedisBuckets(config.quotaRedisUrl, config.quotaRedisKeyPrefix);
+  }
   if (redis && !(await redis.connected(REDIS_CONNECT_WAIT_MS))) {
     log.warn({ redis: config.quotaRedisUrl }, "quota Redis not reachable yet; local buckets until it is");
   }

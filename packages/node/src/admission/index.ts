@@ -4,7 +4,6 @@ export * from "./fairness.js";
 export * from "./from-config.js";
 export * from "./quota.js";
 export * from "./readiness.js";
-export * from "./redis-buckets.js";
 export * from "./snapshot.js";
 export * from "./tenant-lru.js";
 export * from "./token-bucket.js";
