@@ -1,46 +1,54 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
+import { Redis } from "ioredis";
 
-export interface RedisServer {
+export const REDIS_SERVER = "/usr/bin/redis-server";
+
+/** A throwaway redis-server on 127.0.0.1 (no persistence), stopped by `stop()`. */
+export interface RedisProcess {
   url: string;
   port: number;
   stop(): Promise<void>;
 }
 
-/** Starts a throwaway `redis-server` on 127.0.0.1 (no persistence) and waits until it accepts commands. */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(): Promise<RedisProcess> {
+  if (!existsSync(REDIS_SERVER)) {
+    throw new Error(`${REDIS_SERVER} is missing: install Debian's redis-server (.ci/run does)`);
+  }
   const port = await freePort();
   const child = spawn(
-    "redis-server",
+    REDIS_SERVER,
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: "ignore" },
   );
-  await new Promise<void>((resolve, reject) => {
-    let output = "";
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("Ready to accept connections")) {
-        child.stdout?.off("data", onData);
-        resolve();
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.once("error", (err) =>
-      reject(
-        new Error(`could not start redis-server (install the Debian package redis-server): ${err.message}`),
-      ),
-    );
-    child.once("exit", (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
-  });
-  return { url: `redis://127.0.0.1:${port}`, port, stop: () => stop(child) };
+  const url = `redis://127.0.0.1:${port}`;
+  try {
+    await waitForPing(url, child);
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+  return { url, port, stop: () => stopChild(child) };
 }
 
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
-  });
+async function waitForPing(url: string, child: ChildProcess): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on("error", () => {});
+    try {
+      await probe.connect();
+      if ((await probe.ping()) === "PONG") return;
+    } catch {
+      // not listening yet
+    } finally {
+      probe.disconnect();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("redis-server did not answer PING within 10 s");
 }
 
 function freePort(): Promise<number> {
@@ -51,5 +59,13 @@ function freePort(): Promise<number> {
       const { port } = server.address() as { port: number };
       server.close(() => resolve(port));
     });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
   });
 }

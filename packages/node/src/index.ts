@@ -1,3 +1,4 @@
+export type { AdmissionSnapshot } from "./admission/index.js";
 export type { AppStatsSnapshot } from "./apps/app-stats.js";
 export * from "./config/index.js";
 export type { KernelBus, Subscription } from "./kernel/bus.js";

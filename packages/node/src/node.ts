@@ -3,6 +3,7 @@ import type { SessionHandler } from "@omnigate/sdk";
 import { observabilityRoutes } from "./admin/observability-routes.js";
 import { RecentEvents } from "./admin/recent-events.js";
 import { AdminServer, type Readiness } from "./admin/server.js";
+import { type AdmissionSnapshot, createAdmission } from "./admission/index.js";
 import { AppPlane } from "./apps/app-plane.js";
 import type { AppStatsSnapshot } from "./apps/app-stats.js";
 import { type AppInput, type ConfigKey, loadConfig, type NodeConfig, parseAddress } from "./config/index.js";
@@ -54,6 +55,8 @@ export interface OmnigateNode {
   readonly bus: KernelBus;
   /** Each supervised service's state, restarts and recent crashes. */
   services(): ServiceHealth[];
+  /** Admission figures now: connections, in-flight, buffered bytes, refusals by stage. */
+  admission(): AdmissionSnapshot;
   /** Destroys every client connection at once. */
   dropConnections(): void;
   /** Counters of each routed app backend (requests, 502/504s, bytes held for slow clients). */
@@ -106,10 +109,16 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   const appPlane = await AppPlane.start(apps, router, log);
   for (const app of apps) metrics.registerApp(app.id);
 
+  const admission = await createAdmission(config, log);
   let state: "starting" | "serving" | "draining" = "starting";
-  // Metrics and request logs come from the session hooks (see observeSessions).
+  // Admission guards dispatch and takes streams back when they end; metrics and request logs
+  // come from the session hooks around it (see observeSessions).
   const handler: SessionHandler = observeSessions(
-    { dispatch: (req, res) => router.dispatch(req, res) },
+    {
+      dispatch: admission.guard((req, res) => router.dispatch(req, res)),
+      streamEnded: (info) => admission.chain.release(info),
+      bodyReceived: (target, bytes) => admission.chain.bodyReceived(target, bytes),
+    },
     metrics,
     log,
   );
@@ -129,13 +138,22 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
       writeBufferBytes: config.writeBufferBytes,
       defaultDeadlineMs: config.defaultDeadlineMs,
       maxDeadlineMs: config.maxDeadlineMs,
+      firstHeaderTimeoutMs: config.firstHeaderTimeoutMs,
+      frameTimeoutMs: config.frameTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      writeStallTimeoutMs: config.writeStallTimeoutMs,
     },
     handler,
     log,
+    connectionLimit: admission.chain.connections,
+    onSweep: (bufferedBytes) => admission.chain.setBufferedBytes(bufferedBytes),
   });
   metrics.countConnectionsWith(() => gateway.connectionCount());
-  const readiness = (): Readiness =>
-    state === "serving" ? { ready: true, waitingFor: [] } : { ready: false, waitingFor: [state] };
+  const readiness = (): Readiness => {
+    if (state !== "serving") return { ready: false, waitingFor: [state] };
+    const load = admission.chain.snapshot();
+    return { ready: load.ready, waitingFor: load.not_ready_because, load };
+  };
   const startedAt = Date.now();
   const admin = new AdminServer(
     readiness,
@@ -163,7 +181,13 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   ]);
   if (oapBound.status === "rejected" || adminBound.status === "rejected") {
     // Leave nothing listening or running behind a failed start.
-    await Promise.all([gateway.close(0), admin.close(), appPlane.close(), supervisor.stopAll()]);
+    await Promise.all([
+      gateway.close(0),
+      admin.close(),
+      appPlane.close(),
+      supervisor.stopAll(),
+      admission.close(),
+    ]);
     bus.close();
     throw oapBound.status === "rejected" ? oapBound.reason : (adminBound as PromiseRejectedResult).reason;
   }
@@ -185,6 +209,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     metrics,
     bus,
     services: () => supervisor.health(),
+    admission: () => admission.chain.snapshot(),
     dropConnections: () => gateway.destroyAll(),
     appStats: () => appPlane.stats(),
     close() {
@@ -194,7 +219,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
         log.info({ open_streams: gateway.openStreams() }, "draining");
         await gateway.close(config.drainTimeoutMs);
         await supervisor.stopAll();
-        await Promise.all([admin.close(), appPlane.close()]);
+        await Promise.all([admin.close(), appPlane.close(), admission.close()]);
         bus.close();
         await recentEvents.close();
         log.info("stopped");

@@ -4,7 +4,7 @@ import { decodeToken, inspectToken } from "@omnigate/caps";
 import { OapError } from "@omnigate/oap";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { type RedisServer, startRedis } from "../../../testing/support/redis-server.js";
+import { type RedisProcess, startRedis } from "../../../testing/support/redis-server.js";
 import { tempDir } from "../../../testing/support/temp-dir.js";
 import { Authority, type AuthSettings } from "../src/auth/authority.js";
 
@@ -126,7 +126,7 @@ describe("Authority", () => {
 });
 
 describe("revocations shared through Redis", () => {
-  let redis: RedisServer;
+  let redis: RedisProcess;
 
   it("a token revoked on node A is refused on node B within 2 s", async () => {
     redis = await startRedis();

@@ -40,7 +40,7 @@ describe("node lifecycle", () => {
     expect((await fetch(`${n.adminUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${n.adminUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true });
+    expect(await ready.json()).toMatchObject({ ready: true, load: { inflight: 0, connections: 0 } });
     expect((await fetch(`${n.adminUrl}/nope`)).status).toBe(404);
 
     // A stream that stays open keeps the drain going long enough to look at readiness.
@@ -48,7 +48,7 @@ describe("node lifecycle", () => {
     c.write(startFrame(1n, {}, "x", false));
     await c.waitFor((f) => f.corrId === 1n);
     const closing = n.close();
-    expect(n.readiness()).toEqual({ ready: false, waitingFor: ["draining"] });
+    expect(n.readiness()).toMatchObject({ ready: false, waitingFor: ["draining"] });
     c.write(encodeFrame({ flags: Flags.REQ | Flags.END, appProtoId: 0x0101, corrId: 1n }));
     await closing;
   });

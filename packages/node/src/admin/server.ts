@@ -6,6 +6,8 @@ export interface Readiness {
   ready: boolean;
   /** What the node is still waiting for, or why it stopped being ready. */
   waitingFor: string[];
+  /** The load figures behind the answer (admission snapshot), shown in the body. */
+  load?: object;
 }
 
 /** More GET endpoints by path (e.g. /metrics, /status); a rejection answers 500. */
@@ -39,9 +41,9 @@ export class AdminServer {
         return send(res, 200, { status: "ok" });
       case "/readyz": {
         const r = this.readiness();
-        if (r.ready) return send(res, 200, { ready: true });
+        if (r.ready) return send(res, 200, { ready: true, load: r.load });
         res.setHeader("Retry-After", "1");
-        return send(res, 503, { ready: false, waiting_for: r.waitingFor });
+        return send(res, 503, { ready: false, waiting_for: r.waitingFor, load: r.load });
       }
       default: {
         const route = Object.hasOwn(this.routes, path ?? "") ? this.routes[path ?? ""] : undefined;

@@ -3,6 +3,7 @@ import { HEADER_LEN } from "@omnigate/oap";
 import { parse as parseToml } from "smol-toml";
 import { type AppInput, type AppSettings, appsFromToml, resolveApps } from "./apps.js";
 import { ConfigError } from "./error.js";
+import { NO_QUOTAS, parseQuotaRules, QuotaRuleError, type QuotaRules } from "./quota-rules.js";
 import {
   CONFIG_SCHEMA,
   type ConfigEntry,
@@ -37,11 +38,12 @@ const KEYS = Object.keys(CONFIG_SCHEMA) as ConfigKey[];
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const doc = options.file ? readTomlFile(options.file) : {};
-  // `[[apps]]` is a table array, not one setting: it is checked on its own (see apps.ts).
+  // `[[apps]]` and the quota tables are not single settings: each is checked on its own.
   const { apps: fileApps, ...settings } = doc;
+  const quotaRules = options.file ? takeQuotaRules(settings, options.file) : NO_QUOTAS;
   const fileValues = new Map<string, unknown>();
   flatten(settings, "", fileValues);
-  const config: Record<string, string | number> = {};
+  const config: Record<string, unknown> = { quotaRules };
 
   for (const key of KEYS) {
     const entry = CONFIG_SCHEMA[key];
@@ -117,6 +119,12 @@ function crossCheck(config: NodeConfig): NodeConfig {
         `max_cap_len + 40 must not exceed max_frame`,
     );
   }
+  if (config.quotaRetryMinMs > config.quotaRetryMaxMs) {
+    throw new ConfigError("quotas.retry_after_min_ms must not exceed quotas.retry_after_max_ms");
+  }
+  if (config.readyAtPct >= config.notReadyAtPct) {
+    throw new ConfigError("readiness.ready_at_pct must be below readiness.not_ready_at_pct (hysteresis)");
+  }
   if (config.defaultDeadlineMs > config.maxDeadlineMs) {
     throw new ConfigError("limits.default_deadline_ms must not exceed limits.max_deadline_ms");
   }
@@ -137,6 +145,20 @@ function readTomlFile(path: string): Record<string, unknown> {
   }
 }
 
+/** Removes the quota tables (not scalar settings) from the document and parses them. */
+function takeQuotaRules(doc: Record<string, unknown>, path: string): QuotaRules {
+  const quotas = doc.quotas;
+  if (typeof quotas !== "object" || quotas === null || Array.isArray(quotas)) return NO_QUOTAS;
+  const { apps, tenants, ...rest } = quotas as Record<string, unknown>;
+  doc.quotas = rest;
+  try {
+    return parseQuotaRules(apps, tenants);
+  } catch (err) {
+    if (err instanceof QuotaRuleError) throw new ConfigError(`invalid quota rule in ${path}: ${err.message}`);
+    throw err;
+  }
+}
+
 function flatten(obj: Record<string, unknown>, prefix: string, out: Map<string, unknown>): void {
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix ? `${prefix}.${k}` : k;
@@ -149,5 +171,10 @@ function flatten(obj: Record<string, unknown>, prefix: string, out: Map<string, 
 }
 
 function knownFileKeys(): string {
-  return [...KEYS.map((k) => CONFIG_SCHEMA[k].file), "[[apps]]"].join(", ");
+  return [
+    ...KEYS.map((k) => CONFIG_SCHEMA[k].file),
+    "[[apps]]",
+    "[quotas.apps.*]",
+    "[[quotas.tenants]]",
+  ].join(", ");
 }

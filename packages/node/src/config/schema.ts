@@ -1,6 +1,7 @@
 import { DEFAULT_MAX_CAP_LEN, DEFAULT_MAX_FRAME, DEFAULT_MAX_INFLIGHT } from "@omnigate/oap";
 import { DEFAULT_SESSION_LIMITS } from "@omnigate/sdk";
 import { defaultDataDir } from "./data-dir.js";
+import type { QuotaRules } from "./quota-rules.js";
 
 /** Every node setting, its default and its bounds: the one place defaults live. */
 export interface NodeConfig {
@@ -29,9 +30,29 @@ export interface NodeConfig {
   statusRefreshMs: number;
   logLevel: string;
   registryFile: string;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  nodeMaxInflight: number;
+  nodeMaxBufferedBytes: number;
+  overloadRetryAfterMs: number;
+  firstHeaderTimeoutMs: number;
+  frameTimeoutMs: number;
+  idleTimeoutMs: number;
+  writeStallTimeoutMs: number;
+  notReadyAtPct: number;
+  readyAtPct: number;
+  quotaMaxTenants: number;
+  quotaRetryMinMs: number;
+  quotaRetryMaxMs: number;
+  quotaRedisUrl: string;
+  quotaRedisKeyPrefix: string;
+  quotaRedisTimeoutMs: number;
+  /** Per-app quotas and per-tenant overrides: TOML tables only (`[quotas.apps."0x0101"]`, `[[quotas.tenants]]`). */
+  quotaRules: QuotaRules;
 }
 
-export type ConfigKey = keyof NodeConfig;
+/** The scalar settings: each has a file key, a flag and an env name. */
+export type ConfigKey = Exclude<keyof NodeConfig, "quotaRules">;
 
 interface BaseEntry {
   /** Dotted key in the TOML file. The flag drops a `limits.` prefix (--max-inflight); env is OMNIGATE_ + the flag in upper snake. */
@@ -231,6 +252,138 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
     kind: "path",
     default: () => "",
     doc: "app registry listing the ids [[apps]] may route (0x1000-0xEFFF); empty = registry/app_proto_ids.json shipped with the node",
+  },
+  maxConnections: {
+    file: "limits.max_connections",
+    kind: "int",
+    default: () => 8192,
+    min: 1,
+    max: 1_000_000,
+    doc: "client connections open at once, TLS handshakes included; more are closed on accept",
+  },
+  maxConnectionsPerIp: {
+    file: "limits.max_connections_per_ip",
+    kind: "int",
+    default: () => 0,
+    min: 0,
+    max: 1_000_000,
+    doc: "client connections open at once from one IP address; 0 = no per-address limit",
+  },
+  nodeMaxInflight: {
+    file: "limits.node_max_inflight",
+    kind: "int",
+    default: () => 4096,
+    min: 1,
+    max: 10_000_000,
+    doc: "open streams across all connections; a START beyond it gets 503 overloaded",
+  },
+  nodeMaxBufferedBytes: {
+    file: "limits.node_max_buffered_bytes",
+    kind: "int",
+    default: () => 256 * 1024 * 1024,
+    min: 1024 * 1024,
+    max: 64 * 1024 * 1024 * 1024,
+    doc: "request and reply bytes buffered across all connections above which new streams get 503 overloaded",
+  },
+  overloadRetryAfterMs: {
+    file: "limits.overload_retry_after_ms",
+    kind: "int",
+    default: () => 1_000,
+    min: 0,
+    max: 60_000,
+    doc: "retry_after_ms on 503 overloaded (ms)",
+  },
+  firstHeaderTimeoutMs: {
+    file: "limits.first_header_timeout_ms",
+    kind: "int",
+    default: () => DEFAULT_SESSION_LIMITS.firstHeaderTimeoutMs,
+    min: 100,
+    max: 600_000,
+    doc: "time a client has after the TLS handshake to send its first complete frame header (ms)",
+  },
+  frameTimeoutMs: {
+    file: "limits.frame_timeout_ms",
+    kind: "int",
+    default: () => DEFAULT_SESSION_LIMITS.frameTimeoutMs,
+    min: 100,
+    max: 600_000,
+    doc: "time a frame may take to arrive once its first byte has (slow-loris bound, ms)",
+  },
+  idleTimeoutMs: {
+    file: "limits.idle_timeout_ms",
+    kind: "int",
+    default: () => DEFAULT_SESSION_LIMITS.idleTimeoutMs,
+    min: 100,
+    max: 86_400_000,
+    doc: "a connection with no open stream that receives nothing for this long is closed (ms)",
+  },
+  writeStallTimeoutMs: {
+    file: "limits.write_stall_timeout_ms",
+    kind: "int",
+    default: () => DEFAULT_SESSION_LIMITS.writeStallTimeoutMs,
+    min: 100,
+    max: 600_000,
+    doc: "a client that leaves more than write_buffer_bytes of replies unread for this long is disconnected (ms)",
+  },
+  notReadyAtPct: {
+    file: "readiness.not_ready_at_pct",
+    kind: "int",
+    default: () => 85,
+    min: 1,
+    max: 100,
+    doc: "/readyz turns 503 when in-flight streams or buffered bytes reach this % of their node ceiling",
+  },
+  readyAtPct: {
+    file: "readiness.ready_at_pct",
+    kind: "int",
+    default: () => 70,
+    min: 0,
+    max: 99,
+    doc: "/readyz turns 200 again once both are below this % (hysteresis)",
+  },
+  quotaMaxTenants: {
+    file: "quotas.max_tenants",
+    kind: "int",
+    default: () => 100_000,
+    min: 1,
+    max: 10_000_000,
+    doc: "quota buckets kept per node, least recently used evicted first",
+  },
+  quotaRetryMinMs: {
+    file: "quotas.retry_after_min_ms",
+    kind: "int",
+    default: () => 1_000,
+    min: 0,
+    max: 600_000,
+    doc: "least retry_after_ms on 429 quota, even when the next token comes sooner (ms)",
+  },
+  quotaRetryMaxMs: {
+    file: "quotas.retry_after_max_ms",
+    kind: "int",
+    default: () => 5_000,
+    min: 1,
+    max: 600_000,
+    doc: "most retry_after_ms on 429 quota, even when the next token comes later (ms)",
+  },
+  quotaRedisUrl: {
+    file: "quotas.redis_url",
+    kind: "string",
+    default: () => "",
+    doc: "redis://host:port shared by several nodes for global request quotas; empty = quotas are per node",
+  },
+  quotaRedisKeyPrefix: {
+    file: "quotas.redis_key_prefix",
+    kind: "string",
+    default: () => "omnigate:quota:",
+    doc: "prefix of the Redis keys holding global quota buckets",
+  },
+  quotaRedisTimeoutMs: {
+    file: "quotas.redis_timeout_ms",
+    kind: "int",
+    default: () => 200,
+    min: 1,
+    max: 60_000,
+    doc: "a global quota check Redis has not answered within this falls back to the node's own bucket (ms)",
   },
 };
 

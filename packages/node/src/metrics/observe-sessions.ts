@@ -34,6 +34,7 @@ export function observeSessions(inner: SessionHandler, metrics: NodeMetrics, log
       return inner.dispatch(req, res);
     },
     event: inner.event?.bind(inner),
+    bodyReceived: inner.bodyReceived?.bind(inner),
     rejected(error: OapError, target: StreamTarget) {
       metrics.rejected(error.reason);
       if (error.reason === "quota") metrics.app(target.appProtoId).quotaExhaustions++;

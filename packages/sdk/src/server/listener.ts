@@ -1,5 +1,6 @@
 import type { AddressInfo, Socket } from "node:net";
 import { createServer, type Server, type TLSSocket } from "node:tls";
+import type { OapError } from "@omnigate/oap";
 import type { Logger } from "../client/logger.js";
 import { listenOn } from "./listen.js";
 import { ServerSession, type SessionHandler, type SessionLimits } from "./session.js";
@@ -13,7 +14,23 @@ export interface ListenerOptions {
   limits: SessionLimits;
   handler: SessionHandler;
   log: Logger;
+  /** Asked on accept, before the TLS handshake; a refused connection is closed at once. */
+  connectionLimit?: ConnectionGate;
+  /** After each sweep of the sessions: the bytes they buffer in all. */
+  onSweep?: (bufferedBytes: number) => void;
 }
+
+export interface ConnectionGate {
+  /** Counts the connection in, or returns the error it is refused with. */
+  tryOpen(address: string): OapError | undefined;
+  closed(address: string): void;
+}
+
+/**
+ * How often every session is checked against its time limits and its buffered bytes are
+ * summed: one timer for the whole listener, none per connection.
+ */
+const SWEEP_INTERVAL_MS = 50;
 
 /** After the drain, how long closing connections get to flush before they are destroyed. */
 const CLOSE_GRACE_MS = 1_000;
@@ -28,6 +45,7 @@ export class OapListener {
   /** Every TCP connection, including those still in their TLS handshake. */
   private readonly sockets = new Set<Socket>();
   private closing = false;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ListenerOptions) {
     this.server = createServer(
@@ -40,17 +58,19 @@ export class OapListener {
       },
       (socket) => this.accept(socket),
     );
-    this.server.on("connection", (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once("close", () => this.sockets.delete(socket));
-    });
+    this.server.on("connection", (socket: Socket) => this.onConnection(socket));
     this.server.on("tlsClientError", (err, socket) => {
+      // Node reports a handshake timeout here but leaves the socket open: close it.
+      socket.destroy();
       options.log.debug({ peer: socket.remoteAddress, err: err.message }, "TLS handshake failed");
     });
   }
 
-  listen(): Promise<AddressInfo> {
-    return listenOn(this.server, this.options.host, this.options.port);
+  async listen(): Promise<AddressInfo> {
+    const address = await listenOn(this.server, this.options.host, this.options.port);
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+    return address;
   }
 
   /**
@@ -78,6 +98,7 @@ export class OapListener {
     const grace = setTimeout(() => this.destroyAll(), CLOSE_GRACE_MS);
     await closed;
     clearTimeout(grace);
+    clearInterval(this.sweeper);
   }
 
   /** Drops every connection at once, handshaking ones included. */
@@ -94,6 +115,35 @@ export class OapListener {
     let n = 0;
     for (const session of this.sessions) n += session.openStreams;
     return n;
+  }
+
+  /** Connection limits run here, on the TCP connection, before any TLS work is spent on it. */
+  private onConnection(socket: Socket): void {
+    const address = socket.remoteAddress ?? "?";
+    const gate = this.options.connectionLimit;
+    const refused = gate?.tryOpen(address);
+    if (refused) {
+      socket.destroy();
+      this.options.handler.rejected?.(refused, { corrId: 0n, appProtoId: 0, tenantId: 0n });
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once("close", () => {
+      this.sockets.delete(socket);
+      gate?.closed(address);
+    });
+  }
+
+  /** Time limits of every session (first header, slow frames, idle, non-reading peers) and their buffered bytes. */
+  private sweep(): void {
+    const now = Date.now();
+    let buffered = 0;
+    for (const session of this.sessions) {
+      const expired = session.checkTimeouts(now);
+      if (expired) this.options.log.debug({ timeout: expired }, "connection closed by a time limit");
+      buffered += session.bufferedBytes;
+    }
+    this.options.onSweep?.(buffered);
   }
 
   private accept(socket: TLSSocket): void {

@@ -15,6 +15,7 @@ export class ServerRequest implements IncomingRequest {
   private firstBody: Uint8Array | undefined;
   private ended: boolean;
   private abortReason: Error | undefined;
+  readonly startBodyBytes: number;
 
   constructor(
     readonly corrId: bigint,
@@ -28,6 +29,7 @@ export class ServerRequest implements IncomingRequest {
     requestEnded: boolean,
     private readonly onConsumed: (cost: number) => void,
   ) {
+    this.startBodyBytes = firstBody.byteLength;
     this.firstBody = firstBody.byteLength > 0 ? firstBody : undefined;
     this.ended = requestEnded;
   }

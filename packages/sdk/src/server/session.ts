@@ -18,12 +18,13 @@ import {
   startMetaLength,
   toOapError,
 } from "@omnigate/oap";
+import { type ConnectionTimeoutLimits, ConnectionTimeouts, type TimeoutKind } from "./connection-timeouts.js";
 import { ReadGate } from "./read-gate.js";
 import { ServerRequest } from "./request.js";
 import { StreamResponse } from "./response.js";
 import type { IncomingRequest, ResponseWriter } from "./types.js";
 
-export interface SessionLimits {
+export interface SessionLimits extends ConnectionTimeoutLimits {
   maxFrame: number;
   maxInflight: number;
   maxCapLen: number;
@@ -45,6 +46,10 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   writeBufferBytes: 1024 * 1024,
   defaultDeadlineMs: 30_000,
   maxDeadlineMs: 300_000,
+  firstHeaderTimeoutMs: 10_000,
+  frameTimeoutMs: 30_000,
+  idleTimeoutMs: 300_000,
+  writeStallTimeoutMs: 30_000,
 };
 
 /** How long a peer that was sent a fatal error frame has to read it before the socket is destroyed. */
@@ -65,6 +70,8 @@ export interface SessionHandler {
   dispatch(req: IncomingRequest, res: ResponseWriter): void | Promise<void>;
   /** An EVENT frame from the peer; without this hook events are refused as unsupported. */
   event?(frame: Frame): void;
+  /** A continuation frame's body bytes arrived on an open stream (the START body is on the request). */
+  bodyReceived?(target: StreamTarget, bytes: number): void;
   /** A stream ended (any outcome) — for metrics and logs. */
   streamEnded?(info: StreamEndInfo): void;
   /** A frame or stream was refused with this error (by the protocol rules or by dispatch). */
@@ -132,6 +139,9 @@ export class ServerSession {
   private now = Date.now();
   /** True while a received chunk is being processed, i.e. while `now` is current. */
   private inChunk = false;
+  private readonly timeouts: ConnectionTimeouts;
+  /** Frames decoded so far; tells the timeouts whether a chunk completed one. */
+  private framesReceived = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -144,6 +154,7 @@ export class ServerSession {
     this.writer = new FrameWriter(socket);
     this.gate = new ReadGate(socket);
     this.peer = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`;
+    this.timeouts = new ConnectionTimeouts(this.limits, this.now);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("close", () => this.onClose());
     socket.on("error", () => {
@@ -153,6 +164,55 @@ export class ServerSession {
 
   get openStreams(): number {
     return this.table.size;
+  }
+
+  /** Bytes this connection holds: request bodies not consumed yet, replies not yet taken by the socket, a partial frame. */
+  get bufferedBytes(): number {
+    return this.bufferedBodyBytes + this.socket.writableLength + this.decoder.buffered;
+  }
+
+  /**
+   * Applies the connection's time limits (first header, slow frame, idle, a client that
+   * does not read) as of `now`; call it periodically — the gateway sweeps every session.
+   * Returns the limit that closed the connection, if one did.
+   */
+  checkTimeouts(now: number): TimeoutKind | undefined {
+    if (this.closed) return undefined;
+    // Streams were open as of this sweep: the idle clock starts when they are gone.
+    if (this.table.size > 0) this.timeouts.active(now);
+    const kind = this.timeouts.expired(
+      now,
+      !this.gate.paused,
+      this.table.size,
+      this.gate.isHeld("write_queue") || this.socket.writableLength > this.limits.writeBufferBytes,
+      // bytesWritten counts what was handed to the socket, queued bytes included.
+      this.socket.bytesWritten - this.socket.writableLength,
+    );
+    switch (kind) {
+      case undefined:
+        return undefined;
+      case "first_header":
+        this.failConnection(
+          new OapError("request_timeout", "no complete frame header arrived in time", { fatal: true }),
+        );
+        break;
+      case "frame":
+        this.failConnection(
+          new OapError("request_timeout", "a frame did not complete in time", { fatal: true }),
+        );
+        break;
+      case "idle":
+        this.close();
+        this.closed = true;
+        setTimeout(() => this.socket.destroy(), FATAL_CLOSE_GRACE_MS).unref();
+        break;
+      case "write_stall":
+        // It reads nothing, so an error frame would never arrive: just let go of it.
+        this.closed = true;
+        this.socket.destroy();
+        break;
+    }
+    return kind;
   }
 
   /** Refuse new streams with 503 `shutting_down`; resolves when the open ones have finished. */
@@ -178,9 +238,16 @@ export class ServerSession {
     // One clock read per received chunk, not per stream: a chunk often carries dozens of STARTs.
     this.now = Date.now();
     this.inChunk = true;
+    const framesBefore = this.framesReceived;
     try {
       this.decoder.push(chunk, (frame) => this.onFrame(frame));
       this.inChunk = false;
+      this.timeouts.received(
+        this.now,
+        this.framesReceived !== framesBefore,
+        this.decoder.buffered,
+        this.decoder.partialHeader !== undefined,
+      );
     } catch (err) {
       this.inChunk = false;
       // A header failure, or a bug of ours: either way this connection ends, the process does not.
@@ -217,6 +284,7 @@ export class ServerSession {
   }
 
   private onFrame(frame: Frame): void {
+    this.framesReceived++;
     const action = this.table.classify(frame);
     switch (action.kind) {
       case "start":
@@ -313,6 +381,7 @@ export class ServerSession {
       live.request.abort(err);
       return;
     }
+    this.handler.bodyReceived?.(stream, frame.payload.byteLength);
     this.charge(live.request.push(frame.payload));
     if (stream.requestEnded) live.request.endBody();
   }

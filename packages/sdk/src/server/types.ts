@@ -10,6 +10,8 @@ export interface IncomingRequest {
   e2e: boolean;
   /** Capability bytes from the START frame (empty when none). */
   cap: Uint8Array;
+  /** Body bytes the START frame carried (what admission can meter before the service runs). */
+  startBodyBytes: number;
   /** Body chunks as they arrive; can be read once. */
   body: AsyncIterable<Uint8Array>;
   /**

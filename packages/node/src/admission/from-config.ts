@@ -1,0 +1,67 @@
+import type { IncomingRequest, ResponseWriter } from "@omnigate/sdk";
+import type { NodeConfig } from "../config/index.js";
+import type { Logger } from "../log.js";
+import { AdmissionChain } from "./chain.js";
+import type { RedisBuckets } from "./redis-buckets.js";
+
+export interface NodeAdmission {
+  chain: AdmissionChain;
+  /** Wraps the router's dispatch so every stream passes the chain first (synchronously unless a global quota is asked). */
+  guard(
+    route: (req: IncomingRequest, res: ResponseWriter) => void | Promise<void>,
+  ): (req: IncomingRequest, res: ResponseWriter) => void | Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How often a failing global quota store is logged at most. */
+const GLOBAL_FAILURE_LOG_MS = 10_000;
+
+/** How long a starting node waits for the global quota store before serving with local buckets. */
+const REDIS_CONNECT_WAIT_MS = 5_000;
+
+/** The node's admission chain from its config; with a quota Redis, resolves once it is connected (or given up on). */
+export async function createAdmission(config: NodeConfig, log: Logger): Promise<NodeAdmission> {
+  // ioredis is loaded only by nodes that use it.
+  let redis: RedisBuckets | undefined;
+  if (config.quotaRedisUrl) {
+    const { RedisBuckets } = await import("./redis-buckets.js");
+    redis = new RedisBuckets(config.quotaRedisUrl, config.quotaRedisKeyPrefix);
+  }
+  if (redis && !(await redis.connected(REDIS_CONNECT_WAIT_MS))) {
+    log.warn({ redis: config.quotaRedisUrl }, "quota Redis not reachable yet; local buckets until it is");
+  }
+  let lastFailureLog = 0;
+  const chain = new AdmissionChain({
+    maxConnections: config.maxConnections,
+    maxConnectionsPerIp: config.maxConnectionsPerIp,
+    maxInflight: config.nodeMaxInflight,
+    maxBufferedBytes: config.nodeMaxBufferedBytes,
+    overloadRetryAfterMs: config.overloadRetryAfterMs,
+    notReadyAtPct: config.notReadyAtPct,
+    readyAtPct: config.readyAtPct,
+    quota: {
+      rules: config.quotaRules,
+      maxTenants: config.quotaMaxTenants,
+      retryMinMs: config.quotaRetryMinMs,
+      retryMaxMs: config.quotaRetryMaxMs,
+      global: redis,
+      globalTimeoutMs: config.quotaRedisTimeoutMs,
+      onGlobalFailure: (err) => {
+        const now = Date.now();
+        if (now - lastFailureLog < GLOBAL_FAILURE_LOG_MS) return;
+        lastFailureLog = now;
+        log.warn({ err: err.message }, "global quota check failed; using this node's buckets");
+      },
+    },
+  });
+  return {
+    chain,
+    guard: (route) => (req, res) => {
+      const admitted = chain.admit(req);
+      return admitted ? admitted.then(() => route(req, res)) : route(req, res);
+    },
+    close: async () => {
+      await redis?.close();
+    },
+  };
+}

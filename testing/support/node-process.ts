@@ -1,0 +1,91 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { tempDir } from "./temp-dir.js";
+
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** A node running in its own process (the `omnigate` command), so its memory can be measured alone. */
+export interface NodeProcess {
+  pid: number;
+  oapUrl: string;
+  adminUrl: string;
+  caPem: string;
+  /** Peak resident set size of the node process so far, in bytes (Linux VmHWM). */
+  peakRssBytes(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts `omnigate` on ephemeral 127.0.0.1 ports with a fresh data dir and the given flags. */
+export async function startNodeProcess(flags: string[]): Promise<NodeProcess> {
+  const dir = tempDir("omnigate-proc-");
+  const child = spawn(
+    process.execPath,
+    [
+      "--conditions=source",
+      "--import",
+      "tsx",
+      "packages/node/src/bin/omnigate.ts",
+      ...["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data-dir", dir.path, "--log-level", "warn"],
+      ...flags,
+    ],
+    { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  try {
+    const { oapUrl, adminUrl } = await banner(child);
+    const pid = child.pid as number;
+    return {
+      pid,
+      oapUrl,
+      adminUrl,
+      caPem: readFileSync(join(dir.path, "tls", "ca.pem"), "utf8"),
+      peakRssBytes: () => statusKb(pid, "VmHWM") * 1024,
+      stop: async () => {
+        await stopChild(child);
+        dir.remove();
+      },
+    };
+  } catch (err) {
+    await stopChild(child);
+    dir.remove();
+    throw err;
+  }
+}
+
+function banner(child: ChildProcess): Promise<{ oapUrl: string; adminUrl: string }> {
+  return new Promise((resolve, reject) => {
+    let oapUrl: string | undefined;
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    const timer = setTimeout(() => reject(new Error("node did not print its banner within 30 s")), 30_000);
+    child.once("exit", (code) => reject(new Error(`node exited before it was ready (code ${code})`)));
+    lines.on("line", (line) => {
+      oapUrl ??= /OAP\/1 over TLS\s+(oap\+tls:\/\/\S+)/.exec(line)?.[1];
+      const adminUrl = /admin HTTP\s+(http:\/\/[^/\s]+)/.exec(line)?.[1];
+      if (oapUrl && adminUrl) {
+        clearTimeout(timer);
+        resolve({ oapUrl, adminUrl });
+      }
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    child.once("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+function statusKb(pid: number, field: string): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
+  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]);
+}
