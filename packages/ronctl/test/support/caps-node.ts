@@ -28,7 +28,13 @@ export async function startCapsNode(): Promise<CapsNode> {
   const authority = await Authority.open({
     dir: authDir,
     nodeId: "ronctl-test",
-    settings: { mode: "on", keyGraceMs: 10 * 60_000, skewSeconds: 60, redisUrl: "", devCapTtlSeconds: 86_400 },
+    settings: {
+      mode: "on",
+      keyGraceMs: 10 * 60_000,
+      skewSeconds: 60,
+      redisUrl: "",
+      devCapTtlSeconds: 86_400,
+    },
     log: createLogger("silent", { pretty: false }),
   });
   const adminToken = CapsApi.newAdminToken();

@@ -16,7 +16,7 @@ export interface RunResult {
 
 export interface RunOptions {
   env?: Record<string, string>;
-  /** Written to ronctl's stdin (closed right after). */
+  /** Written to ronctl's stdin. */
   input?: string;
 }
 
@@ -29,9 +29,10 @@ export function ronctl(args: string[], options: RunOptions = {}): Promise<RunRes
     const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", BIN, ...args], {
       cwd: ROOT,
       env,
-      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe"],
     });
-    child.stdin?.end(options.input);
+    // stdin is closed at once, empty unless the test gives input: ronctl never waits on it.
+    child.stdin.end(options.input);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {
