@@ -168,7 +168,25 @@ describe("ronctl cap against a node's admin API", { timeout: 120_000 }, () => {
 
   it("revokes by token id: the node then says cap_revoked; list-revoked --since shows the diff", async () => {
     const before = node.authority.revSeq;
-    const [token, other] = await Promise.all([mint(["--tenant", "0x77"]), mint(["--tenant", "0x77"])]);
+    const [token, mintedJson] = await Promise.all([
+      mint(["--tenant", "0x77"]),
+      cap(["mint", "--tenant", "0x77", "--json"]),
+    ]);
+    expect(mintedJson.code, mintedJson.stderr).toBe(0);
+    const minted = JSON.parse(mintedJson.stdout) as {
+      token: string;
+      token_id: string;
+      key_id: string;
+      tenant: string;
+    };
+    const other = minted.token;
+    expect(minted).toMatchObject({
+      token_id: inspectToken(decodeToken(other)).tokenId,
+      key_id: "k1",
+      tenant: "0x00000000000000000000000000000077",
+      epoch: 0,
+      expires_at: null,
+    });
     const tokenId = inspectToken(decodeToken(token)).tokenId;
 
     const revoked = await cap(["revoke", "--token-id", tokenId]);

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeToken, decodeV2, encodeToken, encodeV2, inspectToken, mintToken } from "@omnigate/caps";
@@ -184,6 +184,24 @@ describe("ronctl cap without a node", { timeout: 120_000 }, () => {
     expect(none.stderr).toBe(
       "ronctl: give at least one --caveat (or --apps, --ops, --topics, --ttl, --rps, --bytes)\n",
     );
+  });
+
+  it("marks a caveat outside the grammar on inspect, and verify refuses the token (fail closed)", async () => {
+    // A holder can extend the chain with any caveat text: HMAC(previous signature, caveat).
+    const m = decodeV2(decodeToken(token("k3", { tokenId: "odd" })));
+    const caveat = new TextEncoder().encode("region = eu");
+    const signature = createHmac("sha256", m.signature).update(caveat).digest();
+    const odd = encodeToken(encodeV2({ ...m, caveats: [...m.caveats, { id: caveat }], signature }));
+    const [inspected, verified] = await Promise.all([
+      ronctl(["cap", "inspect", odd]),
+      ronctl(["cap", "verify", odd, "--key-file", keyFile]),
+    ]);
+    expect(inspected.code, inspected.stderr).toBe(0);
+    expect(inspected.stdout).toContain(
+      "          region = eu   (unknown caveat: every node refuses this token)\n",
+    );
+    expect(verified.code).toBe(1);
+    expect(verified.stderr).toMatch(/^ronctl: refused \(forbidden\): unknown caveat "region = eu"/);
   });
 
   it("refuses a key file that is not a root key ring", async () => {

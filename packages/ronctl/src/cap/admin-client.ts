@@ -45,9 +45,10 @@ export async function callAdmin<T>(
         "pass the node's data directory with --data-dir, or the token with --admin-token / RON_ADMIN_TOKEN",
     );
   }
-  if (raw.status === 404 && !message?.includes("see docs/capabilities.md")) {
+  if (raw.status === 404) {
     throw new CommandRefused(
-      `the node at ${url.origin} has no capability admin API (404 for ${url.pathname}): is --admin the admin port of an Omnigate node with auth on?`,
+      `the node at ${url.origin} has no ${method} ${url.pathname} (404${message ? `: ${message}` : ""}): ` +
+        "is --admin the admin port of an Omnigate node that serves the capability admin API?",
     );
   }
   if (raw.status < 200 || raw.status >= 300) {

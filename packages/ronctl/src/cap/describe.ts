@@ -5,10 +5,10 @@ export interface TokenSummary {
   token_id: string;
   key_id: string;
   epoch: number;
-  /** The tenant caveat's tenant; undefined when the token has none (it can never verify). */
-  tenant: string | undefined;
-  /** Tightest `expires <` caveat, unix seconds; undefined = never expires. */
-  expires_at: number | undefined;
+  /** The tenant caveat's tenant; null when the token has none (it can never verify). */
+  tenant: string | null;
+  /** Tightest `expires <` caveat, unix seconds; null = never expires. */
+  expires_at: number | null;
   expired: boolean;
   caveats: Array<{ text: string; known: boolean }>;
   third_party_caveats: number;
@@ -26,8 +26,8 @@ export function summarize(inspection: TokenInspection, nowSeconds: number): Toke
     token_id: inspection.tokenId,
     key_id: inspection.keyId,
     epoch: inspection.epoch,
-    tenant: tenant?.kind === "tenant" ? formatTenant(tenant.tenant) : undefined,
-    expires_at: expiresAt,
+    tenant: tenant?.kind === "tenant" ? formatTenant(tenant.tenant) : null,
+    expires_at: expiresAt ?? null,
     expired: expiresAt !== undefined && expiresAt <= nowSeconds,
     caveats: inspection.caveats.map((text, i) => ({ text, known: inspection.rules[i] !== undefined })),
     third_party_caveats: inspection.thirdPartyCaveats,
@@ -39,7 +39,7 @@ export function summarize(inspection: TokenInspection, nowSeconds: number): Toke
 export function describeLines(s: TokenSummary, nowSeconds: number): string[] {
   const lines = [
     `tenant    ${s.tenant ?? "(none: a token without a tenant caveat never verifies)"}`,
-    `expires   ${s.expires_at === undefined ? "never" : `${iso(s.expires_at)} (${s.expired ? "expired " : ""}${relative(s.expires_at, nowSeconds)})`}`,
+    `expires   ${s.expires_at === null ? "never" : `${iso(s.expires_at)} (${s.expired ? "expired " : ""}${relative(s.expires_at, nowSeconds)})`}`,
     `key id    ${s.key_id}`,
     `token id  ${s.token_id}`,
     `epoch     ${s.epoch}`,
