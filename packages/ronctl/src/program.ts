@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { capCommand } from "./commands/cap.js";
 import { registryCommand } from "./commands/registry.js";
 import { VERSION } from "./version.js";
 
@@ -8,5 +9,6 @@ export function createProgram(): Command {
     .description("Omnigate operator and developer tool.")
     .version(VERSION)
     .showHelpAfterError()
-    .addCommand(registryCommand());
+    .addCommand(registryCommand())
+    .addCommand(capCommand());
 }

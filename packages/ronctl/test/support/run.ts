@@ -5,19 +5,34 @@ const BIN = fileURLToPath(new URL("../../src/bin/ronctl.ts", import.meta.url));
 /** The repository root: ronctl's default paths (registry/...) are relative to it. */
 export const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
+/** Settings ronctl reads from the environment; a test sets the ones it means, never inherits them. */
+const RONCTL_ENV = ["RON_ADMIN_URL", "RON_ADMIN_TOKEN", "RON_CAP", "OMNIGATE_DATA_DIR"];
+
 export interface RunResult {
   code: number | null;
   stdout: string;
   stderr: string;
 }
 
+export interface RunOptions {
+  env?: Record<string, string>;
+  /** Written to ronctl's stdin. */
+  input?: string;
+}
+
 /** Runs the real `ronctl` as a child process from the repository root. */
-export function ronctl(args: string[]): Promise<RunResult> {
+export function ronctl(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of RONCTL_ENV) delete env[name];
+  Object.assign(env, options.env);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", BIN, ...args], {
       cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
     });
+    // stdin is closed at once, empty unless the test gives input: ronctl never waits on it.
+    child.stdin.end(options.input);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {
