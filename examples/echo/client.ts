@@ -8,7 +8,7 @@
  * RON_NODE_URL and RON_CA_FILE point it at another node. `--app 0x1001` calls the echo app
  * backend (echo-backend.ts) through the node instead of the node's built-in echo (0x0101).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,6 +21,11 @@ const nodeUrl = process.env.RON_NODE_URL || "oap+tls://127.0.0.1:9443";
 // `npm start` creates a dev CA in the per-user data dir; trusting it (rather than passing
 // `insecure: true`) keeps the example honest about how real clients verify the node.
 const caFile = process.env.RON_CA_FILE || join(defaultDataDir(), "tls", "ca.pem");
+// Every request carries a capability. RON_CAP if set, else the dev capability `npm start`
+// keeps next to its keys (tenant 0, every app; what its banner prints).
+const devCapFile = join(defaultDataDir(), "auth", "dev.cap");
+const cap =
+  process.env.RON_CAP || (existsSync(devCapFile) ? readFileSync(devCapFile, "utf8").trim() : undefined);
 const { values: args } = parseArgs({ options: { app: { type: "string", default: "0x0101" } } });
 const appId = Number.parseInt(args.app.replace(/^0x/i, ""), 16);
 if (!Number.isInteger(appId) || appId < 0 || appId > 0xffff)
@@ -32,7 +37,9 @@ async function main(): Promise<void> {
   }
 
   // connect() resolves after TLS and the HELLO exchange, so the node's limits are known.
-  const client = await connect(nodeUrl, { caFile }).catch((error: unknown) => fail(connectFailure(error)));
+  const client = await connect(nodeUrl, { caFile, ...(cap ? { cap } : {}) }).catch((error: unknown) =>
+    fail(connectFailure(error)),
+  );
   try {
     printHello(nodeUrl, client.hello);
     await echoOnce(client);

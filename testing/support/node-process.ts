@@ -29,6 +29,9 @@ export async function startNodeProcess(flags: string[]): Promise<NodeProcess> {
       "tsx",
       "packages/node/src/bin/omnigate.ts",
       ...["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data-dir", dir.path, "--log-level", "warn"],
+      // Capabilities off unless the flags turn them on (a later --auth-mode wins).
+      "--auth-mode",
+      "off",
       ...flags,
     ],
     { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] },

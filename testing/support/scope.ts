@@ -20,7 +20,14 @@ export class TestScope {
     const dir = tempDir();
     this.defer(dir.remove);
     const node = await startNode({
-      overrides: { listen: "127.0.0.1:0", admin: "127.0.0.1:0", dataDir: dir.path, ...overrides },
+      // Capabilities are off unless a test asks for them: auth has its own tests (testing/auth).
+      overrides: {
+        listen: "127.0.0.1:0",
+        admin: "127.0.0.1:0",
+        dataDir: dir.path,
+        authMode: "off",
+        ...overrides,
+      },
       logLevel: "silent",
       ...extra,
     });

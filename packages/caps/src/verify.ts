@@ -92,7 +92,7 @@ export class CapVerifier {
   }
 
   /** Checks a verified token against one request. */
-  authorize(cap: VerifiedCap, ctx: CapContext): void {
+  authorize(cap: VerifiedCap, ctx: CapContext, identityOnly = false): void {
     if (!this.options.keys.get(cap.keyId)) {
       throw new CapError(
         "unauthenticated",
@@ -103,7 +103,19 @@ export class CapVerifier {
       throw new CapError("cap_revoked", `token ${cap.tokenId} has been revoked`);
     }
     const now = this.now();
-    for (const rule of cap.rules) checkRule(rule, ctx, now, this.skew);
+    for (const rule of cap.rules) {
+      if (identityOnly && (rule.kind === "apps" || rule.kind === "ops" || rule.kind === "topics")) continue;
+      checkRule(rule, ctx, now, this.skew);
+    }
+  }
+
+  /**
+   * The checks that do not depend on what a request does: key still valid, not revoked,
+   * inside its time window, and bound to `tenant`. What a connection-level binding (HELLO)
+   * needs; apps, ops and topics are then checked on each request.
+   */
+  checkIdentity(cap: VerifiedCap, tenant: bigint): void {
+    this.authorize(cap, { tenant, app: -1 }, true);
   }
 
   clearCache(): void {

@@ -6,6 +6,9 @@ import { AdminServer, type Readiness } from "./admin/server.js";
 import { type AdmissionSnapshot, createAdmission } from "./admission/index.js";
 import { AppPlane } from "./apps/app-plane.js";
 import type { AppStatsSnapshot } from "./apps/app-stats.js";
+import type { Authority } from "./auth/authority.js";
+import { CapabilityStage } from "./auth/capability-stage.js";
+import { type AuthSummary, startNodeAuth } from "./auth/node-auth.js";
 import { type AppInput, type ConfigKey, loadConfig, type NodeConfig, parseAddress } from "./config/index.js";
 import { GatewayListener } from "./gateway/listener.js";
 import { Router } from "./gateway/router.js";
@@ -59,6 +62,10 @@ export interface OmnigateNode {
   admission(): AdmissionSnapshot;
   /** Destroys every client connection at once. */
   dropConnections(): void;
+  /** Capability mode, the dev capability and where the admin API token is (for the start banner). */
+  readonly auth: AuthSummary;
+  /** Root keys, revocations and the verifier (what the admin API drives). */
+  readonly authority: Authority;
   /** Counters of each routed app backend (requests, 502/504s, bytes held for slow clients). */
   appStats(): AppStatsSnapshot[];
   /** Graceful stop: refuse new streams, finish open ones (bounded by drain_timeout_ms), close. */
@@ -95,9 +102,10 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     log,
     onRestart: (service) => metrics.serviceRestarted(service),
   });
+  const auth = await startNodeAuth(config, log);
   const router = new Router();
   const services: ManagedService[] = [
-    new HelloService(config, router),
+    new HelloService(config, router, auth.authority),
     new EchoService(),
     ...(options.services ?? []),
   ];
@@ -109,7 +117,8 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   const appPlane = await AppPlane.start(apps, router, log);
   for (const app of apps) metrics.registerApp(app.id);
 
-  const admission = await createAdmission(config, log);
+  const capabilities = new CapabilityStage(auth.authority, (id) => router.serviceName(id));
+  const admission = await createAdmission(config, log, capabilities);
   let state: "starting" | "serving" | "draining" = "starting";
   // Admission guards dispatch and takes streams back when they end; metrics and request logs
   // come from the session hooks around it (see observeSessions).
@@ -170,6 +179,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
       },
       config.statusRefreshMs,
     ),
+    [auth.api],
   );
 
   await supervisor.startAll();
@@ -187,6 +197,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
       appPlane.close(),
       supervisor.stopAll(),
       admission.close(),
+      auth.authority.close(),
     ]);
     bus.close();
     throw oapBound.status === "rejected" ? oapBound.reason : (adminBound as PromiseRejectedResult).reason;
@@ -211,6 +222,8 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     services: () => supervisor.health(),
     admission: () => admission.chain.snapshot(),
     dropConnections: () => gateway.destroyAll(),
+    auth: auth.summary,
+    authority: auth.authority,
     appStats: () => appPlane.stats(),
     close() {
       closing ??= (async () => {
@@ -219,7 +232,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
         log.info({ open_streams: gateway.openStreams() }, "draining");
         await gateway.close(config.drainTimeoutMs);
         await supervisor.stopAll();
-        await Promise.all([admin.close(), appPlane.close(), admission.close()]);
+        await Promise.all([admin.close(), appPlane.close(), admission.close(), auth.authority.close()]);
         bus.close();
         await recentEvents.close();
         log.info("stopped");

@@ -20,8 +20,12 @@ export interface HelloReply {
   flags_supported: number;
   transports: string[];
   node_id: string;
-  /** Capability revocation sequence; 0 until revocation exists. */
+  /** Capability revocation sequence: grows with every revocation; fetch the diff with the control op `revocations`. */
   rev_seq: number;
+  /** Whether requests need a capability on this node. */
+  auth?: "on" | "off";
+  /** The outcome of a capability sent with the HELLO (bound as the connection's default when `bound`). */
+  cap?: HelloCapResult;
   services: HelloService[];
   limits: {
     max_cap_len: number;
@@ -29,6 +33,16 @@ export interface HelloReply {
     /** Deadline applied when a request names none, in ms. */
     default_deadline_ms: number;
   };
+}
+
+export type HelloCapResult =
+  | { bound: true; token_id: string; expires_at?: number }
+  | { bound: false; code: number; reason: string; message: string };
+
+/** Meta of the control EVENT a node pushes when its revocation sequence moves. */
+export interface RevokedEvent {
+  event: "revoked";
+  rev_seq: number;
 }
 
 export function isHelloReply(value: unknown): value is HelloReply {

@@ -13,6 +13,12 @@ export interface Readiness {
 /** More GET endpoints by path (e.g. /metrics, /status); a rejection answers 500. */
 export type AdminRoutes = Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>>;
 
+/** An API under its own path prefix that takes any method (e.g. the capability API under /v1/caps/). */
+export interface AdminApi {
+  handles(path: string): boolean;
+  handle(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void>;
+}
+
 /** Admin HTTP: /healthz is liveness only; /readyz says whether to send traffic here. */
 export class AdminServer {
   private readonly server: Server;
@@ -20,6 +26,7 @@ export class AdminServer {
   constructor(
     private readonly readiness: () => Readiness,
     private readonly routes: AdminRoutes = {},
+    private readonly apis: AdminApi[] = [],
   ) {
     this.server = createServer((req, res) => this.route(req, res));
   }
@@ -34,7 +41,15 @@ export class AdminServer {
   }
 
   private route(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? "/").split("?")[0];
+    const [path = "/", query = ""] = (req.url ?? "/").split("?");
+    const api = this.apis.find((a) => a.handles(path));
+    if (api) {
+      api.handle(req, res, path, new URLSearchParams(query)).catch(() => {
+        if (!res.headersSent) send(res, 500, { error: "internal error" });
+        else res.destroy();
+      });
+      return;
+    }
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, { error: "method not allowed" });
     switch (path) {
       case "/healthz":
@@ -46,7 +61,7 @@ export class AdminServer {
         return send(res, 503, { ready: false, waiting_for: r.waitingFor, load: r.load });
       }
       default: {
-        const route = Object.hasOwn(this.routes, path ?? "") ? this.routes[path ?? ""] : undefined;
+        const route = Object.hasOwn(this.routes, path) ? this.routes[path] : undefined;
         if (route) {
           Promise.resolve()
             .then(() => route(req, res))

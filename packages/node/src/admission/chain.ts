@@ -18,6 +18,15 @@ export interface AdmissionOptions {
   notReadyAtPct: number;
   readyAtPct: number;
   quota: QuotaOptions;
+  /** Stage 3; absent or disabled = no capability check (auth.mode = "off"). */
+  capability?: CapabilityCheck;
+}
+
+/** The capability check as the chain sees it (packages/node/src/auth/capability-stage.ts). */
+export interface CapabilityCheck {
+  readonly enabled: boolean;
+  /** Throws the OapError (401/403/413, or 429 for a token's own rate) that refuses the request. */
+  check(req: IncomingRequest, now: number): unknown;
 }
 
 /**
@@ -25,7 +34,7 @@ export interface AdmissionOptions {
  *
  * 1. connection limits — on accept, before TLS (`connections`, used by the listener);
  * 2. the stream table — `max_inflight` per connection, enforced by the ServerSession;
- * 3. capability check — the slot marked in `admit`, filled by the capabilities work;
+ * 3. capability check — the request's capability (or its connection's), see auth/capability-stage.ts;
  * 4. quota — token buckets per (tenant, app);
  * 5. node-wide ceiling — open streams and buffered bytes, with fairness near the ceiling;
  * 6. route — the router, after `admit` returns.
@@ -47,6 +56,7 @@ export class AdmissionChain {
   private firstOverloadedDecision = 0;
   private refusedInflight = 0;
   private refusedBuffered = 0;
+  private refusedCapability = 0;
 
   constructor(private readonly options: AdmissionOptions) {
     this.connections = new ConnectionLimit(
@@ -72,9 +82,17 @@ export class AdmissionChain {
     const held = this.tenants.enter(req.tenantId);
     this.updateReadiness(decision);
 
-    // ── Stage 3: capability check (slot) ─────────────────────────────────────────────
-    // The capabilities work verifies req.cap against req.tenantId / req.appProtoId here
-    // and throws its OapError (401/403) before any quota token is spent.
+    // ── Stage 3: capability ──────────────────────────────────────────────────────────
+    // Before any quota token is spent: an unauthenticated storm cannot drain a tenant's quota.
+    const capability = this.options.capability;
+    if (capability?.enabled) {
+      try {
+        capability.check(req, Date.now());
+      } catch (err) {
+        this.refusedCapability++;
+        throw err;
+      }
+    }
 
     // ── Stage 4: quota ───────────────────────────────────────────────────────────────
     if (this.quota.enabled) {
@@ -119,6 +137,7 @@ export class AdmissionChain {
       quota_buckets: this.quota.trackedBuckets,
       refused: {
         connections: this.connections.refused,
+        capability: this.refusedCapability,
         quota: this.quota.refusedRequests,
         quota_bytes: this.quota.refusedBytes,
         fair_share: this.tenants.refused,

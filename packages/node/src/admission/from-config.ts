@@ -1,7 +1,7 @@
 import type { IncomingRequest, ResponseWriter } from "@omnigate/sdk";
 import type { NodeConfig } from "../config/index.js";
 import type { Logger } from "../log.js";
-import { AdmissionChain } from "./chain.js";
+import { AdmissionChain, type CapabilityCheck } from "./chain.js";
 import type { RedisBuckets } from "./redis-buckets.js";
 
 export interface NodeAdmission {
@@ -20,7 +20,11 @@ const GLOBAL_FAILURE_LOG_MS = 10_000;
 const REDIS_CONNECT_WAIT_MS = 5_000;
 
 /** The node's admission chain from its config; with a quota Redis, resolves once it is connected (or given up on). */
-export async function createAdmission(config: NodeConfig, log: Logger): Promise<NodeAdmission> {
+export async function createAdmission(
+  config: NodeConfig,
+  log: Logger,
+  capability?: CapabilityCheck,
+): Promise<NodeAdmission> {
   // ioredis is loaded only by nodes that use it.
   let redis: RedisBuckets | undefined;
   if (config.quotaRedisUrl) {
@@ -39,6 +43,7 @@ export async function createAdmission(config: NodeConfig, log: Logger): Promise<
     overloadRetryAfterMs: config.overloadRetryAfterMs,
     notReadyAtPct: config.notReadyAtPct,
     readyAtPct: config.readyAtPct,
+    ...(capability ? { capability } : {}),
     quota: {
       rules: config.quotaRules,
       maxTenants: config.quotaMaxTenants,

@@ -16,6 +16,8 @@ export interface AdmissionSnapshot {
   /** Refusals since start, by admission stage. */
   refused: {
     connections: number;
+    /** Refused by the capability check (401/403/413, and a token's own rps/bytes limit). */
+    capability: number;
     quota: number;
     quota_bytes: number;
     fair_share: number;

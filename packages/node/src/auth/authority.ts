@@ -114,6 +114,31 @@ export class Authority {
     }
   }
 
+  /**
+   * Checks a capability presented in HELLO for binding to its connection: MAC, key,
+   * revocation, time and tenant (apps, ops and topics are checked per request).
+   */
+  verifyBinding(cap: Uint8Array, tenant: bigint): VerifiedCap {
+    try {
+      const verified = this.verifier.authenticate(cap);
+      this.verifier.checkIdentity(verified, tenant);
+      return verified;
+    } catch (err) {
+      if (err instanceof CapError) throw new OapError(err.reason, err.message);
+      throw err;
+    }
+  }
+
+  /** The per-request checks for a token already verified (e.g. earlier on the same connection). */
+  authorize(cap: VerifiedCap, ctx: CapContext): void {
+    try {
+      this.verifier.authorize(cap, ctx);
+    } catch (err) {
+      if (err instanceof CapError) throw new OapError(err.reason, err.message);
+      throw err;
+    }
+  }
+
   async mint(spec: MintSpec, who: string): Promise<MintedCap> {
     const { id: keyId, key } = this.keys.current();
     const epoch = this.revocations.epochOf(spec.tenant);

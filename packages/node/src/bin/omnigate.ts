@@ -85,6 +85,17 @@ function printBanner(node: OmnigateNode): void {
   } else {
     lines.push(`  cert SHA-256     ${node.tls.certFingerprint}`);
   }
+  const auth = node.auth;
+  if (auth.mode === "on" && auth.devCap) {
+    lines.push(
+      "",
+      "  Capabilities are on: every request needs one. A dev capability for tenant 0, every app:",
+      `    export RON_CAP=${auth.devCap}`,
+      `  (kept in ${auth.devCapPath ?? "memory"}; mint others with npm run ronctl -- cap mint, admin token in ${auth.adminTokenPath})`,
+    );
+  } else {
+    lines.push("", '  Capabilities are OFF (auth.mode = "off"): any client may call any app.');
+  }
   lines.push("  Stop with Ctrl-C (in-flight streams finish first).", "");
   process.stdout.write(`${lines.join("\n")}\n`);
 }

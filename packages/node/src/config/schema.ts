@@ -29,6 +29,11 @@ export interface NodeConfig {
   serviceStartTimeoutMs: number;
   statusRefreshMs: number;
   logLevel: string;
+  authMode: string;
+  authKeyGraceMs: number;
+  authSkewSeconds: number;
+  authRedisUrl: string;
+  authDevCapTtlSeconds: number;
   registryFile: string;
   maxConnections: number;
   maxConnectionsPerIp: number;
@@ -239,6 +244,43 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
     min: 100,
     max: 60_000,
     doc: "how often the /status page refreshes its numbers from /status.json (ms)",
+  },
+  authMode: {
+    file: "auth.mode",
+    kind: "string",
+    default: () => "on",
+    choices: ["on", "off"],
+    doc: 'capability checks on every request; "off" is for local experiments only and logs a warning at start',
+  },
+  authKeyGraceMs: {
+    file: "auth.key_grace_ms",
+    kind: "int",
+    default: () => 600_000,
+    min: 0,
+    max: 30 * 86_400_000,
+    doc: "after a root key rotation, how long tokens under the old key keep working (ms)",
+  },
+  authSkewSeconds: {
+    file: "auth.skew_s",
+    kind: "int",
+    default: () => 60,
+    min: 0,
+    max: 3_600,
+    doc: "clock skew tolerated on a token's expires and not-before caveats (s)",
+  },
+  authRedisUrl: {
+    file: "auth.redis_url",
+    kind: "string",
+    default: () => "",
+    doc: "Redis that shares revocations between nodes (pub/sub); empty = this node only",
+  },
+  authDevCapTtlSeconds: {
+    file: "auth.dev_cap_ttl_s",
+    kind: "int",
+    default: () => 30 * 86_400,
+    min: 60,
+    max: 365 * 86_400,
+    doc: "lifetime of the dev capability a node mints for tenant 0 and prints at start (s)",
   },
   logLevel: {
     file: "log_level",

@@ -12,6 +12,11 @@ export class Router {
     this.services.set(service.appProtoId, service);
   }
 
+  /** The name of the service routed for `appProtoId` (what capability ops are prefixed with). */
+  serviceName(appProtoId: number): string | undefined {
+    return this.services.get(appProtoId)?.name;
+  }
+
   list(): Service[] {
     return [...this.services.values()].sort((a, b) => a.appProtoId - b.appProtoId);
   }

@@ -1,24 +1,39 @@
 import {
   AppProtoId,
   FLAGS_SUPPORTED,
+  type HelloCapResult,
   type HelloReply,
   MAX_META_LEN,
   type Meta,
   OAP_VERSION,
+  OapError,
+  type RevokedEvent,
 } from "@omnigate/oap";
-import type { IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk";
+import type { ConnectionContext, IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk";
+import type { Authority } from "../auth/authority.js";
 import type { NodeConfig } from "../config/index.js";
 import type { Router } from "../gateway/router.js";
 
-/** HELLO on app_proto_id 0: what this node speaks and the limits a client must honour. */
+/**
+ * The control service on app_proto_id 0:
+ * - HELLO (no `op`): what this node speaks, the limits a client must honour, `rev_seq`, and
+ *   the binding of a capability sent with it as the connection's default;
+ * - `op: "revocations", since: n`: the revocations after `rev_seq` n (needs a capability);
+ * and it pushes `{event: "revoked", rev_seq}` EVENTs to every connection that said HELLO
+ * when the revocation sequence moves.
+ */
 export class HelloService implements Service {
   readonly appProtoId = AppProtoId.CONTROL;
   readonly name = "control";
+  private readonly listeners = new Set<ConnectionContext>();
 
   constructor(
     private readonly config: NodeConfig,
     private readonly router: Router,
-  ) {}
+    private readonly authority?: Authority,
+  ) {
+    authority?.revocations.onRevoked((r) => this.announce(r.seq));
+  }
 
   reply(): HelloReply {
     const c = this.config;
@@ -29,7 +44,8 @@ export class HelloService implements Service {
       flags_supported: FLAGS_SUPPORTED,
       transports: ["tls"],
       node_id: c.nodeId,
-      rev_seq: 0,
+      rev_seq: this.authority?.revSeq ?? 0,
+      auth: this.authority?.enabled ? "on" : "off",
       services: this.router.list().map((s) => ({ app_proto_id: s.appProtoId, name: s.name })),
       limits: {
         max_cap_len: c.maxCapLen,
@@ -39,7 +55,54 @@ export class HelloService implements Service {
     };
   }
 
-  handle(_req: IncomingRequest, res: ResponseWriter): void {
-    res.reply(200, this.reply() as unknown as Meta);
+  handle(req: IncomingRequest, res: ResponseWriter): void {
+    if (req.meta.op === "revocations") return this.revocations(req, res);
+    if (req.meta.op !== undefined) {
+      throw new OapError("unsupported", `the control service has no op ${JSON.stringify(req.meta.op)}`);
+    }
+    const reply = this.reply();
+    if (req.cap.byteLength > 0 && this.authority?.enabled) reply.cap = this.bind(req);
+    this.listen(req.connection);
+    res.reply(200, reply as unknown as Meta);
+  }
+
+  /** Verifies a HELLO's capability and makes it the connection's default; a bad one is reported, not fatal. */
+  private bind(req: IncomingRequest): HelloCapResult {
+    try {
+      const cap = (this.authority as Authority).verifyBinding(req.cap, req.tenantId);
+      req.connection.boundCap = req.cap;
+      return { bound: true, token_id: cap.tokenId, ...(cap.expiresAt ? { expires_at: cap.expiresAt } : {}) };
+    } catch (err) {
+      if (!(err instanceof OapError)) throw err;
+      req.connection.boundCap = undefined;
+      return { bound: false, code: err.code, reason: err.reason, message: err.message };
+    }
+  }
+
+  private revocations(req: IncomingRequest, res: ResponseWriter): void {
+    const authority = this.authority;
+    if (!authority) throw new OapError("unsupported", "this node keeps no revocations");
+    // Who was revoked is not public: only a holder of a valid capability may ask.
+    const cap = req.cap.byteLength > 0 ? req.cap : req.connection.boundCap;
+    if (authority.enabled) {
+      if (!cap) throw new OapError("unauthenticated", "fetching revocations needs a capability");
+      authority.verifyBinding(cap, req.tenantId);
+    }
+    const since = req.meta.since ?? 0;
+    if (typeof since !== "number" || !Number.isSafeInteger(since) || since < 0) {
+      throw new OapError("bad_meta", "since must be a rev_seq (an integer ≥ 0)");
+    }
+    res.reply(200, { rev_seq: authority.revSeq, revocations: authority.revocations.since(since) } as Meta);
+  }
+
+  private listen(connection: ConnectionContext): void {
+    if (this.listeners.has(connection) || connection.closed) return;
+    this.listeners.add(connection);
+    connection.onClose(() => this.listeners.delete(connection));
+  }
+
+  private announce(revSeq: number): void {
+    const event: RevokedEvent = { event: "revoked", rev_seq: revSeq };
+    for (const connection of this.listeners) connection.pushEvent({ meta: event as unknown as Meta });
   }
 }

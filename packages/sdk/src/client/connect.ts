@@ -37,6 +37,7 @@ export async function createClient(url?: string, options: ConnectOptions = {}): 
       trust,
       connectTimeoutMs: resolved.connectTimeoutMs,
       tenant: resolved.tenant,
+      helloCap: () => resolved.cap,
       maxBufferedBytes: resolved.maxBufferedBytes,
       unreadGraceMs: resolved.defaultDeadlineMs,
       logger: options.logger ?? SILENT_LOGGER,

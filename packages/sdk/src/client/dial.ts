@@ -26,6 +26,8 @@ export interface DialSettings {
   trust: TrustSettings;
   connectTimeoutMs: number;
   tenant: bigint;
+  /** The capability to bind to each new connection in its HELLO (read at every dial: it may be refreshed). */
+  helloCap?: () => Uint8Array | undefined;
   maxBufferedBytes: number;
   /** See ConnectionSettings.unreadGraceMs: the client's defaultDeadlineMs. */
   unreadGraceMs: number;
@@ -61,7 +63,7 @@ export async function dial(settings: DialSettings): Promise<Connection> {
       maxBufferedBytes: settings.maxBufferedBytes,
       unreadGraceMs: settings.unreadGraceMs,
     });
-    connection.setHello(await hello(connection, settings.tenant));
+    connection.setHello(await hello(connection, settings.tenant, settings.helloCap?.()));
     return connection;
   })();
   // After a timeout the attempt still settles (with the destroyed socket's error); nobody waits for it.
@@ -126,10 +128,15 @@ function secured(socket: TLSSocket, settings: DialSettings): Promise<void> {
   });
 }
 
-async function hello(connection: Connection, tenant: bigint): Promise<HelloReply> {
+async function hello(
+  connection: Connection,
+  tenant: bigint,
+  cap: Uint8Array | undefined,
+): Promise<HelloReply> {
   const request: HelloRequest = { versions: [OAP_VERSION], client: CLIENT_ID };
   const exchange = new Exchange(
-    { appProtoId: 0, tenantId: tenant, cap: undefined, e2e: false },
+    // A capability sent with HELLO becomes the connection's default on the node.
+    { appProtoId: 0, tenantId: tenant, cap, e2e: false },
     encodeMeta({ ...request }),
     NO_BUDGET,
     false,

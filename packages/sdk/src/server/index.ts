@@ -1,4 +1,5 @@
 export * from "./body-queue.js";
+export * from "./connection-context.js";
 export * from "./connection-timeouts.js";
 export * from "./listen.js";
 export * from "./listener.js";

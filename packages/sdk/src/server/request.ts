@@ -1,5 +1,6 @@
 import type { Meta } from "@omnigate/oap";
 import { BodyQueue, chunkCost } from "./body-queue.js";
+import type { ConnectionContext } from "./connection-context.js";
 import type { IncomingRequest } from "./types.js";
 
 /**
@@ -24,7 +25,7 @@ export class ServerRequest implements IncomingRequest {
     readonly meta: Meta,
     readonly e2e: boolean,
     readonly cap: Uint8Array,
-    readonly peer: string,
+    readonly connection: ConnectionContext,
     firstBody: Uint8Array,
     requestEnded: boolean,
     private readonly onConsumed: (cost: number) => void,
@@ -32,6 +33,10 @@ export class ServerRequest implements IncomingRequest {
     this.startBodyBytes = firstBody.byteLength;
     this.firstBody = firstBody.byteLength > 0 ? firstBody : undefined;
     this.ended = requestEnded;
+  }
+
+  get peer(): string {
+    return this.connection.peer;
   }
 
   /** What the START frame's body costs against the connection's read buffer (charged by the session). */

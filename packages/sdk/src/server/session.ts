@@ -18,6 +18,7 @@ import {
   startMetaLength,
   toOapError,
 } from "@omnigate/oap";
+import { SessionConnection } from "./connection-context.js";
 import { type ConnectionTimeoutLimits, ConnectionTimeouts, type TimeoutKind } from "./connection-timeouts.js";
 import { ReadGate } from "./read-gate.js";
 import { ServerRequest } from "./request.js";
@@ -128,6 +129,8 @@ export class ServerSession {
   private readonly peer: string;
   private bufferedBodyBytes = 0;
   private closed = false;
+  /** What services see of this connection: per-connection state and pushed events. */
+  readonly connection: SessionConnection;
   private draining = false;
   private drainWaiters: Array<() => void> = [];
   // Made once per connection, not per stream: every request hands these to its objects.
@@ -154,6 +157,7 @@ export class ServerSession {
     this.writer = new FrameWriter(socket);
     this.gate = new ReadGate(socket);
     this.peer = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`;
+    this.connection = new SessionConnection(this.peer, this.writer);
     this.timeouts = new ConnectionTimeouts(this.limits, this.now);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("close", () => this.onClose());
@@ -330,7 +334,7 @@ export class ServerSession {
       meta,
       (frame.flags & Flags.APP_E2E) !== 0,
       frame.cap,
-      this.peer,
+      this.connection,
       frame.payload.subarray(2 + metaLen),
       stream.requestEnded,
       this.onConsumed,
@@ -531,6 +535,7 @@ export class ServerSession {
     const gone = new OapError("internal", "connection closed");
     this.abortAll(gone);
     for (const stream of this.table.streams()) this.table.finish(stream.corrId);
+    this.connection.markClosed();
     this.resolveDrain();
   }
 

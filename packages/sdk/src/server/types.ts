@@ -1,4 +1,5 @@
 import type { Meta, OapError } from "@omnigate/oap";
+import type { ConnectionContext } from "./connection-context.js";
 
 /** A request stream as a service sees it. */
 export interface IncomingRequest {
@@ -23,6 +24,8 @@ export interface IncomingRequest {
   signal: AbortSignal;
   /** Remote address of the connection, "ip:port". */
   peer: string;
+  /** The connection the request arrived on: per-connection state, pushed events. */
+  connection: ConnectionContext;
 }
 
 export interface ReplyOptions {

@@ -15,7 +15,14 @@ export async function startTestNode(
   const dir = tempDir("omnigate-sdk-test-");
   try {
     const node = await startNode({
-      overrides: { listen: "127.0.0.1:0", admin: "127.0.0.1:0", dataDir: dir.path, ...options.overrides },
+      // Capabilities are off unless a test asks for them: auth has its own tests (testing/auth).
+      overrides: {
+        listen: "127.0.0.1:0",
+        admin: "127.0.0.1:0",
+        dataDir: dir.path,
+        authMode: "off",
+        ...options.overrides,
+      },
       services: options.services ?? [],
       logLevel: "silent",
     });

@@ -1,0 +1,91 @@
+import type { VerifiedCap } from "@omnigate/caps";
+import { AppProtoId, OapError } from "@omnigate/oap";
+import type { IncomingRequest } from "@omnigate/sdk";
+import { BoundedLru } from "../admission/tenant-lru.js";
+import { TokenBucket } from "../admission/token-bucket.js";
+import type { Authority } from "./authority.js";
+
+/** Tokens whose `rps`/`bytes` caveats are metered at once; the least recently used beyond are forgotten. */
+const METERED_TOKENS = 10_000;
+const RETRY_MIN_MS = 1_000;
+const RETRY_MAX_MS = 5_000;
+
+/** The last capability verified on a connection, so repeated STARTs skip the hash and cache lookup. */
+interface LastVerified {
+  bytes: Uint8Array;
+  cap: VerifiedCap;
+}
+const LAST_KEY = "capability.last";
+
+interface TokenMeter {
+  requests: TokenBucket | undefined;
+  bytes: TokenBucket | undefined;
+}
+
+/**
+ * Stage 3 of the admission chain: every request carries a capability (its START frame's, or
+ * the one its connection bound in HELLO), verified before any quota token is spent or any
+ * service sees the request. HELLO itself (app 0) needs none: it is how a client learns the
+ * node's limits and `rev_seq`. The request's op is `<service name>.<meta.op>` and its topic
+ * `meta.topic`. A token's `rps <= n` and `bytes <= n` caveats are applied here as per-token
+ * token buckets (n requests/s and n request-body bytes/s, bursts of n), refused with 429
+ * `quota` like any quota.
+ */
+export class CapabilityStage {
+  private readonly meters = new BoundedLru<string, TokenMeter>(METERED_TOKENS);
+
+  constructor(
+    private readonly authority: Authority,
+    private readonly serviceName: (appProtoId: number) => string | undefined,
+  ) {}
+
+  get enabled(): boolean {
+    return this.authority.enabled;
+  }
+
+  /** Throws the OapError that refuses the request; returns the verified token otherwise. */
+  check(req: IncomingRequest, now: number): VerifiedCap | undefined {
+    if (!this.authority.enabled || req.appProtoId === AppProtoId.CONTROL) return undefined;
+    const bytes = req.cap.byteLength > 0 ? req.cap : req.connection.boundCap;
+    const op =
+      typeof req.meta.op === "string" ? `${this.serviceName(req.appProtoId)}.${req.meta.op}` : undefined;
+    const ctx = {
+      tenant: req.tenantId,
+      app: req.appProtoId,
+      ...(op === undefined ? {} : { op }),
+      ...(typeof req.meta.topic === "string" ? { topic: req.meta.topic } : {}),
+    };
+    const last = req.connection.locals.get(LAST_KEY) as LastVerified | undefined;
+    let cap: VerifiedCap | undefined;
+    if (bytes && last && sameBytes(last.bytes, bytes)) {
+      this.authority.authorize(last.cap, ctx);
+      cap = last.cap;
+    } else {
+      cap = this.authority.verify(bytes, ctx);
+      if (cap && bytes) req.connection.locals.set(LAST_KEY, { bytes, cap } satisfies LastVerified);
+    }
+    if (cap && (cap.rps !== undefined || cap.bytes !== undefined)) this.meter(cap, req.startBodyBytes, now);
+    return cap;
+  }
+
+  private meter(cap: VerifiedCap, bodyBytes: number, now: number): void {
+    const meter = this.meters.getOrCreate(cap.tokenId, () => ({
+      requests: cap.rps === undefined ? undefined : new TokenBucket(cap.rps, cap.rps, now),
+      bytes: cap.bytes === undefined ? undefined : new TokenBucket(cap.bytes, cap.bytes, now),
+    }));
+    const waitRequests = meter.requests?.take(now) ?? 0;
+    if (waitRequests > 0) throw refused(`token allows ${cap.rps} requests/s`, waitRequests);
+    const waitBytes = meter.bytes?.takeOverdraft(now, bodyBytes) ?? 0;
+    if (waitBytes > 0) throw refused(`token allows ${cap.bytes} body bytes/s`, waitBytes);
+  }
+}
+
+function refused(what: string, waitMs: number): OapError {
+  return new OapError("quota", `${what}; retry later`, {
+    retryAfterMs: Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, waitMs)),
+  });
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a === b || Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}

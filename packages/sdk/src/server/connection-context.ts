@@ -1,0 +1,80 @@
+import { encodeMeta, Flags, type FrameWriter, type Meta } from "@omnigate/oap";
+
+/** An EVENT frame a service pushes to the peer (specs/oap-1.md §4.5). */
+export interface PushedEvent {
+  /** Default 0 (control). */
+  appProtoId?: number;
+  /** What the service's events mean by it (e.g. a subscription); default 0. */
+  corrId?: bigint;
+  tenantId?: bigint;
+  meta: Meta;
+  body?: Uint8Array;
+}
+
+/**
+ * The connection a request arrived on, as services see it: per-connection state (such as
+ * a capability bound by HELLO) and server-pushed events.
+ */
+export interface ConnectionContext {
+  /** Unique among this process's connections. */
+  readonly id: number;
+  /** Remote address, "ip:port". */
+  readonly peer: string;
+  /** Capability bound by HELLO: the default for START frames that carry none. */
+  boundCap: Uint8Array | undefined;
+  /** State services keep per connection, by a key of their own. */
+  readonly locals: Map<string, unknown>;
+  readonly closed: boolean;
+  /** Pushes a one-frame EVENT (EVENT|START|END). Returns false when the connection is gone. */
+  pushEvent(event: PushedEvent): boolean;
+  /** Runs `listener` once when the connection closes (at once if it already has). */
+  onClose(listener: () => void): void;
+}
+
+let nextId = 1;
+
+/** The session's side of a ConnectionContext. */
+export class SessionConnection implements ConnectionContext {
+  readonly id = nextId++;
+  boundCap: Uint8Array | undefined;
+  readonly locals = new Map<string, unknown>();
+  private closeListeners: Array<() => void> = [];
+  private isClosed = false;
+
+  constructor(
+    readonly peer: string,
+    private readonly writer: FrameWriter,
+  ) {}
+
+  get closed(): boolean {
+    return this.isClosed || this.writer.isClosed;
+  }
+
+  pushEvent(event: PushedEvent): boolean {
+    if (this.closed) return false;
+    this.writer.writeStart({
+      flags: Flags.EVENT | Flags.START | Flags.END,
+      appProtoId: event.appProtoId ?? 0,
+      tenantId: event.tenantId ?? 0n,
+      corrId: event.corrId ?? 0n,
+      meta: encodeMeta(event.meta),
+      ...(event.body ? { body: event.body } : {}),
+    });
+    return true;
+  }
+
+  onClose(listener: () => void): void {
+    if (this.isClosed) listener();
+    else this.closeListeners.push(listener);
+  }
+
+  /** Called by the session when its socket closed. */
+  markClosed(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    const listeners = this.closeListeners;
+    this.closeListeners = [];
+    this.locals.clear();
+    for (const listener of listeners) listener();
+  }
+}
