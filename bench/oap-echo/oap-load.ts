@@ -12,8 +12,9 @@ export async function connectOap(
   url: string,
   ca: string,
   appId: number = AppProtoId.ECHO,
+  cap?: string,
 ): Promise<EchoTarget> {
-  const client = await connect(url, { ca });
+  const client = await connect(url, { ca, ...(cap ? { cap } : {}) });
   return {
     async echo(body) {
       const reply = await client.request(appId, { body });

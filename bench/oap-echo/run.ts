@@ -2,7 +2,11 @@
  * OAP/1 echo throughput against the raw-TLS floor, measured in the same run.
  *
  *   npm run bench:echo [-- --seconds N | --quick] [--bodies 64,16384] [--inflight 64,256]
- *                      [--systems raw-tls,oap] [--profile DIR]
+ *                      [--systems raw-tls,oap,oap-auth] [--profile DIR]
+ *
+ * `oap` is a node with capabilities off (the protocol's own cost against the raw floor);
+ * `oap-auth` is a node as `npm start` runs it, capabilities on, the client using the node's
+ * dev capability (bound in HELLO and sent on every START).
  *
  * stdout: one JSON line per result and one ratio line per (body, inflight) pair.
  * stderr: progress. See bench/README.md for the fields and the method.
@@ -19,8 +23,8 @@ import { connectRawTls } from "./raw-tls-client.js";
 import { startOapNode, startRawTlsServer } from "./servers.js";
 import { round } from "./stats.js";
 
-type System = "raw-tls" | "oap";
-const SYSTEMS: readonly System[] = ["raw-tls", "oap"];
+type System = "raw-tls" | "oap" | "oap-auth";
+const SYSTEMS: readonly System[] = ["raw-tls", "oap", "oap-auth"];
 /** The acceptance target: OAP at 64 B / 64 in flight reaches this share of the raw-TLS floor. */
 const TARGET = { bodyBytes: 64, inflight: 64, ratio: 0.6 } as const;
 
@@ -53,7 +57,10 @@ installChildCleanup(() => rmSync(dataDir, { recursive: true, force: true }));
 
 async function main(): Promise<void> {
   progress(`starting servers (data dir ${dataDir})`);
-  const node = await startOapNode(dataDir, nodeFlags);
+  const node = await startOapNode(join(dataDir, "off"), nodeFlags, ["--auth-mode", "off"]);
+  const authNode = systems.includes("oap-auth")
+    ? await startOapNode(join(dataDir, "on"), nodeFlags)
+    : undefined;
   const raw = await startRawTlsServer(node, nodeFlags);
   const ca = readFileSync(node.caFile, "utf8");
   progress(`oap node at ${node.url} (pid ${node.pid}), raw-tls at ${raw.host}:${raw.port} (pid ${raw.pid})`);
@@ -61,6 +68,14 @@ async function main(): Promise<void> {
   const servers: Record<System, { pid: number | undefined; connect(): Promise<EchoTarget> }> = {
     "raw-tls": { pid: raw.pid, connect: () => connectRawTls(raw.host, raw.port, ca) },
     oap: { pid: node.pid, connect: () => connectOap(node.url, ca) },
+    "oap-auth": {
+      pid: authNode?.pid,
+      connect: () => {
+        const on = authNode as NonNullable<typeof authNode>;
+        const cap = readFileSync(join(dataDir, "on", "auth", "dev.cap"), "utf8").trim();
+        return connectOap(on.url, readFileSync(on.caFile, "utf8"), undefined, cap);
+      },
+    },
   };
 
   for (const bodyBytes of bodies) {
@@ -96,6 +111,16 @@ async function main(): Promise<void> {
         }
       }
       const oap = results.get("oap");
+      const withAuth = results.get("oap-auth");
+      if (oap && withAuth) {
+        emit({
+          bench: "oap-echo",
+          compare: "oap-auth/oap",
+          body_bytes: bodyBytes,
+          inflight,
+          rps_ratio: round(withAuth.rps / oap.rps, 3),
+        });
+      }
       const floor = results.get("raw-tls");
       if (oap && floor) {
         const ratio = oap.rps / floor.rps;

@@ -66,7 +66,13 @@ async function main(): Promise<void> {
       "",
     ].join("\n"),
   );
-  const node = await startOapNode(join(workDir, "node"), nodeFlags, ["--config", config]);
+  // Capabilities off on both sides of the comparison: this measures the proxy hop.
+  const node = await startOapNode(join(workDir, "node"), nodeFlags, [
+    "--config",
+    config,
+    "--auth-mode",
+    "off",
+  ]);
   const ca = readFileSync(node.caFile, "utf8");
   progress(`node at ${node.url} (pid ${node.pid}) routes 0x1001 to ${backend.url} (pid ${backend.pid})`);
 

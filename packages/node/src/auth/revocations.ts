@@ -58,6 +58,7 @@ export class RevocationStore implements RevocationCheck {
 
   isRevoked(token: { tokenId: string; tenant: bigint; epoch: number }): boolean {
     if (this.tokens.has(token.tokenId)) return true;
+    if (this.tenantEpochs.size === 0) return false;
     const floor = this.tenantEpochs.get(tenantKey(token.tenant));
     return floor !== undefined && token.epoch < floor;
   }

@@ -27,11 +27,16 @@ const FILE = "root-keys.json";
  * refused. Without a directory (amnesia, tests) keys live in memory only.
  */
 export class RootKeyRing implements KeySource {
+  /** Decoded keys with their retirement time: get() runs on every request. */
+  private decoded = new Map<string, { key: Uint8Array; retiresAt: number }>();
+
   private constructor(
     private state: RootKeyFile,
     private readonly file: string | undefined,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.index();
+  }
 
   /** Loads the ring, creating a first key when there is none. `created` says whether it did. */
   static async open(
@@ -50,10 +55,9 @@ export class RootKeyRing implements KeySource {
 
   /** The key for `id` while it is valid: current, or retiring but inside its grace period. */
   get(id: string): Uint8Array | undefined {
-    const record = this.state.keys.find((k) => k.id === id);
-    if (!record) return undefined;
-    if (record.retires_at !== undefined && Date.parse(record.retires_at) <= this.now()) return undefined;
-    return new Uint8Array(Buffer.from(record.key, "base64url"));
+    const entry = this.decoded.get(id);
+    if (!entry || entry.retiresAt <= this.now()) return undefined;
+    return entry.key;
   }
 
   current(): { id: string; key: Uint8Array } {
@@ -87,8 +91,21 @@ export class RootKeyRing implements KeySource {
       .filter((k) => k.retires_at === undefined || Date.parse(k.retires_at) > now)
       .map((k) => (k.id === retiring ? { ...k, retires_at: retiresAt } : k));
     this.state = { current: fresh.id, keys: [...keys, fresh] };
+    this.index();
     await this.save();
     return { id: fresh.id, retiring, retiresAt };
+  }
+
+  private index(): void {
+    this.decoded = new Map(
+      this.state.keys.map((k) => [
+        k.id,
+        {
+          key: new Uint8Array(Buffer.from(k.key, "base64url")),
+          retiresAt: k.retires_at === undefined ? Number.POSITIVE_INFINITY : Date.parse(k.retires_at),
+        },
+      ]),
+    );
   }
 
   private async save(): Promise<void> {

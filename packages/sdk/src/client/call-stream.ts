@@ -32,6 +32,8 @@ export interface ResponseHead {
 /** What a stream needs from its connection. */
 export interface StreamHost {
   readonly maxFrame: number;
+  /** The capability the node bound to this connection at HELLO: START frames carrying it may omit it. */
+  readonly boundCap: Uint8Array | undefined;
   readonly account: BufferAccount;
   /** Queues a frame; false when the caller should wait for `drained()`. Throws once the connection is gone. */
   send(frame: FrameInit): boolean;
@@ -173,10 +175,12 @@ export abstract class CallStream {
     if (this.done) return true;
     const target = this.target;
     const first = !this.startSent;
-    const capLen = first ? (target.cap?.byteLength ?? 0) : 0;
+    // The node uses the connection's bound capability for STARTs without one: no need to resend it.
+    const cap = target.cap === this.host.boundCap ? undefined : target.cap;
+    const capLen = first ? (cap?.byteLength ?? 0) : 0;
     const metaLen = first ? 2 + (this.startMeta?.byteLength ?? 0) : 0;
     if (HEADER_LEN + capLen + metaLen + body.byteLength > this.host.maxFrame) {
-      const start = first ? { meta: this.startMeta, cap: target.cap } : undefined;
+      const start = first ? { meta: this.startMeta, cap } : undefined;
       const id = { ...target, corrId: this.corrId };
       return this.sendFrames(requestFrames(id, { start, body, end }, this.host.maxFrame));
     }
@@ -188,7 +192,7 @@ export abstract class CallStream {
         appProtoId: target.appProtoId,
         tenantId: target.tenantId,
         corrId: this.corrId,
-        cap: target.cap,
+        cap,
         meta: this.startMeta,
         body,
       });

@@ -96,6 +96,9 @@ export class Connection {
       get maxFrame() {
         return connection.maxFrame;
       },
+      get boundCap() {
+        return connection.boundCap;
+      },
       account,
       send: (frame) => {
         this.checkWritable();
@@ -144,6 +147,9 @@ export class Connection {
   }
 
   /** Completes the handshake (with a checked reply): slots are sized by the node's max_inflight from here on. */
+  /** The capability the node bound to this connection in its HELLO reply (cap.bound). */
+  boundCap: Uint8Array | undefined;
+
   setHello(hello: HelloReply): void {
     this.helloReply = hello;
     this.slots = new InflightSlots(hello.max_inflight);

@@ -63,7 +63,10 @@ export async function dial(settings: DialSettings): Promise<Connection> {
       maxBufferedBytes: settings.maxBufferedBytes,
       unreadGraceMs: settings.unreadGraceMs,
     });
-    connection.setHello(await hello(connection, settings.tenant, settings.helloCap?.()));
+    const cap = settings.helloCap?.();
+    const reply = await hello(connection, settings.tenant, cap);
+    connection.setHello(reply);
+    if (reply.cap?.bound) connection.boundCap = cap;
     return connection;
   })();
   // After a timeout the attempt still settles (with the destroyed socket's error); nobody waits for it.

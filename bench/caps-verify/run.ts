@@ -1,0 +1,101 @@
+/**
+ * Capability verification cost, in process: what the node's capability stage spends per
+ * request on each path, against a baseline measured in the same run.
+ *
+ *   npm run bench:caps [-- --seconds 1]
+ *
+ * - `same-connection`: the token the connection used last (the common case: a client sends
+ *   one capability on every START): byte compare, then the per-request checks;
+ * - `cache-hit`: another token already verified: SHA-256 of the token, LRU lookup, checks;
+ * - `cold`: a token never seen: parse, HMAC chain, caveat grammar, checks;
+ * - `baseline`: a Map lookup and an object allocation, the floor of any per-request work.
+ *
+ * stdout: one JSON line per path (ns per request, verifications per second).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { decodeToken } from "@omnigate/caps";
+import type { IncomingRequest } from "@omnigate/sdk";
+import pino from "pino";
+import { Authority } from "../../packages/node/src/auth/authority.js";
+import { CapabilityStage } from "../../packages/node/src/auth/capability-stage.js";
+
+const { values: args } = parseArgs({ options: { seconds: { type: "string", default: "1" } } });
+const seconds = Number(args.seconds);
+if (!(seconds > 0)) throw new Error("--seconds must be a positive number");
+
+const dir = mkdtempSync(join(tmpdir(), "caps-bench-"));
+const authority = await Authority.open({
+  dir,
+  nodeId: "bench",
+  log: pino({ level: "silent" }),
+  settings: { mode: "on", keyGraceMs: 60_000, skewSeconds: 60, redisUrl: "", devCapTtlSeconds: 86_400 },
+});
+const APP = 0x0201;
+const mint = async () =>
+  decodeToken(
+    (
+      await authority.mint(
+        { tenant: 42n, apps: [APP], ops: ["mailbox.send"], topics: "chat/", ttlSeconds: 3600 },
+        "bench",
+      )
+    ).token,
+  );
+const token = await mint();
+const others = await Promise.all(Array.from({ length: 64 }, mint));
+const stage = new CapabilityStage(authority, () => "mailbox");
+const request = (cap: Uint8Array): IncomingRequest =>
+  ({
+    appProtoId: APP,
+    tenantId: 42n,
+    cap,
+    meta: { op: "send", topic: "chat/room-1" },
+    startBodyBytes: 100,
+    connection: { locals: new Map(), boundCap: undefined },
+  }) as unknown as IncomingRequest;
+
+const sameConnection = request(token);
+const fresh = others.map(request);
+const baselineMap = new Map([["k", 1]]);
+let sink = 0;
+let i = 0;
+const paths: Record<string, () => void> = {
+  baseline: () => {
+    sink += (baselineMap.get("k") ?? 0) + ({ a: i++ }.a & 1);
+  },
+  "same-connection": () => {
+    stage.check(sameConnection, Date.now());
+  },
+  "cache-hit": () => {
+    // A new connection each time (empty locals), so only the verifier's cache helps.
+    const req = fresh[i++ % fresh.length] as IncomingRequest;
+    req.connection.locals.clear();
+    stage.check(req, Date.now());
+  },
+  cold: () => {
+    authority.verifier.clearCache();
+    const req = fresh[i++ % fresh.length] as IncomingRequest;
+    req.connection.locals.clear();
+    stage.check(req, Date.now());
+  },
+};
+
+for (const [path, run] of Object.entries(paths)) {
+  for (let w = 0; w < 2_000; w++) run(); // warm-up
+  let n = 0;
+  const start = process.hrtime.bigint();
+  const until = start + BigInt(Math.round(seconds * 1e9));
+  while (process.hrtime.bigint() < until) {
+    for (let k = 0; k < 100; k++) run();
+    n += 100;
+  }
+  const ns = Number(process.hrtime.bigint() - start) / n;
+  process.stdout.write(
+    `${JSON.stringify({ bench: "caps-verify", path, ns_per_request: Math.round(ns), per_second: Math.round(1e9 / ns) })}\n`,
+  );
+}
+if (sink < 0) process.stderr.write("unreachable\n");
+await authority.close();
+rmSync(dir, { recursive: true, force: true });
