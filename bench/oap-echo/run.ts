@@ -16,12 +16,15 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { installChildCleanup, interrupted, stopChildren } from "./children.js";
+import { installChildCleanup, stopChildren } from "./children.js";
+import { benchCli } from "./cli.js";
 import { closedLoop, type EchoTarget, type LoadResult } from "./load.js";
 import { connectOap } from "./oap-load.js";
 import { connectRawTls } from "./raw-tls-client.js";
 import { startOapNode, startRawTlsServer } from "./servers.js";
 import { round } from "./stats.js";
+
+const { emit, fail, list, positive, progress, run } = benchCli("oap-echo");
 
 type System = "raw-tls" | "oap" | "oap-auth";
 const SYSTEMS: readonly System[] = ["raw-tls", "oap", "oap-auth"];
@@ -149,38 +152,4 @@ function optionalRound(value: number | undefined, digits: number): number | unde
   return value === undefined ? undefined : round(value, digits);
 }
 
-function emit(line: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-}
-
-function progress(message: string): void {
-  process.stderr.write(`oap-echo: ${message}\n`);
-}
-
-function positive(flag: string, value: number): number {
-  if (!(value > 0)) fail(`${flag} must be a positive number`);
-  return value;
-}
-
-function list(flag: string, value: string): number[] {
-  return value.split(",").map((part) => {
-    const n = Number(part);
-    if (!Number.isInteger(n) || n <= 0) fail(`${flag}: "${part}" is not a positive integer`);
-    return n;
-  });
-}
-
-function fail(message: string): never {
-  process.stderr.write(`oap-echo: ${message}\n`);
-  process.exit(2);
-}
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    // Stopping the servers on Ctrl-C fails the requests in flight; the signal handler exits.
-    if (interrupted()) return;
-    progress(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(1);
-  },
-);
+run(main);

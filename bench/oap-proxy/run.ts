@@ -13,11 +13,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { installChildCleanup, interrupted, spawnChild, stopChildren } from "../oap-echo/children.js";
+import { installChildCleanup, spawnChild, stopChildren } from "../oap-echo/children.js";
+import { benchCli } from "../oap-echo/cli.js";
 import { closedLoop, type LoadResult } from "../oap-echo/load.js";
 import { connectOap } from "../oap-echo/oap-load.js";
 import { startOapNode } from "../oap-echo/servers.js";
 import { round } from "../oap-echo/stats.js";
+
+const { emit, fail, list, positive, progress, run } = benchCli("oap-proxy");
 
 type System = "direct" | "proxy";
 const SYSTEMS: readonly System[] = ["direct", "proxy"];
@@ -162,38 +165,4 @@ function optionalRound(value: number | undefined): number | undefined {
   return value === undefined ? undefined : round(value, 2);
 }
 
-function emit(line: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-}
-
-function progress(message: string): void {
-  process.stderr.write(`oap-proxy: ${message}\n`);
-}
-
-function positive(flag: string, value: number): number {
-  if (!(value > 0)) fail(`${flag} must be a positive number`);
-  return value;
-}
-
-function list(flag: string, value: string): number[] {
-  return value.split(",").map((part) => {
-    const n = Number(part);
-    if (!Number.isInteger(n) || n <= 0) fail(`${flag}: "${part}" is not a positive integer`);
-    return n;
-  });
-}
-
-function fail(message: string): never {
-  process.stderr.write(`oap-proxy: ${message}\n`);
-  process.exit(2);
-}
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    // Stopping the servers on Ctrl-C fails the requests in flight; the signal handler exits.
-    if (interrupted()) return;
-    progress(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(1);
-  },
-);
+run(main);

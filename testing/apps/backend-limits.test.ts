@@ -1,7 +1,7 @@
-import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { IncomingRequest } from "../../packages/sdk/src/index.js";
 import { eventually } from "../../packages/sdk/test/support/node.js";
+import { freePort } from "../support/free-port.js";
 import { TestScope } from "../support/scope.js";
 import { backendTls, clientOf, generatedByte, routingNode, startBackend } from "./support.js";
 
@@ -167,15 +167,3 @@ describe("app backends that are slow or busy", () => {
     expect((await staying.request(0x0101, { body: "fine" })).body.toString()).toBe("fine");
   });
 });
-
-/** A port nothing listens on (the OS picked it free a moment ago). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
