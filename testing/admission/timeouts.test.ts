@@ -107,7 +107,9 @@ describe("connection time limits", () => {
   });
 
   it("disconnects a client that sends requests but never reads the replies, and drops what was queued for it", async () => {
-    const node = await scope.node(LIMITS);
+    // A longer stall limit than the others: the backed-up state must last long enough for the
+    // 50 ms sweep to see it even on a loaded machine.
+    const node = await scope.node({ ...LIMITS, writeStallTimeoutMs: 2_000 });
     const conn = await scope.raw(node);
     conn.socket.pause(); // reads nothing from here on
     const body = Buffer.alloc(60 * 1024, 0x62);
