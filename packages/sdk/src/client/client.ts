@@ -108,13 +108,10 @@ export class OapClient {
       positive("maxResponseBytes", maxResponseBytes);
       const body = options.body === undefined ? EMPTY : toBytes(options.body);
       const scope = this.scope(options);
-      const send = () => {
-        const spec = this.spec(appProtoId, options, options.idempotencyKey);
-        if (options.idempotencyKey === undefined) return this.attempt(spec, body, maxResponseBytes, scope);
-        return this.retrying(spec, body, maxResponseBytes, scope);
-      };
-      if (this.capRefresher && options.cap === undefined) return this.refreshingCap(send);
-      return send();
+      if (this.capRefresher && options.cap === undefined) {
+        return this.refreshingCap(appProtoId, options, body, maxResponseBytes, scope);
+      }
+      return this.sendRequest(appProtoId, options, body, maxResponseBytes, scope);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -158,17 +155,36 @@ export class OapClient {
    * gets a new one from capProvider and sends once more. The node checks capabilities before
    * any work is done, so resending is safe without an idempotency key.
    */
-  private async refreshingCap(send: () => Promise<OapResponse>): Promise<OapResponse> {
+  private async refreshingCap(
+    appProtoId: number,
+    options: RequestOptions,
+    body: Uint8Array,
+    maxResponseBytes: number,
+    scope: CallScope,
+  ): Promise<OapResponse> {
     try {
-      return await send();
+      return await this.sendRequest(appProtoId, options, body, maxResponseBytes, scope);
     } catch (error) {
       if (!this.capRefresher || !isRefreshableCapRefusal(error)) throw error;
       const refused = this.options.cap;
       // Calls refused together share one refresh; one that lost the race uses the new cap.
       if (this.options.cap === refused) this.options.cap = await this.capRefresher.refresh();
       this.logger.debug({ reason: (error as OapClientError).reason }, "capability refreshed; sending again");
-      return send();
+      return this.sendRequest(appProtoId, options, body, maxResponseBytes, scope);
     }
+  }
+
+  /** One request with the client's current capability: retried when it has an idempotency key. */
+  private sendRequest(
+    appProtoId: number,
+    options: RequestOptions,
+    body: Uint8Array,
+    maxResponseBytes: number,
+    scope: CallScope,
+  ): Promise<OapResponse> {
+    const spec = this.spec(appProtoId, options, options.idempotencyKey);
+    if (options.idempotencyKey === undefined) return this.attempt(spec, body, maxResponseBytes, scope);
+    return this.retrying(spec, body, maxResponseBytes, scope);
   }
 
   private async retrying(
