@@ -13,7 +13,8 @@ import { KernelBus } from "./kernel/bus.js";
 import type { ManagedService } from "./kernel/lifecycle.js";
 import { type ServiceHealth, Supervisor } from "./kernel/supervisor.js";
 import { createLogger, type Logger } from "./log.js";
-import { NodeMetrics, observeSessions } from "./metrics/index.js";
+import { MailboxService } from "./mailbox/service.js";
+import { MailboxMetrics, NodeMetrics, observeSessions } from "./metrics/index.js";
 import { loadNodeId } from "./node-id.js";
 import { EchoService } from "./services/echo.js";
 import { HelloService } from "./services/hello.js";
@@ -99,6 +100,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   const services: ManagedService[] = [
     new HelloService(config, router),
     new EchoService(),
+    new MailboxService(config, new MailboxMetrics(metrics.registry)),
     ...(options.services ?? []),
   ];
   for (const service of services) {
