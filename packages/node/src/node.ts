@@ -97,10 +97,11 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     onRestart: (service) => metrics.serviceRestarted(service),
   });
   const router = new Router();
+  const mailbox = new MailboxService(config, new MailboxMetrics(metrics.registry));
   const services: ManagedService[] = [
     new HelloService(config, router),
     new EchoService(),
-    new MailboxService(config, new MailboxMetrics(metrics.registry)),
+    mailbox,
     ...(options.services ?? []),
   ];
   for (const service of services) {
@@ -219,6 +220,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
         state = "draining";
         bus.publish({ kind: "Shutdown" });
         log.info({ open_streams: gateway.openStreams() }, "draining");
+        mailbox.drain();
         await gateway.close(config.drainTimeoutMs);
         await supervisor.stopAll();
         await Promise.all([admin.close(), appPlane.close(), admission.close()]);

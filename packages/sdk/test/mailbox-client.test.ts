@@ -197,3 +197,36 @@ describe("client.mailbox against a real node (sqlite engine)", () => {
     expect(record?.meta).toMatchObject({ attempt: 1, topic: "raw" });
   });
 });
+
+describe("client.mailbox while the node drains", () => {
+  it("answers a long poll empty and ends a subscription cleanly when the node closes", async () => {
+    // Longer than the test's own timeout: without the drain ending them, both would hang it.
+    const test = await startTestNode({ overrides: { drainTimeoutMs: 120_000, mailboxMaxWaitMs: 120_000 } });
+    const client = await connect(test.node.oapUrl, { ca: test.node.caPem });
+    try {
+      await client.mailbox.send("drain", "first");
+      const stream = client.stream(AppProtoId.MAILBOX, {
+        meta: { op: "subscribe", topic: "drain", credit: 5 },
+        deadlineMs: Number.POSITIVE_INFINITY,
+      });
+      const reader = new RecordReader(1 << 20);
+      const pushed: string[] = [];
+      const iterator = stream[Symbol.asyncIterator]();
+      while (pushed.length < 1) {
+        const next = await iterator.next();
+        for (const r of reader.push(next.value as Buffer)) pushed.push(Buffer.from(r.body).toString());
+      }
+      const poll = client.mailbox.recv("empty", { waitMs: 120_000, deadlineMs: 180_000 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const closing = test.node.close();
+      expect(await poll).toEqual([]);
+      // The subscription's response ends normally: iteration finishes without an error.
+      for (;;) if ((await iterator.next()).done) break;
+      await closing;
+      expect(pushed).toEqual(["first"]);
+    } finally {
+      await client.close();
+      await test.stop();
+    }
+  });
+});

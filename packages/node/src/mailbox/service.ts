@@ -37,6 +37,8 @@ export class MailboxService implements ManagedService {
   readonly name = "mailbox";
   private engine: MailboxEngine | undefined;
   private readonly topicPattern: RegExp;
+  /** Aborted when the node starts draining: long polls answer what they have, subscriptions end. */
+  private readonly draining = new AbortController();
 
   constructor(
     private readonly config: NodeConfig,
@@ -51,6 +53,11 @@ export class MailboxService implements ManagedService {
     const engine = this.open();
     this.engine = engine;
     this.metrics.setDepthSource(() => engine.depth());
+  }
+
+  /** The node is draining: end long polls and subscriptions now rather than at the drain timeout. */
+  drain(): void {
+    this.draining.abort();
   }
 
   async stop(): Promise<void> {
@@ -83,7 +90,8 @@ export class MailboxService implements ManagedService {
         const max = fields.int("max", 1, 1, c.mailboxMaxRecv);
         const visibilityMs = this.visibility(fields);
         const waitMs = fields.int("wait_ms", 0, 0, c.mailboxMaxWaitMs);
-        const got = await engine.recv({ tenant, topic, max, visibilityMs, waitMs, signal: req.signal });
+        const signal = AbortSignal.any([req.signal, this.draining.signal]);
+        const got = await engine.recv({ tenant, topic, max, visibilityMs, waitMs, signal });
         return res.reply(200, { count: got.length }, encodeRecords(got.map(deliveryRecord)));
       }
       case "ack":
@@ -101,7 +109,7 @@ export class MailboxService implements ManagedService {
       case "delete":
         return res.reply(200, { deleted: await engine.delete(tenant, fields.string("msg_id")) });
       case "subscribe":
-        return runSubscription(engine, req, res, {
+        return runSubscription(engine, req, res, this.draining.signal, {
           tenant,
           topic: this.topic(fields),
           ack: fields.choice("ack", ["auto", "explicit"] as const, "explicit"),

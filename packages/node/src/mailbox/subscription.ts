@@ -29,6 +29,8 @@ export async function runSubscription(
   engine: MailboxEngine,
   req: IncomingRequest,
   res: ResponseWriter,
+  /** Ends the subscription cleanly (the node is draining). */
+  draining: AbortSignal,
   options: SubscriptionOptions,
 ): Promise<void> {
   let credit = options.credit;
@@ -44,6 +46,8 @@ export async function runSubscription(
     wake();
   };
   req.signal.addEventListener("abort", onAbort, { once: true });
+  draining.addEventListener("abort", onAbort, { once: true });
+  if (draining.aborted) onAbort();
 
   const control = (async () => {
     const reader = new RecordReader(MAX_CONTROL_RECORD);
@@ -97,9 +101,11 @@ export async function runSubscription(
     }
   } finally {
     req.signal.removeEventListener("abort", onAbort);
+    draining.removeEventListener("abort", onAbort);
     stop.abort();
     wake();
     if (requestEnded || !req.signal.aborted) res.end();
-    await control;
+    // The control reader ends with the request side; the subscription does not wait for it.
+    control.catch(() => {});
   }
 }
