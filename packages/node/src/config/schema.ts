@@ -49,6 +49,8 @@ export interface NodeConfig {
   quotaRedisTimeoutMs: number;
   mailboxEngine: string;
   mailboxSqliteSync: string;
+  mailboxRedisUrl: string;
+  mailboxRedisKeyPrefix: string;
   mailboxDedupeWindowMs: number;
   mailboxVisibilityMs: number;
   mailboxMinVisibilityMs: number;
@@ -402,8 +404,8 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
     file: "mailbox.engine",
     kind: "string",
     default: () => "sqlite",
-    choices: ["sqlite", "memory"],
-    doc: "mailbox engine: sqlite (a WAL database in the data dir) or memory (amnesia mode, nothing on disk)",
+    choices: ["sqlite", "memory", "redis"],
+    doc: "mailbox engine: sqlite (a WAL database in the data dir), memory (amnesia mode, nothing on disk) or redis (shared by nodes; needs mailbox.redis_url)",
   },
   mailboxSqliteSync: {
     file: "mailbox.sqlite_sync",
@@ -411,6 +413,18 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
     default: () => "full",
     choices: ["full", "normal"],
     doc: "SQLite sync per group commit: full survives power loss, normal survives a process crash",
+  },
+  mailboxRedisUrl: {
+    file: "mailbox.redis_url",
+    kind: "string",
+    default: () => "",
+    doc: "Redis of the redis mailbox engine, redis://host:port",
+  },
+  mailboxRedisKeyPrefix: {
+    file: "mailbox.redis_key_prefix",
+    kind: "string",
+    default: () => "omnigate:mailbox:",
+    doc: "prefix of the redis mailbox engine's keys",
   },
   mailboxDedupeWindowMs: {
     file: "mailbox.dedupe_window_ms",

@@ -15,10 +15,20 @@ export function engineRules(config: NodeConfig): EngineRules {
   };
 }
 
-/** Opens the engine `mailbox.engine` names. */
-export function openEngine(config: NodeConfig, count: MailboxCounter): MailboxEngine {
+/** Opens the engine `mailbox.engine` names (ioredis is loaded only for the redis engine). */
+export async function openEngine(config: NodeConfig, count: MailboxCounter): Promise<MailboxEngine> {
   const rules = engineRules(config);
   if (config.mailboxEngine === "memory") return new SqlEngine({ ...rules, path: ":memory:", count });
+  if (config.mailboxEngine === "redis") {
+    if (!config.mailboxRedisUrl) throw new Error("mailbox.engine = redis needs mailbox.redis_url");
+    const { RedisEngine } = await import("./redis-engine.js");
+    return new RedisEngine({
+      ...rules,
+      url: config.mailboxRedisUrl,
+      keyPrefix: config.mailboxRedisKeyPrefix,
+      count,
+    });
+  }
   return new SqlEngine({
     ...rules,
     path: join(config.dataDir, MAILBOX_DB_FILE),

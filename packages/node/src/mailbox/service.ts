@@ -44,13 +44,13 @@ export class MailboxService implements ManagedService {
     private readonly config: NodeConfig,
     private readonly metrics: MailboxMetrics,
     /** Opens the engine; tests and the bench may pass their own. */
-    private readonly open: () => MailboxEngine = () => openEngine(config, metrics.count),
+    private readonly open: () => Promise<MailboxEngine> = () => openEngine(config, metrics.count),
   ) {
     this.topicPattern = new RegExp(config.mailboxTopicPattern, "u");
   }
 
-  start(): void {
-    const engine = this.open();
+  async start(): Promise<void> {
+    const engine = await this.open();
     this.engine = engine;
     this.metrics.setDepthSource(() => engine.depth());
   }

@@ -165,6 +165,8 @@ export class SqlEngine implements MailboxEngine {
       if (now >= deadline) return [];
       if ((this.wakeVersion.get(key) ?? 0) !== version) continue;
       const until = Math.min(deadline, nextVisibleAt ?? deadline);
+      // The clock may have passed a lease's end while the lease query was out: look again.
+      if (until <= now) continue;
       await this.waiters.wait(key, until - now, input.signal);
     }
   }
