@@ -2,7 +2,8 @@
  * Mailbox throughput through the node (sqlite engine) against raw SQLite inserts, measured in
  * the same run.
  *
- *   npm run bench:mailbox [-- --seconds N | --quick] [--body 100] [--inflight 128] [--consumers 4] [--recv-max 64]
+ *   npm run bench:mailbox [-- --seconds N | --quick] [--engine sqlite|redis] [--body 100] [--inflight 128]
+ *                         [--consumers 4] [--recv-max 64]
  *
  * stdout: one JSON line per result, then the ratio line. stderr: progress.
  */
@@ -11,10 +12,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { connect } from "../../packages/sdk/src/index.js";
+import { type RedisProcess, startRedis } from "../../testing/support/redis-server.js";
 import { installChildCleanup, stopChildren } from "../oap-echo/children.js";
 import { startOapNode } from "../oap-echo/servers.js";
 import { round } from "../oap-echo/stats.js";
 import { type MixedResult, mixedLoad } from "./mixed-load.js";
+import { rawRedisXadd } from "./raw-redis.js";
 import { rawSqliteInserts } from "./raw-sqlite.js";
 
 /** Acceptance: mixed msgs/s through the node, and p99 (ms) at half that rate. */
@@ -29,6 +32,7 @@ const { values: args } = parseArgs({
     inflight: { type: "string", default: "128" },
     consumers: { type: "string", default: "4" },
     "recv-max": { type: "string", default: "64" },
+    engine: { type: "string", default: "sqlite" },
   },
 });
 const seconds = args.seconds !== undefined ? Number(args.seconds) : args.quick ? 3 : 10;
@@ -49,34 +53,46 @@ for (const [flag, v] of Object.entries({
   }
 }
 
+const engine = args.engine;
+if (engine !== "sqlite" && engine !== "redis") {
+  process.stderr.write("mailbox bench: --engine is sqlite or redis\n");
+  process.exit(2);
+}
+
 const dataDir = mkdtempSync(join(tmpdir(), "mailbox-bench-"));
 installChildCleanup(() => rmSync(dataDir, { recursive: true, force: true }));
 
 async function main(): Promise<void> {
-  progress(`raw SQLite inserts: ${bodyBytes} B, ${RAW_BATCH} per transaction, ${seconds} s`);
-  const raw = rawSqliteInserts(dataDir, bodyBytes, RAW_BATCH, seconds);
-  const rawRate = raw.rows / raw.seconds;
+  let floor: { name: string; rows: number; seconds: number };
+  let engineFlags: string[];
+  let redis: RedisProcess | undefined;
+  if (engine === "redis") {
+    redis = await startRedis();
+    progress(
+      `raw Redis XADD: ${bodyBytes} B, ${RAW_BATCH} per pipeline, ${seconds} s (redis-server at ${redis.url})`,
+    );
+    floor = { name: "raw-redis-xadd", ...(await rawRedisXadd(redis.url, bodyBytes, RAW_BATCH, seconds)) };
+    engineFlags = ["--mailbox-engine", "redis", "--mailbox-redis-url", redis.url];
+  } else {
+    progress(`raw SQLite inserts: ${bodyBytes} B, ${RAW_BATCH} per transaction, ${seconds} s`);
+    floor = { name: "raw-sqlite-insert", ...rawSqliteInserts(dataDir, bodyBytes, RAW_BATCH, seconds) };
+    const sync = process.env.MAILBOX_BENCH_SYNC;
+    engineFlags = ["--mailbox-engine", "sqlite", ...(sync ? ["--mailbox-sqlite-sync", sync] : [])];
+  }
+  const rawRate = floor.rows / floor.seconds;
   emit({
     bench: "mailbox",
-    system: "raw-sqlite-insert",
+    system: floor.name,
     body_bytes: bodyBytes,
     batch: RAW_BATCH,
-    seconds: round(raw.seconds, 2),
-    rows: raw.rows,
+    seconds: round(floor.seconds, 2),
+    rows: floor.rows,
     rows_per_sec: Math.round(rawRate),
   });
 
   const nodeDir = join(dataDir, "node");
-  const node = await startOapNode(
-    nodeDir,
-    [],
-    [
-      "--mailbox-engine",
-      "sqlite",
-      ...(process.env.MAILBOX_BENCH_SYNC ? ["--mailbox-sqlite-sync", process.env.MAILBOX_BENCH_SYNC] : []),
-    ],
-  );
-  progress(`node at ${node.url} (pid ${node.pid}), engine sqlite in ${nodeDir}`);
+  const node = await startOapNode(nodeDir, [], engineFlags);
+  progress(`node at ${node.url} (pid ${node.pid}), engine ${engine}`);
   const client = await connect(node.url, { ca: readFileSync(node.caFile, "utf8") });
   const plan = {
     topic: "bench/mixed",
@@ -108,7 +124,7 @@ async function main(): Promise<void> {
 
   emit({
     bench: "mailbox",
-    compare: "mixed/raw-sqlite-insert",
+    compare: `mixed/${floor.name}`,
     body_bytes: bodyBytes,
     ratio: round(fullRate / rawRate, 3),
   });
@@ -119,6 +135,7 @@ async function main(): Promise<void> {
   );
   await client.close();
   await stopChildren();
+  await redis?.stop();
 }
 
 function line(system: string, r: MixedResult, extra: Record<string, unknown>): Record<string, unknown> {
@@ -127,7 +144,7 @@ function line(system: string, r: MixedResult, extra: Record<string, unknown>): R
   return {
     bench: "mailbox",
     system,
-    engine: "sqlite",
+    engine,
     body_bytes: bodyBytes,
     ...extra,
     seconds: r.seconds,
