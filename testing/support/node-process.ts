@@ -15,12 +15,22 @@ export interface NodeProcess {
   caPem: string;
   /** Peak resident set size of the node process so far, in bytes (Linux VmHWM). */
   peakRssBytes(): number;
+  /** Kills the process with SIGKILL (a crash: no shutdown runs) and waits for it to exit. */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
+export interface NodeProcessOptions {
+  /** Data dir to use (kept afterwards, e.g. to start again on it); default a fresh one, removed at stop. */
+  dataDir?: string;
+}
+
 /** Starts `omnigate` on ephemeral 127.0.0.1 ports with a fresh data dir and the given flags. */
-export async function startNodeProcess(flags: string[]): Promise<NodeProcess> {
-  const dir = tempDir("omnigate-proc-");
+export async function startNodeProcess(
+  flags: string[],
+  options: NodeProcessOptions = {},
+): Promise<NodeProcess> {
+  const dir = options.dataDir ? { path: options.dataDir, remove: () => {} } : tempDir("omnigate-proc-");
   const child = spawn(
     process.execPath,
     [
@@ -45,6 +55,7 @@ export async function startNodeProcess(flags: string[]): Promise<NodeProcess> {
       adminUrl,
       caPem: readFileSync(join(dir.path, "tls", "ca.pem"), "utf8"),
       peakRssBytes: () => statusKb(pid, "VmHWM") * 1024,
+      kill: () => killChild(child),
       stop: async () => {
         await stopChild(child);
         dir.remove();
@@ -83,6 +94,14 @@ function stopChild(child: ChildProcess): Promise<void> {
       resolve();
     });
     child.kill("SIGTERM");
+  });
+}
+
+function killChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
   });
 }
 

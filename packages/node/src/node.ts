@@ -16,7 +16,8 @@ import { KernelBus } from "./kernel/bus.js";
 import type { ManagedService } from "./kernel/lifecycle.js";
 import { type ServiceHealth, Supervisor } from "./kernel/supervisor.js";
 import { createLogger, type Logger } from "./log.js";
-import { NodeMetrics, observeSessions } from "./metrics/index.js";
+import { MailboxService } from "./mailbox/service.js";
+import { MailboxMetrics, NodeMetrics, observeSessions } from "./metrics/index.js";
 import { loadNodeId } from "./node-id.js";
 import { EchoService } from "./services/echo.js";
 import { HelloService } from "./services/hello.js";
@@ -104,9 +105,11 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   });
   const auth = await startNodeAuth(config, log);
   const router = new Router();
+  const mailbox = new MailboxService(config, new MailboxMetrics(metrics.registry));
   const services: ManagedService[] = [
     new HelloService(config, router, auth.authority),
     new EchoService(),
+    mailbox,
     ...(options.services ?? []),
   ];
   for (const service of services) {
@@ -230,6 +233,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
         state = "draining";
         bus.publish({ kind: "Shutdown" });
         log.info({ open_streams: gateway.openStreams() }, "draining");
+        mailbox.drain();
         await gateway.close(config.drainTimeoutMs);
         await supervisor.stopAll();
         await Promise.all([admin.close(), appPlane.close(), admission.close(), auth.authority.close()]);

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { capCommand } from "./commands/cap.js";
+import { mailboxCommand } from "./commands/mailbox.js";
 import { registryCommand } from "./commands/registry.js";
 import { VERSION } from "./version.js";
 
@@ -10,5 +11,6 @@ export function createProgram(): Command {
     .version(VERSION)
     .showHelpAfterError()
     .addCommand(registryCommand())
-    .addCommand(capCommand());
+    .addCommand(capCommand())
+    .addCommand(mailboxCommand());
 }

@@ -1,2 +1,3 @@
 export * from "./client/index.js";
+export * from "./mailbox/records.js";
 export * from "./server/index.js";

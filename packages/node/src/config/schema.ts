@@ -52,6 +52,21 @@ export interface NodeConfig {
   quotaRedisUrl: string;
   quotaRedisKeyPrefix: string;
   quotaRedisTimeoutMs: number;
+  mailboxEngine: string;
+  mailboxSqliteSync: string;
+  mailboxRedisUrl: string;
+  mailboxRedisKeyPrefix: string;
+  mailboxDedupeWindowMs: number;
+  mailboxVisibilityMs: number;
+  mailboxMinVisibilityMs: number;
+  mailboxMaxVisibilityMs: number;
+  mailboxMaxAttempts: number;
+  mailboxMaxDepth: number;
+  mailboxMaxBodyBytes: number;
+  mailboxMaxRecv: number;
+  mailboxMaxWaitMs: number;
+  mailboxTopicPattern: string;
+  mailboxMaxTopicLength: number;
   /** Per-app quotas and per-tenant overrides: TOML tables only (`[quotas.apps."0x0101"]`, `[[quotas.tenants]]`). */
   quotaRules: QuotaRules;
 }
@@ -426,6 +441,118 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
     min: 1,
     max: 60_000,
     doc: "a global quota check Redis has not answered within this falls back to the node's own bucket (ms)",
+  },
+  mailboxEngine: {
+    file: "mailbox.engine",
+    kind: "string",
+    default: () => "sqlite",
+    choices: ["sqlite", "memory", "redis"],
+    doc: "mailbox engine: sqlite (a WAL database in the data dir), memory (amnesia mode, nothing on disk) or redis (shared by nodes; needs mailbox.redis_url)",
+  },
+  mailboxSqliteSync: {
+    file: "mailbox.sqlite_sync",
+    kind: "string",
+    default: () => "full",
+    choices: ["full", "normal"],
+    doc: "SQLite sync per group commit: full survives power loss, normal survives a process crash",
+  },
+  mailboxRedisUrl: {
+    file: "mailbox.redis_url",
+    kind: "string",
+    default: () => "",
+    doc: "Redis of the redis mailbox engine, redis://host:port",
+  },
+  mailboxRedisKeyPrefix: {
+    file: "mailbox.redis_key_prefix",
+    kind: "string",
+    default: () => "omnigate:mailbox:",
+    doc: "prefix of the redis mailbox engine's keys",
+  },
+  mailboxDedupeWindowMs: {
+    file: "mailbox.dedupe_window_ms",
+    kind: "int",
+    default: () => 300_000,
+    min: 1000,
+    max: 86_400_000,
+    doc: "how long a SEND's idem_key answers with its first msg_id (ms)",
+  },
+  mailboxVisibilityMs: {
+    file: "mailbox.visibility_ms",
+    kind: "int",
+    default: () => 30_000,
+    min: 250,
+    max: 43_200_000,
+    doc: "visibility timeout of a RECV that names none (ms)",
+  },
+  mailboxMinVisibilityMs: {
+    file: "mailbox.min_visibility_ms",
+    kind: "int",
+    default: () => 250,
+    min: 1,
+    max: 43_200_000,
+    doc: "shortest visibility_ms a RECV or EXTEND may ask for (ms)",
+  },
+  mailboxMaxVisibilityMs: {
+    file: "mailbox.max_visibility_ms",
+    kind: "int",
+    default: () => 43_200_000,
+    min: 250,
+    max: 43_200_000,
+    doc: "longest visibility_ms (and NACK delay_ms) a request may ask for (ms)",
+  },
+  mailboxMaxAttempts: {
+    file: "mailbox.max_attempts",
+    kind: "int",
+    default: () => 5,
+    min: 1,
+    max: 1000,
+    doc: "deliveries of a message before it moves to its topic's dead-letter queue",
+  },
+  mailboxMaxDepth: {
+    file: "mailbox.max_depth_per_tenant",
+    kind: "int",
+    default: () => 1_000_000,
+    min: 1,
+    max: 1_000_000_000,
+    doc: "messages one tenant may have stored (any state, DLQ included); over it SEND gets 429 quota",
+  },
+  mailboxMaxBodyBytes: {
+    file: "mailbox.max_body_bytes",
+    kind: "int",
+    default: () => DEFAULT_MAX_FRAME - 8192,
+    min: 1,
+    max: DEFAULT_MAX_FRAME - 8192,
+    doc: "largest message body (bytes): a frame less room for the header and the delivery's meta",
+  },
+  mailboxMaxRecv: {
+    file: "mailbox.max_recv",
+    kind: "int",
+    default: () => 100,
+    min: 1,
+    max: 1000,
+    doc: "most messages one RECV returns",
+  },
+  mailboxMaxWaitMs: {
+    file: "mailbox.max_wait_ms",
+    kind: "int",
+    default: () => 20_000,
+    min: 0,
+    max: 300_000,
+    doc: "longest long poll (wait_ms) of a RECV (ms)",
+  },
+  mailboxTopicPattern: {
+    file: "mailbox.topic_pattern",
+    kind: "string",
+    default: () => "^[A-Za-z0-9_.~-]+(/[A-Za-z0-9_.~-]+)*$",
+    doc: "regular expression a topic name must match",
+  },
+  mailboxMaxTopicLength: {
+    file: "mailbox.max_topic_length",
+    kind: "int",
+    default: () => 256,
+    min: 1,
+    max: 4096,
+    doc: "longest topic name (bytes)",
   },
 };
 

@@ -10,6 +10,7 @@ import { type OapClientError, OapConnectionError } from "./errors.js";
 import { type ClientEventName, type ClientEvents, Listeners } from "./events.js";
 import { Exchange } from "./exchange.js";
 import type { Logger } from "./logger.js";
+import { MailboxClient } from "./mailbox.js";
 import { NodeLink } from "./node-link.js";
 import { checkTenant, positive, type ResolvedClientOptions } from "./options.js";
 import { retryDelay } from "./retry.js";
@@ -56,6 +57,7 @@ export class OapClient {
   private readonly lifetime = new AbortController();
   private readonly logger: Logger;
   private readonly capRefresher: CapRefresher | undefined;
+  private mailboxFacade: MailboxClient | undefined;
 
   /** @internal Use `connect()`. */
   constructor(
@@ -77,6 +79,12 @@ export class OapClient {
     const hello = this.link.hello;
     if (!hello) throw new Error("the client has not connected yet");
     return hello;
+  }
+
+  /** The mailbox: send, recv, ack, nack, extend, delete, subscribe, DLQ admin. */
+  get mailbox(): MailboxClient {
+    this.mailboxFacade ??= new MailboxClient(this);
+    return this.mailboxFacade;
   }
 
   /** True once `close()` was called. */

@@ -14,6 +14,15 @@ export {
 } from "./errors.js";
 export type { ClientEventName, ClientEvents, OapEvent } from "./events.js";
 export type { Logger } from "./logger.js";
+export {
+  type DeadLetterMessage,
+  type MailboxCallOptions,
+  MailboxClient,
+  MailboxMessage,
+  type RecvOptions,
+  type SendOptions,
+  type SubscribeOptions,
+} from "./mailbox.js";
 export { CLIENT_DEFAULTS, type ConnectOptions } from "./options.js";
 export { backoffMs, type RetryPolicy } from "./retry.js";
 export { OapStream } from "./stream.js";

@@ -1,0 +1,173 @@
+/**
+ * Mailbox throughput through the node (sqlite engine) against raw SQLite inserts, measured in
+ * the same run.
+ *
+ *   npm run bench:mailbox [-- --seconds N | --quick] [--engine sqlite|redis] [--body 100] [--inflight 128]
+ *                         [--consumers 4] [--recv-max 64]
+ *
+ * stdout: one JSON line per result, then the ratio line. stderr: progress.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { connect } from "../../packages/sdk/src/index.js";
+import { type RedisProcess, startRedis } from "../../testing/support/redis-server.js";
+import { installChildCleanup, stopChildren } from "../oap-echo/children.js";
+import { startOapNode } from "../oap-echo/servers.js";
+import { round } from "../oap-echo/stats.js";
+import { type MixedResult, mixedLoad } from "./mixed-load.js";
+import { rawRedisXadd } from "./raw-redis.js";
+import { rawSqliteInserts } from "./raw-sqlite.js";
+
+/** Acceptance: mixed msgs/s through the node, and p99 (ms) at half that rate. */
+const TARGET = { msgsPerSec: 20_000, p99MsAtHalfRate: 50 } as const;
+const RAW_BATCH = 256;
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: "string" },
+    quick: { type: "boolean", default: false },
+    body: { type: "string", default: "100" },
+    inflight: { type: "string", default: "128" },
+    consumers: { type: "string", default: "4" },
+    "recv-max": { type: "string", default: "64" },
+    engine: { type: "string", default: "sqlite" },
+  },
+});
+const seconds = args.seconds !== undefined ? Number(args.seconds) : args.quick ? 3 : 10;
+const bodyBytes = Number(args.body);
+const inflight = Number(args.inflight);
+const consumers = Number(args.consumers);
+const recvMax = Number(args["recv-max"]);
+for (const [flag, v] of Object.entries({
+  seconds,
+  body: bodyBytes,
+  inflight,
+  consumers,
+  "recv-max": recvMax,
+})) {
+  if (!(v > 0)) {
+    process.stderr.write(`mailbox bench: --${flag} must be a positive number\n`);
+    process.exit(2);
+  }
+}
+
+const engine = args.engine;
+if (engine !== "sqlite" && engine !== "redis") {
+  process.stderr.write("mailbox bench: --engine is sqlite or redis\n");
+  process.exit(2);
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), "mailbox-bench-"));
+installChildCleanup(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function main(): Promise<void> {
+  let floor: { name: string; rows: number; seconds: number };
+  let engineFlags: string[];
+  let redis: RedisProcess | undefined;
+  if (engine === "redis") {
+    redis = await startRedis();
+    progress(
+      `raw Redis XADD: ${bodyBytes} B, ${RAW_BATCH} per pipeline, ${seconds} s (redis-server at ${redis.url})`,
+    );
+    floor = { name: "raw-redis-xadd", ...(await rawRedisXadd(redis.url, bodyBytes, RAW_BATCH, seconds)) };
+    engineFlags = ["--mailbox-engine", "redis", "--mailbox-redis-url", redis.url];
+  } else {
+    progress(`raw SQLite inserts: ${bodyBytes} B, ${RAW_BATCH} per transaction, ${seconds} s`);
+    floor = { name: "raw-sqlite-insert", ...rawSqliteInserts(dataDir, bodyBytes, RAW_BATCH, seconds) };
+    const sync = process.env.MAILBOX_BENCH_SYNC;
+    engineFlags = ["--mailbox-engine", "sqlite", ...(sync ? ["--mailbox-sqlite-sync", sync] : [])];
+  }
+  const rawRate = floor.rows / floor.seconds;
+  emit({
+    bench: "mailbox",
+    system: floor.name,
+    body_bytes: bodyBytes,
+    batch: RAW_BATCH,
+    seconds: round(floor.seconds, 2),
+    rows: floor.rows,
+    rows_per_sec: Math.round(rawRate),
+  });
+
+  const nodeDir = join(dataDir, "node");
+  const node = await startOapNode(nodeDir, [], engineFlags);
+  progress(`node at ${node.url} (pid ${node.pid}), engine ${engine}`);
+  const client = await connect(node.url, { ca: readFileSync(node.caFile, "utf8") });
+  const plan = {
+    topic: "bench/mixed",
+    bodyBytes,
+    sendInflight: inflight,
+    consumers,
+    recvMax,
+    warmupMs: 1000,
+    measureMs: seconds * 1000,
+    maxBacklog: 20_000,
+  };
+
+  progress(
+    `mixed send→recv→ack, closed loop: ${inflight} sends in flight, ${consumers} consumers (RECV max ${recvMax}), ${seconds} s`,
+  );
+  const full = await mixedLoad(client, plan);
+  const fullRate = full.acked / full.seconds;
+  emit(line("mixed", full, {}));
+
+  const half = Math.round(fullRate / 2);
+  progress(`mixed at half that rate (${half} msg/s, open loop), ${seconds} s`);
+  const paced = await mixedLoad(client, {
+    ...plan,
+    topic: "bench/paced",
+    ratePerSec: half,
+    sendInflight: 4096,
+  });
+  emit(line("mixed-half-rate", paced, { target_rate: half }));
+
+  emit({
+    bench: "mailbox",
+    compare: `mixed/${floor.name}`,
+    body_bytes: bodyBytes,
+    ratio: round(fullRate / rawRate, 3),
+  });
+  const p99 = paced.endToEnd.summary().p99Ms;
+  progress(
+    `target: ${Math.round(fullRate)} msg/s mixed ${fullRate >= TARGET.msgsPerSec ? "meets" : "MISSES"} ≥ ${TARGET.msgsPerSec}; ` +
+      `p99 end-to-end at half rate ${p99.toFixed(1)} ms ${p99 < TARGET.p99MsAtHalfRate ? "meets" : "MISSES"} < ${TARGET.p99MsAtHalfRate}`,
+  );
+  await client.close();
+  await stopChildren();
+  await redis?.stop();
+}
+
+function line(system: string, r: MixedResult, extra: Record<string, unknown>): Record<string, unknown> {
+  const send = r.sendLatency.summary();
+  const e2e = r.endToEnd.summary();
+  return {
+    bench: "mailbox",
+    system,
+    engine,
+    body_bytes: bodyBytes,
+    ...extra,
+    seconds: r.seconds,
+    sent: r.sent,
+    acked: r.acked,
+    msgs_per_sec: Math.round(r.acked / r.seconds),
+    send_p50_ms: round(send.p50Ms, 3),
+    send_p99_ms: round(send.p99Ms, 3),
+    e2e_p50_ms: round(e2e.p50Ms, 3),
+    e2e_p99_ms: round(e2e.p99Ms, 3),
+  };
+}
+
+function emit(record: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(record)}\n`);
+}
+
+function progress(message: string): void {
+  process.stderr.write(`mailbox bench: ${message}\n`);
+}
+
+main().catch(async (err: unknown) => {
+  process.stderr.write(`mailbox bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  await stopChildren();
+  process.exit(1);
+});

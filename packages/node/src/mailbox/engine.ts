@@ -1,0 +1,101 @@
+/**
+ * The mailbox engine: the storage and the delivery rules of at-least-once messaging, behind
+ * one interface so the service is written once and every engine passes the same suite.
+ * Rules (docs/mailbox.md): leases with visibility timeouts, receipts unique per delivery,
+ * dead-lettering after `maxAttempts`, idempotent sends within the dedupe window.
+ */
+export interface MailboxEngine {
+  readonly kind: EngineKind;
+  /** Stores the message durably before resolving; a known idempotency key returns the first msg_id. */
+  send(input: SendInput): Promise<SendResult>;
+  /** Leases up to `max` visible messages, waiting up to `waitMs` for one to arrive. */
+  recv(input: RecvInput): Promise<Delivery[]>;
+  /** Removes the message of a live lease. */
+  ack(tenant: string, receipt: string): Promise<void>;
+  /** Ends a live lease early; the message is visible again after `delayMs`. */
+  nack(tenant: string, receipt: string, delayMs: number, error?: string): Promise<void>;
+  /** Moves a live lease's expiry to `visibilityMs` from now. */
+  extend(tenant: string, receipt: string, visibilityMs: number): Promise<void>;
+  /** Removes a message wherever it is (waiting, leased or dead-lettered); false when there was none. */
+  delete(tenant: string, msgId: string): Promise<boolean>;
+  dlqList(tenant: string, topic: string, max: number): Promise<DeadLetter[]>;
+  /** Moves up to `max` dead letters back to the topic, oldest first, with their attempts reset. */
+  dlqRedrive(tenant: string, topic: string, max: number): Promise<number>;
+  dlqPurge(tenant: string, topic: string): Promise<number>;
+  /** Messages by state across all tenants (for `mailbox_depth{state}`). */
+  depth(): Promise<DepthByState>;
+  /** Flushes what is pending and releases the storage. Pending long polls end empty. */
+  close(): Promise<void>;
+}
+
+export type EngineKind = "sqlite" | "memory" | "redis";
+
+export interface SendInput {
+  tenant: string;
+  topic: string;
+  body: Uint8Array;
+  idemKey?: string;
+  attrs?: Attrs;
+}
+
+export interface SendResult {
+  msgId: string;
+  duplicate: boolean;
+}
+
+export interface RecvInput {
+  tenant: string;
+  topic: string;
+  max: number;
+  visibilityMs: number;
+  waitMs: number;
+  /** Ends a long poll early (the request went away); resolves with what is there, usually nothing. */
+  signal?: AbortSignal;
+}
+
+export type Attrs = Record<string, string>;
+
+export interface Delivery {
+  msgId: string;
+  /** Names this delivery only: once its lease expires or ends, the receipt is stale. */
+  receipt: string;
+  /** 1 on the first delivery, +1 on each redelivery (reset by a DLQ redrive). */
+  attempt: number;
+  sentAt: number;
+  topic: string;
+  attrs: Attrs;
+  body: Uint8Array;
+}
+
+export interface DeadLetter {
+  msgId: string;
+  topic: string;
+  attempts: number;
+  sentAt: number;
+  lastError: string;
+  attrs: Attrs;
+  body: Uint8Array;
+}
+
+export interface DepthByState {
+  /** Visible now. */
+  ready: number;
+  /** Leased to a consumer. */
+  inflight: number;
+  /** Waiting for a NACK delay. */
+  delayed: number;
+  dlq: number;
+}
+
+/** Engine rules that come from config. */
+export interface EngineRules {
+  /** Deliveries before a message is dead-lettered. */
+  maxAttempts: number;
+  /** How long an idempotency key answers with its first msg_id. */
+  dedupeWindowMs: number;
+  /** Messages one tenant may have stored (any state, DLQ included); over → 429 quota. */
+  maxDepthPerTenant: number;
+}
+
+/** Why a dead letter left the queue when its lease ran out instead of being NACKed. */
+export const LEASE_EXPIRED_ERROR = "visibility timeout expired";

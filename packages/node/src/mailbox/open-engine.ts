@@ -1,0 +1,38 @@
+import { join } from "node:path";
+import type { NodeConfig } from "../config/index.js";
+import type { MailboxCounter } from "./counters.js";
+import type { EngineRules, MailboxEngine } from "./engine.js";
+import { SqlEngine } from "./sqlite-engine.js";
+
+/** The database file of the sqlite engine, under the node's data dir. */
+export const MAILBOX_DB_FILE = "mailbox.sqlite";
+
+export function engineRules(config: NodeConfig): EngineRules {
+  return {
+    maxAttempts: config.mailboxMaxAttempts,
+    dedupeWindowMs: config.mailboxDedupeWindowMs,
+    maxDepthPerTenant: config.mailboxMaxDepth,
+  };
+}
+
+/** Opens the engine `mailbox.engine` names (ioredis is loaded only for the redis engine). */
+export async function openEngine(config: NodeConfig, count: MailboxCounter): Promise<MailboxEngine> {
+  const rules = engineRules(config);
+  if (config.mailboxEngine === "memory") return new SqlEngine({ ...rules, path: ":memory:", count });
+  if (config.mailboxEngine === "redis") {
+    if (!config.mailboxRedisUrl) throw new Error("mailbox.engine = redis needs mailbox.redis_url");
+    const { RedisEngine } = await import("./redis-engine.js");
+    return new RedisEngine({
+      ...rules,
+      url: config.mailboxRedisUrl,
+      keyPrefix: config.mailboxRedisKeyPrefix,
+      count,
+    });
+  }
+  return new SqlEngine({
+    ...rules,
+    path: join(config.dataDir, MAILBOX_DB_FILE),
+    synchronous: config.mailboxSqliteSync === "normal" ? "normal" : "full",
+    count,
+  });
+}

@@ -1,0 +1,265 @@
+import { createHash } from "node:crypto";
+import { OapError } from "@omnigate/oap";
+import { Redis } from "ioredis";
+import { monotonicFactory } from "ulid";
+import { type Clock, systemClock } from "./clock.js";
+import type { MailboxCounter } from "./counters.js";
+import type {
+  Attrs,
+  DeadLetter,
+  Delivery,
+  DepthByState,
+  EngineKind,
+  EngineRules,
+  MailboxEngine,
+  RecvInput,
+  SendInput,
+  SendResult,
+} from "./engine.js";
+import { makeReceipt, parseReceipt, staleReceipt } from "./receipt.js";
+import * as scripts from "./redis-scripts.js";
+import { TopicWaiters, topicKey } from "./waiters.js";
+
+export interface RedisEngineOptions extends EngineRules {
+  url: string;
+  /** Prefix of every key, so several mailboxes (or tests) share one Redis. */
+  keyPrefix: string;
+  /** A long poll looks again at least this often, for messages sent through other nodes. */
+  pollMs?: number;
+  clock?: Clock;
+  count?: MailboxCounter;
+}
+
+const DEFAULT_POLL_MS = 1000;
+const NO_COUNT: MailboxCounter = () => {};
+
+/**
+ * The Redis engine, for several nodes sharing one mailbox: every step is one Lua script, so
+ * it is atomic across nodes; Redis persistence (AOF) decides durability. Long polls are woken
+ * in process by this node's own writes and poll for the rest.
+ */
+export class RedisEngine implements MailboxEngine {
+  readonly kind: EngineKind = "redis";
+  private readonly redis: Redis;
+  private readonly clock: Clock;
+  private readonly count: MailboxCounter;
+  private readonly waiters: TopicWaiters;
+  private readonly nextId = monotonicFactory();
+  private readonly shas = new Map<string, string>();
+  private readonly wakeVersion = new Map<string, number>();
+  private closed = false;
+
+  constructor(private readonly options: RedisEngineOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.count = options.count ?? NO_COUNT;
+    this.waiters = new TopicWaiters(this.clock);
+    this.redis = new Redis(options.url, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    this.redis.on("error", () => {}); // surfaced by the commands that fail
+  }
+
+  async send(input: SendInput): Promise<SendResult> {
+    const now = this.clock.now();
+    const hash = input.idemKey === undefined ? "" : createHash("sha256").update(input.body).digest("hex");
+    const attrs = input.attrs && Object.keys(input.attrs).length > 0 ? JSON.stringify(input.attrs) : "";
+    const [kind, msgId] = (await this.run(scripts.SEND, [
+      input.tenant,
+      input.topic,
+      this.nextId(now),
+      Buffer.from(input.body),
+      attrs,
+      now,
+      input.idemKey ?? "",
+      hash,
+      this.options.dedupeWindowMs,
+      this.options.maxDepthPerTenant,
+    ])) as Buffer[];
+    switch (kind?.toString()) {
+      case "dup":
+        return { msgId: String(msgId), duplicate: true };
+      case "conflict":
+        throw new OapError("conflict", "this idempotency key was used with a different body; use a new key");
+      case "quota":
+        throw new OapError("quota", "the tenant's mailbox is full; consume or purge messages, then retry", {
+          retryAfterMs: 1000,
+        });
+    }
+    this.count("enqueued", 1);
+    this.wake(topicKey(input.tenant, input.topic));
+    return { msgId: String(msgId), duplicate: false };
+  }
+
+  async recv(input: RecvInput): Promise<Delivery[]> {
+    const key = topicKey(input.tenant, input.topic);
+    const deadline = this.clock.now() + input.waitMs;
+    for (;;) {
+      const version = this.wakeVersion.get(key) ?? 0;
+      const { deliveries, nextVisibleAt } = await this.leaseNow(input);
+      if (deliveries.length > 0 || this.closed || input.signal?.aborted) return deliveries;
+      const now = this.clock.now();
+      if (now >= deadline) return [];
+      if ((this.wakeVersion.get(key) ?? 0) !== version) continue;
+      const until = Math.min(
+        deadline,
+        nextVisibleAt ?? deadline,
+        now + (this.options.pollMs ?? DEFAULT_POLL_MS),
+      );
+      // The clock may have passed a lease's end while the lease query was out: look again.
+      if (until <= now) continue;
+      await this.waiters.wait(key, until - now, input.signal);
+    }
+  }
+
+  ack(tenant: string, receipt: string): Promise<void> {
+    return this.lease(tenant, receipt, "ack", 0);
+  }
+
+  nack(tenant: string, receipt: string, delayMs: number, error?: string): Promise<void> {
+    return this.lease(tenant, receipt, "nack", delayMs, error ?? "nacked");
+  }
+
+  extend(tenant: string, receipt: string, visibilityMs: number): Promise<void> {
+    return this.lease(tenant, receipt, "extend", visibilityMs);
+  }
+
+  async delete(tenant: string, msgId: string): Promise<boolean> {
+    return Number(await this.run(scripts.DELETE, [tenant, msgId])) === 1;
+  }
+
+  async dlqList(tenant: string, topic: string, max: number): Promise<DeadLetter[]> {
+    const flat = (await this.run(scripts.DLQ_LIST, [tenant, topic, max])) as Buffer[];
+    const out: DeadLetter[] = [];
+    for (let i = 0; i + 5 < flat.length; i += 6) {
+      out.push({
+        msgId: String(flat[i]),
+        attempts: Number(String(flat[i + 1])),
+        sentAt: Number(String(flat[i + 2])),
+        lastError: String(flat[i + 3]),
+        attrs: parseAttrs(String(flat[i + 4])),
+        body: new Uint8Array(flat[i + 5] as Buffer),
+        topic,
+      });
+    }
+    return out;
+  }
+
+  async dlqRedrive(tenant: string, topic: string, max: number): Promise<number> {
+    const moved = Number(await this.run(scripts.DLQ_REDRIVE, [tenant, topic, max, this.clock.now()]));
+    if (moved > 0) this.wake(topicKey(tenant, topic));
+    return moved;
+  }
+
+  async dlqPurge(tenant: string, topic: string): Promise<number> {
+    return Number(await this.run(scripts.DLQ_PURGE, [tenant, topic]));
+  }
+
+  async depth(): Promise<DepthByState> {
+    const [ready, inflight, delayed, dlq] = (await this.run(scripts.DEPTH, [this.clock.now()])) as number[];
+    return { ready: Number(ready), inflight: Number(inflight), delayed: Number(delayed), dlq: Number(dlq) };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.waiters.wakeAll();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private async leaseNow(
+    input: RecvInput,
+  ): Promise<{ deliveries: Delivery[]; nextVisibleAt: number | undefined }> {
+    const flat = (await this.run(scripts.RECV, [
+      input.tenant,
+      input.topic,
+      this.clock.now(),
+      input.max,
+      input.visibilityMs,
+      this.options.maxAttempts,
+    ])) as Buffer[];
+    const nextVisible = Number(String(flat[0]));
+    const dead = Number(String(flat[1]));
+    if (dead > 0) this.count("dlq", dead);
+    const deliveries: Delivery[] = [];
+    for (let i = 2; i + 5 < flat.length; i += 6) {
+      const msgId = String(flat[i]);
+      const attempt = Number(String(flat[i + 2]));
+      this.count(attempt > 1 ? "redelivered" : "delivered", 1);
+      deliveries.push({
+        msgId,
+        receipt: makeReceipt(msgId, Number(String(flat[i + 1]))),
+        attempt,
+        sentAt: Number(String(flat[i + 3])),
+        topic: input.topic,
+        attrs: parseAttrs(String(flat[i + 4])),
+        body: new Uint8Array(flat[i + 5] as Buffer),
+      });
+    }
+    return { deliveries, nextVisibleAt: nextVisible >= 0 ? nextVisible : undefined };
+  }
+
+  private async lease(tenant: string, receipt: string, op: string, ms: number, error = ""): Promise<void> {
+    const { msgId, delivery } = parseReceipt(receipt);
+    const [outcome, topic] = (await this.run(scripts.LEASE, [
+      tenant,
+      msgId,
+      delivery,
+      this.clock.now(),
+      op,
+      ms,
+      error,
+      this.options.maxAttempts,
+    ])) as Buffer[];
+    switch (outcome?.toString()) {
+      case "stale":
+        throw staleReceipt();
+      case "acked":
+        this.count("acked", 1);
+        return;
+      case "dead":
+        this.count("dlq", 1);
+        return;
+      case "nacked":
+        this.wake(topicKey(tenant, String(topic)));
+        return;
+    }
+  }
+
+  private wake(key: string): void {
+    this.wakeVersion.set(key, (this.wakeVersion.get(key) ?? 0) + 1);
+    this.waiters.wake(key);
+  }
+
+  /** Runs a script by its SHA, loading it on first use (or after Redis forgot it). */
+  private async run(script: string, args: Array<string | number | Buffer>): Promise<unknown> {
+    if (this.closed) throw new OapError("shutting_down", "the mailbox engine is closed");
+    const argv = [this.options.keyPrefix, ...args];
+    let sha = this.shas.get(script);
+    if (!sha) {
+      sha = String(
+        await this.redis.script("LOAD", script).catch((err: unknown) => {
+          throw new OapError(
+            "backend_unavailable",
+            `the mailbox's Redis did not answer (${String(err)}); retry later`,
+          );
+        }),
+      );
+      this.shas.set(script, sha);
+    }
+    try {
+      return await this.redis.callBuffer("EVALSHA", sha, 0, ...argv);
+    } catch (err) {
+      if (String(err).includes("NOSCRIPT")) {
+        this.shas.delete(script);
+        return this.run(script, args);
+      }
+      // Redis down is an answer for this request, not a crash of the mailbox.
+      throw new OapError(
+        "backend_unavailable",
+        `the mailbox's Redis did not answer (${String(err)}); retry later`,
+      );
+    }
+  }
+}
+
+function parseAttrs(json: string): Attrs {
+  return json ? (JSON.parse(json) as Attrs) : {};
+}

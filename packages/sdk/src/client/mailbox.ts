@@ -1,0 +1,242 @@
+import { AppProtoId, type Meta } from "@omnigate/oap";
+import { decodeRecords, encodeRecords, type MailboxRecord, RecordReader } from "../mailbox/records.js";
+import type { OapClient } from "./client.js";
+import { OapClientError, OapConnectionError, OapTimeoutError } from "./errors.js";
+import { toBytes } from "./stream.js";
+
+/** Largest record the client accepts from the node: a message body plus its delivery meta. */
+const MAX_RECORD_BYTES = 2 * 1024 * 1024;
+/** Time a RECV's deadline allows beyond its long poll. */
+const RECV_DEADLINE_SLACK_MS = 10_000;
+const DEFAULT_SUBSCRIBE_CREDIT = 16;
+
+export interface MailboxCallOptions {
+  /** Tenant the call acts for (default: the client's). */
+  tenant?: bigint;
+  deadlineMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface SendOptions extends MailboxCallOptions {
+  /** Idempotency key: the same key and body within the node's dedupe window returns the first msg_id. Also makes the SDK retry the send. */
+  idemKey?: string;
+  attrs?: Record<string, string>;
+  /** The body is end-to-end encrypted by the app (APP_E2E). */
+  e2e?: boolean;
+}
+
+export interface RecvOptions extends MailboxCallOptions {
+  /** Most messages to take (default 1). */
+  max?: number;
+  /** How long the messages stay invisible to others (default: the node's). */
+  visibilityMs?: number;
+  /** Long poll: how long to wait for a message when there is none (default 0). */
+  waitMs?: number;
+}
+
+export interface SubscribeOptions extends MailboxCallOptions {
+  /** "explicit" (default): call msg.ack(); "auto": the node acks as it pushes (at-most-once). */
+  ack?: "auto" | "explicit";
+  /** Messages pushed ahead of the consumer (default 16). */
+  credit?: number;
+  visibilityMs?: number;
+}
+
+export interface DeadLetterMessage {
+  msgId: string;
+  topic: string;
+  attempts: number;
+  sentAt: number;
+  lastError: string;
+  attrs: Record<string, string>;
+  body: Buffer;
+}
+
+/** A delivered message. `ack()` removes it; `nack()` hands it back; `extend()` keeps it longer. */
+export class MailboxMessage {
+  constructor(
+    private readonly mailbox: MailboxClient,
+    readonly msgId: string,
+    readonly receipt: string,
+    readonly attempt: number,
+    readonly sentAt: number,
+    readonly topic: string,
+    readonly attrs: Record<string, string>,
+    readonly body: Buffer,
+    private readonly options: MailboxCallOptions,
+  ) {}
+
+  ack(): Promise<void> {
+    return this.mailbox.ack(this.receipt, this.options);
+  }
+
+  nack(delayMs?: number, error?: string): Promise<void> {
+    return this.mailbox.nack(this.receipt, { ...this.options, delayMs, error });
+  }
+
+  extend(visibilityMs: number): Promise<void> {
+    return this.mailbox.extend(this.receipt, visibilityMs, this.options);
+  }
+}
+
+/** The mailbox (app id 0x0201) through one client: `client.mailbox`. */
+export class MailboxClient {
+  constructor(private readonly client: OapClient) {}
+
+  async send(
+    topic: string,
+    body: Uint8Array | string,
+    options: SendOptions = {},
+  ): Promise<{ msgId: string; duplicate: boolean }> {
+    const meta: Meta = { op: "send", topic };
+    if (options.idemKey !== undefined) meta.idem_key = options.idemKey;
+    if (options.attrs !== undefined) meta.attrs = options.attrs;
+    const reply = await this.call(meta, options, {
+      body: toBytes(body),
+      idempotencyKey: options.idemKey,
+      e2e: options.e2e,
+    });
+    return { msgId: String(reply.meta.msg_id), duplicate: reply.meta.duplicate === true };
+  }
+
+  async recv(topic: string, options: RecvOptions = {}): Promise<MailboxMessage[]> {
+    const meta: Meta = { op: "recv", topic, max: options.max ?? 1, wait_ms: options.waitMs ?? 0 };
+    if (options.visibilityMs !== undefined) meta.visibility_ms = options.visibilityMs;
+    const reply = await this.call(meta, {
+      ...options,
+      deadlineMs: options.deadlineMs ?? (options.waitMs ?? 0) + RECV_DEADLINE_SLACK_MS,
+    });
+    return decodeRecords(reply.body, MAX_RECORD_BYTES).map((r) => this.message(r, options));
+  }
+
+  async ack(receipt: string, options: MailboxCallOptions = {}): Promise<void> {
+    await this.call({ op: "ack", receipt }, options);
+  }
+
+  async nack(
+    receipt: string,
+    options: MailboxCallOptions & { delayMs?: number; error?: string } = {},
+  ): Promise<void> {
+    const meta: Meta = { op: "nack", receipt };
+    if (options.delayMs !== undefined) meta.delay_ms = options.delayMs;
+    if (options.error !== undefined) meta.error = options.error;
+    await this.call(meta, options);
+  }
+
+  async extend(receipt: string, visibilityMs: number, options: MailboxCallOptions = {}): Promise<void> {
+    await this.call({ op: "extend", receipt, visibility_ms: visibilityMs }, options);
+  }
+
+  /** Removes a message wherever it is; false when there was none. */
+  async delete(msgId: string, options: MailboxCallOptions & { topic?: string } = {}): Promise<boolean> {
+    const meta: Meta = { op: "delete", msg_id: msgId };
+    if (options.topic !== undefined) meta.topic = options.topic;
+    return (await this.call(meta, options)).meta.deleted === true;
+  }
+
+  async dlqList(
+    topic: string,
+    options: MailboxCallOptions & { max?: number } = {},
+  ): Promise<DeadLetterMessage[]> {
+    const reply = await this.call({ op: "dlq.list", topic, max: options.max ?? 10 }, options);
+    return decodeRecords(reply.body, MAX_RECORD_BYTES).map(({ meta, body }) => ({
+      msgId: String(meta.msg_id),
+      topic: String(meta.topic),
+      attempts: Number(meta.attempts),
+      sentAt: Number(meta.sent_at),
+      lastError: String(meta.last_error ?? ""),
+      attrs: (meta.attrs ?? {}) as Record<string, string>,
+      body: Buffer.from(body),
+    }));
+  }
+
+  async dlqRedrive(topic: string, options: MailboxCallOptions & { max?: number } = {}): Promise<number> {
+    const meta: Meta = { op: "dlq.redrive", topic };
+    if (options.max !== undefined) meta.max = options.max;
+    return Number((await this.call(meta, options)).meta.redriven);
+  }
+
+  async dlqPurge(topic: string, options: MailboxCallOptions = {}): Promise<number> {
+    return Number((await this.call({ op: "dlq.purge", topic }, options)).meta.purged);
+  }
+
+  /**
+   * Messages pushed as they arrive: `for await (const msg of client.mailbox.subscribe(topic))`.
+   * Credit is granted back as the loop takes messages. The node ends a subscription stream at
+   * its deadline; the iterator then subscribes again, so the loop runs until it breaks, the
+   * signal aborts or the node refuses the subscription.
+   */
+  async *subscribe(
+    topic: string,
+    options: SubscribeOptions = {},
+  ): AsyncGenerator<MailboxMessage, void, undefined> {
+    const credit = Math.max(1, options.credit ?? DEFAULT_SUBSCRIBE_CREDIT);
+    const meta: Meta = { op: "subscribe", topic, ack: options.ack ?? "explicit", credit };
+    if (options.visibilityMs !== undefined) meta.visibility_ms = options.visibilityMs;
+    while (!options.signal?.aborted && !this.client.closed) {
+      const stream = this.client.stream(AppProtoId.MAILBOX, {
+        meta,
+        tenant: options.tenant,
+        deadlineMs: options.deadlineMs ?? Number.POSITIVE_INFINITY,
+        signal: options.signal,
+      });
+      let consumed = 0;
+      try {
+        await stream.response;
+        const reader = new RecordReader(MAX_RECORD_BYTES);
+        for await (const chunk of stream) {
+          for (const record of reader.push(chunk)) {
+            yield this.message(record, options);
+            // Grant credit back in batches of half the window.
+            if (++consumed >= Math.ceil(credit / 2)) {
+              await stream.write(encodeRecords([{ meta: { credit: consumed }, body: new Uint8Array(0) }]));
+              consumed = 0;
+            }
+          }
+        }
+      } catch (err) {
+        if (!resubscribable(err) || options.signal?.aborted) throw err;
+      } finally {
+        stream.end().catch(() => {});
+        stream.discard();
+      }
+    }
+  }
+
+  private async call(
+    meta: Meta,
+    options: MailboxCallOptions,
+    extra: { body?: Uint8Array; idempotencyKey?: string; e2e?: boolean } = {},
+  ) {
+    return this.client.request(AppProtoId.MAILBOX, {
+      meta,
+      tenant: options.tenant,
+      deadlineMs: options.deadlineMs,
+      signal: options.signal,
+      ...extra,
+    });
+  }
+
+  private message({ meta, body }: MailboxRecord, options: MailboxCallOptions): MailboxMessage {
+    return new MailboxMessage(
+      this,
+      String(meta.msg_id),
+      String(meta.receipt),
+      Number(meta.attempt),
+      Number(meta.sent_at),
+      String(meta.topic),
+      (meta.attrs ?? {}) as Record<string, string>,
+      Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+      { tenant: options.tenant },
+    );
+  }
+}
+
+/** A subscription stream that ended by time or a lost connection is opened again. */
+function resubscribable(err: unknown): boolean {
+  if (err instanceof OapTimeoutError || err instanceof OapConnectionError) return true;
+  return (
+    err instanceof OapClientError &&
+    (err.reason === "timeout" || err.reason === "request_timeout" || err.code === 503)
+  );
+}
