@@ -1,0 +1,59 @@
+import { connect, type OapClient, OapRequestError } from "@omnigate/sdk";
+import { afterEach, describe, expect, it } from "vitest";
+import type { OmnigateNode } from "../../packages/node/src/index.js";
+import { TestScope } from "../support/scope.js";
+
+const MAILBOX = 0x0201;
+const A = 0xaaaan;
+const B = 0xbbbbn;
+const scope = new TestScope();
+afterEach(() => scope.close());
+
+async function clientFor(node: OmnigateNode, tenant: bigint): Promise<OapClient> {
+  const minted = await node.authority.mint(
+    { tenant, apps: [MAILBOX], ops: ["mailbox.send", "mailbox.recv", "mailbox.ack", "mailbox.delete"] },
+    "test",
+  );
+  const client = await connect(node.oapUrl, {
+    ca: node.caPem as string,
+    servername: "localhost",
+    tenant,
+    cap: minted.token,
+  });
+  scope.defer(() => client.close());
+  return client;
+}
+
+async function refusal(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+    return "accepted";
+  } catch (err) {
+    if (err instanceof OapRequestError) return `${err.code} ${err.reason}`;
+    throw err;
+  }
+}
+
+describe("tenant isolation under capabilities", () => {
+  it("a token for tenant A cannot read, ack or delete tenant B's mailbox messages", async () => {
+    const node = await scope.node({ authMode: "on", mailboxEngine: "memory" });
+    const a = await clientFor(node, A);
+    const b = await clientFor(node, B);
+    const sent = await b.mailbox.send("chat/room-1", "for B only");
+
+    // A acting as B: its token is bound to A.
+    expect(await refusal(a.mailbox.recv("chat/room-1", { tenant: B }))).toBe("403 tenant_mismatch");
+    // A as itself sees nothing of B's topic, and cannot delete B's message by id.
+    expect(await a.mailbox.recv("chat/room-1", { max: 10 })).toEqual([]);
+    expect(await a.mailbox.delete(sent.msgId)).toBe(false);
+
+    // B receives it; A cannot ack B's receipt, as itself or as B.
+    const [message] = await b.mailbox.recv("chat/room-1", { max: 1 });
+    expect(message?.body.toString()).toBe("for B only");
+    const receipt = message?.receipt as string;
+    expect(await refusal(a.mailbox.ack(receipt, { tenant: B }))).toBe("403 tenant_mismatch");
+    expect(await refusal(a.mailbox.ack(receipt))).not.toBe("accepted");
+    // The message is still B's to ack.
+    await b.mailbox.ack(receipt);
+  });
+});
