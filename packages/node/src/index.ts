@@ -10,3 +10,4 @@ export { createLogger } from "./log.js";
 export type { MetricsSnapshot, NodeMetrics } from "./metrics/node-metrics.js";
 export * from "./node.js";
 export { fingerprint, loadTlsMaterial, type TlsMaterial } from "./tls/dev-certs.js";
+export * from "./storage/index.js";

@@ -17,6 +17,7 @@ import { NodeMetrics, observeSessions } from "./metrics/index.js";
 import { loadNodeId } from "./node-id.js";
 import { EchoService } from "./services/echo.js";
 import { HelloService } from "./services/hello.js";
+import { createStorageService, type StorageService } from "./storage/index.js";
 import { loadTlsMaterial, type TlsMaterial } from "./tls/dev-certs.js";
 import { VERSION } from "./version.js";
 
@@ -61,6 +62,8 @@ export interface OmnigateNode {
   dropConnections(): void;
   /** Counters of each routed app backend (requests, 502/504s, bytes held for slow clients). */
   appStats(): AppStatsSnapshot[];
+  /** The storage service on 0x0301 and its engine. */
+  readonly storage: StorageService;
   /** Graceful stop: refuse new streams, finish open ones (bounded by drain_timeout_ms), close. */
   close(): Promise<void>;
 }
@@ -96,9 +99,11 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     onRestart: (service) => metrics.serviceRestarted(service),
   });
   const router = new Router();
+  const storage = createStorageService(config, metrics.storage, log);
   const services: ManagedService[] = [
     new HelloService(config, router),
     new EchoService(),
+    storage,
     ...(options.services ?? []),
   ];
   for (const service of services) {
@@ -212,6 +217,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     admission: () => admission.chain.snapshot(),
     dropConnections: () => gateway.destroyAll(),
     appStats: () => appPlane.stats(),
+    storage,
     close() {
       closing ??= (async () => {
         state = "draining";

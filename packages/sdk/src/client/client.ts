@@ -13,6 +13,7 @@ import type { Logger } from "./logger.js";
 import { NodeLink } from "./node-link.js";
 import { checkTenant, positive, type ResolvedClientOptions } from "./options.js";
 import { retryDelay } from "./retry.js";
+import { StorageClient } from "./storage.js";
 import { OapStream, toBytes } from "./stream.js";
 import { type OapResponse, UnaryCall } from "./unary-call.js";
 
@@ -56,6 +57,8 @@ export class OapClient {
   private readonly lifetime = new AbortController();
   private readonly logger: Logger;
   private readonly capRefresher: CapRefresher | undefined;
+  /** Content-addressed storage on the node (app id 0x0301): put, get, getBytes, has. */
+  readonly storage: StorageClient = new StorageClient(this);
 
   /** @internal Use `connect()`. */
   constructor(
