@@ -13,7 +13,10 @@ export function isAddress(value: unknown): value is ObjectAddress {
 export function addressFromMeta(meta: Record<string, unknown>, key: string): ObjectAddress {
   const value = meta[key];
   if (!isAddress(value)) {
-    throw new OapError("bad_meta", `meta "${key}" must be an object address: "b3:" and 64 lowercase hex digits`);
+    throw new OapError(
+      "bad_meta",
+      `meta "${key}" must be an object address: "b3:" and 64 lowercase hex digits`,
+    );
   }
   return value;
 }

@@ -17,7 +17,13 @@ export interface StorageEngine {
    * caller may keep. Reading is pulled: nothing is read ahead of the consumer. Fewer bytes than
    * asked (the object changed under the reader) end the iteration early; the caller checks.
    */
-  read(namespace: string, digest: string, start: number, end: number, chunkBytes: number): AsyncIterable<Uint8Array>;
+  read(
+    namespace: string,
+    digest: string,
+    start: number,
+    end: number,
+    chunkBytes: number,
+  ): AsyncIterable<Uint8Array>;
   /** Takes a corrupt object out of the store (kept aside where the engine can). */
   quarantine(namespace: string, digest: string): Promise<void>;
   /** Objects and bytes held now, across namespaces. */

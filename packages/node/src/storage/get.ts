@@ -4,7 +4,7 @@ import type { IncomingRequest, ResponseWriter } from "@omnigate/sdk";
 import { createBLAKE3, type IHasher } from "hash-wasm";
 import type { Logger } from "../log.js";
 import type { StorageMetrics } from "../metrics/storage-metrics.js";
-import { addressFromMeta, type ObjectAddress, digestOf } from "./address.js";
+import { addressFromMeta, digestOf, type ObjectAddress } from "./address.js";
 import type { StorageEngine } from "./engine.js";
 import { type LocatedObject, locate } from "./namespaces.js";
 import { type ByteSpan, formatSpan, resolveRange } from "./range.js";
@@ -43,7 +43,8 @@ export async function get(deps: GetDeps, req: IncomingRequest, res: ResponseWrit
     throw new OapError("bad_meta", 'meta "range" must be a string: "start-end", "start-" or "-suffix"');
   }
   const found = await mustLocate(deps.engine, req.tenantId, addr);
-  const span: ByteSpan = range === undefined ? { start: 0, end: found.size } : resolveRange(range, found.size);
+  const span: ByteSpan =
+    range === undefined ? { start: 0, end: found.size } : resolveRange(range, found.size);
   const code = range === undefined ? 200 : 206;
   const head: Meta = {
     ...headMeta(addr, found),
@@ -61,7 +62,13 @@ export async function get(deps: GetDeps, req: IncomingRequest, res: ResponseWrit
     deps.metrics.firstByteAfter((performance.now() - arrived) / 1000);
   };
   let last: Uint8Array = EMPTY;
-  for await (const chunk of deps.engine.read(found.namespace, digestOf(addr), span.start, span.end, deps.chunkBytes)) {
+  for await (const chunk of deps.engine.read(
+    found.namespace,
+    digestOf(addr),
+    span.start,
+    span.end,
+    deps.chunkBytes,
+  )) {
     if (req.signal.aborted || res.ended) return;
     offset += chunk.byteLength;
     hasher?.update(chunk);
@@ -79,10 +86,18 @@ export async function get(deps: GetDeps, req: IncomingRequest, res: ResponseWrit
   if (offset !== span.end || !digestOk) {
     await deps.engine.quarantine(found.namespace, digestOf(addr));
     deps.log.error(
-      { addr, namespace: found.namespace, expected_bytes: span.end - span.start, read_bytes: offset - span.start },
+      {
+        addr,
+        namespace: found.namespace,
+        expected_bytes: span.end - span.start,
+        read_bytes: offset - span.start,
+      },
       "storage object failed verification; quarantined",
     );
-    const error = new OapError("object_corrupt", `object ${addr} failed verification in the node; it was taken out of the store`);
+    const error = new OapError(
+      "object_corrupt",
+      `object ${addr} failed verification in the node; it was taken out of the store`,
+    );
     if (res.started) return res.fail(error);
     throw error;
   }
@@ -92,7 +107,11 @@ export async function get(deps: GetDeps, req: IncomingRequest, res: ResponseWrit
   deps.metrics.sent(last.byteLength);
 }
 
-async function mustLocate(engine: StorageEngine, tenantId: bigint, addr: ObjectAddress): Promise<LocatedObject> {
+async function mustLocate(
+  engine: StorageEngine,
+  tenantId: bigint,
+  addr: ObjectAddress,
+): Promise<LocatedObject> {
   const found = await locate(engine, tenantId, digestOf(addr));
   if (!found) throw new OapError("not_found", `no object ${addr} is visible to this tenant`);
   return found;

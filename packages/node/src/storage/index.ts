@@ -20,7 +20,11 @@ export function createStorageEngine(config: NodeConfig): StorageEngine {
   return new FsEngine(join(config.dataDir, "storage"));
 }
 
-export function createStorageService(config: NodeConfig, metrics: StorageMetrics, log: Logger): StorageService {
+export function createStorageService(
+  config: NodeConfig,
+  metrics: StorageMetrics,
+  log: Logger,
+): StorageService {
   return new StorageService(
     createStorageEngine(config),
     { maxObjectBytes: config.storageMaxObjectBytes, chunkBytes: config.storageChunkBytes },

@@ -38,7 +38,10 @@ export async function put(
     }
     const addr = addressOfDigest(hasher.digest("hex"));
     if (expected !== undefined && expected !== addr) {
-      throw new OapError("conflict", `the body hashes to ${addr}, not the expected ${expected}; nothing was stored`);
+      throw new OapError(
+        "conflict",
+        `the body hashes to ${addr}, not the expected ${expected}; nothing was stored`,
+      );
     }
     const created = await pending.commit(digestOf(addr));
     res.reply(200, { addr, size, created, ...(namespace === PUBLIC_NAMESPACE ? { public: true } : {}) });
@@ -48,5 +51,8 @@ export async function put(
 }
 
 function tooLarge(limit: number): OapError {
-  return new OapError("payload_too_large", `objects are limited to ${limit} bytes (storage.max_object_bytes)`);
+  return new OapError(
+    "payload_too_large",
+    `objects are limited to ${limit} bytes (storage.max_object_bytes)`,
+  );
 }

@@ -18,7 +18,10 @@ export function resolveRange(spec: string, size: number): ByteSpan {
   const match = FORM.exec(spec);
   const [first, last] = [match?.[1] ?? "", match?.[2] ?? ""];
   if (!match || (first === "" && last === "")) {
-    throw new OapError("bad_meta", `meta "range" must be "start-end", "start-" or "-suffix" (got "${clip(spec)}")`);
+    throw new OapError(
+      "bad_meta",
+      `meta "range" must be "start-end", "start-" or "-suffix" (got "${clip(spec)}")`,
+    );
   }
   if (first === "") {
     const suffix = toNumber(last);
@@ -46,7 +49,10 @@ function toNumber(digits: string): number {
 }
 
 function unsatisfiable(spec: string, size: number): OapError {
-  return new OapError("range_not_satisfiable", `range "${clip(spec)}" selects no byte of an object of ${size} bytes`);
+  return new OapError(
+    "range_not_satisfiable",
+    `range "${clip(spec)}" selects no byte of an object of ${size} bytes`,
+  );
 }
 
 function clip(spec: string): string {

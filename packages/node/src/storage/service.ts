@@ -49,7 +49,12 @@ export class StorageService implements ManagedService {
           return await put(this.engine, this.settings.maxObjectBytes, req, res);
         case "get":
           return await get(
-            { engine: this.engine, metrics: this.metrics, log: this.log, chunkBytes: this.settings.chunkBytes },
+            {
+              engine: this.engine,
+              metrics: this.metrics,
+              log: this.log,
+              chunkBytes: this.settings.chunkBytes,
+            },
             req,
             res,
           );

@@ -16,9 +16,6 @@ export type { ClientEventName, ClientEvents, OapEvent } from "./events.js";
 export type { Logger } from "./logger.js";
 export { CLIENT_DEFAULTS, type ConnectOptions } from "./options.js";
 export { backoffMs, type RetryPolicy } from "./retry.js";
-export { OapStream } from "./stream.js";
-export { CA_FILE_ENV, normalizeFingerprint } from "./trust.js";
-export { DEFAULT_PORT, NODE_URL_ENV, parseNodeUrl } from "./url.js";
 export {
   addressOf,
   type GetOptions,
@@ -33,3 +30,6 @@ export {
   StorageIntegrityError,
   StorageReader,
 } from "./storage.js";
+export { OapStream } from "./stream.js";
+export { CA_FILE_ENV, normalizeFingerprint } from "./trust.js";
+export { DEFAULT_PORT, NODE_URL_ENV, parseNodeUrl } from "./url.js";

@@ -77,8 +77,12 @@ export class StorageClient {
    * with meta `expected`, so the node refuses (409) a body that changed on the way; a stream is
    * hashed as it is sent and the node's address is checked against it.
    */
-  async put(data: Uint8Array | string | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<PutResult> {
-    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data instanceof Uint8Array ? data : undefined;
+  async put(
+    data: Uint8Array | string | AsyncIterable<Uint8Array>,
+    options: PutOptions = {},
+  ): Promise<PutResult> {
+    const bytes =
+      typeof data === "string" ? Buffer.from(data, "utf8") : data instanceof Uint8Array ? data : undefined;
     const meta: Meta = { op: "put" };
     if (options.public) meta.public = true;
     const size = bytes?.byteLength ?? options.size;
@@ -107,10 +111,14 @@ export class StorageClient {
     const head = await stream.response;
     stream.discard();
     const addr = head.meta.addr;
-    if (!isStorageAddress(addr)) throw new StorageIntegrityError("the node answered a PUT without an address", stream.corrId);
+    if (!isStorageAddress(addr))
+      throw new StorageIntegrityError("the node answered a PUT without an address", stream.corrId);
     const local = `b3:${hasher.digest("hex")}`;
     if (addr !== local) {
-      throw new StorageIntegrityError(`the node stored ${addr} but the bytes sent hash to ${local}`, stream.corrId);
+      throw new StorageIntegrityError(
+        `the node stored ${addr} but the bytes sent hash to ${local}`,
+        stream.corrId,
+      );
     }
     return { addr, size: Number(head.meta.size), created: head.meta.created === true };
   }
@@ -196,7 +204,10 @@ export class StorageReader implements AsyncIterable<Buffer> {
       );
     }
     if (hasher && `b3:${hasher.digest("hex")}` !== this.addr) {
-      throw new StorageIntegrityError(`${this.addr}: the bytes received do not hash to the address`, this.stream.corrId);
+      throw new StorageIntegrityError(
+        `${this.addr}: the bytes received do not hash to the address`,
+        this.stream.corrId,
+      );
     }
   }
 }
@@ -215,9 +226,11 @@ async function newHasher(): Promise<IHasher> {
 }
 
 function* slices(bytes: Uint8Array): Iterable<Uint8Array> {
-  for (let at = 0; at < bytes.byteLength; at += PUT_SLICE_BYTES) yield bytes.subarray(at, at + PUT_SLICE_BYTES);
+  for (let at = 0; at < bytes.byteLength; at += PUT_SLICE_BYTES)
+    yield bytes.subarray(at, at + PUT_SLICE_BYTES);
 }
 
 function checkAddress(addr: string): void {
-  if (!isStorageAddress(addr)) throw new TypeError(`not a storage address (b3: and 64 lowercase hex digits): ${addr}`);
+  if (!isStorageAddress(addr))
+    throw new TypeError(`not a storage address (b3: and 64 lowercase hex digits): ${addr}`);
 }
