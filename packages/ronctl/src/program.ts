@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { capCommand } from "./commands/cap.js";
 import { registryCommand } from "./commands/registry.js";
+import { storageCommand } from "./commands/storage.js";
 import { VERSION } from "./version.js";
 
 /** The `ronctl` command tree. Subcommands set process.exitCode; they do not call process.exit. */
@@ -10,5 +11,6 @@ export function createProgram(): Command {
     .version(VERSION)
     .showHelpAfterError()
     .addCommand(registryCommand())
-    .addCommand(capCommand());
+    .addCommand(capCommand())
+    .addCommand(storageCommand());
 }
