@@ -76,10 +76,11 @@ export async function get(deps: GetDeps, req: IncomingRequest, res: ResponseWrit
       last = chunk;
       break;
     }
-    if (!res.started) await res.start(code, head, chunk);
-    else await res.write(chunk);
+    // Counted when handed to the connection; the wait for it to take more comes after.
+    const accepted = res.started ? res.write(chunk) : res.start(code, head, chunk);
     firstByteSent();
     deps.metrics.sent(chunk.byteLength);
+    await accepted;
   }
   if (req.signal.aborted || res.ended) return;
   const digestOk = hasher === undefined || hasher.digest("hex") === digestOf(addr);
