@@ -39,6 +39,7 @@ describe("/status", () => {
     expect(status.services.map((s) => [s.service, s.state])).toEqual([
       ["control", "running"],
       ["echo", "running"],
+      ["storage", "running"],
     ]);
     expect(status.events.map((e) => e.kind)).toContain("ConfigUpdated");
   });
