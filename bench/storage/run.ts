@@ -43,7 +43,7 @@ const dataDir = mkdtempSync(join(tmpdir(), "storage-bench-"));
 const filesDir = join(dataDir, "files");
 installChildCleanup(() => rmSync(dataDir, { recursive: true, force: true }));
 
-type System = "https" | "oap" | "oap-unverified";
+type System = "https" | "oap" | "oap-range";
 
 async function main(): Promise<void> {
   progress(
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     system === "https"
       ? httpsReader(https.ready, ca)
       : oapReader(await connectOap(), addrs, system === "oap");
-  const systems: System[] = ["https", "oap", "oap-unverified"];
+  const systems: System[] = ["https", "oap", "oap-range"];
 
   const throughput = new Map<System, number>();
   for (const system of systems) {
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   }
 
   const https0 = throughput.get("https") ?? 0;
-  for (const system of ["oap", "oap-unverified"] as const) {
+  for (const system of ["oap", "oap-range"] as const) {
     const ratio = (throughput.get(system) ?? 0) / https0;
     emit({
       bench: "storage",

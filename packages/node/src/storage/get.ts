@@ -1,11 +1,12 @@
 import { performance } from "node:perf_hooks";
 import { type Meta, OapError } from "@omnigate/oap";
 import type { IncomingRequest, ResponseWriter } from "@omnigate/sdk";
-import { createBLAKE3, type IHasher } from "hash-wasm";
+import type { IHasher } from "hash-wasm";
 import type { Logger } from "../log.js";
 import type { StorageMetrics } from "../metrics/storage-metrics.js";
 import { addressFromMeta, digestOf, type ObjectAddress } from "./address.js";
 import type { StorageEngine } from "./engine.js";
+import { releaseHasher, takeHasher } from "./hashers.js";
 import { type LocatedObject, locate } from "./namespaces.js";
 import { type ByteSpan, formatSpan, resolveRange } from "./range.js";
 
@@ -52,7 +53,31 @@ export async function get(deps: GetDeps, req: IncomingRequest, res: ResponseWrit
     ...(code === 206 ? { range: formatSpan(span) } : {}),
   };
   const whole = span.start === 0 && span.end === found.size;
-  const hasher = whole ? await startHash() : undefined;
+  const hasher = whole ? await takeHasher() : undefined;
+  try {
+    await stream(deps, req, res, { addr, found, span, code, head, hasher, arrived });
+  } finally {
+    if (hasher) releaseHasher(hasher);
+  }
+}
+
+interface GetPlan {
+  addr: ObjectAddress;
+  found: LocatedObject;
+  span: ByteSpan;
+  code: number;
+  head: Meta;
+  hasher: IHasher | undefined;
+  arrived: number;
+}
+
+async function stream(
+  deps: GetDeps,
+  req: IncomingRequest,
+  res: ResponseWriter,
+  plan: GetPlan,
+): Promise<void> {
+  const { addr, found, span, code, head, hasher, arrived } = plan;
 
   let offset = span.start;
   let firstByte = true;
@@ -120,10 +145,4 @@ async function mustLocate(
 
 function headMeta(addr: ObjectAddress, found: LocatedObject): Meta {
   return { addr, size: found.size, ...(found.namespace === "public" ? { public: true } : {}) };
-}
-
-async function startHash(): Promise<IHasher> {
-  const hasher = await createBLAKE3();
-  hasher.init();
-  return hasher;
 }

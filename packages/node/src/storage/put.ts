@@ -1,8 +1,8 @@
 import { OapError } from "@omnigate/oap";
 import type { IncomingRequest, ResponseWriter } from "@omnigate/sdk";
-import { createBLAKE3 } from "hash-wasm";
 import { addressFromMeta, addressOfDigest, digestOf } from "./address.js";
 import type { PendingObject, StorageEngine } from "./engine.js";
+import { releaseHasher, takeHasher } from "./hashers.js";
 import { PUBLIC_NAMESPACE, tenantNamespace } from "./namespaces.js";
 
 /**
@@ -25,9 +25,11 @@ export async function put(
   if (typeof meta.size === "number" && meta.size > maxObjectBytes) throw tooLarge(maxObjectBytes);
   const namespace = meta.public === true ? PUBLIC_NAMESPACE : tenantNamespace(req.tenantId);
 
-  const hasher = await createBLAKE3();
-  hasher.init();
-  const pending: PendingObject = await engine.create(namespace);
+  const hasher = await takeHasher();
+  const pending: PendingObject = await engine.create(namespace).catch((error: unknown) => {
+    releaseHasher(hasher);
+    throw error;
+  });
   try {
     let size = 0;
     for await (const chunk of req.body) {
@@ -46,6 +48,7 @@ export async function put(
     const created = await pending.commit(digestOf(addr));
     res.reply(200, { addr, size, created, ...(namespace === PUBLIC_NAMESPACE ? { public: true } : {}) });
   } finally {
+    releaseHasher(hasher);
     await pending.abort();
   }
 }
