@@ -146,6 +146,19 @@ describe("storage limits, corruption and metrics", () => {
     expect(ok.size).toBe(MiB);
   });
 
+  it("a PUT whose data source fails rejects with that error and stores nothing", async () => {
+    const node = await scope.node();
+    const client = await storageClient(scope, node);
+    async function* failing(): AsyncIterable<Uint8Array> {
+      yield randomBytes(100 * KiB);
+      throw new Error("the source broke");
+    }
+    await expect(client.storage.put(failing())).rejects.toThrow("the source broke");
+    expect(node.storage.engine.totals()).toEqual({ objects: 0, bytes: 0 });
+    // The connection still works.
+    expect((await client.storage.put("after")).created).toBe(true);
+  });
+
   it("detects an object damaged on disk: the GET fails with object_corrupt before its last chunk and the object is quarantined", async () => {
     const node = await scope.node();
     const client = await storageClient(scope, node, 7n);

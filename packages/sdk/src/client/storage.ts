@@ -1,7 +1,7 @@
 import { AppProtoId, type Meta } from "@omnigate/oap";
 import { createBLAKE3, type IHasher } from "hash-wasm";
 import type { OapClient, StreamOptions } from "./client.js";
-import { OapClientError, OapRequestError } from "./errors.js";
+import { OapAbortError, OapClientError, OapRequestError } from "./errors.js";
 import type { OapStream } from "./stream.js";
 
 /** `b3:` + the 64 lowercase hex digits of the BLAKE3-256 digest of an object's bytes. */
@@ -92,21 +92,34 @@ export class StorageClient {
     const stream = this.client.stream(AppProtoId.STORAGE, { ...streamOptions, meta });
     const hasher = await newHasher();
     let sent = 0;
+    let sendError: { error: unknown } | undefined;
+    const send = async (write: Promise<void>) => {
+      try {
+        await write;
+      } catch (error) {
+        sendError = { error };
+      }
+    };
     try {
       for await (const chunk of bytes ? slices(bytes) : (data as AsyncIterable<Uint8Array>)) {
         if (chunk.byteLength === 0) continue;
         hasher.update(chunk);
-        await stream.write(chunk);
+        await send(stream.write(chunk));
+        if (sendError) break;
         sent += chunk.byteLength;
         onProgress?.(sent);
       }
-      await stream.end();
-    } catch (error) {
+    } catch (sourceError) {
+      // The data source failed: never end the request, or the node would store a truncated
+      // object. The node drops the unfinished PUT when its deadline passes.
+      stream.cancel(new OapAbortError("the data source of a storage put failed", stream.corrId, sourceError));
+      throw sourceError;
+    }
+    if (!sendError) await send(stream.end());
+    if (sendError) {
       // The node may have refused the body part-way (413, 409): its answer says why.
-      await stream.response.catch((refusal: unknown) => {
-        throw refusal;
-      });
-      throw error;
+      await stream.response;
+      throw sendError.error;
     }
     const head = await stream.response;
     stream.discard();
