@@ -9,4 +9,5 @@ export type { Logger } from "./log.js";
 export { createLogger } from "./log.js";
 export type { MetricsSnapshot, NodeMetrics } from "./metrics/node-metrics.js";
 export * from "./node.js";
+export * from "./storage/index.js";
 export { fingerprint, loadTlsMaterial, type TlsMaterial } from "./tls/dev-certs.js";

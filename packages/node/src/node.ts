@@ -21,6 +21,7 @@ import { MailboxMetrics, NodeMetrics, observeSessions } from "./metrics/index.js
 import { loadNodeId } from "./node-id.js";
 import { EchoService } from "./services/echo.js";
 import { HelloService } from "./services/hello.js";
+import { createStorageService, type StorageService } from "./storage/index.js";
 import { loadTlsMaterial, type TlsMaterial } from "./tls/dev-certs.js";
 import { VERSION } from "./version.js";
 
@@ -69,6 +70,8 @@ export interface OmnigateNode {
   readonly authority: Authority;
   /** Counters of each routed app backend (requests, 502/504s, bytes held for slow clients). */
   appStats(): AppStatsSnapshot[];
+  /** The storage service on 0x0301 and its engine. */
+  readonly storage: StorageService;
   /** Graceful stop: refuse new streams, finish open ones (bounded by drain_timeout_ms), close. */
   close(): Promise<void>;
 }
@@ -106,10 +109,12 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   const auth = await startNodeAuth(config, log);
   const router = new Router();
   const mailbox = new MailboxService(config, new MailboxMetrics(metrics.registry));
+  const storage = createStorageService(config, metrics.storage, log);
   const services: ManagedService[] = [
     new HelloService(config, router, auth.authority),
     new EchoService(),
     mailbox,
+    storage,
     ...(options.services ?? []),
   ];
   for (const service of services) {
@@ -228,6 +233,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     auth: auth.summary,
     authority: auth.authority,
     appStats: () => appPlane.stats(),
+    storage,
     close() {
       closing ??= (async () => {
         state = "draining";

@@ -163,7 +163,7 @@ describe("/metrics", () => {
     const labelNames = new Set(ours.flatMap((s) => Object.keys(s.labels)));
     expect([...labelNames].sort()).toEqual(["app", "code", "le", "reason", "service"]);
     const apps = new Set(ours.map((s) => s.labels.app).filter((a) => a !== undefined));
-    expect([...apps].sort()).toEqual(["0x0000", "0x0101", "0x0201", "0xf0c1", "unknown"]);
+    expect([...apps].sort()).toEqual(["0x0000", "0x0101", "0x0201", "0x0301", "0xf0c1", "unknown"]);
     expect(sampleValue(m, "requests_total", { app: "unknown", code: "404" })).toBe(50);
 
     // A backend's odd status codes share one label too.

@@ -40,6 +40,7 @@ describe("/status", () => {
       ["control", "running"],
       ["echo", "running"],
       ["mailbox", "running"],
+      ["storage", "running"],
     ]);
     expect(status.events.map((e) => e.kind)).toContain("ConfigUpdated");
   });

@@ -26,6 +26,7 @@ export const REASONS = {
   request_timeout: 408,
   timeout: 504,
   payload_too_large: 413,
+  range_not_satisfiable: 416,
   decompress_cap: 413,
   ratio_cap: 413,
   quota: 429,
@@ -35,6 +36,7 @@ export const REASONS = {
   backend_unavailable: 502,
   backend_timeout: 504,
   service_crashed: 503,
+  object_corrupt: 500,
   internal: 500,
 } as const satisfies Record<string, StatusCode>;
 
@@ -42,7 +44,7 @@ export type Reason = keyof typeof REASONS;
 
 /** Status codes a response may carry (specs/oap-1.md §5). */
 export const STATUS_CODES = [
-  200, 206, 400, 401, 403, 404, 408, 409, 410, 413, 429, 500, 502, 503, 504,
+  200, 206, 400, 401, 403, 404, 408, 409, 410, 413, 416, 429, 500, 502, 503, 504,
 ] as const;
 
 export type StatusCode = (typeof STATUS_CODES)[number];

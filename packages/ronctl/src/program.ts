@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { capCommand } from "./commands/cap.js";
 import { mailboxCommand } from "./commands/mailbox.js";
 import { registryCommand } from "./commands/registry.js";
+import { storageCommand } from "./commands/storage.js";
 import { VERSION } from "./version.js";
 
 /** The `ronctl` command tree. Subcommands set process.exitCode; they do not call process.exit. */
@@ -12,5 +13,6 @@ export function createProgram(): Command {
     .showHelpAfterError()
     .addCommand(registryCommand())
     .addCommand(capCommand())
-    .addCommand(mailboxCommand());
+    .addCommand(mailboxCommand())
+    .addCommand(storageCommand());
 }

@@ -67,6 +67,10 @@ export interface NodeConfig {
   mailboxMaxWaitMs: number;
   mailboxTopicPattern: string;
   mailboxMaxTopicLength: number;
+  storageEngine: string;
+  storageMaxObjectBytes: number;
+  storageChunkBytes: number;
+  storageMemoryMaxBytes: number;
   /** Per-app quotas and per-tenant overrides: TOML tables only (`[quotas.apps."0x0101"]`, `[[quotas.tenants]]`). */
   quotaRules: QuotaRules;
 }
@@ -553,6 +557,37 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
     min: 1,
     max: 4096,
     doc: "longest topic name (bytes)",
+  },
+  storageEngine: {
+    file: "storage.engine",
+    kind: "string",
+    default: () => "fs",
+    choices: ["fs", "memory"],
+    doc: "where storage objects live: fs = sharded files under data_dir/storage, memory = nothing on disk (amnesia)",
+  },
+  storageMaxObjectBytes: {
+    file: "storage.max_object_bytes",
+    kind: "int",
+    default: () => 1024 * 1024 * 1024,
+    min: 0,
+    max: 1024 * 1024 * 1024 * 1024,
+    doc: "largest object a storage PUT may store; a larger body gets 413 payload_too_large (bytes)",
+  },
+  storageChunkBytes: {
+    file: "storage.chunk_bytes",
+    kind: "int",
+    default: () => 64 * 1024,
+    min: 4096,
+    max: 512 * 1024,
+    doc: "body bytes per frame of a storage GET reply, and per read from the engine (bytes)",
+  },
+  storageMemoryMaxBytes: {
+    file: "storage.memory_max_bytes",
+    kind: "int",
+    default: () => 256 * 1024 * 1024,
+    min: 0,
+    max: 64 * 1024 * 1024 * 1024,
+    doc: "with storage.engine = memory: total object bytes held; a PUT past it gets 413 payload_too_large (bytes)",
   },
 };
 

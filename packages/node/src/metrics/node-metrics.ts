@@ -2,6 +2,7 @@ import { REASONS, STATUS_CODES } from "@omnigate/oap";
 import { Counter, Gauge, Histogram, type MetricType, Registry } from "prom-client";
 import { AppStats, appLabel, LATENCY_BUCKETS, UNKNOWN_APP } from "./app-stats.js";
 import { processRegistry } from "./process-metrics.js";
+import { StorageMetrics } from "./storage-metrics.js";
 
 type Labels = Record<string, string | number>;
 
@@ -30,6 +31,8 @@ export interface MetricsSnapshot {
  */
 export class NodeMetrics {
   readonly registry = new Registry();
+  /** The storage service's metrics, in the same registry. */
+  readonly storage = new StorageMetrics(this.registry);
   private readonly apps = new Map<number, AppStats>();
   private readonly unknown = new AppStats(UNKNOWN_APP);
   /** Every canonical reason from the start, at 0: rate() and alerts work before the first refusal. */

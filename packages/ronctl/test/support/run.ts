@@ -6,7 +6,14 @@ const BIN = fileURLToPath(new URL("../../src/bin/ronctl.ts", import.meta.url));
 export const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
 /** Settings ronctl reads from the environment; a test sets the ones it means, never inherits them. */
-const RONCTL_ENV = ["RON_ADMIN_URL", "RON_ADMIN_TOKEN", "RON_CAP", "OMNIGATE_DATA_DIR"];
+const RONCTL_ENV = [
+  "RON_ADMIN_URL",
+  "RON_ADMIN_TOKEN",
+  "RON_CAP",
+  "OMNIGATE_DATA_DIR",
+  "RON_NODE_URL",
+  "RON_CA_FILE",
+];
 
 export interface RunResult {
   code: number | null;

@@ -14,6 +14,7 @@ import { MailboxClient } from "./mailbox.js";
 import { NodeLink } from "./node-link.js";
 import { checkTenant, positive, type ResolvedClientOptions } from "./options.js";
 import { retryDelay } from "./retry.js";
+import { StorageClient } from "./storage.js";
 import { OapStream, toBytes } from "./stream.js";
 import { type OapResponse, UnaryCall } from "./unary-call.js";
 
@@ -58,6 +59,8 @@ export class OapClient {
   private readonly logger: Logger;
   private readonly capRefresher: CapRefresher | undefined;
   private mailboxFacade: MailboxClient | undefined;
+  /** Content-addressed storage on the node (app id 0x0301): put, get, getBytes, has. */
+  readonly storage: StorageClient = new StorageClient(this);
 
   /** @internal Use `connect()`. */
   constructor(

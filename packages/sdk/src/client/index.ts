@@ -25,6 +25,20 @@ export {
 } from "./mailbox.js";
 export { CLIENT_DEFAULTS, type ConnectOptions } from "./options.js";
 export { backoffMs, type RetryPolicy } from "./retry.js";
+export {
+  addressOf,
+  type GetOptions,
+  isStorageAddress,
+  type ObjectHead,
+  type ObjectInfo,
+  type PutOptions,
+  type PutResult,
+  type StorageAddress,
+  type StorageCallOptions,
+  StorageClient,
+  StorageIntegrityError,
+  StorageReader,
+} from "./storage.js";
 export { OapStream } from "./stream.js";
 export { CA_FILE_ENV, normalizeFingerprint } from "./trust.js";
 export { DEFAULT_PORT, NODE_URL_ENV, parseNodeUrl } from "./url.js";

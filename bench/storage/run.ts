@@ -1,0 +1,215 @@
+/**
+ * Storage GET against a plain node:https static file server serving the same bytes, in the
+ * same run:
+ *   1. throughput (MB/s) of one GET of a large object (default 256 MiB), best of --repeat;
+ *   2. time to first byte, p50/p95, with --readers concurrent readers (default 50, one
+ *      connection each) of small objects (default 1 MiB), --rounds rounds.
+ *
+ *   npm run bench:storage [-- --quick] [--big-mib 256] [--small-mib 1] [--readers 50] [--rounds 10] [--repeat 3]
+ *
+ * stdout: one JSON line per result, then one comparison line per measure. stderr: progress.
+ */
+import { randomFillSync } from "node:crypto";
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { connect, type StorageAddress } from "@omnigate/sdk";
+import { installChildCleanup, spawnChild, stopChildren } from "../oap-echo/children.js";
+import { startOapNode } from "../oap-echo/servers.js";
+import { httpsReader, type ObjectReader, oapReader, type ReadTiming } from "./readers.js";
+
+const MiB = 1024 * 1024;
+/** The issue's targets: throughput ≥ 0.8× the HTTPS server's; first-byte p95 < 100 ms. */
+const TARGET = { throughputRatio: 0.8, firstByteP95Ms: 100 } as const;
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    "big-mib": { type: "string" },
+    "small-mib": { type: "string", default: "1" },
+    readers: { type: "string", default: "50" },
+    rounds: { type: "string" },
+    repeat: { type: "string" },
+  },
+});
+const bigBytes = Number(args["big-mib"] ?? (args.quick ? 64 : 256)) * MiB;
+const smallBytes = Number(args["small-mib"]) * MiB;
+const readers = Number(args.readers);
+const rounds = Number(args.rounds ?? (args.quick ? 3 : 10));
+const repeat = Number(args.repeat ?? (args.quick ? 2 : 3));
+
+const dataDir = mkdtempSync(join(tmpdir(), "storage-bench-"));
+const filesDir = join(dataDir, "files");
+installChildCleanup(() => rmSync(dataDir, { recursive: true, force: true }));
+
+type System = "https" | "oap" | "oap-range";
+
+async function main(): Promise<void> {
+  progress(
+    `writing ${bigBytes / MiB} MiB + ${readers} × ${smallBytes / MiB} MiB of random bytes to ${filesDir}`,
+  );
+  const names = writeFiles();
+  const node = await startOapNode(join(dataDir, "node"), []);
+  const ca = readFileSync(node.caFile, "utf8");
+  const https = await spawnChild({
+    name: "https",
+    script: "bench/storage/https-server.ts",
+    args: ["--cert", node.certFile, "--key", node.keyFile, "--dir", filesDir],
+    ready: (line) =>
+      line.startsWith("{") ? (JSON.parse(line) as { listening?: number }).listening : undefined,
+  });
+  progress(`node at ${node.url}, https at 127.0.0.1:${https.ready}; storing the same files in the node`);
+  const addrs = await store(node.url, ca, names);
+
+  const connectOap = () => connect(node.url, { ca, defaultDeadlineMs: 300_000 });
+  const readerFor = async (system: System): Promise<ObjectReader> =>
+    system === "https"
+      ? httpsReader(https.ready, ca)
+      : oapReader(await connectOap(), addrs, system === "oap");
+  const systems: System[] = ["https", "oap", "oap-range"];
+
+  const throughput = new Map<System, number>();
+  for (const system of systems) {
+    const reader = await readerFor(system);
+    const runs: ReadTiming[] = [];
+    await reader.read("big"); // warm-up: page cache, JIT, TLS
+    for (let i = 0; i < repeat; i++) {
+      const timing = await reader.read("big");
+      if (timing.bytes !== bigBytes) throw new Error(`${system}: read ${timing.bytes} of ${bigBytes} bytes`);
+      runs.push(timing);
+      progress(`${system}: ${bigBytes / MiB} MiB in ${timing.totalMs.toFixed(0)} ms`);
+    }
+    await reader.close();
+    const best = Math.min(...runs.map((r) => r.totalMs));
+    const mbPerS = bigBytes / 1e6 / (best / 1000);
+    throughput.set(system, mbPerS);
+    emit({
+      bench: "storage",
+      measure: "get_throughput",
+      system,
+      object_bytes: bigBytes,
+      runs: repeat,
+      best_ms: round(best),
+      mb_per_s: round(mbPerS),
+      all_ms: runs.map((r) => round(r.totalMs)),
+    });
+  }
+
+  const p95s = new Map<System, number>();
+  for (const system of systems) {
+    const pool = await Promise.all(Array.from({ length: readers }, () => readerFor(system)));
+    const firstByte: number[] = [];
+    const total: number[] = [];
+    await Promise.all(pool.map((reader, i) => reader.read(`small-${i}`))); // warm-up
+    const started = performance.now();
+    for (let round = 0; round < rounds; round++) {
+      const timings = await Promise.all(pool.map((reader, i) => reader.read(`small-${i}`)));
+      for (const t of timings) {
+        if (t.bytes !== smallBytes) throw new Error(`${system}: short read`);
+        firstByte.push(t.firstByteMs);
+        total.push(t.totalMs);
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await Promise.all(pool.map((reader) => reader.close()));
+    const p95 = percentile(firstByte, 0.95);
+    p95s.set(system, p95);
+    progress(`${system}: ${readers} readers × ${rounds} rounds, first byte p95 ${p95.toFixed(1)} ms`);
+    emit({
+      bench: "storage",
+      measure: "first_byte",
+      system,
+      object_bytes: smallBytes,
+      readers,
+      reads: firstByte.length,
+      first_byte_ms: {
+        p50: round(percentile(firstByte, 0.5)),
+        p95: round(p95),
+        max: round(Math.max(...firstByte)),
+      },
+      total_ms: { p50: round(percentile(total, 0.5)), p95: round(percentile(total, 0.95)) },
+      mb_per_s: round((firstByte.length * smallBytes) / 1e6 / seconds),
+    });
+  }
+
+  const https0 = throughput.get("https") ?? 0;
+  for (const system of ["oap", "oap-range"] as const) {
+    const ratio = (throughput.get(system) ?? 0) / https0;
+    emit({
+      bench: "storage",
+      compare: "get_throughput",
+      system,
+      baseline: "https",
+      ratio: round(ratio),
+      target: TARGET.throughputRatio,
+      meets_target: ratio >= TARGET.throughputRatio,
+    });
+    const p95 = p95s.get(system) ?? Number.POSITIVE_INFINITY;
+    emit({
+      bench: "storage",
+      compare: "first_byte_p95",
+      system,
+      p95_ms: round(p95),
+      https_p95_ms: round(p95s.get("https") ?? 0),
+      target_ms: TARGET.firstByteP95Ms,
+      meets_target: p95 < TARGET.firstByteP95Ms,
+    });
+  }
+}
+
+function writeFiles(): string[] {
+  rmSync(filesDir, { recursive: true, force: true });
+  mkdirSync(filesDir, { recursive: true });
+  const big = Buffer.allocUnsafe(8 * MiB);
+  const path = join(filesDir, "big");
+  writeFileSync(path, "");
+  for (let written = 0; written < bigBytes; written += big.byteLength) {
+    randomFillSync(big);
+    writeFileSync(path, big.subarray(0, Math.min(big.byteLength, bigBytes - written)), { flag: "a" });
+  }
+  const names = ["big"];
+  for (let i = 0; i < readers; i++) {
+    writeFileSync(join(filesDir, `small-${i}`), randomFillSync(Buffer.allocUnsafe(smallBytes)));
+    names.push(`small-${i}`);
+  }
+  return names;
+}
+
+async function store(url: string, ca: string, names: string[]): Promise<Map<string, StorageAddress>> {
+  const client = await connect(url, { ca, defaultDeadlineMs: 300_000 });
+  try {
+    const addrs = new Map<string, StorageAddress>();
+    for (const name of names) {
+      const put = await client.storage.put(createReadStream(join(filesDir, name), { highWaterMark: MiB }));
+      addrs.set(name, put.addr);
+    }
+    return addrs;
+  } finally {
+    await client.close();
+  }
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function emit(line: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+function progress(message: string): void {
+  process.stderr.write(`[storage-bench] ${message}\n`);
+}
+
+main()
+  .catch((error: unknown) => {
+    process.stderr.write(`[storage-bench] failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => stopChildren());

@@ -1,0 +1,47 @@
+/**
+ * Where storage objects live. Objects are keyed by namespace (a tenant, or the shared `public`
+ * one) and hex digest; the service computes and checks digests, the engine only keeps bytes.
+ * Every engine runs the same test suite (packages/node/test/storage-engines.test.ts).
+ */
+export interface StorageEngine {
+  readonly kind: string;
+  /** Prepares the store (directories, counts of what is already there). */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** Size of an object, or undefined when the namespace does not hold it. */
+  size(namespace: string, digest: string): Promise<number | undefined>;
+  /** A new object being written; it appears only when committed. */
+  create(namespace: string): Promise<PendingObject>;
+  /**
+   * Bytes [start, end) of an object, in chunks of at most `chunkBytes`, each a fresh buffer the
+   * caller may keep. Reading is pulled: nothing is read ahead of the consumer. Fewer bytes than
+   * asked (the object changed under the reader) end the iteration early; the caller checks.
+   */
+  read(
+    namespace: string,
+    digest: string,
+    start: number,
+    end: number,
+    chunkBytes: number,
+  ): AsyncIterable<Uint8Array>;
+  /** Takes a corrupt object out of the store (kept aside where the engine can). */
+  quarantine(namespace: string, digest: string): Promise<void>;
+  /** Objects and bytes held now, across namespaces. */
+  totals(): { objects: number; bytes: number };
+}
+
+export interface PendingObject {
+  write(chunk: Uint8Array): Promise<void>;
+  /** Publishes the object under `digest`; false when it was already there (nothing changes). */
+  commit(digest: string): Promise<boolean>;
+  /** Drops what was written. Safe to call after commit or twice. */
+  abort(): Promise<void>;
+}
+
+/** Raised by an engine that has no room left for an object (the memory engine's bound). */
+export class StoreFullError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StoreFullError";
+  }
+}

@@ -1,0 +1,249 @@
+import { AppProtoId, type Meta } from "@omnigate/oap";
+import { createBLAKE3, type IHasher } from "hash-wasm";
+import type { OapClient, StreamOptions } from "./client.js";
+import { OapAbortError, OapClientError, OapRequestError } from "./errors.js";
+import type { OapStream } from "./stream.js";
+
+/** `b3:` + the 64 lowercase hex digits of the BLAKE3-256 digest of an object's bytes. */
+export type StorageAddress = `b3:${string}`;
+
+const ADDRESS = /^b3:[0-9a-f]{64}$/;
+/** Bytes per write when a put is given one large buffer (the client splits it into frames). */
+const PUT_SLICE_BYTES = 256 * 1024;
+
+export function isStorageAddress(value: unknown): value is StorageAddress {
+  return typeof value === "string" && ADDRESS.test(value);
+}
+
+/** Options shared by storage calls: tenant, deadline, signal and capability, as on any stream. */
+export type StorageCallOptions = Omit<StreamOptions, "meta" | "e2e">;
+
+export interface PutOptions extends StorageCallOptions {
+  /** Publish to the shared `public` namespace, readable by every tenant (docs/storage.md). */
+  public?: boolean;
+  /** Total length when known: the node refuses an object over its limit before any byte is sent. */
+  size?: number;
+  /** Called with the body bytes sent so far, after each write the connection took. */
+  onProgress?: (sentBytes: number) => void;
+}
+
+export interface PutResult {
+  addr: StorageAddress;
+  size: number;
+  /** False when the node already held these bytes (PUT is idempotent). */
+  created: boolean;
+}
+
+export interface GetOptions extends StorageCallOptions {
+  /** One byte range: `start-end` (inclusive), `start-` or `-suffix`; the reply is then 206 and not verified. */
+  range?: string;
+}
+
+/** What the node says about an object in a GET reply's head. */
+export interface ObjectHead {
+  code: number;
+  addr: StorageAddress;
+  /** The whole object's size. */
+  size: number;
+  /** Bytes this reply carries. */
+  length: number;
+  /** The span served (`start-end`, inclusive) on a 206. */
+  range?: string;
+  public: boolean;
+}
+
+export interface ObjectInfo {
+  size: number;
+  public: boolean;
+}
+
+/** The bytes of a whole-object GET do not hash to the address asked for (or the reply was short). */
+export class StorageIntegrityError extends OapClientError {
+  constructor(message: string, corrId: bigint | undefined) {
+    super(message, { code: 500, reason: "object_corrupt", corrId, retryable: false });
+    this.name = "StorageIntegrityError";
+  }
+}
+
+/**
+ * The storage facade (`client.storage`) over the node's storage service on 0x0301: PUT
+ * streams and returns the address, GET streams chunks and verifies whole objects, HAS.
+ */
+export class StorageClient {
+  constructor(private readonly client: OapClient) {}
+
+  /**
+   * Stores bytes or a stream of chunks and returns the address. Bytes are hashed first and sent
+   * with meta `expected`, so the node refuses (409) a body that changed on the way; a stream is
+   * hashed as it is sent and the node's address is checked against it.
+   */
+  async put(
+    data: Uint8Array | string | AsyncIterable<Uint8Array>,
+    options: PutOptions = {},
+  ): Promise<PutResult> {
+    const bytes =
+      typeof data === "string" ? Buffer.from(data, "utf8") : data instanceof Uint8Array ? data : undefined;
+    const meta: Meta = { op: "put" };
+    if (options.public) meta.public = true;
+    const size = bytes?.byteLength ?? options.size;
+    if (size !== undefined) meta.size = size;
+    if (bytes) meta.expected = await addressOf(bytes);
+    const { onProgress, public: _public, size: _size, ...streamOptions } = options;
+    const stream = this.client.stream(AppProtoId.STORAGE, { ...streamOptions, meta });
+    const hasher = await newHasher();
+    let sent = 0;
+    let sendError: { error: unknown } | undefined;
+    const send = async (write: Promise<void>) => {
+      try {
+        await write;
+      } catch (error) {
+        sendError = { error };
+      }
+    };
+    try {
+      for await (const chunk of bytes ? slices(bytes) : (data as AsyncIterable<Uint8Array>)) {
+        if (chunk.byteLength === 0) continue;
+        hasher.update(chunk);
+        await send(stream.write(chunk));
+        if (sendError) break;
+        sent += chunk.byteLength;
+        onProgress?.(sent);
+      }
+    } catch (sourceError) {
+      // The data source failed: never end the request, or the node would store a truncated
+      // object. The node drops the unfinished PUT when its deadline passes.
+      stream.cancel(new OapAbortError("the data source of a storage put failed", stream.corrId, sourceError));
+      throw sourceError;
+    }
+    if (!sendError) await send(stream.end());
+    if (sendError) {
+      // The node may have refused the body part-way (413, 409): its answer says why.
+      await stream.response;
+      throw sendError.error;
+    }
+    const head = await stream.response;
+    stream.discard();
+    const addr = head.meta.addr;
+    if (!isStorageAddress(addr))
+      throw new StorageIntegrityError("the node answered a PUT without an address", stream.corrId);
+    const local = `b3:${hasher.digest("hex")}`;
+    if (addr !== local) {
+      throw new StorageIntegrityError(
+        `the node stored ${addr} but the bytes sent hash to ${local}`,
+        stream.corrId,
+      );
+    }
+    return { addr, size: Number(head.meta.size), created: head.meta.created === true };
+  }
+
+  /**
+   * Reads an object (or one range of it) as an async iterable of chunks. A whole-object read
+   * is hashed as it arrives; the iteration ends with StorageIntegrityError instead of finishing
+   * when the bytes do not match the address. Treat the bytes as unverified until it finishes.
+   */
+  get(addr: StorageAddress, options: GetOptions = {}): StorageReader {
+    checkAddress(addr);
+    const { range, ...streamOptions } = options;
+    const meta: Meta = { op: "get", addr, ...(range === undefined ? {} : { range }) };
+    const stream = this.client.stream(AppProtoId.STORAGE, { ...streamOptions, meta });
+    stream.end().catch(() => {});
+    return new StorageReader(addr, stream, range === undefined);
+  }
+
+  /** A whole object (or range) as one buffer, verified like get(). */
+  async getBytes(addr: StorageAddress, options: GetOptions = {}): Promise<Buffer> {
+    const reader = this.get(addr, options);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of reader) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  }
+
+  /** The object's size if this tenant can read it, else undefined. */
+  async has(addr: StorageAddress, options: StorageCallOptions = {}): Promise<ObjectInfo | undefined> {
+    checkAddress(addr);
+    try {
+      const reply = await this.client.request(AppProtoId.STORAGE, { ...options, meta: { op: "has", addr } });
+      return { size: Number(reply.meta.size), public: reply.meta.public === true };
+    } catch (error) {
+      if (error instanceof OapRequestError && error.code === 404) return undefined;
+      throw error;
+    }
+  }
+}
+
+/** One GET: `head()` for the reply's meta, iteration for the bytes. */
+export class StorageReader implements AsyncIterable<Buffer> {
+  constructor(
+    readonly addr: StorageAddress,
+    private readonly stream: OapStream,
+    private readonly verify: boolean,
+  ) {}
+
+  /** The reply head: rejects with the node's error (404 not_found, 416 range_not_satisfiable, …). */
+  async head(): Promise<ObjectHead> {
+    const { code, meta } = await this.stream.response;
+    return {
+      code,
+      addr: this.addr,
+      size: Number(meta.size),
+      length: Number(meta.length),
+      ...(typeof meta.range === "string" ? { range: meta.range } : {}),
+      public: meta.public === true,
+    };
+  }
+
+  /** Stops reading: what is buffered and still arriving is dropped. */
+  cancel(): void {
+    this.stream.discard();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    const head = await this.head();
+    const hasher = this.verify ? await newHasher() : undefined;
+    let received = 0;
+    try {
+      for await (const chunk of this.stream) {
+        received += chunk.byteLength;
+        hasher?.update(chunk);
+        yield chunk;
+      }
+    } finally {
+      this.stream.discard();
+    }
+    if (received !== head.length) {
+      throw new StorageIntegrityError(
+        `${this.addr}: the reply carried ${received} bytes, its head announced ${head.length}`,
+        this.stream.corrId,
+      );
+    }
+    if (hasher && `b3:${hasher.digest("hex")}` !== this.addr) {
+      throw new StorageIntegrityError(
+        `${this.addr}: the bytes received do not hash to the address`,
+        this.stream.corrId,
+      );
+    }
+  }
+}
+
+/** The address of some bytes. */
+export async function addressOf(bytes: Uint8Array): Promise<StorageAddress> {
+  const hasher = await newHasher();
+  hasher.update(bytes);
+  return `b3:${hasher.digest("hex")}`;
+}
+
+async function newHasher(): Promise<IHasher> {
+  const hasher = await createBLAKE3();
+  hasher.init();
+  return hasher;
+}
+
+function* slices(bytes: Uint8Array): Iterable<Uint8Array> {
+  for (let at = 0; at < bytes.byteLength; at += PUT_SLICE_BYTES)
+    yield bytes.subarray(at, at + PUT_SLICE_BYTES);
+}
+
+function checkAddress(addr: string): void {
+  if (!isStorageAddress(addr))
+    throw new TypeError(`not a storage address (b3: and 64 lowercase hex digits): ${addr}`);
+}
