@@ -28,6 +28,7 @@ export const REASONS = {
   payload_too_large: 413,
   decompress_cap: 413,
   ratio_cap: 413,
+  bad_compression: 400,
   quota: 429,
   overloaded: 503,
   not_ready: 503,

@@ -1,5 +1,5 @@
 import { setMaxListeners } from "node:events";
-import type { HelloReply, Meta } from "@omnigate/oap";
+import { compressBody, Flags, type HelloReply, type Meta } from "@omnigate/oap";
 import { checkAppProtoId, checkFitsFrame } from "./call-checks.js";
 import { CallScope } from "./call-scope.js";
 import { type CallSpec, encodeCallMeta } from "./call-spec.js";
@@ -30,6 +30,11 @@ export interface StreamOptions {
   signal?: AbortSignal;
   /** The body is end-to-end encrypted by the app (APP_E2E): the node forwards it untouched. */
   e2e?: boolean;
+  /**
+   * The body written is already zstd-compressed, e.g. an APP_E2E+COMP body a node passes
+   * through: frames carry COMP and the bytes go out as they are.
+   */
+  compressed?: boolean;
   /** Capability token for this call (default: the client's). */
   cap?: Uint8Array;
 }
@@ -39,6 +44,11 @@ export interface RequestOptions extends StreamOptions {
   body?: Uint8Array | string;
   /** Marks the request safe to send again: enables retries on connection loss, 429 and 503. */
   idempotencyKey?: string;
+  /**
+   * zstd-compress the body (COMP): "auto" (default) when it is at least the client's
+   * compressThresholdBytes and the node's HELLO lists COMP; true always; false never.
+   */
+  compress?: boolean | "auto";
   /**
    * Largest response body to collect (default: the client's maxResponseBytes, 64 MiB). A larger
    * one fails the call with 413 payload_too_large; the rest of it is discarded as it arrives.
@@ -110,6 +120,7 @@ export class OapClient {
       const scope = this.scope(options);
       const send = () => {
         const spec = this.spec(appProtoId, options, options.idempotencyKey);
+        spec.compress = options.compress;
         if (options.idempotencyKey === undefined) return this.attempt(spec, body, maxResponseBytes, scope);
         return this.retrying(spec, body, maxResponseBytes, scope);
       };
@@ -236,9 +247,15 @@ export class OapClient {
     maxResponseBytes: number,
     scope: CallScope,
   ): Promise<OapResponse> {
-    const call = new UnaryCall(spec, meta, scope, maxResponseBytes);
+    let sent = body;
+    let target = spec;
+    if (this.compresses(connection, spec, body)) {
+      sent = compressBody(body);
+      target = { ...spec, compressed: true };
+    }
+    const call = new UnaryCall(target, meta, scope, maxResponseBytes);
     connection.open(call);
-    call.send(body);
+    call.send(sent);
     return call.response;
   }
 
@@ -263,6 +280,17 @@ export class OapClient {
     }
   }
 
+  /** Whether this attempt's body goes out zstd-compressed (COMP) on this connection. */
+  private compresses(connection: Connection, spec: CallSpec, body: Uint8Array): boolean {
+    if (spec.compressed) return false; // already zstd: sent as it is
+    const mode = spec.compress ?? "auto";
+    if (mode !== "auto") return mode && body.byteLength > 0;
+    return (
+      body.byteLength >= this.options.compressThresholdBytes &&
+      (connection.hello.flags_supported & Flags.COMP) !== 0
+    );
+  }
+
   /** What the call sends, from its options and the client's defaults. */
   private spec(appProtoId: number, options: StreamOptions, idempotencyKey: string | undefined): CallSpec {
     // The client's own tenant was checked when it was created.
@@ -272,6 +300,7 @@ export class OapClient {
       tenantId: options.tenant ?? this.options.tenant,
       cap: options.cap ?? this.options.cap,
       e2e: options.e2e ?? false,
+      compressed: options.compressed ?? false,
       meta: options.meta,
       sendsDeadline: options.deadlineMs !== undefined,
       idempotencyKey,

@@ -23,6 +23,7 @@ export class ServerRequest implements IncomingRequest {
     readonly tenantId: bigint,
     readonly meta: Meta,
     readonly e2e: boolean,
+    readonly compressed: boolean,
     readonly cap: Uint8Array,
     readonly peer: string,
     firstBody: Uint8Array,
