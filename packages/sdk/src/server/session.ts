@@ -174,9 +174,9 @@ export class ServerSession {
     this.timeouts = new ConnectionTimeouts(this.limits, this.now);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("close", () => this.onClose());
-    socket.on("error", () => {
-      // The close handler tears everything down; errors (ECONNRESET, TLS alerts) need no more.
-    });
+    // A TLS error after the handshake (a corrupt record) is only emitted, not followed by a
+    // close: destroy the socket so the close handler tears everything down.
+    socket.on("error", () => socket.destroy());
   }
 
   get openStreams(): number {
