@@ -65,7 +65,7 @@ describe("the fuzzer itself", () => {
     const crashDir = tempDir("omnigate-fuzz-planted-");
     try {
       const report = fuzz(planted, {
-        durationMs: 20_000,
+        durationMs: 60_000,
         seed: 3,
         crashDir: crashDir.path,
         stopOnCrash: true,
@@ -79,5 +79,5 @@ describe("the fuzzer itself", () => {
     } finally {
       crashDir.remove();
     }
-  });
+  }, 90_000);
 });
