@@ -380,7 +380,7 @@ const resourceCases: RedteamCase[] = [
           for (let k = 0; k < 6; k++)
             frames[i % 4]?.push(echoRequest(tenant * 100n + BigInt(k), "q", { tenant }));
         });
-        conns.forEach((c, i) => c.write(Buffer.concat(frames[i] ?? [])));
+        for (const [i, c] of conns.entries()) c.write(Buffer.concat(frames[i] ?? []));
         await Promise.all(
           conns.map((c, i) => c.waitFor(() => c.frames.length >= (frames[i]?.length ?? 0), 10_000)),
         );

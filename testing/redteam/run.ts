@@ -16,12 +16,12 @@ try {
   const rssOk = health.rssEnd - health.rssStart <= RSS_GROWTH_BOUND;
   const fdsOk = health.fdsEnd <= health.fdsStart;
   process.stdout.write(
-    [
+    `${[
       `HELLO answers: ${health.hello}`,
       `echo answers: ${health.echo}`,
       `RSS: ${mib(health.rssStart)} → ${mib(health.rssEnd)} (bound: +${mib(RSS_GROWTH_BOUND)}) ${rssOk ? "ok" : "FAIL"}`,
       `open fds: ${health.fdsStart} → ${health.fdsEnd} ${fdsOk ? "ok" : "FAIL"}`,
-    ].join("\n") + "\n",
+    ].join("\n")}\n`,
   );
   failed = results.some((r) => !r.pass) || !health.hello || !health.echo || !rssOk || !fdsOk;
 } finally {
