@@ -59,6 +59,24 @@ describe("COMP between the SDK and a node", () => {
     expect(echoBytesIn(node) - before).toBeGreaterThanOrEqual(big.byteLength);
   });
 
+  it("sends plain, in auto mode, a body the node's HELLO caps would refuse compressed; compress: true sends it anyway", async () => {
+    const node = await scope.node();
+    const c = await client(node, 1024);
+    expect(c.hello.limits.comp).toEqual({
+      max_output_bytes: 8 * 1024 * 1024,
+      max_ratio: 10,
+      ratio_grace_bytes: 64 * 1024,
+    });
+    const zeros = Buffer.alloc(200_000);
+    const res = await c.request(ECHO, { body: zeros });
+    expect(Buffer.from(res.body).equals(zeros)).toBe(true);
+    expect(echoBytesIn(node)).toBeGreaterThanOrEqual(zeros.byteLength);
+    await expect(c.request(ECHO, { body: zeros, compress: true })).rejects.toMatchObject({
+      code: 413,
+      reason: "ratio_cap",
+    });
+  });
+
   it("compress: true compresses a small body too", async () => {
     const node = await scope.node();
     const c = await client(node);

@@ -249,8 +249,9 @@ export class OapClient {
   ): Promise<OapResponse> {
     let sent = body;
     let target = spec;
-    if (this.compresses(connection, spec, body)) {
-      sent = compressBody(body);
+    const packed = this.compressed(connection, spec, body);
+    if (packed) {
+      sent = packed;
       target = { ...spec, compressed: true };
     }
     const call = new UnaryCall(target, meta, scope, maxResponseBytes);
@@ -280,15 +281,30 @@ export class OapClient {
     }
   }
 
-  /** Whether this attempt's body goes out zstd-compressed (COMP) on this connection. */
-  private compresses(connection: Connection, spec: CallSpec, body: Uint8Array): boolean {
-    if (spec.compressed) return false; // already zstd: sent as it is
+  /**
+   * The body zstd-compressed for COMP on this connection, or undefined to send it plain. In
+   * "auto" mode a body the node would refuse once inflated (over its output cap, or a ratio
+   * above its ratio cap: HELLO limits.comp) goes plain instead.
+   */
+  private compressed(connection: Connection, spec: CallSpec, body: Uint8Array): Uint8Array | undefined {
+    if (spec.compressed) return undefined; // already zstd: sent as it is
     const mode = spec.compress ?? "auto";
-    if (mode !== "auto") return mode && body.byteLength > 0;
-    return (
-      body.byteLength >= this.options.compressThresholdBytes &&
-      (connection.hello.flags_supported & Flags.COMP) !== 0
-    );
+    if (mode !== "auto") return mode && body.byteLength > 0 ? compressBody(body) : undefined;
+    const hello = connection.hello;
+    if (body.byteLength < this.options.compressThresholdBytes || (hello.flags_supported & Flags.COMP) === 0) {
+      return undefined;
+    }
+    const caps = hello.limits?.comp;
+    if (caps && body.byteLength > caps.max_output_bytes) return undefined;
+    const packed = compressBody(body);
+    if (
+      caps &&
+      body.byteLength > caps.ratio_grace_bytes &&
+      body.byteLength > caps.max_ratio * packed.byteLength
+    ) {
+      return undefined;
+    }
+    return packed.byteLength < body.byteLength ? packed : undefined;
   }
 
   /** What the call sends, from its options and the client's defaults. */
