@@ -44,9 +44,13 @@ describe("a 512 MiB zstd bomb against a node process", () => {
       expect(bomb.byteLength).toBeLessThanOrEqual(16 * 1024 + 16);
       const before = rssBytes(node.pid);
       resetPeakRss(node.pid);
+      const sentAt = performance.now();
       conn.write(compRequest(2n, bomb));
       const reply = await conn.waitFor((f) => f.corrId === 2n);
+      // Reported, not asserted: timings are not test outcomes.
+      const tookMs = (performance.now() - sentAt).toFixed(1);
       const grown = peakRssBytes(node.pid) - before;
+      process.stderr.write(`bomb: answered ${tookMs} ms after it was written\n`);
       process.stderr.write(
         `bomb: 413 ${reply?.meta?.reason}; peak RSS grew ${(grown / 1024 / 1024).toFixed(2)} MiB\n`,
       );
