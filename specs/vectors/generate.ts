@@ -112,6 +112,85 @@ function pattern(n: number, seed: number): Buffer {
 }
 
 const text = (s: string) => Buffer.from(s, "utf8");
+
+// ---- zstd frames (RFC 8878), written by hand for the COMP vectors of §10 -------------------
+
+const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+const RAW_BLOCK = 0;
+const RLE_BLOCK = 1;
+
+function zstdBlockHeader(last: boolean, type: number, size: number): Buffer {
+  const v = (size << 3) | (type << 1) | (last ? 1 : 0);
+  return Buffer.from([v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff]);
+}
+
+/** A valid frame holding `content` (< 256 bytes) as one raw block: single segment, 1-byte content size. */
+function zstdRawFrame(content: Buffer): Buffer {
+  if (content.length > 255) throw new Error("zstdRawFrame takes < 256 bytes");
+  return Buffer.concat([
+    ZSTD_MAGIC,
+    Buffer.from([0x20, content.length]),
+    zstdBlockHeader(true, RAW_BLOCK, content.length),
+    content,
+  ]);
+}
+
+/**
+ * A frame of `blocks` RLE blocks of `blockSize` bytes each (4 wire bytes per block): the
+ * classic decompression bomb. The header names a window of 2^windowLog bytes and, when given,
+ * a declared content size of 8 bytes (which the node must never size anything from).
+ */
+function zstdRleFrame(
+  windowLog: number,
+  blockSize: number,
+  blocks: number,
+  opts: { declared?: bigint; last?: boolean } = {},
+): Buffer {
+  const parts = [ZSTD_MAGIC, zstdRleHead(windowLog, opts.declared)];
+  for (let i = 0; i < blocks; i++) {
+    const last = (opts.last ?? true) && i === blocks - 1;
+    parts.push(zstdBlockHeader(last, RLE_BLOCK, blockSize), Buffer.from([0x61]));
+  }
+  return Buffer.concat(parts);
+}
+
+function zstdRleHead(windowLog: number, declared: bigint | undefined): Buffer {
+  const descriptor = Buffer.from([declared === undefined ? 0x00 : 0xc0, (windowLog - 10) << 3]);
+  if (declared === undefined) return descriptor;
+  const size = Buffer.alloc(8);
+  size.writeBigUInt64LE(declared, 0);
+  return Buffer.concat([descriptor, size]);
+}
+
+/** RLE blocks with no frame header: the continuation of a frame begun in an earlier OAP frame. */
+function zstdRleBlocks(blockSize: number, blocks: number, lastEndsFrame: boolean): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < blocks; i++) {
+    parts.push(zstdBlockHeader(lastEndsFrame && i === blocks - 1, RLE_BLOCK, blockSize), Buffer.from([0x61]));
+  }
+  return Buffer.concat(parts);
+}
+
+/** A single-segment frame declaring a 1 TiB content size: its window is the declared size. */
+const zstdDeclaresTerabyte = Buffer.concat([
+  ZSTD_MAGIC,
+  Buffer.from([0xe0]),
+  (() => {
+    const size = Buffer.alloc(8);
+    size.writeBigUInt64LE(1n << 40n, 0);
+    return size;
+  })(),
+  zstdBlockHeader(true, RLE_BLOCK, 128 * 1024),
+  Buffer.from([0x61]),
+]);
+
+/** A skippable frame (magic 0x184D2A50): decoders skip its payload. */
+function zstdSkippable(payload: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(0x184d2a50, 0);
+  head.writeUInt32LE(payload.length, 4);
+  return Buffer.concat([head, payload]);
+}
 const tenantHex = (t: bigint) => `0x${t.toString(16).padStart(32, "0")}`;
 
 // ---- valid vectors -----------------------------------------------------------------------
@@ -120,6 +199,8 @@ interface SocketReply {
   code: number;
   reason: string | null;
   close: boolean;
+  /** The body of the first response frame (echo of an inflated COMP body). */
+  body_hex?: string;
 }
 
 interface ValidSpec {
@@ -260,11 +341,55 @@ const valid: ValidSpec[] = [
   ),
   start(
     "echo_comp",
-    "A well-formed frame with COMP set. COMP is not accepted yet (flags_supported lacks 0x40): 400 unsupported. §10.",
+    "COMP echo request: the body is one zstd frame (a raw block holding 'hello, zstd'). The node inflates " +
+      "it on the way in; echo answers 200 with the inflated body. §10.",
     { flags: REQ | START | END | COMP, app: ECHO, corr: 12n },
     {},
+    zstdRawFrame(text("hello, zstd")),
+    { ...OK, body_hex: text("hello, zstd").toString("hex") },
+  ),
+  start(
+    "echo_comp_concatenated",
+    "COMP body made of two zstd frames back to back ('hello, ' then 'zstd'): they inflate to one body. §10.",
+    { flags: REQ | START | END | COMP, app: ECHO, corr: 30n },
+    {},
+    Buffer.concat([zstdRawFrame(text("hello, ")), zstdRawFrame(text("zstd"))]),
+    { ...OK, body_hex: text("hello, zstd").toString("hex") },
+  ),
+  start(
+    "echo_comp_skippable",
+    "COMP body: a skippable frame, then a frame holding 'abc'. Skippable frames inflate to nothing. §10.",
+    { flags: REQ | START | END | COMP, app: ECHO, corr: 31n },
+    {},
+    Buffer.concat([zstdSkippable(text("ignored")), zstdRawFrame(text("abc"))]),
+    { ...OK, body_hex: text("abc").toString("hex") },
+  ),
+  start(
+    "echo_comp_nested",
+    "COMP body whose content is itself a zstd frame: the node inflates once, so echo returns the inner " +
+      "frame's bytes. §10.",
+    { flags: REQ | START | END | COMP, app: ECHO, corr: 32n },
+    {},
+    zstdRawFrame(zstdRawFrame(text("inner"))),
+    { ...OK, body_hex: zstdRawFrame(text("inner")).toString("hex") },
+  ),
+  start(
+    "echo_comp_rle_under_caps",
+    "COMP body of one RLE block: 60000 × 'a' from 15 bytes. The ratio is 4000:1 but the output stays " +
+      "under the 64 KiB grace of the ratio cap: accepted. §10.",
+    { flags: REQ | START | END | COMP, app: ECHO, corr: 33n },
+    {},
+    zstdRleFrame(17, 60_000, 1),
+    OK,
+  ),
+  start(
+    "echo_app_e2e_comp",
+    "APP_E2E|COMP echo request: the node never inflates an APP_E2E body, so these bytes (not zstd at all) " +
+      "pass through byte-exact and echo answers 200 with them. §10.",
+    { flags: REQ | START | END | APP_E2E | COMP, app: ECHO, corr: 34n },
+    {},
     text("not really zstd"),
-    UNSUPPORTED,
+    { ...OK, body_hex: text("not really zstd").toString("hex") },
   ),
   start(
     "event_to_echo",
@@ -370,6 +495,9 @@ const REASON_CODES: Record<string, number> = {
   too_many_streams: 429,
   unsupported: 400,
   unknown_app: 404,
+  decompress_cap: 413,
+  ratio_cap: 413,
+  bad_compression: 400,
 };
 
 function err(reason: string, corr: bigint): ErrorExpect {
@@ -414,6 +542,12 @@ function streamCase(
 }
 
 const emptyStart = startPayload({});
+const compStart = (corr: bigint, body: Buffer): RawFrame => ({
+  flags: REQ | START | END | COMP,
+  app: ECHO,
+  corr,
+  payload: startPayload({}, body),
+});
 const hello = (corr: bigint, extra: Partial<RawFrame>): RawFrame => ({
   flags: REQ | START | END,
   app: CONTROL,
@@ -693,10 +827,96 @@ const invalid: InvalidSpec[] = [
   // §4/§6/§10/§11 stream errors the node decides (the stream table accepts these frames).
   streamCase(
     "comp_on_continuation",
-    "REQ|START to echo, then a REQ|END continuation with COMP: COMP is not accepted yet, 400 unsupported.",
+    "REQ|START to echo without COMP, then a REQ|END continuation with COMP: COMP must be on every frame " +
+      "of a request or on none, 400 stream_violation.",
     [echoStart(241n, "a"), cont(241n, "b", { flags: REQ | END | COMP })],
     "node",
-    err("unsupported", 241n),
+    err("stream_violation", 241n),
+  ),
+  streamCase(
+    "comp_missing_on_continuation",
+    "REQ|START|COMP to echo (a complete zstd frame), then a REQ|END continuation without COMP: 400 " +
+      "stream_violation.",
+    [
+      { flags: REQ | START | COMP, app: ECHO, corr: 260n, payload: startPayload({}, zstdRawFrame(text("a"))) },
+      cont(260n, "b", { flags: REQ | END }),
+    ],
+    "node",
+    err("stream_violation", 260n),
+  ),
+  streamCase(
+    "comp_bomb_ratio",
+    "COMP body of 16 RLE blocks of 128 KiB (2 MiB from 70 bytes): over the 10:1 ratio cap once past the " +
+      "64 KiB grace, 413 ratio_cap. §10.",
+    [compStart(261n, zstdRleFrame(17, 128 * 1024, 16))],
+    "node",
+    err("ratio_cap", 261n),
+  ),
+  streamCase(
+    "comp_bomb_declared_size",
+    "COMP body: a single-segment zstd frame declaring a 1 TiB content size, so its window is 1 TiB; the " +
+      "node refuses the window before allocating anything, 413 decompress_cap. §10.",
+    [compStart(262n, zstdDeclaresTerabyte)],
+    "node",
+    err("decompress_cap", 262n),
+  ),
+  streamCase(
+    "comp_bomb_tiny_window",
+    "COMP body: a frame with the smallest window (1 KiB) and 200 RLE blocks of 1 KiB (200 KiB from 806 " +
+      "bytes): 413 ratio_cap. §10.",
+    [compStart(263n, zstdRleFrame(10, 1024, 200))],
+    "node",
+    err("ratio_cap", 263n),
+  ),
+  streamCase(
+    "comp_bomb_declared_small_window",
+    "COMP body: a frame declaring 1 TiB in its content size field but a 128 KiB window, then RLE blocks: " +
+      "the declared size is ignored and the ratio cap stops it, 413 ratio_cap. §10.",
+    [compStart(264n, zstdRleFrame(17, 128 * 1024, 8, { declared: 1n << 40n }))],
+    "node",
+    err("ratio_cap", 264n),
+  ),
+  streamCase(
+    "comp_bomb_across_frames",
+    "A COMP request whose zstd frame spans OAP frames: REQ|START|COMP with the zstd header and 1 RLE " +
+      "block of 32 KiB (under the ratio cap's grace, accepted), then REQ|COMP continuations of 8 RLE blocks of " +
+      "128 KiB each. The caps are on the whole body: 413 ratio_cap on the stream. §10.",
+    [
+      { flags: REQ | START | COMP, app: ECHO, corr: 265n, payload: startPayload({}, zstdRleFrame(17, 32 * 1024, 1, { last: false })) },
+      cont(265n, "", { flags: REQ | COMP, payload: zstdRleBlocks(128 * 1024, 8, false) }),
+      cont(265n, "", { flags: REQ | END | COMP, payload: zstdRleBlocks(128 * 1024, 8, true) }),
+    ],
+    "node",
+    err("ratio_cap", 265n),
+  ),
+  streamCase(
+    "comp_concatenated_bomb",
+    "COMP body: 64 small zstd frames back to back, each an RLE block of 64 KiB (4 MiB from 640 bytes): " +
+      "the caps count the whole body across frames, 413 ratio_cap. §10.",
+    [compStart(266n, Buffer.concat(Array.from({ length: 64 }, () => zstdRleFrame(16, 64 * 1024, 1))))],
+    "node",
+    err("ratio_cap", 266n),
+  ),
+  streamCase(
+    "comp_garbage_after_frame",
+    "COMP body: a valid zstd frame followed by 8 bytes that are not a zstd frame: 400 bad_compression. §10.",
+    [compStart(267n, Buffer.concat([zstdRawFrame(text("ok")), text("garbage!")]))],
+    "node",
+    err("bad_compression", 267n),
+  ),
+  streamCase(
+    "comp_truncated_frame",
+    "COMP body: a zstd frame cut off in its last block, and the request ends there: 400 bad_compression. §10.",
+    [compStart(268n, zstdRawFrame(text("truncated body")).subarray(0, 15))],
+    "node",
+    err("bad_compression", 268n),
+  ),
+  streamCase(
+    "comp_not_zstd",
+    "COMP body that is not zstd at all: 400 bad_compression. §10.",
+    [compStart(269n, text("not really zstd"))],
+    "node",
+    err("bad_compression", 269n),
   ),
   streamCase(
     "event_to_control",

@@ -14,6 +14,8 @@ interface Expect {
   reason: string | null;
   close: boolean;
   corr_id?: string;
+  /** Body of the first response frame (an inflated COMP echo). */
+  body_hex?: string;
   before?: Array<{ code: number; reason: string; corr_id: string }>;
 }
 interface Vector {
@@ -78,6 +80,7 @@ describe("spec vectors over a socket", () => {
       expect(reply?.code).toBe(e.code);
       if (e.reason) expect(reply?.meta?.reason).toBe(e.reason);
       if (e.code >= 400) expect(reply?.meta?.message).toEqual(expect.any(String));
+      if (e.body_hex !== undefined) expect(Buffer.from(reply?.body ?? []).toString("hex")).toBe(e.body_hex);
       for (const earlier of e.before ?? []) {
         const seen = conn.frames.find((f) => f.corrId === BigInt(earlier.corr_id) && f.code === earlier.code);
         expect(seen?.meta?.reason).toBe(earlier.reason);

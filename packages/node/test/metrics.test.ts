@@ -128,7 +128,7 @@ describe("/metrics", () => {
 
   it("counts streams refused before dispatch, and protocol violations, by reason", async () => {
     const conn = await start();
-    // COMP on a START is refused by the session before any service runs.
+    // A COMP body that is not zstd is refused by the session before any service runs.
     conn.write(
       encodeFrame({
         flags: Flags.REQ | Flags.START | Flags.END | Flags.COMP,
@@ -141,7 +141,7 @@ describe("/metrics", () => {
     conn.write(encodeFrame({ flags: Flags.REQ | Flags.END, appProtoId: 0x0101, corrId: 2n }));
     await replies(conn, [1n, 2n]);
     const m = await scrape(node.adminUrl);
-    expect(sampleValue(m, "rejected_total", { reason: "unsupported" })).toBe(1);
+    expect(sampleValue(m, "rejected_total", { reason: "bad_compression" })).toBe(1);
     expect(sampleValue(m, "rejected_total", { reason: "stream_violation" })).toBe(1);
     expect(sampleValue(m, "requests_total", { app: "0x0101", code: "400" })).toBe(1);
     expect(sampleValue(m, "inflight", { app: "0x0101" })).toBe(0);

@@ -49,7 +49,7 @@ export const KIND_FLAGS_MASK = Flags.REQ | Flags.RESP | Flags.EVENT;
 
 /** Flags this implementation accepts from peers (COMP arrives with bounded zstd). */
 export const FLAGS_SUPPORTED =
-  Flags.REQ | Flags.RESP | Flags.EVENT | Flags.START | Flags.END | Flags.ACK_REQ | Flags.APP_E2E;
+  Flags.REQ | Flags.RESP | Flags.EVENT | Flags.START | Flags.END | Flags.ACK_REQ | Flags.COMP | Flags.APP_E2E;
 
 /** Well-known app_proto_id values and ranges. */
 export const AppProtoId = {

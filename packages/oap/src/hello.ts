@@ -11,6 +11,13 @@ export interface HelloService {
   name: string;
 }
 
+/** The bounds a node inflates COMP bodies within: a client sends bodies that break them plain. */
+export interface CompLimits {
+  max_output_bytes: number;
+  max_ratio: number;
+  ratio_grace_bytes: number;
+}
+
 /** Meta of the HELLO reply (specs/oap-1.md §8). */
 export interface HelloReply {
   versions: number[];
@@ -32,6 +39,8 @@ export interface HelloReply {
     max_meta_len: number;
     /** Deadline applied when a request names none, in ms. */
     default_deadline_ms: number;
+    /** The caps COMP request bodies are inflated within (§10); absent from nodes without COMP. */
+    comp?: CompLimits;
   };
 }
 

@@ -11,3 +11,4 @@ export * from "./reasons.js";
 export * from "./split.js";
 export * from "./stream-table.js";
 export * from "./writer.js";
+export * from "./zstd-guard.js";

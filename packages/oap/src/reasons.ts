@@ -29,6 +29,7 @@ export const REASONS = {
   range_not_satisfiable: 416,
   decompress_cap: 413,
   ratio_cap: 413,
+  bad_compression: 400,
   quota: 429,
   overloaded: 503,
   not_ready: 503,

@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   AppProtoId,
+  BoundedInflater,
+  DEFAULT_INFLATE_LIMITS,
   DEFAULT_MAX_CAP_LEN,
   DEFAULT_MAX_FRAME,
   decodeFrame,
@@ -276,23 +278,37 @@ describe.each(vectors.valid)("valid vector $name", (v) => {
       return;
     }
     expect(action.kind).not.toBe("reject");
-    expectNodeRule(v.socket.reason ?? "ok", frame);
+    expectNodeRule(v.socket.reason ?? "ok", frame, [frame]);
   });
 });
 
-/** The node-level rule a frame breaks (or, for "ok", that it breaks none). */
-function expectNodeRule(reason: string, frame: Frame): void {
+/**
+ * The node-level rule a frame breaks (or, for "ok", that it breaks none); `stream` is every
+ * frame of its corr_id in the vector, which COMP rules judge as one body.
+ */
+function expectNodeRule(reason: string, frame: Frame, stream: Frame[]): void {
   const comp = (frame.flags & Flags.COMP) !== 0;
   const event = (frame.flags & Flags.EVENT) !== 0;
   switch (reason) {
     case "ok":
       expect(NODE_SERVICES.has(frame.appProtoId)).toBe(true);
-      expect(comp || event).toBe(false);
+      expect(event).toBe(false);
       expect(frame.cap.byteLength).toBeLessThanOrEqual(limits.max_cap_len);
       if (frame.flags & Flags.START) decodeStartPayload(frame.payload);
+      if (comp && !(frame.flags & Flags.APP_E2E)) expect(inflateStream(stream)).toBe("ok");
       return;
     case "unsupported":
-      expect(comp || event).toBe(true);
+      expect(event).toBe(true);
+      return;
+    case "stream_violation":
+      // The node's one stream rule beyond the table: COMP on every frame of a request or on none.
+      expect(new Set(stream.map((f) => f.flags & Flags.COMP)).size).toBe(2);
+      return;
+    case "decompress_cap":
+    case "ratio_cap":
+    case "bad_compression":
+      expect(comp).toBe(true);
+      expect(inflateStream(stream)).toBe(reason);
       return;
     case "unknown_app":
       expect(NODE_SERVICES.has(frame.appProtoId)).toBe(false);
@@ -381,7 +397,23 @@ describe.each(streamVectors)("invalid stream vector $name ($enforced_by)", (v) =
       for (const frame of frames) expect(table.classify(frame).kind).not.toBe("reject");
       const target = frames.findLast((f) => f.corrId.toString() === v.expect.corr_id);
       expect(target).toBeDefined();
-      expectNodeRule(v.expect.reason, target as Frame);
+      const stream = frames.filter((f) => f.corrId.toString() === v.expect.corr_id);
+      expectNodeRule(v.expect.reason, target as Frame, stream);
     });
   }
 });
+
+/** Inflates a COMP request's body frame by frame with the default caps: "ok" or the refusal's reason. */
+function inflateStream(stream: Frame[]): string {
+  const inflater = new BoundedInflater(DEFAULT_INFLATE_LIMITS);
+  try {
+    for (const f of stream) {
+      inflater.push(f.flags & Flags.START ? decodeStartPayload(f.payload).body : f.payload);
+    }
+    inflater.finish();
+    return "ok";
+  } catch (err) {
+    expect(err).toBeInstanceOf(OapError);
+    return (err as OapError).reason;
+  }
+}

@@ -67,7 +67,7 @@ describe("ServerSession streamEnded", () => {
         }),
         1n,
       );
-      // Refused by the service, and refused by the session before dispatch (COMP).
+      // Refused by the service, and refused by the session before dispatch (a COMP body that is not zstd).
       send(
         encodeFrame({
           flags: Flags.REQ | Flags.START | Flags.END,
@@ -82,7 +82,7 @@ describe("ServerSession streamEnded", () => {
           flags: Flags.REQ | Flags.START | Flags.END | Flags.COMP,
           appProtoId: ANSWERS,
           corrId: 3n,
-          payload: encodeStartPayload({}),
+          payload: encodeStartPayload({}, Buffer.from("not zstd")),
         }),
         3n,
       );
@@ -102,10 +102,15 @@ describe("ServerSession streamEnded", () => {
         peer,
       });
       expect(byId.get(2n)).toMatchObject({ code: 403, reason: "forbidden", refused: false });
-      expect(byId.get(3n)).toMatchObject({ code: 400, reason: "unsupported", refused: true, bytesOut: 0 });
+      expect(byId.get(3n)).toMatchObject({
+        code: 400,
+        reason: "bad_compression",
+        refused: true,
+        bytesOut: 0,
+      });
       for (const id of [1n, 2n, 3n]) expect(byId.get(id)?.bytesIn).toBe(sent.get(id));
       for (const id of [1n, 2n]) expect(byId.get(id)?.bytesOut).toBe(received(id));
-      expect(rejected.sort()).toEqual(["forbidden", "unsupported"]);
+      expect(rejected.sort()).toEqual(["bad_compression", "forbidden"]);
     } finally {
       conn.close();
       await server.stop();

@@ -61,6 +61,8 @@ export class AppProxyService implements Service {
       tenant: req.tenantId,
       cap: req.cap.byteLength > 0 ? req.cap : undefined,
       e2e: req.e2e,
+      // An APP_E2E+COMP body was not inflated: it goes on compressed, byte-exact.
+      compressed: req.compressed,
       // The node's own deadline for the stream governs; meta carries the client's deadline_ms on.
       deadlineMs: Number.POSITIVE_INFINITY,
     });

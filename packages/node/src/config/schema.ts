@@ -44,6 +44,9 @@ export interface NodeConfig {
   frameTimeoutMs: number;
   idleTimeoutMs: number;
   writeStallTimeoutMs: number;
+  compMaxOutputBytes: number;
+  compMaxRatio: number;
+  compRatioGraceBytes: number;
   notReadyAtPct: number;
   readyAtPct: number;
   quotaMaxTenants: number;
@@ -377,6 +380,30 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
     min: 100,
     max: 86_400_000,
     doc: "a connection with no open stream that receives nothing for this long is closed (ms)",
+  },
+  compMaxOutputBytes: {
+    file: "limits.comp_max_output_bytes",
+    kind: "int",
+    default: () => DEFAULT_SESSION_LIMITS.compMaxOutputBytes,
+    min: 1024,
+    max: 1024 * 1024 * 1024,
+    doc: "hard cap on one COMP request body once inflated; beyond it 413 decompress_cap (bytes)",
+  },
+  compMaxRatio: {
+    file: "limits.comp_max_ratio",
+    kind: "int",
+    default: () => DEFAULT_SESSION_LIMITS.compMaxRatio,
+    min: 1,
+    max: 100_000,
+    doc: "largest inflated ÷ compressed size of a COMP body; beyond it 413 ratio_cap",
+  },
+  compRatioGraceBytes: {
+    file: "limits.comp_ratio_grace_bytes",
+    kind: "int",
+    default: () => DEFAULT_SESSION_LIMITS.compRatioGraceBytes,
+    min: 0,
+    max: 1024 * 1024 * 1024,
+    doc: "inflated bytes of a COMP body below which the ratio cap does not apply",
   },
   writeStallTimeoutMs: {
     file: "limits.write_stall_timeout_ms",

@@ -38,6 +38,7 @@ export class NodeMetrics {
   /** Every canonical reason from the start, at 0: rate() and alerts work before the first refusal. */
   private readonly rejections = new Map<string, number>(Object.keys(REASONS).map((reason) => [reason, 0]));
   private readonly restartCounts = new Map<string, number>();
+  private readonly decompressRatio: Histogram<string>;
   private busDropped = 0;
   private connectionCount: () => number = () => 0;
 
@@ -85,6 +86,12 @@ export class NodeMetrics {
       },
     });
     new LatencyHistogram(this.registry, () => this.allApps());
+    this.decompressRatio = new Histogram({
+      name: "decompress_ratio",
+      help: "Inflated ÷ compressed size of COMP request bodies (refused bombs included, at the point they were stopped).",
+      buckets: [1, 2, 3, 5, 10, 20, 50, 100, 1000],
+      registers: [this.registry],
+    });
     new Gauge({
       name: "inflight",
       help: "Requests being served now, by app.",
@@ -140,6 +147,11 @@ export class NodeMetrics {
 
   app(appProtoId: number): AppStats {
     return this.apps.get(appProtoId) ?? this.unknown;
+  }
+
+  /** A COMP body finished inflating or was refused: one decompress_ratio observation. */
+  inflated(compressedBytes: number, decompressedBytes: number): void {
+    this.decompressRatio.observe(decompressedBytes / Math.max(compressedBytes, 1));
   }
 
   rejected(reason: string): void {

@@ -35,6 +35,10 @@ export function observeSessions(inner: SessionHandler, metrics: NodeMetrics, log
     },
     event: inner.event?.bind(inner),
     bodyReceived: inner.bodyReceived?.bind(inner),
+    inflated(target: StreamTarget, compressedBytes: number, decompressedBytes: number) {
+      metrics.inflated(compressedBytes, decompressedBytes);
+      inner.inflated?.(target, compressedBytes, decompressedBytes);
+    },
     rejected(error: OapError, target: StreamTarget) {
       metrics.rejected(error.reason);
       if (error.reason === "quota") metrics.app(target.appProtoId).quotaExhaustions++;

@@ -51,6 +51,11 @@ export class HelloService implements Service {
         max_cap_len: c.maxCapLen,
         max_meta_len: MAX_META_LEN,
         default_deadline_ms: c.defaultDeadlineMs,
+        comp: {
+          max_output_bytes: c.compMaxOutputBytes,
+          max_ratio: c.compMaxRatio,
+          ratio_grace_bytes: c.compRatioGraceBytes,
+        },
       },
     };
   }

@@ -9,6 +9,8 @@ export interface CallTarget {
   cap: Uint8Array | undefined;
   /** The body is end-to-end encrypted by the app: frames carry APP_E2E. */
   e2e: boolean;
+  /** The body is zstd-compressed: frames carry COMP (decided per attempt, see compressFor). */
+  compressed?: boolean;
 }
 
 /** One call as the caller asked for it; every attempt of the call sends it anew. */
@@ -17,6 +19,8 @@ export interface CallSpec extends CallTarget {
   /** The caller named a deadline (deadlineMs): the time left travels as deadline_ms. */
   sendsDeadline: boolean;
   idempotencyKey: string | undefined;
+  /** COMP for the request body: see RequestOptions.compress (streams never compress). */
+  compress?: boolean | "auto";
 }
 
 /**

@@ -184,7 +184,11 @@ export abstract class CallStream {
       const id = { ...target, corrId: this.corrId };
       return this.sendFrames(requestFrames(id, { start, body, end }, this.host.maxFrame));
     }
-    const flags = Flags.REQ | (target.e2e ? Flags.APP_E2E : 0) | (end ? Flags.END : 0);
+    const flags =
+      Flags.REQ |
+      (target.e2e ? Flags.APP_E2E : 0) |
+      (target.compressed ? Flags.COMP : 0) |
+      (end ? Flags.END : 0);
     if (first) {
       // The common request: one START frame, encoded straight into the connection's batch.
       const room = this.host.sendStart({

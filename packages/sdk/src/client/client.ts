@@ -1,5 +1,5 @@
 import { setMaxListeners } from "node:events";
-import type { HelloReply, Meta } from "@omnigate/oap";
+import { compressBody, Flags, type HelloReply, type Meta } from "@omnigate/oap";
 import { checkAppProtoId, checkFitsFrame } from "./call-checks.js";
 import { CallScope } from "./call-scope.js";
 import { type CallSpec, encodeCallMeta } from "./call-spec.js";
@@ -32,6 +32,11 @@ export interface StreamOptions {
   signal?: AbortSignal;
   /** The body is end-to-end encrypted by the app (APP_E2E): the node forwards it untouched. */
   e2e?: boolean;
+  /**
+   * The body written is already zstd-compressed, e.g. an APP_E2E+COMP body a node passes
+   * through: frames carry COMP and the bytes go out as they are.
+   */
+  compressed?: boolean;
   /** Capability token for this call (default: the client's). */
   cap?: Uint8Array;
 }
@@ -41,6 +46,11 @@ export interface RequestOptions extends StreamOptions {
   body?: Uint8Array | string;
   /** Marks the request safe to send again: enables retries on connection loss, 429 and 503. */
   idempotencyKey?: string;
+  /**
+   * zstd-compress the body (COMP): "auto" (default) when it is at least the client's
+   * compressThresholdBytes and the node's HELLO lists COMP; true always; false never.
+   */
+  compress?: boolean | "auto";
   /**
    * Largest response body to collect (default: the client's maxResponseBytes, 64 MiB). A larger
    * one fails the call with 413 payload_too_large; the rest of it is discarded as it arrives.
@@ -194,6 +204,7 @@ export class OapClient {
     scope: CallScope,
   ): Promise<OapResponse> {
     const spec = this.spec(appProtoId, options, options.idempotencyKey);
+    spec.compress = options.compress;
     if (options.idempotencyKey === undefined) return this.attempt(spec, body, maxResponseBytes, scope);
     return this.retrying(spec, body, maxResponseBytes, scope);
   }
@@ -263,9 +274,16 @@ export class OapClient {
     maxResponseBytes: number,
     scope: CallScope,
   ): Promise<OapResponse> {
-    const call = new UnaryCall(spec, meta, scope, maxResponseBytes);
+    let sent = body;
+    let target = spec;
+    const packed = this.compressed(connection, spec, body);
+    if (packed) {
+      sent = packed;
+      target = { ...spec, compressed: true };
+    }
+    const call = new UnaryCall(target, meta, scope, maxResponseBytes);
     connection.open(call);
-    call.send(body);
+    call.send(sent);
     return call.response;
   }
 
@@ -290,6 +308,32 @@ export class OapClient {
     }
   }
 
+  /**
+   * The body zstd-compressed for COMP on this connection, or undefined to send it plain. In
+   * "auto" mode a body the node would refuse once inflated (over its output cap, or a ratio
+   * above its ratio cap: HELLO limits.comp) goes plain instead.
+   */
+  private compressed(connection: Connection, spec: CallSpec, body: Uint8Array): Uint8Array | undefined {
+    if (spec.compressed) return undefined; // already zstd: sent as it is
+    const mode = spec.compress ?? "auto";
+    if (mode !== "auto") return mode && body.byteLength > 0 ? compressBody(body) : undefined;
+    const hello = connection.hello;
+    if (body.byteLength < this.options.compressThresholdBytes || (hello.flags_supported & Flags.COMP) === 0) {
+      return undefined;
+    }
+    const caps = hello.limits?.comp;
+    if (caps && body.byteLength > caps.max_output_bytes) return undefined;
+    const packed = compressBody(body);
+    if (
+      caps &&
+      body.byteLength > caps.ratio_grace_bytes &&
+      body.byteLength > caps.max_ratio * packed.byteLength
+    ) {
+      return undefined;
+    }
+    return packed.byteLength < body.byteLength ? packed : undefined;
+  }
+
   /** What the call sends, from its options and the client's defaults. */
   private spec(appProtoId: number, options: StreamOptions, idempotencyKey: string | undefined): CallSpec {
     // The client's own tenant was checked when it was created.
@@ -299,6 +343,7 @@ export class OapClient {
       tenantId: options.tenant ?? this.options.tenant,
       cap: options.cap ?? this.options.cap,
       e2e: options.e2e ?? false,
+      compressed: options.compressed ?? false,
       meta: options.meta,
       sendsDeadline: options.deadlineMs !== undefined,
       idempotencyKey,

@@ -37,6 +37,8 @@ export interface ConnectOptions {
   maxBufferedBytes?: number;
   /** Largest response body `request()` collects; larger ones fail with 413 payload_too_large (default 64 MiB). */
   maxResponseBytes?: number;
+  /** Request bodies at least this long are zstd-compressed (COMP) when the node supports it (default 16 KiB). */
+  compressThresholdBytes?: number;
   logger?: Logger;
 }
 
@@ -50,6 +52,7 @@ export interface ResolvedClientOptions {
   retry: RetryPolicy;
   maxBufferedBytes: number;
   maxResponseBytes: number;
+  compressThresholdBytes: number;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -59,6 +62,7 @@ export const CLIENT_DEFAULTS = {
   retry: { baseMs: 100, capMs: 5_000, maxAttempts: 5 },
   maxBufferedBytes: 8 * 1024 * 1024,
   maxResponseBytes: 64 * 1024 * 1024,
+  compressThresholdBytes: 16 * 1024,
 } as const;
 
 export function resolveClientOptions(options: ConnectOptions): ResolvedClientOptions {
@@ -71,12 +75,14 @@ export function resolveClientOptions(options: ConnectOptions): ResolvedClientOpt
     retry: { ...CLIENT_DEFAULTS.retry, ...options.retry },
     maxBufferedBytes: options.maxBufferedBytes ?? CLIENT_DEFAULTS.maxBufferedBytes,
     maxResponseBytes: options.maxResponseBytes ?? CLIENT_DEFAULTS.maxResponseBytes,
+    compressThresholdBytes: options.compressThresholdBytes ?? CLIENT_DEFAULTS.compressThresholdBytes,
   };
   checkTenant(resolved.tenant);
   positive("defaultDeadlineMs", resolved.defaultDeadlineMs);
   positive("connectTimeoutMs", resolved.connectTimeoutMs);
   positive("maxBufferedBytes", resolved.maxBufferedBytes);
   positive("maxResponseBytes", resolved.maxResponseBytes);
+  positive("compressThresholdBytes", resolved.compressThresholdBytes);
   positive("retry.baseMs", resolved.retry.baseMs);
   positive("retry.capMs", resolved.retry.capMs);
   if (!Number.isInteger(resolved.retry.maxAttempts) || resolved.retry.maxAttempts < 1) {

@@ -6,6 +6,7 @@ export interface RequestStreamId {
   tenantId: bigint;
   corrId: bigint;
   e2e: boolean;
+  compressed?: boolean;
 }
 
 export interface RequestPiece {
@@ -23,7 +24,7 @@ export interface RequestPiece {
  * capability alone do not fit.
  */
 export function requestFrames(id: RequestStreamId, piece: RequestPiece, maxFrame: number): FrameInit[] {
-  const base = id.e2e ? Flags.REQ | Flags.APP_E2E : Flags.REQ;
+  const base = Flags.REQ | (id.e2e ? Flags.APP_E2E : 0) | (id.compressed ? Flags.COMP : 0);
   const start = piece.start;
   const cap = start?.cap;
   const pieces = splitIntoFrames({

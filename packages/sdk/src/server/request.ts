@@ -24,6 +24,7 @@ export class ServerRequest implements IncomingRequest {
     readonly tenantId: bigint,
     readonly meta: Meta,
     readonly e2e: boolean,
+    readonly compressed: boolean,
     readonly cap: Uint8Array,
     readonly connection: ConnectionContext,
     firstBody: Uint8Array,

@@ -1,5 +1,7 @@
 import type { Socket } from "node:net";
 import {
+  BoundedInflater,
+  DEFAULT_INFLATE_LIMITS,
   DEFAULT_MAX_CAP_LEN,
   DEFAULT_MAX_FRAME,
   DEFAULT_MAX_INFLIGHT,
@@ -37,6 +39,12 @@ export interface SessionLimits extends ConnectionTimeoutLimits {
   defaultDeadlineMs: number;
   /** Upper bound on any requested deadline, in ms. */
   maxDeadlineMs: number;
+  /** Hard cap on one COMP request body once inflated (413 `decompress_cap`). */
+  compMaxOutputBytes: number;
+  /** Ceiling on a COMP body's inflated ÷ compressed size (413 `ratio_cap`). */
+  compMaxRatio: number;
+  /** Inflated bytes below which the ratio cap does not apply. */
+  compRatioGraceBytes: number;
 }
 
 export const DEFAULT_SESSION_LIMITS: SessionLimits = {
@@ -47,6 +55,9 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   writeBufferBytes: 1024 * 1024,
   defaultDeadlineMs: 30_000,
   maxDeadlineMs: 300_000,
+  compMaxOutputBytes: DEFAULT_INFLATE_LIMITS.maxOutput,
+  compMaxRatio: DEFAULT_INFLATE_LIMITS.maxRatio,
+  compRatioGraceBytes: DEFAULT_INFLATE_LIMITS.ratioGraceBytes,
   firstHeaderTimeoutMs: 10_000,
   frameTimeoutMs: 30_000,
   idleTimeoutMs: 300_000,
@@ -73,6 +84,8 @@ export interface SessionHandler {
   event?(frame: Frame): void;
   /** A continuation frame's body bytes arrived on an open stream (the START body is on the request). */
   bodyReceived?(target: StreamTarget, bytes: number): void;
+  /** A COMP request body finished inflating (or was refused): its sizes, for the ratio metric. */
+  inflated?(target: StreamTarget, compressedBytes: number, decompressedBytes: number): void;
   /** A stream ended (any outcome) — for metrics and logs. */
   streamEnded?(info: StreamEndInfo): void;
   /** A frame or stream was refused with this error (by the protocol rules or by dispatch). */
@@ -106,6 +119,10 @@ interface LiveStream {
   deadlineMs: number;
   startedAt: number;
   bytesIn: number;
+  /** The START frame carried COMP: every frame of the request must, too. */
+  compressed: boolean;
+  /** Inflates a COMP body on the way in; absent for plain and APP_E2E (passed-through) bodies. */
+  inflater: BoundedInflater | undefined;
 }
 
 function liveOf(stream: OpenStream): LiveStream | undefined {
@@ -161,9 +178,9 @@ export class ServerSession {
     this.timeouts = new ConnectionTimeouts(this.limits, this.now);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("close", () => this.onClose());
-    socket.on("error", () => {
-      // The close handler tears everything down; errors (ECONNRESET, TLS alerts) need no more.
-    });
+    // A TLS error after the handshake (a corrupt record) is only emitted, not followed by a
+    // close: destroy the socket so the close handler tears everything down.
+    socket.on("error", () => socket.destroy());
   }
 
   get openStreams(): number {
@@ -316,11 +333,20 @@ export class ServerSession {
 
   private onStart(stream: OpenStream, frame: Frame): void {
     let meta: Meta;
-    let metaLen: number;
+    let body: Uint8Array;
+    let inflater: BoundedInflater | undefined;
+    const compressed = (frame.flags & Flags.COMP) !== 0;
+    const e2e = (frame.flags & Flags.APP_E2E) !== 0;
     try {
       this.checkStart(frame);
-      metaLen = startMetaLength(frame.payload);
+      const metaLen = startMetaLength(frame.payload);
       meta = startMeta(frame.payload, metaLen);
+      body = frame.payload.subarray(2 + metaLen);
+      // An APP_E2E body is the app's bytes: compressed or not, it passes through untouched.
+      if (compressed && !e2e) {
+        inflater = this.newInflater();
+        body = this.inflateFirst(inflater, body, stream);
+      }
     } catch (err) {
       this.table.refuse(stream);
       this.reject(err as OapError, frame);
@@ -332,10 +358,11 @@ export class ServerSession {
       frame.appProtoId,
       frame.tenantId,
       meta,
-      (frame.flags & Flags.APP_E2E) !== 0,
+      e2e,
+      compressed && e2e,
       frame.cap,
       this.connection,
-      frame.payload.subarray(2 + metaLen),
+      body,
       stream.requestEnded,
       this.onConsumed,
     );
@@ -350,6 +377,8 @@ export class ServerSession {
       deadlineMs,
       startedAt: now,
       bytesIn: frame.len,
+      compressed,
+      inflater,
     };
     stream.state = live;
     this.sweepDeadlines();
@@ -364,9 +393,6 @@ export class ServerSession {
         retryAfterMs: SHUTTING_DOWN_RETRY_MS,
       });
     }
-    if (frame.flags & Flags.COMP) {
-      throw new OapError("unsupported", "COMP (zstd bodies) is not supported by this node yet");
-    }
     if (frame.capLen > this.limits.maxCapLen) {
       throw new OapError(
         "cap_too_large",
@@ -379,15 +405,62 @@ export class ServerSession {
     // The table drops continuations of streams whose reply ended, so a live stream is here.
     const live = stream.state as LiveStream;
     live.bytesIn += frame.len;
-    if (frame.flags & Flags.COMP) {
-      const err = new OapError("unsupported", "COMP (zstd bodies) is not supported by this node yet");
-      live.response.fail(err);
-      live.request.abort(err);
-      return;
+    if (((frame.flags & Flags.COMP) !== 0) !== live.compressed) {
+      return this.failLive(
+        live,
+        new OapError("stream_violation", "COMP must be set on every frame of a request or on none"),
+      );
     }
     this.handler.bodyReceived?.(stream, frame.payload.byteLength);
-    this.charge(live.request.push(frame.payload));
+    const { inflater } = live;
+    if (!inflater) {
+      this.charge(live.request.push(frame.payload));
+    } else {
+      try {
+        for (const piece of inflater.push(frame.payload)) this.charge(live.request.push(piece));
+        if (stream.requestEnded) this.finishInflating(inflater, stream);
+      } catch (err) {
+        if (stream.requestEnded) this.reportInflated(inflater, stream);
+        return this.failLive(live, err as OapError);
+      }
+    }
     if (stream.requestEnded) live.request.endBody();
+  }
+
+  private newInflater(): BoundedInflater {
+    return new BoundedInflater({
+      maxOutput: this.limits.compMaxOutputBytes,
+      maxRatio: this.limits.compMaxRatio,
+      ratioGraceBytes: this.limits.compRatioGraceBytes,
+    });
+  }
+
+  /** Inflates a START frame's COMP body; the whole request when the frame also carries END. */
+  private inflateFirst(inflater: BoundedInflater, body: Uint8Array, stream: OpenStream): Uint8Array {
+    try {
+      const pieces = inflater.push(body);
+      if (stream.requestEnded) this.finishInflating(inflater, stream);
+      return pieces.length === 1 ? (pieces[0] as Uint8Array) : Buffer.concat(pieces);
+    } catch (err) {
+      this.reportInflated(inflater, stream);
+      throw err;
+    }
+  }
+
+  private finishInflating(inflater: BoundedInflater, target: StreamTarget): void {
+    inflater.finish();
+    this.reportInflated(inflater, target);
+  }
+
+  private reportInflated(inflater: BoundedInflater, target: StreamTarget): void {
+    this.handler.inflated?.(target, inflater.compressedBytes, inflater.decompressedBytes);
+  }
+
+  /** Fails an accepted stream from the session's side (its service sees the abort). */
+  private failLive(live: LiveStream, err: OapError): void {
+    this.handler.rejected?.(err, live.stream);
+    live.response.fail(err);
+    live.request.abort(err);
   }
 
   /** Runs the handler; synchronous handlers (the common case) never touch a promise. */

@@ -9,6 +9,11 @@ export interface IncomingRequest {
   meta: Meta;
   /** The body is end-to-end encrypted by the app: route it, never inspect it. */
   e2e: boolean;
+  /**
+   * The body is still zstd-compressed (COMP on an APP_E2E request, which is never inflated):
+   * forward it with COMP. Every other COMP body arrives here already inflated.
+   */
+  compressed: boolean;
   /** Capability bytes from the START frame (empty when none). */
   cap: Uint8Array;
   /** Body bytes the START frame carried (what admission can meter before the service runs). */
