@@ -57,3 +57,28 @@ describe("tenant isolation under capabilities", () => {
     await b.mailbox.ack(receipt);
   });
 });
+
+describe("storage tenant isolation under capabilities", () => {
+  it("a token for tenant A cannot fetch or see tenant B's private objects", async () => {
+    const node = await scope.node({ authMode: "on", storageEngine: "memory" });
+    const ops = ["storage.put", "storage.get", "storage.has"];
+    const mint = async (tenant: bigint) =>
+      (await node.authority.mint({ tenant, apps: [0x0301], ops }, "test")).token;
+    const connectAs = async (tenant: bigint) => {
+      const client = await connect(node.oapUrl, {
+        ca: node.caPem as string,
+        servername: "localhost",
+        tenant,
+        cap: await mint(tenant),
+      });
+      scope.defer(() => client.close());
+      return client;
+    };
+    const a = await connectAs(A);
+    const b = await connectAs(B);
+    const { addr } = await b.storage.put("B's private bytes");
+    expect((await b.storage.getBytes(addr)).toString()).toBe("B's private bytes");
+    expect(await a.storage.has(addr)).toBeFalsy();
+    expect(await refusal(a.storage.getBytes(addr))).toMatch(/^404 /);
+  });
+});
