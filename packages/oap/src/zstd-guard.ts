@@ -135,9 +135,13 @@ function corruptOrTooLarge(err: unknown): OapError {
   return new OapError("bad_compression", "the COMP body is not valid zstd");
 }
 
+/** One compression context for the process: making one per body costs more than compressing 16 KiB. */
+let sharedCctx: InstanceType<typeof zstd.CCtx> | undefined;
+
 /** Compresses a body as one zstd frame (what a client sends with COMP). */
 export function compressBody(body: Uint8Array, level = 3): Uint8Array {
-  const cctx = new zstd.CCtx();
+  sharedCctx ??= new zstd.CCtx();
+  const cctx = sharedCctx;
   const dst = Buffer.allocUnsafe(zstd.compressBound(body.byteLength));
   const written = cctx.compress(dst, body, level);
   return dst.subarray(0, written);
