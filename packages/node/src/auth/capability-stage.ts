@@ -62,7 +62,9 @@ export class CapabilityStage {
       cap = last.cap;
     } else {
       cap = this.authority.verify(bytes, ctx);
-      if (cap && bytes) req.connection.locals.set(LAST_KEY, { bytes, cap } satisfies LastVerified);
+      // A copy: `bytes` may view the whole received chunk, which the connection must not pin.
+      if (cap && bytes)
+        req.connection.locals.set(LAST_KEY, { bytes: Uint8Array.from(bytes), cap } satisfies LastVerified);
     }
     if (cap && (cap.rps !== undefined || cap.bytes !== undefined)) this.meter(cap, req.startBodyBytes, now);
     return cap;

@@ -75,7 +75,8 @@ export class HelloService implements Service {
   private bind(req: IncomingRequest): HelloCapResult {
     try {
       const cap = (this.authority as Authority).verifyBinding(req.cap, req.tenantId);
-      req.connection.boundCap = req.cap;
+      // A copy: req.cap views the received chunk, which the connection must not pin for its lifetime.
+      req.connection.boundCap = Uint8Array.from(req.cap);
       return { bound: true, token_id: cap.tokenId, ...(cap.expiresAt ? { expires_at: cap.expiresAt } : {}) };
     } catch (err) {
       if (!(err instanceof OapError)) throw err;
