@@ -3,7 +3,7 @@
  * the same run.
  *
  *   npm run bench:mailbox [-- --seconds N | --quick] [--engine sqlite|redis] [--body 100] [--inflight 128]
- *                         [--consumers 4] [--recv-max 64]
+ *                         [--consumers 4] [--recv-max 64] [--profile DIR]
  *
  * stdout: one JSON line per result, then the ratio line. stderr: progress.
  */
@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { connect } from "../../packages/sdk/src/index.js";
 import { type RedisProcess, startRedis } from "../../testing/support/redis-server.js";
 import { installChildCleanup, stopChildren } from "../oap-echo/children.js";
-import { startOapNode } from "../oap-echo/servers.js";
+import { profileFlags, startOapNode } from "../oap-echo/servers.js";
 import { round } from "../oap-echo/stats.js";
 import { type MixedResult, mixedLoad } from "./mixed-load.js";
 import { rawRedisXadd } from "./raw-redis.js";
@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     consumers: { type: "string", default: "4" },
     "recv-max": { type: "string", default: "64" },
     engine: { type: "string", default: "sqlite" },
+    profile: { type: "string" },
   },
 });
 const seconds = args.seconds !== undefined ? Number(args.seconds) : args.quick ? 3 : 10;
@@ -91,9 +92,9 @@ async function main(): Promise<void> {
   });
 
   const nodeDir = join(dataDir, "node");
-  const node = await startOapNode(nodeDir, [], engineFlags);
+  const node = await startOapNode(nodeDir, profileFlags(args.profile), engineFlags);
   progress(`node at ${node.url} (pid ${node.pid}), engine ${engine}`);
-  const client = await connect(node.url, { ca: readFileSync(node.caFile, "utf8") });
+  const client = await connect(node.url, { ca: readFileSync(node.caFile, "utf8"), cap: node.cap });
   const plan = {
     topic: "bench/mixed",
     bodyBytes,

@@ -21,7 +21,7 @@ import { benchCli } from "./cli.js";
 import { closedLoop, type EchoTarget, type LoadResult } from "./load.js";
 import { connectOap } from "./oap-load.js";
 import { connectRawTls } from "./raw-tls-client.js";
-import { startOapNode, startRawTlsServer } from "./servers.js";
+import { profileFlags, startOapNode, startRawTlsServer } from "./servers.js";
 import { round } from "./stats.js";
 
 const { emit, fail, list, positive, progress, run } = benchCli("oap-echo");
@@ -53,7 +53,7 @@ const systems = args.systems.split(",").map((name) => {
   return name as System;
 });
 // --cpu-prof writes one .cpuprofile per server child when it exits (we stop them with SIGTERM).
-const nodeFlags = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${resolve(args.profile)}`] : [];
+const nodeFlags = profileFlags(args.profile);
 
 const dataDir = mkdtempSync(join(tmpdir(), "oap-echo-bench-"));
 installChildCleanup(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -75,8 +75,7 @@ async function main(): Promise<void> {
       pid: authNode?.pid,
       connect: () => {
         const on = authNode as NonNullable<typeof authNode>;
-        const cap = readFileSync(join(dataDir, "on", "auth", "dev.cap"), "utf8").trim();
-        return connectOap(on.url, readFileSync(on.caFile, "utf8"), undefined, cap);
+        return connectOap(on.url, readFileSync(on.caFile, "utf8"), undefined, on.cap);
       },
     },
   };

@@ -1,4 +1,5 @@
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { spawnChild } from "./children.js";
 
 export interface OapNodeInfo {
@@ -8,6 +9,8 @@ export interface OapNodeInfo {
   /** The node's server certificate and key, reused by the raw-TLS server. */
   certFile: string;
   keyFile: string;
+  /** The dev capability the node wrote (absent when it runs with `--auth-mode off`). */
+  cap: string | undefined;
 }
 
 /**
@@ -49,6 +52,7 @@ export async function startOapNode(
     ...ready,
     certFile: join(tls, "server.pem"),
     keyFile: join(tls, "server-key.pem"),
+    cap: readDevCap(dataDir),
   };
 }
 
@@ -68,4 +72,14 @@ export async function startRawTlsServer(
     },
   });
   return { pid: child.pid, host: "127.0.0.1", port: ready };
+}
+
+function readDevCap(dataDir: string): string | undefined {
+  const path = join(dataDir, "auth", "dev.cap");
+  return existsSync(path) ? readFileSync(path, "utf8").trim() : undefined;
+}
+
+/** Node flags that make a server child write a .cpuprofile into `dir` when it exits. */
+export function profileFlags(dir: string | undefined): string[] {
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(dir)}`] : [];
 }

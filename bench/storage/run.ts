@@ -5,7 +5,7 @@
  *   2. time to first byte, p50/p95, with --readers concurrent readers (default 50, one
  *      connection each) of small objects (default 1 MiB), --rounds rounds.
  *
- *   npm run bench:storage [-- --quick] [--big-mib 256] [--small-mib 1] [--readers 50] [--rounds 10] [--repeat 3]
+ *   npm run bench:storage [-- --quick] [--big-mib 256] [--small-mib 1] [--readers 50] [--rounds 10] [--repeat 3] [--profile DIR]
  *
  * stdout: one JSON line per result, then one comparison line per measure. stderr: progress.
  */
@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { connect, type StorageAddress } from "@omnigate/sdk";
 import { installChildCleanup, spawnChild, stopChildren } from "../oap-echo/children.js";
-import { startOapNode } from "../oap-echo/servers.js";
+import { profileFlags, startOapNode } from "../oap-echo/servers.js";
 import { httpsReader, type ObjectReader, oapReader, type ReadTiming } from "./readers.js";
 
 const MiB = 1024 * 1024;
@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     readers: { type: "string", default: "50" },
     rounds: { type: "string" },
     repeat: { type: "string" },
+    profile: { type: "string" },
   },
 });
 const bigBytes = Number(args["big-mib"] ?? (args.quick ? 64 : 256)) * MiB;
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     `writing ${bigBytes / MiB} MiB + ${readers} × ${smallBytes / MiB} MiB of random bytes to ${filesDir}`,
   );
   const names = writeFiles();
-  const node = await startOapNode(join(dataDir, "node"), []);
+  const node = await startOapNode(join(dataDir, "node"), profileFlags(args.profile));
   const ca = readFileSync(node.caFile, "utf8");
   const https = await spawnChild({
     name: "https",
@@ -60,9 +61,9 @@ async function main(): Promise<void> {
       line.startsWith("{") ? (JSON.parse(line) as { listening?: number }).listening : undefined,
   });
   progress(`node at ${node.url}, https at 127.0.0.1:${https.ready}; storing the same files in the node`);
-  const addrs = await store(node.url, ca, names);
+  const addrs = await store(node.url, ca, node.cap, names);
 
-  const connectOap = () => connect(node.url, { ca, defaultDeadlineMs: 300_000 });
+  const connectOap = () => connect(node.url, { ca, cap: node.cap, defaultDeadlineMs: 300_000 });
   const readerFor = async (system: System): Promise<ObjectReader> =>
     system === "https"
       ? httpsReader(https.ready, ca)
@@ -176,8 +177,13 @@ function writeFiles(): string[] {
   return names;
 }
 
-async function store(url: string, ca: string, names: string[]): Promise<Map<string, StorageAddress>> {
-  const client = await connect(url, { ca, defaultDeadlineMs: 300_000 });
+async function store(
+  url: string,
+  ca: string,
+  cap: string | undefined,
+  names: string[],
+): Promise<Map<string, StorageAddress>> {
+  const client = await connect(url, { ca, cap, defaultDeadlineMs: 300_000 });
   try {
     const addrs = new Map<string, StorageAddress>();
     for (const name of names) {

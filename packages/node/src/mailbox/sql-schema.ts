@@ -1,7 +1,12 @@
 /**
- * The mailbox tables. `state`: 0 waiting (visible from `visible_at`), 1 leased (lease ends
- * at `visible_at`), 2 dead-lettered. `seq` is the send order; `deliveries` counts every
- * delivery and never resets, so `msg_id.deliveries` names one delivery (the receipt).
+ * The mailbox tables. `state`: 0 ready (visible now), 1 leased (lease ends at `visible_at`),
+ * 2 dead-lettered, 3 delayed (a NACK delay; visible from `visible_at`). `seq` is the send
+ * order; `deliveries` counts every delivery and never resets, so `msg_id.deliveries` names
+ * one delivery (the receipt).
+ *
+ * Ready and hidden (leased or delayed) rows sit in separate partial indexes, so a RECV finds
+ * the oldest ready message without stepping over the leased ones ahead of it, and finds the
+ * hidden rows that came due by their `visible_at`.
  */
 export const MAILBOX_SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -18,7 +23,8 @@ CREATE TABLE IF NOT EXISTS messages (
   deliveries INTEGER NOT NULL,
   last_error TEXT
 );
-CREATE INDEX IF NOT EXISTS messages_queue ON messages (tenant, topic, seq) WHERE state < 2;
+CREATE INDEX IF NOT EXISTS messages_ready ON messages (tenant, topic, seq) WHERE state = 0;
+CREATE INDEX IF NOT EXISTS messages_hidden ON messages (tenant, topic, visible_at) WHERE state IN (1, 3);
 CREATE INDEX IF NOT EXISTS messages_dlq ON messages (tenant, topic, seq) WHERE state = 2;
 CREATE TABLE IF NOT EXISTS dedupe (
   tenant TEXT NOT NULL,
@@ -32,6 +38,21 @@ CREATE TABLE IF NOT EXISTS dedupe (
 CREATE INDEX IF NOT EXISTS dedupe_expiry ON dedupe (expires_at);
 `;
 
-export const STATE_WAITING = 0;
+export const STATE_READY = 0;
 export const STATE_LEASED = 1;
 export const STATE_DEAD = 2;
+export const STATE_DELAYED = 3;
+
+/** `PRAGMA user_version` of the layout above. */
+export const SCHEMA_VERSION = 1;
+
+/**
+ * From version 0 (one queue index over states 0 and 1, delayed rows in state 0): drop the old
+ * index and move rows still waiting out a delay to state 3. Runs once, in a transaction.
+ */
+export function migrateFromV0(nowMs: number): string {
+  return `
+DROP INDEX IF EXISTS messages_queue;
+UPDATE messages SET state = ${STATE_DELAYED} WHERE state = ${STATE_READY} AND visible_at > ${Math.floor(nowMs)};
+`;
+}

@@ -19,7 +19,15 @@ import {
 } from "./engine.js";
 import { GroupCommit } from "./group-commit.js";
 import { makeReceipt, parseReceipt, staleReceipt } from "./receipt.js";
-import { MAILBOX_SCHEMA, STATE_DEAD, STATE_LEASED } from "./sql-schema.js";
+import {
+  MAILBOX_SCHEMA,
+  migrateFromV0,
+  SCHEMA_VERSION,
+  STATE_DEAD,
+  STATE_DELAYED,
+  STATE_LEASED,
+  STATE_READY,
+} from "./sql-schema.js";
 import { TopicWaiters, topicKey } from "./waiters.js";
 
 export interface SqlEngineOptions extends EngineRules {
@@ -38,7 +46,6 @@ interface MessageRow {
   attrs: string | null;
   body: Buffer;
   sent_at: number;
-  state: number;
   attempt: number;
   deliveries: number;
 }
@@ -97,7 +104,7 @@ export class SqlEngine implements MailboxEngine {
       this.db.pragma("journal_mode = WAL");
       this.db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
     }
-    this.db.exec(MAILBOX_SCHEMA);
+    this.openSchema();
     const db = this.db;
     this.sql = {
       insert: db.prepare(
@@ -113,21 +120,27 @@ export class SqlEngine implements MailboxEngine {
       dedupePrune: db.prepare(
         "DELETE FROM dedupe WHERE rowid IN (SELECT rowid FROM dedupe WHERE expires_at <= ? LIMIT ?)",
       ),
-      visible: db.prepare<[string, string, number, number], MessageRow>(
-        "SELECT seq, msg_id, topic, attrs, body, sent_at, state, attempt, deliveries FROM messages WHERE tenant = ? AND topic = ? AND state < 2 AND visible_at <= ? ORDER BY seq LIMIT ?",
+      expireLastLeases: db.prepare(
+        `UPDATE messages SET state = ${STATE_DEAD}, last_error = ? WHERE tenant = ? AND topic = ? AND state IN (${STATE_LEASED}, ${STATE_DELAYED}) AND visible_at <= ? AND state = ${STATE_LEASED} AND attempt >= ?`,
+      ),
+      surfaceDue: db.prepare(
+        `UPDATE messages SET state = ${STATE_READY} WHERE tenant = ? AND topic = ? AND state IN (${STATE_LEASED}, ${STATE_DELAYED}) AND visible_at <= ?`,
+      ),
+      ready: db.prepare<[string, string, number], MessageRow>(
+        `SELECT seq, msg_id, topic, attrs, body, sent_at, attempt, deliveries FROM messages WHERE tenant = ? AND topic = ? AND state = ${STATE_READY} ORDER BY seq LIMIT ?`,
       ),
       nextVisible: db.prepare<[string, string, number], { at: number | null }>(
-        "SELECT MIN(visible_at) AS at FROM messages WHERE tenant = ? AND topic = ? AND state < 2 AND visible_at > ?",
+        `SELECT MIN(visible_at) AS at FROM messages WHERE tenant = ? AND topic = ? AND state IN (${STATE_LEASED}, ${STATE_DELAYED}) AND visible_at > ?`,
       ),
       lease: db.prepare(
-        "UPDATE messages SET state = 1, visible_at = ?, attempt = attempt + 1, deliveries = deliveries + 1 WHERE seq = ?",
+        `UPDATE messages SET state = ${STATE_LEASED}, visible_at = ?, attempt = attempt + 1, deliveries = deliveries + 1 WHERE seq = ?`,
       ),
       byId: db.prepare<[string], LeaseRow>(
         "SELECT seq, tenant, topic, state, visible_at, attempt, deliveries FROM messages WHERE msg_id = ?",
       ),
       deleteSeq: db.prepare("DELETE FROM messages WHERE seq = ?"),
-      toDead: db.prepare("UPDATE messages SET state = 2, last_error = ? WHERE seq = ?"),
-      toWaiting: db.prepare("UPDATE messages SET state = 0, visible_at = ? WHERE seq = ?"),
+      toDead: db.prepare(`UPDATE messages SET state = ${STATE_DEAD}, last_error = ? WHERE seq = ?`),
+      toWaiting: db.prepare("UPDATE messages SET state = ?, visible_at = ? WHERE seq = ?"),
       setVisible: db.prepare("UPDATE messages SET visible_at = ? WHERE seq = ?"),
       deadList: db.prepare<[string, string, number], DeadRow>(
         "SELECT msg_id, topic, attrs, body, sent_at, attempt, last_error FROM messages WHERE tenant = ? AND topic = ? AND state = 2 ORDER BY seq LIMIT ?",
@@ -136,7 +149,7 @@ export class SqlEngine implements MailboxEngine {
         "SELECT seq FROM messages WHERE tenant = ? AND topic = ? AND state = 2 ORDER BY seq LIMIT ?",
       ),
       redrive: db.prepare(
-        "UPDATE messages SET state = 0, visible_at = ?, attempt = 0, last_error = NULL WHERE seq = ?",
+        `UPDATE messages SET state = ${STATE_READY}, visible_at = ?, attempt = 0, last_error = NULL WHERE seq = ?`,
       ),
       purge: db.prepare("DELETE FROM messages WHERE tenant = ? AND topic = ? AND state = 2"),
       depth: db.prepare<[number], { state: number; due: number; n: number }>(
@@ -188,7 +201,7 @@ export class SqlEngine implements MailboxEngine {
         this.count("dlq", 1);
         return;
       }
-      this.sql.toWaiting.run(this.clock.now() + delayMs, row.seq);
+      this.sql.toWaiting.run(delayMs > 0 ? STATE_DELAYED : STATE_READY, this.clock.now() + delayMs, row.seq);
       this.wakeOnCommit(topicKey(tenant, row.topic));
     });
   }
@@ -320,36 +333,37 @@ export class SqlEngine implements MailboxEngine {
 
   private leaseNow(input: RecvInput): { deliveries: Delivery[]; nextVisibleAt: number | undefined } {
     const now = this.clock.now();
+    const { tenant, topic } = input;
+    // Leases and delays that ran out: the last allowed attempt is dead, the rest are ready
+    // again in their original place (seq), before everything accepted after them.
+    const dead = this.sql.expireLastLeases.run(
+      LEASE_EXPIRED_ERROR,
+      tenant,
+      topic,
+      now,
+      this.options.maxAttempts,
+    ).changes;
+    if (dead > 0) this.count("dlq", dead);
+    this.sql.surfaceDue.run(tenant, topic, now);
+    const rows = this.sql.ready.all(tenant, topic, input.max);
+    const visibleUntil = now + input.visibilityMs;
     const deliveries: Delivery[] = [];
-    for (;;) {
-      const want = input.max - deliveries.length;
-      const rows = this.sql.visible.all(input.tenant, input.topic, now, want);
-      for (const row of rows) {
-        // A lease ran out on the last allowed attempt: the message is dead, not redelivered.
-        if (row.state === STATE_LEASED && row.attempt >= this.options.maxAttempts) {
-          this.sql.toDead.run(LEASE_EXPIRED_ERROR, row.seq);
-          this.count("dlq", 1);
-          continue;
-        }
-        this.sql.lease.run(now + input.visibilityMs, row.seq);
-        const attempt = row.attempt + 1;
-        this.count(attempt > 1 ? "redelivered" : "delivered", 1);
-        deliveries.push({
-          msgId: row.msg_id,
-          receipt: makeReceipt(row.msg_id, row.deliveries + 1),
-          attempt,
-          sentAt: row.sent_at,
-          topic: row.topic,
-          attrs: parseAttrs(row.attrs),
-          body: new Uint8Array(row.body.buffer, row.body.byteOffset, row.body.byteLength),
-        });
-      }
-      if (rows.length < want || deliveries.length >= input.max) break;
+    for (const row of rows) {
+      this.sql.lease.run(visibleUntil, row.seq);
+      const attempt = row.attempt + 1;
+      this.count(attempt > 1 ? "redelivered" : "delivered", 1);
+      deliveries.push({
+        msgId: row.msg_id,
+        receipt: makeReceipt(row.msg_id, row.deliveries + 1),
+        attempt,
+        sentAt: row.sent_at,
+        topic: row.topic,
+        attrs: parseAttrs(row.attrs),
+        body: new Uint8Array(row.body.buffer, row.body.byteOffset, row.body.byteLength),
+      });
     }
     const nextVisibleAt =
-      deliveries.length > 0
-        ? undefined
-        : (this.sql.nextVisible.get(input.tenant, input.topic, now)?.at ?? undefined);
+      deliveries.length > 0 ? undefined : (this.sql.nextVisible.get(tenant, topic, now)?.at ?? undefined);
     return { deliveries, nextVisibleAt };
   }
 
@@ -374,6 +388,16 @@ export class SqlEngine implements MailboxEngine {
       this.wakeVersion.set(key, (this.wakeVersion.get(key) ?? 0) + 1);
       this.waiters.wake(key);
     });
+  }
+
+  private openSchema(): void {
+    const fresh = this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'messages'").get() === undefined;
+    const version = this.db.pragma("user_version", { simple: true }) as number;
+    this.db.transaction(() => {
+      this.db.exec(MAILBOX_SCHEMA);
+      if (!fresh && version < 1) this.db.exec(migrateFromV0(this.clock.now()));
+      if (version !== SCHEMA_VERSION) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
   }
 
   private addDepth(tenant: string, delta: number): void {

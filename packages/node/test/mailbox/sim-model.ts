@@ -56,7 +56,10 @@ export class MailboxModel {
     }
   }
 
-  /** Applies RECV: returns the msg ids to deliver, in order (dead-lettering expired last attempts on the way). */
+  /**
+   * Applies RECV: every lease of the topic that ran out on its last allowed attempt is
+   * dead-lettered, then the oldest visible messages are delivered, in acceptance order.
+   */
   recv(topic: string, max: number, visibilityMs: number, now: number): ModelMessage[] {
     const candidates = [...this.messages.values()]
       .filter(
@@ -65,13 +68,13 @@ export class MailboxModel {
       .sort((a, b) => a.order - b.order);
     const out: ModelMessage[] = [];
     for (const m of candidates) {
-      if (out.length >= max) break;
       if (m.state === "leased" && m.attempt >= this.maxAttempts) {
         m.state = "dead";
         m.receipt = undefined;
         m.lastError = "visibility timeout expired";
         continue;
       }
+      if (out.length >= max) continue;
       m.state = "leased";
       m.attempt += 1;
       m.visibleAt = now + visibilityMs;
