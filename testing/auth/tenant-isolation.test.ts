@@ -58,6 +58,54 @@ describe("tenant isolation under capabilities", () => {
   });
 });
 
+describe("mailbox topic caveats", () => {
+  it("a token limited to chat/ settles its own deliveries and cannot touch another topic's", async () => {
+    const node = await scope.node({ authMode: "on", mailboxEngine: "memory" });
+    const ops = [
+      "mailbox.send",
+      "mailbox.recv",
+      "mailbox.ack",
+      "mailbox.nack",
+      "mailbox.extend",
+      "mailbox.delete",
+    ];
+    const connectWith = async (topics?: string) => {
+      const minted = await node.authority.mint(
+        { tenant: A, apps: [MAILBOX], ops, ...(topics ? { topics } : {}) },
+        "test",
+      );
+      const client = await connect(node.oapUrl, {
+        ca: node.caPem as string,
+        servername: "localhost",
+        tenant: A,
+        cap: minted.token,
+      });
+      scope.defer(() => client.close());
+      return client;
+    };
+    const chat = await connectWith("chat/");
+    const admin = await connectWith();
+
+    await chat.mailbox.send("chat/room-1", "hello", { e2e: true });
+    const [mine] = await chat.mailbox.recv("chat/room-1", { visibilityMs: 60_000 });
+    expect(mine?.e2e).toBe(true);
+    await mine?.extend(60_000);
+    await mine?.ack();
+
+    // Another topic's receipt: without a topic the token's caveat refuses; naming an allowed
+    // topic does not help, since the node holds the receipt to its message's topic.
+    const sent = await admin.mailbox.send("ops/alerts", "not for chat");
+    const [theirs] = await admin.mailbox.recv("ops/alerts", { visibilityMs: 60_000 });
+    const receipt = theirs?.receipt as string;
+    expect(await refusal(chat.mailbox.ack(receipt))).toBe("403 forbidden");
+    expect(await refusal(chat.mailbox.ack(receipt, { topic: "ops/alerts" }))).toBe("403 forbidden");
+    expect(await refusal(chat.mailbox.ack(receipt, { topic: "chat/room-1" }))).toBe("410 stale");
+    expect(await chat.mailbox.delete(sent.msgId, { topic: "chat/room-1" })).toBe(false);
+    expect(await refusal(chat.mailbox.delete(sent.msgId))).toBe("403 forbidden");
+    await theirs?.ack();
+  });
+});
+
 describe("storage tenant isolation under capabilities", () => {
   it("a token for tenant A cannot fetch or see tenant B's private objects", async () => {
     const node = await scope.node({ authMode: "on", storageEngine: "memory" });

@@ -11,6 +11,7 @@ export function deliveryRecord(d: Delivery): MailboxRecord {
       sent_at: d.sentAt,
       topic: d.topic,
       attrs: d.attrs,
+      ...(d.e2e ? { e2e: true } : {}),
     },
     body: d.body,
   };

@@ -11,13 +11,16 @@ export interface MailboxEngine {
   /** Leases up to `max` visible messages, waiting up to `waitMs` for one to arrive. */
   recv(input: RecvInput): Promise<Delivery[]>;
   /** Removes the message of a live lease. */
-  ack(tenant: string, receipt: string): Promise<void>;
+  ack(lease: LeaseRef): Promise<void>;
   /** Ends a live lease early; the message is visible again after `delayMs`. */
-  nack(tenant: string, receipt: string, delayMs: number, error?: string): Promise<void>;
+  nack(lease: LeaseRef, delayMs: number, error?: string): Promise<void>;
   /** Moves a live lease's expiry to `visibilityMs` from now. */
-  extend(tenant: string, receipt: string, visibilityMs: number): Promise<void>;
-  /** Removes a message wherever it is (waiting, leased or dead-lettered); false when there was none. */
-  delete(tenant: string, msgId: string): Promise<boolean>;
+  extend(lease: LeaseRef, visibilityMs: number): Promise<void>;
+  /**
+   * Removes a message wherever it is (waiting, leased or dead-lettered); false when there was
+   * none, it is another tenant's, or `topic` is given and the message is on another topic.
+   */
+  delete(tenant: string, msgId: string, topic?: string): Promise<boolean>;
   dlqList(tenant: string, topic: string, max: number): Promise<DeadLetter[]>;
   /** Moves up to `max` dead letters back to the topic, oldest first, with their attempts reset. */
   dlqRedrive(tenant: string, topic: string, max: number): Promise<number>;
@@ -36,6 +39,18 @@ export interface SendInput {
   body: Uint8Array;
   idemKey?: string;
   attrs?: Attrs;
+  /** The sender flagged the body APP_E2E; kept with the message and given to each delivery. */
+  e2e?: boolean;
+}
+
+/**
+ * One delivery, named by its receipt. With `topic`, a message on another topic is treated as
+ * stale: a token limited to some topics can only settle deliveries of those topics.
+ */
+export interface LeaseRef {
+  tenant: string;
+  receipt: string;
+  topic?: string;
 }
 
 export interface SendResult {
@@ -65,6 +80,7 @@ export interface Delivery {
   topic: string;
   attrs: Attrs;
   body: Uint8Array;
+  e2e: boolean;
 }
 
 export interface DeadLetter {
@@ -75,6 +91,7 @@ export interface DeadLetter {
   lastError: string;
   attrs: Attrs;
   body: Uint8Array;
+  e2e: boolean;
 }
 
 export interface DepthByState {

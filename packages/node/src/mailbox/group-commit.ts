@@ -48,6 +48,13 @@ export class GroupCommit {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0 || this.dead) return;
+    DBG.n++;
+    DBG.ops += batch.length;
+    const t0 = performance.now();
+    if (DBG.n % 2000 === 0)
+      console.error(
+        `[gc] commits ${DBG.n} avg ops ${(DBG.ops / DBG.n).toFixed(1)} avg ms ${(DBG.ms / DBG.n).toFixed(3)}`,
+      );
     const results: Array<{ ok: boolean; value: unknown }> = [];
     try {
       this.db.transaction(() => {
@@ -60,6 +67,7 @@ export class GroupCommit {
           }
         }
       })();
+      DBG.ms += performance.now() - t0;
     } catch (err) {
       this.afterCommit.length = 0;
       this.onBatchFailed();
@@ -84,3 +92,5 @@ export class GroupCommit {
     for (const item of batch) item.reject(reason);
   }
 }
+
+const DBG = { n: 0, ops: 0, ms: 0 };

@@ -4,6 +4,10 @@ import { type Meta, OapError } from "@omnigate/oap";
 export class MetaFields {
   constructor(private readonly meta: Meta) {}
 
+  has(name: string): boolean {
+    return this.meta[name] !== undefined && this.meta[name] !== null;
+  }
+
   string(name: string): string {
     const value = this.optionalString(name);
     if (value === undefined) throw bad(`meta ${name} is required (a string)`);

@@ -11,6 +11,7 @@ import type {
   DepthByState,
   EngineKind,
   EngineRules,
+  LeaseRef,
   MailboxEngine,
   RecvInput,
   SendInput,
@@ -72,6 +73,7 @@ export class RedisEngine implements MailboxEngine {
       hash,
       this.options.dedupeWindowMs,
       this.options.maxDepthPerTenant,
+      input.e2e ? 1 : 0,
     ])) as Buffer[];
     switch (kind?.toString()) {
       case "dup":
@@ -109,26 +111,26 @@ export class RedisEngine implements MailboxEngine {
     }
   }
 
-  ack(tenant: string, receipt: string): Promise<void> {
-    return this.lease(tenant, receipt, "ack", 0);
+  ack(lease: LeaseRef): Promise<void> {
+    return this.lease(lease, "ack", 0);
   }
 
-  nack(tenant: string, receipt: string, delayMs: number, error?: string): Promise<void> {
-    return this.lease(tenant, receipt, "nack", delayMs, error ?? "nacked");
+  nack(lease: LeaseRef, delayMs: number, error?: string): Promise<void> {
+    return this.lease(lease, "nack", delayMs, error ?? "nacked");
   }
 
-  extend(tenant: string, receipt: string, visibilityMs: number): Promise<void> {
-    return this.lease(tenant, receipt, "extend", visibilityMs);
+  extend(lease: LeaseRef, visibilityMs: number): Promise<void> {
+    return this.lease(lease, "extend", visibilityMs);
   }
 
-  async delete(tenant: string, msgId: string): Promise<boolean> {
-    return Number(await this.run(scripts.DELETE, [tenant, msgId])) === 1;
+  async delete(tenant: string, msgId: string, topic?: string): Promise<boolean> {
+    return Number(await this.run(scripts.DELETE, [tenant, msgId, topic ?? ""])) === 1;
   }
 
   async dlqList(tenant: string, topic: string, max: number): Promise<DeadLetter[]> {
     const flat = (await this.run(scripts.DLQ_LIST, [tenant, topic, max])) as Buffer[];
     const out: DeadLetter[] = [];
-    for (let i = 0; i + 5 < flat.length; i += 6) {
+    for (let i = 0; i + 6 < flat.length; i += 7) {
       out.push({
         msgId: String(flat[i]),
         attempts: Number(String(flat[i + 1])),
@@ -136,6 +138,7 @@ export class RedisEngine implements MailboxEngine {
         lastError: String(flat[i + 3]),
         attrs: parseAttrs(String(flat[i + 4])),
         body: new Uint8Array(flat[i + 5] as Buffer),
+        e2e: String(flat[i + 6]) === "1",
         topic,
       });
     }
@@ -179,7 +182,7 @@ export class RedisEngine implements MailboxEngine {
     const dead = Number(String(flat[1]));
     if (dead > 0) this.count("dlq", dead);
     const deliveries: Delivery[] = [];
-    for (let i = 2; i + 5 < flat.length; i += 6) {
+    for (let i = 2; i + 6 < flat.length; i += 7) {
       const msgId = String(flat[i]);
       const attempt = Number(String(flat[i + 2]));
       this.count(attempt > 1 ? "redelivered" : "delivered", 1);
@@ -191,13 +194,15 @@ export class RedisEngine implements MailboxEngine {
         topic: input.topic,
         attrs: parseAttrs(String(flat[i + 4])),
         body: new Uint8Array(flat[i + 5] as Buffer),
+        e2e: String(flat[i + 6]) === "1",
       });
     }
     return { deliveries, nextVisibleAt: nextVisible >= 0 ? nextVisible : undefined };
   }
 
-  private async lease(tenant: string, receipt: string, op: string, ms: number, error = ""): Promise<void> {
-    const { msgId, delivery } = parseReceipt(receipt);
+  private async lease(lease: LeaseRef, op: string, ms: number, error = ""): Promise<void> {
+    const { tenant } = lease;
+    const { msgId, delivery } = parseReceipt(lease.receipt);
     const [outcome, topic] = (await this.run(scripts.LEASE, [
       tenant,
       msgId,
@@ -207,6 +212,7 @@ export class RedisEngine implements MailboxEngine {
       ms,
       error,
       this.options.maxAttempts,
+      lease.topic ?? "",
     ])) as Buffer[];
     switch (outcome?.toString()) {
       case "stale":

@@ -22,7 +22,7 @@ local depth = tonumber(redis.call('GET', pfx .. 'depth:' .. tenant) or '0')
 if depth >= tonumber(ARGV[11]) then return {'quota'} end
 local seq = redis.call('INCR', pfx .. 'seq')
 redis.call('HSET', pfx .. 'm:' .. id, 't', tenant, 'tp', topic, 'seq', seq, 'b', ARGV[5], 'a', ARGV[6],
-  's', now, 'st', 0, 'v', now, 'at', 0, 'd', 0, 'e', '')
+  's', now, 'st', 0, 'v', now, 'at', 0, 'd', 0, 'e', '', 'x2', ARGV[12])
 redis.call('ZADD', pfx .. 'q:' .. tenant .. ':' .. topic, seq, id)
 redis.call('INCR', pfx .. 'depth:' .. tenant)
 redis.call('SADD', pfx .. 'topics', tenant .. ':' .. topic)
@@ -57,8 +57,8 @@ while n < max do
       else
         local att, d = tonumber(f[3]) + 1, tonumber(f[4]) + 1
         redis.call('HSET', h, 'st', 1, 'v', now + vis, 'at', att, 'd', d)
-        local m = redis.call('HMGET', h, 's', 'a', 'b')
-        for _, x in ipairs({id, tostring(d), tostring(att), m[1], m[2], m[3]}) do out[#out + 1] = x end
+        local m = redis.call('HMGET', h, 's', 'a', 'b', 'x2')
+        for _, x in ipairs({id, tostring(d), tostring(att), m[1], m[2], m[3], m[4] or '0'}) do out[#out + 1] = x end
         n = n + 1
       end
     elseif nextv < 0 or v < nextv then
@@ -79,6 +79,7 @@ local pfx, tenant, id, delivery, now, op = ARGV[1], ARGV[2], ARGV[3], ARGV[4], t
 local h = pfx .. 'm:' .. id
 local f = redis.call('HMGET', h, 't', 'st', 'd', 'v', 'tp', 'at', 'seq')
 if not f[1] or f[1] ~= tenant or f[2] ~= '1' or f[3] ~= delivery or tonumber(f[4]) <= now then return {'stale'} end
+if ARGV[10] ~= '' and f[5] ~= ARGV[10] then return {'stale'} end
 local q = pfx .. 'q:' .. tenant .. ':' .. f[5]
 if op == 'ack' then
   redis.call('DEL', h)
@@ -103,7 +104,7 @@ export const DELETE = `
 local pfx, tenant, id = ARGV[1], ARGV[2], ARGV[3]
 local h = pfx .. 'm:' .. id
 local f = redis.call('HMGET', h, 't', 'tp')
-if not f[1] or f[1] ~= tenant then return 0 end
+if not f[1] or f[1] ~= tenant or (ARGV[4] ~= '' and f[2] ~= ARGV[4]) then return 0 end
 redis.call('DEL', h)
 redis.call('ZREM', pfx .. 'q:' .. tenant .. ':' .. f[2], id)
 redis.call('ZREM', pfx .. 'dead:' .. tenant .. ':' .. f[2], id)
@@ -115,8 +116,8 @@ export const DLQ_LIST = `
 local pfx, tenant, topic, max = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local out = {}
 for _, id in ipairs(redis.call('ZRANGE', pfx .. 'dead:' .. tenant .. ':' .. topic, 0, max - 1)) do
-  local m = redis.call('HMGET', pfx .. 'm:' .. id, 'at', 's', 'e', 'a', 'b')
-  for _, x in ipairs({id, m[1], m[2], m[3], m[4], m[5]}) do out[#out + 1] = x end
+  local m = redis.call('HMGET', pfx .. 'm:' .. id, 'at', 's', 'e', 'a', 'b', 'x2')
+  for _, x in ipairs({id, m[1], m[2], m[3], m[4], m[5], m[6] or '0'}) do out[#out + 1] = x end
 end
 return out
 `;

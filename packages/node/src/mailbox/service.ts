@@ -4,7 +4,7 @@ import type { NodeConfig } from "../config/index.js";
 import type { ManagedService } from "../kernel/lifecycle.js";
 import type { MailboxMetrics } from "../metrics/mailbox-metrics.js";
 import { deliveryRecord } from "./delivery-record.js";
-import type { MailboxEngine } from "./engine.js";
+import type { LeaseRef, MailboxEngine } from "./engine.js";
 import { MetaFields } from "./meta-fields.js";
 import { openEngine } from "./open-engine.js";
 import { runSubscription } from "./subscription.js";
@@ -82,7 +82,7 @@ export class MailboxService implements ManagedService {
           fields.optionalString("idempotency_key", MAX_IDEM_KEY_LENGTH);
         const attrs = fields.attrs("attrs", MAX_ATTRS_BYTES);
         const body = await readBody(req, c.mailboxMaxBodyBytes);
-        const sent = await engine.send({ tenant, topic, body, idemKey, attrs });
+        const sent = await engine.send({ tenant, topic, body, idemKey, attrs, e2e: req.e2e });
         return res.reply(200, { msg_id: sent.msgId, duplicate: sent.duplicate });
       }
       case "recv": {
@@ -95,19 +95,21 @@ export class MailboxService implements ManagedService {
         return res.reply(200, { count: got.length }, encodeRecords(got.map(deliveryRecord)));
       }
       case "ack":
-        await engine.ack(tenant, fields.string("receipt"));
+        await engine.ack(this.lease(tenant, fields));
         return res.reply(200, {});
       case "nack": {
-        const receipt = fields.string("receipt");
+        const lease = this.lease(tenant, fields);
         const delayMs = fields.int("delay_ms", 0, 0, c.mailboxMaxVisibilityMs);
-        await engine.nack(tenant, receipt, delayMs, fields.optionalString("error", MAX_ERROR_LENGTH));
+        await engine.nack(lease, delayMs, fields.optionalString("error", MAX_ERROR_LENGTH));
         return res.reply(200, {});
       }
       case "extend":
-        await engine.extend(tenant, fields.string("receipt"), this.visibility(fields, true));
+        await engine.extend(this.lease(tenant, fields), this.visibility(fields, true));
         return res.reply(200, {});
-      case "delete":
-        return res.reply(200, { deleted: await engine.delete(tenant, fields.string("msg_id")) });
+      case "delete": {
+        const msgId = fields.string("msg_id");
+        return res.reply(200, { deleted: await engine.delete(tenant, msgId, this.optionalTopic(fields)) });
+      }
       case "subscribe":
         return runSubscription(engine, req, res, this.draining.signal, {
           tenant,
@@ -132,6 +134,7 @@ export class MailboxService implements ManagedService {
             sent_at: d.sentAt,
             last_error: d.lastError,
             attrs: d.attrs,
+            ...(d.e2e ? { e2e: true } : {}),
           },
           body: d.body,
         }));
@@ -148,6 +151,21 @@ export class MailboxService implements ManagedService {
       case "dlq.purge":
         return res.reply(200, { purged: await engine.dlqPurge(tenant, this.topic(fields)) });
     }
+  }
+
+  /**
+   * The delivery an ACK, NACK or EXTEND names. Meta `topic` is optional there; when present,
+   * the capability stage checked it against the token's topics and the engine holds the
+   * receipt to it.
+   */
+  private lease(tenant: string, fields: MetaFields): LeaseRef {
+    const receipt = fields.string("receipt");
+    const topic = this.optionalTopic(fields);
+    return topic === undefined ? { tenant, receipt } : { tenant, receipt, topic };
+  }
+
+  private optionalTopic(fields: MetaFields): string | undefined {
+    return fields.has("topic") ? this.topic(fields) : undefined;
   }
 
   private topic(fields: MetaFields): string {

@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS messages (
   visible_at INTEGER NOT NULL,
   attempt INTEGER NOT NULL,
   deliveries INTEGER NOT NULL,
-  last_error TEXT
+  last_error TEXT,
+  e2e INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (tenant, topic, seq) WHERE state = 0;
 CREATE INDEX IF NOT EXISTS messages_hidden ON messages (tenant, topic, visible_at) WHERE state IN (1, 3);
@@ -44,15 +45,21 @@ export const STATE_DEAD = 2;
 export const STATE_DELAYED = 3;
 
 /** `PRAGMA user_version` of the layout above. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
- * From version 0 (one queue index over states 0 and 1, delayed rows in state 0): drop the old
- * index and move rows still waiting out a delay to state 3. Runs once, in a transaction.
+ * What brings a file of an older layout to the current one (in a transaction, once).
+ * Version 0 had one queue index over states 0 and 1 and kept delayed rows in state 0;
+ * version 1 had no `e2e` column.
  */
-export function migrateFromV0(nowMs: number): string {
-  return `
-DROP INDEX IF EXISTS messages_queue;
-UPDATE messages SET state = ${STATE_DELAYED} WHERE state = ${STATE_READY} AND visible_at > ${Math.floor(nowMs)};
-`;
+export function migrations(fromVersion: number, nowMs: number): string {
+  const steps: string[] = [];
+  if (fromVersion < 1) {
+    steps.push(
+      "DROP INDEX IF EXISTS messages_queue;",
+      `UPDATE messages SET state = ${STATE_DELAYED} WHERE state = ${STATE_READY} AND visible_at > ${Math.floor(nowMs)};`,
+    );
+  }
+  if (fromVersion < 2) steps.push("ALTER TABLE messages ADD COLUMN e2e INTEGER NOT NULL DEFAULT 0;");
+  return steps.join("\n");
 }

@@ -12,6 +12,7 @@ import {
   type EngineKind,
   type EngineRules,
   LEASE_EXPIRED_ERROR,
+  type LeaseRef,
   type MailboxEngine,
   type RecvInput,
   type SendInput,
@@ -21,7 +22,7 @@ import { GroupCommit } from "./group-commit.js";
 import { makeReceipt, parseReceipt, staleReceipt } from "./receipt.js";
 import {
   MAILBOX_SCHEMA,
-  migrateFromV0,
+  migrations,
   SCHEMA_VERSION,
   STATE_DEAD,
   STATE_DELAYED,
@@ -48,6 +49,7 @@ interface MessageRow {
   sent_at: number;
   attempt: number;
   deliveries: number;
+  e2e: number;
 }
 
 interface LeaseRow {
@@ -68,6 +70,7 @@ interface DeadRow {
   sent_at: number;
   attempt: number;
   last_error: string | null;
+  e2e: number;
 }
 
 const DEDUPE_PRUNE_EVERY_MS = 60_000;
@@ -108,7 +111,7 @@ export class SqlEngine implements MailboxEngine {
     const db = this.db;
     this.sql = {
       insert: db.prepare(
-        "INSERT INTO messages (msg_id, tenant, topic, attrs, body, sent_at, state, visible_at, attempt, deliveries) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 0, 0)",
+        "INSERT INTO messages (msg_id, tenant, topic, attrs, body, sent_at, state, visible_at, attempt, deliveries, e2e) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 0, 0, ?)",
       ),
       dedupeGet: db.prepare<
         [string, string, string],
@@ -127,7 +130,7 @@ export class SqlEngine implements MailboxEngine {
         `UPDATE messages SET state = ${STATE_READY} WHERE tenant = ? AND topic = ? AND state IN (${STATE_LEASED}, ${STATE_DELAYED}) AND visible_at <= ?`,
       ),
       ready: db.prepare<[string, string, number], MessageRow>(
-        `SELECT seq, msg_id, topic, attrs, body, sent_at, attempt, deliveries FROM messages WHERE tenant = ? AND topic = ? AND state = ${STATE_READY} ORDER BY seq LIMIT ?`,
+        `SELECT seq, msg_id, topic, attrs, body, sent_at, attempt, deliveries, e2e FROM messages WHERE tenant = ? AND topic = ? AND state = ${STATE_READY} ORDER BY seq LIMIT ?`,
       ),
       nextVisible: db.prepare<[string, string, number], { at: number | null }>(
         `SELECT MIN(visible_at) AS at FROM messages WHERE tenant = ? AND topic = ? AND state IN (${STATE_LEASED}, ${STATE_DELAYED}) AND visible_at > ?`,
@@ -143,7 +146,7 @@ export class SqlEngine implements MailboxEngine {
       toWaiting: db.prepare("UPDATE messages SET state = ?, visible_at = ? WHERE seq = ?"),
       setVisible: db.prepare("UPDATE messages SET visible_at = ? WHERE seq = ?"),
       deadList: db.prepare<[string, string, number], DeadRow>(
-        "SELECT msg_id, topic, attrs, body, sent_at, attempt, last_error FROM messages WHERE tenant = ? AND topic = ? AND state = 2 ORDER BY seq LIMIT ?",
+        "SELECT msg_id, topic, attrs, body, sent_at, attempt, last_error, e2e FROM messages WHERE tenant = ? AND topic = ? AND state = 2 ORDER BY seq LIMIT ?",
       ),
       deadSeqs: db.prepare<[string, string, number], { seq: number }>(
         "SELECT seq FROM messages WHERE tenant = ? AND topic = ? AND state = 2 ORDER BY seq LIMIT ?",
@@ -184,39 +187,39 @@ export class SqlEngine implements MailboxEngine {
     }
   }
 
-  ack(tenant: string, receipt: string): Promise<void> {
+  ack(lease: LeaseRef): Promise<void> {
     return this.run(() => {
-      const row = this.liveLease(tenant, receipt);
+      const row = this.liveLease(lease);
       this.sql.deleteSeq.run(row.seq);
-      this.addDepth(tenant, -1);
+      this.addDepth(lease.tenant, -1);
       this.count("acked", 1);
     });
   }
 
-  nack(tenant: string, receipt: string, delayMs: number, error?: string): Promise<void> {
+  nack(lease: LeaseRef, delayMs: number, error?: string): Promise<void> {
     return this.run(() => {
-      const row = this.liveLease(tenant, receipt);
+      const row = this.liveLease(lease);
       if (row.attempt >= this.options.maxAttempts) {
         this.sql.toDead.run(error ?? "nacked", row.seq);
         this.count("dlq", 1);
         return;
       }
       this.sql.toWaiting.run(delayMs > 0 ? STATE_DELAYED : STATE_READY, this.clock.now() + delayMs, row.seq);
-      this.wakeOnCommit(topicKey(tenant, row.topic));
+      this.wakeOnCommit(topicKey(lease.tenant, row.topic));
     });
   }
 
-  extend(tenant: string, receipt: string, visibilityMs: number): Promise<void> {
+  extend(lease: LeaseRef, visibilityMs: number): Promise<void> {
     return this.run(() => {
-      const row = this.liveLease(tenant, receipt);
+      const row = this.liveLease(lease);
       this.sql.setVisible.run(this.clock.now() + visibilityMs, row.seq);
     });
   }
 
-  delete(tenant: string, msgId: string): Promise<boolean> {
+  delete(tenant: string, msgId: string, topic?: string): Promise<boolean> {
     return this.run(() => {
       const row = this.sql.byId.get(msgId);
-      if (!row || row.tenant !== tenant) return false;
+      if (!row || row.tenant !== tenant || (topic !== undefined && row.topic !== topic)) return false;
       this.sql.deleteSeq.run(row.seq);
       this.addDepth(tenant, -1);
       return true;
@@ -233,6 +236,7 @@ export class SqlEngine implements MailboxEngine {
         lastError: row.last_error ?? "",
         attrs: parseAttrs(row.attrs),
         body: new Uint8Array(row.body),
+        e2e: row.e2e === 1,
       })),
     );
   }
@@ -313,7 +317,7 @@ export class SqlEngine implements MailboxEngine {
     }
     const msgId = this.nextId(now);
     const attrs = input.attrs && Object.keys(input.attrs).length > 0 ? JSON.stringify(input.attrs) : null;
-    this.sql.insert.run(msgId, input.tenant, input.topic, attrs, input.body, now, now);
+    this.sql.insert.run(msgId, input.tenant, input.topic, attrs, input.body, now, now, input.e2e ? 1 : 0);
     if (bodyHash) {
       this.sql.dedupePut.run(
         input.tenant,
@@ -360,6 +364,7 @@ export class SqlEngine implements MailboxEngine {
         topic: row.topic,
         attrs: parseAttrs(row.attrs),
         body: new Uint8Array(row.body.buffer, row.body.byteOffset, row.body.byteLength),
+        e2e: row.e2e === 1,
       });
     }
     const nextVisibleAt =
@@ -368,12 +373,13 @@ export class SqlEngine implements MailboxEngine {
   }
 
   /** The message of a receipt whose lease is live now; anything else is stale. */
-  private liveLease(tenant: string, receipt: string): LeaseRow {
-    const { msgId, delivery } = parseReceipt(receipt);
+  private liveLease(lease: LeaseRef): LeaseRow {
+    const { msgId, delivery } = parseReceipt(lease.receipt);
     const row = this.sql.byId.get(msgId);
     if (
       !row ||
-      row.tenant !== tenant ||
+      row.tenant !== lease.tenant ||
+      (lease.topic !== undefined && row.topic !== lease.topic) ||
       row.state !== STATE_LEASED ||
       row.deliveries !== delivery ||
       row.visible_at <= this.clock.now()
@@ -394,8 +400,10 @@ export class SqlEngine implements MailboxEngine {
     const fresh = this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'messages'").get() === undefined;
     const version = this.db.pragma("user_version", { simple: true }) as number;
     this.db.transaction(() => {
+      // An older file keeps its table; the migrations bring it to this layout before the
+      // schema adds what is missing (the new indexes).
+      if (!fresh && version < SCHEMA_VERSION) this.db.exec(migrations(version, this.clock.now()));
       this.db.exec(MAILBOX_SCHEMA);
-      if (!fresh && version < 1) this.db.exec(migrateFromV0(this.clock.now()));
       if (version !== SCHEMA_VERSION) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }

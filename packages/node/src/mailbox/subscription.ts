@@ -91,11 +91,14 @@ export async function runSubscription(
       if (got.length === 0) continue;
       if (stop.signal.aborted || res.ended) {
         // Nobody to push to: give the leases back at once.
-        await Promise.all(got.map((d) => engine.nack(options.tenant, d.receipt, 0).catch(() => {})));
+        await Promise.all(
+          got.map((d) => engine.nack({ tenant: options.tenant, receipt: d.receipt }, 0).catch(() => {})),
+        );
         break;
       }
       // Auto-ack: acked before the push, so a message lost on the way is not redelivered.
-      if (options.ack === "auto") await Promise.all(got.map((d) => engine.ack(options.tenant, d.receipt)));
+      if (options.ack === "auto")
+        await Promise.all(got.map((d) => engine.ack({ tenant: options.tenant, receipt: d.receipt })));
       credit -= got.length;
       await res.write(encodeRecords(got.map(deliveryRecord)));
     }

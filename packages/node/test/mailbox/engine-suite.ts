@@ -85,36 +85,38 @@ export function mailboxEngineSuite(name: string, factory: EngineFactory, durable
       clock.advance(1000);
       const [second] = await recv("a");
       for (const op of [
-        engine.ack(T1, first?.receipt ?? ""),
-        engine.nack(T1, first?.receipt ?? "", 0),
-        engine.extend(T1, first?.receipt ?? "", 5000),
+        engine.ack({ tenant: T1, receipt: first?.receipt ?? "" }),
+        engine.nack({ tenant: T1, receipt: first?.receipt ?? "" }, 0),
+        engine.extend({ tenant: T1, receipt: first?.receipt ?? "" }, 5000),
       ]) {
         const err = await refusal(op);
         expect([err.code, err.reason]).toEqual([410, "stale"]);
       }
-      await engine.ack(T1, second?.receipt ?? "");
+      await engine.ack({ tenant: T1, receipt: second?.receipt ?? "" });
       clock.advance(60_000);
       expect(await recv("a")).toEqual([]);
       // The message is gone: its last receipt is stale too.
-      expect((await refusal(engine.ack(T1, second?.receipt ?? ""))).reason).toBe("stale");
+      expect((await refusal(engine.ack({ tenant: T1, receipt: second?.receipt ?? "" }))).reason).toBe(
+        "stale",
+      );
     });
 
     it("refuses an expired lease's receipt even before anyone received the message again", async () => {
       await engine.send({ tenant: T1, topic: "a", body: body("m") });
       const [first] = await recv("a", 10, 1000);
       clock.advance(1000);
-      expect((await refusal(engine.ack(T1, first?.receipt ?? ""))).reason).toBe("stale");
+      expect((await refusal(engine.ack({ tenant: T1, receipt: first?.receipt ?? "" }))).reason).toBe("stale");
     });
 
     it("answers a receipt it never issued with 400 bad_meta", async () => {
-      const err = await refusal(engine.ack(T1, "not-a-receipt"));
+      const err = await refusal(engine.ack({ tenant: T1, receipt: "not-a-receipt" }));
       expect([err.code, err.reason]).toEqual([400, "bad_meta"]);
     });
 
     it("never delivers an acked message again", async () => {
       await engine.send({ tenant: T1, topic: "a", body: body("m") });
       const [got] = await recv("a", 10, 1000);
-      await engine.ack(T1, got?.receipt ?? "");
+      await engine.ack({ tenant: T1, receipt: got?.receipt ?? "" });
       clock.advance(10_000);
       expect(await recv("a")).toEqual([]);
       expect(await engine.depth()).toEqual({ ready: 0, inflight: 0, delayed: 0, dlq: 0 });
@@ -123,10 +125,10 @@ export function mailboxEngineSuite(name: string, factory: EngineFactory, durable
     it("NACK makes the message visible again after delay_ms (at once without a delay)", async () => {
       await engine.send({ tenant: T1, topic: "a", body: body("m") });
       const [first] = await recv("a", 10, 30_000);
-      await engine.nack(T1, first?.receipt ?? "", 0);
+      await engine.nack({ tenant: T1, receipt: first?.receipt ?? "" }, 0);
       const [second] = await recv("a", 10, 30_000);
       expect(second?.attempt).toBe(2);
-      await engine.nack(T1, second?.receipt ?? "", 5000);
+      await engine.nack({ tenant: T1, receipt: second?.receipt ?? "" }, 5000);
       expect(await engine.depth()).toMatchObject({ delayed: 1, ready: 0 });
       clock.advance(4999);
       expect(await recv("a")).toEqual([]);
@@ -134,18 +136,18 @@ export function mailboxEngineSuite(name: string, factory: EngineFactory, durable
       const [third] = await recv("a");
       expect(third?.attempt).toBe(3);
       // The NACKed receipt is spent.
-      expect((await refusal(engine.ack(T1, first?.receipt ?? ""))).reason).toBe("stale");
+      expect((await refusal(engine.ack({ tenant: T1, receipt: first?.receipt ?? "" }))).reason).toBe("stale");
     });
 
     it("EXTEND moves the lease's end to visibility_ms from now", async () => {
       await engine.send({ tenant: T1, topic: "a", body: body("m") });
       const [got] = await recv("a", 10, 1000);
       clock.advance(900);
-      await engine.extend(T1, got?.receipt ?? "", 5000);
+      await engine.extend({ tenant: T1, receipt: got?.receipt ?? "" }, 5000);
       clock.advance(4000);
       expect(await recv("a")).toEqual([]);
       expect(await engine.depth()).toMatchObject({ inflight: 1 });
-      await engine.ack(T1, got?.receipt ?? "");
+      await engine.ack({ tenant: T1, receipt: got?.receipt ?? "" });
       expect(await engine.depth()).toEqual({ ready: 0, inflight: 0, delayed: 0, dlq: 0 });
     });
 
@@ -156,10 +158,10 @@ export function mailboxEngineSuite(name: string, factory: EngineFactory, durable
       await recv("a", 1, 1000);
       clock.advance(1000);
       const [second] = await recv("a", 1, 1000);
-      await engine.nack(T1, second?.receipt ?? "", 0);
+      await engine.nack({ tenant: T1, receipt: second?.receipt ?? "" }, 0);
       const [third] = await recv("a", 1, 1000);
       expect(third?.attempt).toBe(3);
-      await engine.nack(T1, third?.receipt ?? "", 0, "cannot parse");
+      await engine.nack({ tenant: T1, receipt: third?.receipt ?? "" }, 0, "cannot parse");
       expect(await recv("a")).toEqual([]);
       expect(await engine.depth()).toMatchObject({ dlq: 1 });
       const [dead] = await engine.dlqList(T1, "a", 10);
@@ -193,7 +195,8 @@ export function mailboxEngineSuite(name: string, factory: EngineFactory, durable
         ids.push((await engine.send({ tenant: T1, topic: "a", body: body(`m${i}`) })).msgId);
       }
       for (let attempt = 0; attempt < 3; attempt++) {
-        for (const d of await recv("a", 10, 1000)) await engine.nack(T1, d.receipt, 0, "no");
+        for (const d of await recv("a", 10, 1000))
+          await engine.nack({ tenant: T1, receipt: d.receipt }, 0, "no");
       }
       expect((await engine.dlqList(T1, "a", 10)).map((d) => d.msgId)).toEqual(ids);
       expect(await engine.dlqRedrive(T1, "a", 2)).toBe(2);
@@ -212,7 +215,7 @@ export function mailboxEngineSuite(name: string, factory: EngineFactory, durable
 
       const [got, ...more] = await recv("a");
       expect(more).toEqual([]);
-      await engine.ack(T1, got?.receipt ?? "");
+      await engine.ack({ tenant: T1, receipt: got?.receipt ?? "" });
       expect(await engine.send({ tenant: T1, topic: "a", body: body("one"), idemKey: "k1" })).toEqual({
         msgId: first.msgId,
         duplicate: true,
@@ -246,7 +249,7 @@ export function mailboxEngineSuite(name: string, factory: EngineFactory, durable
       expect(ids).toEqual([...ids].sort());
       const firstTwo = await recv("a", 2, 1000);
       expect(firstTwo.map((d) => d.msgId)).toEqual(ids.slice(0, 2));
-      await engine.nack(T1, firstTwo[1]?.receipt ?? "", 0);
+      await engine.nack({ tenant: T1, receipt: firstTwo[1]?.receipt ?? "" }, 0);
       const next = await recv("a", 10, 1000);
       expect(next.map((d) => d.msgId)).toEqual([ids[1], ids[2], ids[3], ids[4]]);
       expect(next.map((d) => d.attempt)).toEqual([2, 1, 1, 1]);
@@ -266,7 +269,7 @@ export function mailboxEngineSuite(name: string, factory: EngineFactory, durable
       await engine.send({ tenant: T1, topic: "a", body: body("this") });
       const got = await waiting;
       expect(got.map(text)).toEqual(["this"]);
-      await engine.ack(T1, got[0]?.receipt ?? "");
+      await engine.ack({ tenant: T1, receipt: got[0]?.receipt ?? "" });
 
       const empty = engine.recv({ tenant: T1, topic: "a", max: 10, visibilityMs: 1000, waitMs: 5000 });
       await settle();
@@ -282,7 +285,7 @@ export function mailboxEngineSuite(name: string, factory: EngineFactory, durable
       clock.advance(1000);
       const [again] = await waiting;
       expect(again?.attempt).toBe(2);
-      await engine.nack(T1, again?.receipt ?? "", 3000);
+      await engine.nack({ tenant: T1, receipt: again?.receipt ?? "" }, 3000);
       const delayed = engine.recv({ tenant: T1, topic: "a", max: 10, visibilityMs: 1000, waitMs: 20_000 });
       await settle();
       clock.advance(3000);
@@ -311,10 +314,11 @@ export function mailboxEngineSuite(name: string, factory: EngineFactory, durable
       const leased = await engine.send({ tenant: T1, topic: "a", body: body("l") });
       const [got] = await recv("a", 1, 1000);
       expect(await engine.delete(T1, leased.msgId)).toBe(true);
-      expect((await refusal(engine.ack(T1, got?.receipt ?? ""))).reason).toBe("stale");
+      expect((await refusal(engine.ack({ tenant: T1, receipt: got?.receipt ?? "" }))).reason).toBe("stale");
       const dead = await engine.send({ tenant: T1, topic: "a", body: body("d") });
       for (let i = 0; i < 3; i++)
-        for (const d of await recv("a", 1, 1000)) await engine.nack(T1, d.receipt, 0, "x");
+        for (const d of await recv("a", 1, 1000))
+          await engine.nack({ tenant: T1, receipt: d.receipt }, 0, "x");
       expect(await engine.depth()).toMatchObject({ dlq: 1 });
       expect(await engine.delete(T1, dead.msgId)).toBe(true);
       clock.advance(5000);
@@ -332,7 +336,7 @@ export function mailboxEngineSuite(name: string, factory: EngineFactory, durable
       // Another tenant is not affected.
       expect((await engine.send({ tenant: T2, topic: "a", body: body("fine") })).duplicate).toBe(false);
       const [got] = await recv("a", 1);
-      await engine.ack(T1, got?.receipt ?? "");
+      await engine.ack({ tenant: T1, receipt: got?.receipt ?? "" });
       expect((await engine.send({ tenant: T1, topic: "c", body: body("fits") })).duplicate).toBe(false);
     });
 
@@ -341,25 +345,61 @@ export function mailboxEngineSuite(name: string, factory: EngineFactory, durable
       expect(await recv("a", 10, 1000, T2)).toEqual([]);
       const [got] = await recv("a", 10, 1000, T1);
       for (const op of [
-        engine.ack(T2, got?.receipt ?? ""),
-        engine.nack(T2, got?.receipt ?? "", 0),
-        engine.extend(T2, got?.receipt ?? "", 1000),
+        engine.ack({ tenant: T2, receipt: got?.receipt ?? "" }),
+        engine.nack({ tenant: T2, receipt: got?.receipt ?? "" }, 0),
+        engine.extend({ tenant: T2, receipt: got?.receipt ?? "" }, 1000),
       ]) {
         expect((await refusal(op)).reason).toBe("stale");
       }
       expect(await engine.delete(T2, sent.msgId)).toBe(false);
-      await engine.nack(T1, got?.receipt ?? "", 0);
+      await engine.nack({ tenant: T1, receipt: got?.receipt ?? "" }, 0);
       expect(await engine.dlqRedrive(T2, "a", 10)).toBe(0);
       expect(await engine.dlqPurge(T2, "a")).toBe(0);
       expect((await recv("a", 10, 1000, T1)).map(text)).toEqual(["secret"]);
     });
 
+    it("holds a receipt or msg_id to the topic it names: another topic's delivery is stale", async () => {
+      const sent = await engine.send({ tenant: T1, topic: "a", body: body("m") });
+      const [got] = await recv("a", 10, 1000);
+      const wrong = { tenant: T1, receipt: got?.receipt ?? "", topic: "b" };
+      for (const op of [engine.ack(wrong), engine.nack(wrong, 0), engine.extend(wrong, 1000)]) {
+        expect((await refusal(op)).reason).toBe("stale");
+      }
+      expect(await engine.delete(T1, sent.msgId, "b")).toBe(false);
+      await engine.extend({ tenant: T1, receipt: got?.receipt ?? "", topic: "a" }, 5000);
+      await engine.ack({ tenant: T1, receipt: got?.receipt ?? "", topic: "a" });
+      const other = await engine.send({ tenant: T1, topic: "a", body: body("n") });
+      expect(await engine.delete(T1, other.msgId, "a")).toBe(true);
+      expect(await recv("a")).toEqual([]);
+    });
+
+    it("keeps the APP_E2E mark of a message for each delivery and its dead letter", async () => {
+      await engine.send({ tenant: T1, topic: "a", body: body("sealed"), e2e: true });
+      await engine.send({ tenant: T1, topic: "a", body: body("plain") });
+      const got = await recv("a", 10, 1000);
+      expect(got.map((d) => [text(d), d.e2e])).toEqual([
+        ["sealed", true],
+        ["plain", false],
+      ]);
+      for (let attempt = 1; attempt < SUITE_RULES.maxAttempts; attempt++) {
+        clock.advance(1000);
+        await recv("a", 10, 1000);
+      }
+      clock.advance(1000);
+      expect(await recv("a")).toEqual([]);
+      const dead = await engine.dlqList(T1, "a", 10);
+      expect(dead.map((d) => [new TextDecoder().decode(d.body), d.e2e])).toEqual([
+        ["sealed", true],
+        ["plain", false],
+      ]);
+    });
+
     it("reports depth by state: ready, inflight, delayed, dlq", async () => {
       for (let i = 0; i < 4; i++) await engine.send({ tenant: T1, topic: "a", body: body(`${i}`) });
       const [a, b, c] = await recv("a", 3, 1000);
-      await engine.nack(T1, a?.receipt ?? "", 10_000);
+      await engine.nack({ tenant: T1, receipt: a?.receipt ?? "" }, 10_000);
       expect(await engine.depth()).toEqual({ ready: 1, inflight: 2, delayed: 1, dlq: 0 });
-      await engine.ack(T1, b?.receipt ?? "");
+      await engine.ack({ tenant: T1, receipt: b?.receipt ?? "" });
       clock.advance(1000);
       expect(c).toBeDefined();
       expect(await engine.depth()).toEqual({ ready: 2, inflight: 0, delayed: 1, dlq: 0 });
@@ -377,7 +417,7 @@ export function mailboxEngineSuite(name: string, factory: EngineFactory, durable
       expect((await engine.send({ tenant: T1, topic: "a", body: body("kept"), idemKey: "k" })).msgId).toBe(
         kept.msgId,
       );
-      await engine.ack(T1, first?.receipt ?? "");
+      await engine.ack({ tenant: T1, receipt: first?.receipt ?? "" });
       clock.advance(1000);
       expect((await recv("a")).map((d) => [text(d), d.attempt])).toEqual([["leased", 2]]);
     });

@@ -149,10 +149,10 @@ async function runSeed(seed: number, dir: string): Promise<void> {
         const visibility = int(100, 2000);
         const call =
           kind === "ack"
-            ? engine.ack(TENANT, receipt)
+            ? engine.ack({ tenant: TENANT, receipt: receipt })
             : kind === "nack"
-              ? engine.nack(TENANT, receipt, delay, "sim")
-              : engine.extend(TENANT, receipt, visibility);
+              ? engine.nack({ tenant: TENANT, receipt: receipt }, delay, "sim")
+              : engine.extend({ tenant: TENANT, receipt: receipt }, visibility);
         return {
           pending: call,
           check: (outcome) => {
@@ -229,7 +229,11 @@ async function runSeed(seed: number, dir: string): Promise<void> {
         // A crash with work queued: none of it happened; committed state survives the reopen.
         const queued = [engine.send({ tenant: TENANT, topic: "a", body: encoder.encode("lost") })];
         if (pick(receipts))
-          queued.push(engine.ack(TENANT, pick(receipts) ?? "").then(() => ({ msgId: "", duplicate: false })));
+          queued.push(
+            engine
+              .ack({ tenant: TENANT, receipt: pick(receipts) ?? "" })
+              .then(() => ({ msgId: "", duplicate: false })),
+          );
         log.push("crash + reopen");
         engine.crash();
         for (const outcome of await Promise.allSettled(queued)) {
@@ -265,7 +269,7 @@ async function runSeed(seed: number, dir: string): Promise<void> {
         checkDeliveries(topic, got, expected);
         for (const d of got) {
           if (!leftAfterAck.delete(d.msgId)) fail(`${d.msgId} delivered after it was acked or deleted`);
-          await engine.ack(TENANT, d.receipt);
+          await engine.ack({ tenant: TENANT, receipt: d.receipt });
           model.ack(expected.find((m) => m.msgId === d.msgId) ?? fail("unknown delivery"));
         }
       }

@@ -32,13 +32,18 @@ mailboxEngineSuite(
 );
 
 describe("sqlite schema", () => {
-  it("moves a version-0 file (one queue index, delayed rows in state 0) to the current layout", async () => {
+  it("moves a version-0 file (one queue index, delayed rows in state 0, no e2e column) to the current layout", async () => {
     const dir = tempDir("omnigate-mailbox-v0-");
     const path = join(dir.path, "mailbox.sqlite");
     const clock = new ManualClock();
     const now = clock.now();
     const old = new Database(path);
-    old.exec(MAILBOX_SCHEMA.replace(/CREATE INDEX IF NOT EXISTS messages_(ready|hidden)[^;]*;/g, ""));
+    old.exec(
+      MAILBOX_SCHEMA.replace(/CREATE INDEX IF NOT EXISTS messages_(ready|hidden)[^;]*;/g, "").replace(
+        /last_error TEXT,\s*e2e[^\n]*/,
+        "last_error TEXT",
+      ),
+    );
     old.exec("CREATE INDEX messages_queue ON messages (tenant, topic, seq) WHERE state < 2");
     const insert = old.prepare(
       "INSERT INTO messages (msg_id, tenant, topic, body, sent_at, state, visible_at, attempt, deliveries) VALUES (?, '1', 't', x'00', ?, 0, ?, ?, ?)",

@@ -16,6 +16,7 @@ export type { ClientEventName, ClientEvents, OapEvent } from "./events.js";
 export type { Logger } from "./logger.js";
 export {
   type DeadLetterMessage,
+  type LeaseCallOptions,
   type MailboxCallOptions,
   MailboxClient,
   MailboxMessage,

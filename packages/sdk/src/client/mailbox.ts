@@ -17,6 +17,15 @@ export interface MailboxCallOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Options of ACK, NACK and EXTEND. `topic` names the delivery's topic: the node then checks it
+ * against the token's topics and refuses a receipt of another topic. A token limited to some
+ * topics needs it; `msg.ack()` always sends it.
+ */
+export interface LeaseCallOptions extends MailboxCallOptions {
+  topic?: string;
+}
+
 export interface SendOptions extends MailboxCallOptions {
   /** Idempotency key: the same key and body within the node's dedupe window returns the first msg_id. Also makes the SDK retry the send. */
   idemKey?: string;
@@ -50,6 +59,8 @@ export interface DeadLetterMessage {
   lastError: string;
   attrs: Record<string, string>;
   body: Buffer;
+  /** The sender flagged the body APP_E2E (encrypted by the app end to end). */
+  e2e: boolean;
 }
 
 /** A delivered message. `ack()` removes it; `nack()` hands it back; `extend()` keeps it longer. */
@@ -63,19 +74,21 @@ export class MailboxMessage {
     readonly topic: string,
     readonly attrs: Record<string, string>,
     readonly body: Buffer,
+    /** The sender flagged the body APP_E2E (encrypted by the app end to end). */
+    readonly e2e: boolean,
     private readonly options: MailboxCallOptions,
   ) {}
 
   ack(): Promise<void> {
-    return this.mailbox.ack(this.receipt, this.options);
+    return this.mailbox.ack(this.receipt, { ...this.options, topic: this.topic });
   }
 
   nack(delayMs?: number, error?: string): Promise<void> {
-    return this.mailbox.nack(this.receipt, { ...this.options, delayMs, error });
+    return this.mailbox.nack(this.receipt, { ...this.options, topic: this.topic, delayMs, error });
   }
 
   extend(visibilityMs: number): Promise<void> {
-    return this.mailbox.extend(this.receipt, visibilityMs, this.options);
+    return this.mailbox.extend(this.receipt, visibilityMs, { ...this.options, topic: this.topic });
   }
 }
 
@@ -109,29 +122,29 @@ export class MailboxClient {
     return decodeRecords(reply.body, MAX_RECORD_BYTES).map((r) => this.message(r, options));
   }
 
-  async ack(receipt: string, options: MailboxCallOptions = {}): Promise<void> {
-    await this.call({ op: "ack", receipt }, options);
+  async ack(receipt: string, options: LeaseCallOptions = {}): Promise<void> {
+    await this.call(withTopic({ op: "ack", receipt }, options), options);
   }
 
   async nack(
     receipt: string,
-    options: MailboxCallOptions & { delayMs?: number; error?: string } = {},
+    options: LeaseCallOptions & { delayMs?: number; error?: string } = {},
   ): Promise<void> {
-    const meta: Meta = { op: "nack", receipt };
+    const meta: Meta = withTopic({ op: "nack", receipt }, options);
     if (options.delayMs !== undefined) meta.delay_ms = options.delayMs;
     if (options.error !== undefined) meta.error = options.error;
     await this.call(meta, options);
   }
 
-  async extend(receipt: string, visibilityMs: number, options: MailboxCallOptions = {}): Promise<void> {
-    await this.call({ op: "extend", receipt, visibility_ms: visibilityMs }, options);
+  async extend(receipt: string, visibilityMs: number, options: LeaseCallOptions = {}): Promise<void> {
+    await this.call(withTopic({ op: "extend", receipt, visibility_ms: visibilityMs }, options), options);
   }
 
-  /** Removes a message wherever it is; false when there was none. */
-  async delete(msgId: string, options: MailboxCallOptions & { topic?: string } = {}): Promise<boolean> {
-    const meta: Meta = { op: "delete", msg_id: msgId };
-    if (options.topic !== undefined) meta.topic = options.topic;
-    return (await this.call(meta, options)).meta.deleted === true;
+  /** Removes a message wherever it is; false when there was none (or, with `topic`, it is on another topic). */
+  async delete(msgId: string, options: LeaseCallOptions = {}): Promise<boolean> {
+    return (
+      (await this.call(withTopic({ op: "delete", msg_id: msgId }, options), options)).meta.deleted === true
+    );
   }
 
   async dlqList(
@@ -147,6 +160,7 @@ export class MailboxClient {
       lastError: String(meta.last_error ?? ""),
       attrs: (meta.attrs ?? {}) as Record<string, string>,
       body: Buffer.from(body),
+      e2e: meta.e2e === true,
     }));
   }
 
@@ -227,9 +241,15 @@ export class MailboxClient {
       String(meta.topic),
       (meta.attrs ?? {}) as Record<string, string>,
       Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+      meta.e2e === true,
       { tenant: options.tenant },
     );
   }
+}
+
+function withTopic(meta: Meta, options: LeaseCallOptions): Meta {
+  if (options.topic !== undefined) meta.topic = options.topic;
+  return meta;
 }
 
 /** A subscription stream that ended by time or a lost connection is opened again. */
