@@ -1,4 +1,5 @@
 import type { OapClient } from "../../packages/sdk/src/index.js";
+import { cpuMicros } from "../oap-echo/cpu.js";
 import { LatencyRecorder } from "../oap-echo/stats.js";
 
 export interface MixedPlan {
@@ -14,6 +15,8 @@ export interface MixedPlan {
   measureMs: number;
   /** Producers pause while this many messages are sent and not yet acked. */
   maxBacklog: number;
+  /** The node's pid, to report its CPU time per message. */
+  serverPid?: number;
 }
 
 export interface MixedResult {
@@ -23,6 +26,9 @@ export interface MixedResult {
   sendLatency: LatencyRecorder;
   /** From the start of a SEND to the answer of its ACK. */
   endToEnd: LatencyRecorder;
+  /** CPU time (µs) per acked message in the measured window: this process, and the node. */
+  clientCpuUs: number | undefined;
+  serverCpuUs: number | undefined;
 }
 
 /**
@@ -39,6 +45,8 @@ export async function mixedLoad(client: OapClient, plan: MixedPlan): Promise<Mix
     acked: 0,
     sendLatency: new LatencyRecorder(),
     endToEnd: new LatencyRecorder(),
+    clientCpuUs: undefined,
+    serverCpuUs: undefined,
   };
   let sentTotal = 0;
   let ackedTotal = 0;
@@ -122,8 +130,15 @@ export async function mixedLoad(client: OapClient, plan: MixedPlan): Promise<Mix
     }
   });
 
-  while (process.hrtime.bigint() < stopAt) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (process.hrtime.bigint() < measureFrom) await new Promise((resolve) => setTimeout(resolve, 10));
+  const cpuFrom = { client: cpuMicros(), server: cpuMicros(plan.serverPid) };
+  while (process.hrtime.bigint() < stopAt) await new Promise((resolve) => setTimeout(resolve, 10));
+  const cpuTo = { client: cpuMicros(), server: cpuMicros(plan.serverPid) };
   running = false;
+  const perMessage = (from: number | undefined, to: number | undefined): number | undefined =>
+    from === undefined || to === undefined || result.acked === 0 ? undefined : (to - from) / result.acked;
+  result.clientCpuUs = perMessage(cpuFrom.client, cpuTo.client);
+  result.serverCpuUs = plan.serverPid === undefined ? undefined : perMessage(cpuFrom.server, cpuTo.server);
   await Promise.all([...producers, ...consumers]);
   return result;
 }

@@ -79,6 +79,7 @@ async function main(): Promise<void> {
     floor = { name: "raw-sqlite-insert", ...rawSqliteInserts(dataDir, bodyBytes, RAW_BATCH, seconds) };
     const sync = process.env.MAILBOX_BENCH_SYNC;
     engineFlags = ["--mailbox-engine", "sqlite", ...(sync ? ["--mailbox-sqlite-sync", sync] : [])];
+    engineFlags.push(...(process.env.XFLAGS ?? "").split(" ").filter(Boolean));
   }
   const rawRate = floor.rows / floor.seconds;
   emit({
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
     warmupMs: 1000,
     measureMs: seconds * 1000,
     maxBacklog: 20_000,
+    serverPid: node.pid,
   };
 
   progress(
@@ -156,6 +158,8 @@ function line(system: string, r: MixedResult, extra: Record<string, unknown>): R
     send_p99_ms: round(send.p99Ms, 3),
     e2e_p50_ms: round(e2e.p50Ms, 3),
     e2e_p99_ms: round(e2e.p99Ms, 3),
+    client_cpu_us_per_msg: r.clientCpuUs === undefined ? null : round(r.clientCpuUs, 1),
+    server_cpu_us_per_msg: r.serverCpuUs === undefined ? null : round(r.serverCpuUs, 1),
   };
 }
 

@@ -1,3 +1,4 @@
+export * from "./blake3.js";
 export * from "./client/index.js";
 export * from "./mailbox/records.js";
 export * from "./server/index.js";

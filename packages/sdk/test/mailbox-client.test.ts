@@ -34,6 +34,33 @@ describe("client.mailbox against a real node (sqlite engine)", () => {
     await test.stop();
   });
 
+  it("sends the acks of one turn as one request; each settles on its own, a stale one alone is refused", async () => {
+    for (const text of ["a", "b", "c"]) await client.mailbox.send("jobs", text);
+    const [a, b, c] = await client.mailbox.recv("jobs", { max: 3, visibilityMs: 60_000 });
+    await a?.ack();
+    const before = await scrape(test.node.adminUrl);
+    const acked = (m: MailboxMessage | undefined) => (m as MailboxMessage).ack();
+    const outcomes = await Promise.allSettled([acked(a), acked(b), acked(c)]);
+    const after = await scrape(test.node.adminUrl);
+
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "fulfilled", "fulfilled"]);
+    const stale = (outcomes[0] as PromiseRejectedResult).reason as OapRequestError;
+    expect(stale).toBeInstanceOf(OapRequestError);
+    expect([stale.code, stale.reason]).toEqual([410, "stale"]);
+    const requests = (m: typeof before) =>
+      sampleValue(m, "requests_total", { app: "0x0201", code: "200" }) ?? 0;
+    expect(requests(after) - requests(before)).toBe(1);
+    expect(sampleValue(after, "mailbox_acked_total")).toBe(3);
+    expect(await client.mailbox.recv("jobs", { max: 3 })).toEqual([]);
+  });
+
+  it("refuses an ACK list that is empty, too long or not strings with 400 bad_meta", async () => {
+    for (const receipts of [[], Array.from({ length: 1001 }, (_, i) => `x.${i}`), [1, 2]]) {
+      const error = await refusal(client.request(AppProtoId.MAILBOX, { meta: { op: "ack", receipts } }));
+      expect([error.code, error.reason]).toEqual([400, "bad_meta"]);
+    }
+  });
+
   it("sends, receives byte-exact bodies with attrs, acks; an idem_key send is a duplicate", async () => {
     const bytes = Buffer.from([0, 1, 2, 250, 251, 255]);
     const sent = await client.mailbox.send("chat/room-1", bytes, { idemKey: "k1", attrs: { from: "ann" } });

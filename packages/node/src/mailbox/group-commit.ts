@@ -7,10 +7,24 @@ interface PendingOp {
   reject: (error: unknown) => void;
 }
 
+/** A committed batch: answer it once durable, or fail it. */
+interface CommittedBatch {
+  answer(): void;
+  fail(error: Error): void;
+}
+
+/** Makes every commit so far durable (fdatasync of the WAL, off the event loop); calls back once done. */
+export type MakeDurable = (done: (error: Error | null) => void) => void;
+
 /**
  * Runs operations in batches: everything queued during one turn of the event loop runs in
- * one transaction, so N sends cost one commit (one fsync), not N. Each promise settles only
- * after its batch committed: an answered SEND is on disk.
+ * one transaction, so N sends cost one commit, not N.
+ *
+ * With `makeDurable`, a committed batch is answered only after a sync that started after its
+ * commit finished: one sync at a time runs on the thread pool while the event loop commits
+ * the next batches, and each sync covers every batch committed before it began. So an
+ * answered SEND is on disk, and no commit waits for a disk flush on the event loop.
+ * Long polls are woken only once the batch that made a message visible is durable.
  *
  * An operation that refuses its input (an OapError) must throw before it writes, so the
  * rest of the batch commits; any other error rolls the whole batch back.
@@ -20,10 +34,15 @@ export class GroupCommit {
   private scheduled = false;
   private readonly afterCommit: Array<() => void> = [];
   private dead: Error | undefined;
+  /** Committed batches waiting for the next sync to start. */
+  private awaitingSync: CommittedBatch[] = [];
+  private syncing = false;
+  private idle: Array<() => void> = [];
 
   constructor(
     private readonly db: Database,
     private readonly onBatchFailed: () => void,
+    private readonly makeDurable?: MakeDurable,
   ) {}
 
   run<T>(op: () => T): Promise<T> {
@@ -37,24 +56,17 @@ export class GroupCommit {
     });
   }
 
-  /** Work to do once the current batch has committed (wake long polls). */
+  /** Work to do once the current batch is committed and durable (wake long polls). */
   onCommit(fn: () => void): void {
     this.afterCommit.push(fn);
   }
 
-  /** Runs what is queued now (close). */
+  /** Commits what is queued now (close); its answers follow once it is durable. */
   flush(): void {
     this.scheduled = false;
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0 || this.dead) return;
-    DBG.n++;
-    DBG.ops += batch.length;
-    const t0 = performance.now();
-    if (DBG.n % 2000 === 0)
-      console.error(
-        `[gc] commits ${DBG.n} avg ops ${(DBG.ops / DBG.n).toFixed(1)} avg ms ${(DBG.ms / DBG.n).toFixed(3)}`,
-      );
     const results: Array<{ ok: boolean; value: unknown }> = [];
     try {
       this.db.transaction(() => {
@@ -67,30 +79,81 @@ export class GroupCommit {
           }
         }
       })();
-      DBG.ms += performance.now() - t0;
     } catch (err) {
       this.afterCommit.length = 0;
       this.onBatchFailed();
       for (const item of batch) item.reject(err);
       return;
     }
-    batch.forEach((item, i) => {
-      const result = results[i] as { ok: boolean; value: unknown };
-      if (result.ok) item.resolve(result.value as never);
-      else item.reject(result.value);
-    });
     const wakes = this.afterCommit.splice(0);
-    for (const fn of wakes) fn();
+    const answer = (): void => {
+      batch.forEach((item, i) => {
+        const result = results[i] as { ok: boolean; value: unknown };
+        if (result.ok) item.resolve(result.value as never);
+        else item.reject(result.value);
+      });
+      for (const fn of wakes) fn();
+    };
+    if (!this.makeDurable) return answer();
+    this.awaitingSync.push({
+      answer,
+      fail: (error) => {
+        for (const item of batch) item.reject(error);
+      },
+    });
+    this.startSync();
   }
 
-  /** Drops what is queued, as a crash would: those operations never happened. */
+  /** Resolves once no sync is running and no committed batch waits for one. */
+  settled(): Promise<void> {
+    if (!this.syncing && this.awaitingSync.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /** Drops what is queued, as a crash would: those operations never happened (or were never answered). */
   abandon(reason: Error): void {
     this.dead = reason;
     const batch = this.pending;
     this.pending = [];
     this.afterCommit.length = 0;
+    for (const committed of this.awaitingSync.splice(0)) committed.fail(reason);
     for (const item of batch) item.reject(reason);
   }
-}
 
-const DBG = { n: 0, ops: 0, ms: 0 };
+  private startSync(): void {
+    const makeDurable = this.makeDurable;
+    if (this.syncing || !makeDurable) return;
+    if (this.awaitingSync.length === 0 || this.dead) {
+      for (const resolve of this.idle.splice(0)) resolve();
+      return;
+    }
+    this.syncing = true;
+    const covered = this.awaitingSync;
+    this.awaitingSync = [];
+    makeDurable((error) => {
+      this.syncing = false;
+      if (error) {
+        // After a failed flush the state of the disk is unknown: answer nothing as stored and
+        // take no more writes (retrying a failed fsync can report success for lost data).
+        const reason = new OapError(
+          "backend_unavailable",
+          `the mailbox could not flush to disk (${error.message})`,
+        );
+        for (const committed of covered) committed.fail(reason);
+        this.fail(reason);
+      } else if (this.dead) {
+        for (const committed of covered) committed.fail(this.dead);
+      } else {
+        for (const committed of covered) committed.answer();
+      }
+      this.startSync();
+    });
+  }
+
+  private fail(reason: OapError): void {
+    this.dead = reason;
+    // The batches already committed cannot be answered as stored; their callers get the error.
+    for (const committed of this.awaitingSync.splice(0)) committed.fail(reason);
+    for (const item of this.pending.splice(0)) item.reject(reason);
+  }
+}

@@ -49,6 +49,21 @@ export class MetaFields {
     return value as Record<string, string>;
   }
 
+  /** A list of 1 to `maxItems` non-empty strings, or undefined when absent. */
+  optionalStringList(name: string, maxItems: number, maxLength = 1024): string[] | undefined {
+    const value = this.meta[name];
+    if (value === undefined || value === null) return undefined;
+    if (!Array.isArray(value) || value.length === 0 || value.length > maxItems) {
+      throw bad(`meta ${name} must be a list of 1 to ${maxItems} strings`);
+    }
+    for (const item of value) {
+      if (typeof item !== "string" || item.length === 0 || item.length > maxLength) {
+        throw bad(`meta ${name} must hold non-empty strings of at most ${maxLength} characters`);
+      }
+    }
+    return value as string[];
+  }
+
   choice<T extends string>(name: string, choices: readonly T[], fallback: T): T {
     const value = this.meta[name];
     if (value === undefined || value === null) return fallback;

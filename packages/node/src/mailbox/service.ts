@@ -1,4 +1,4 @@
-import { AppProtoId, OapError } from "@omnigate/oap";
+import { AppProtoId, type Meta, OapError } from "@omnigate/oap";
 import { encodeRecords, type IncomingRequest, type ResponseWriter } from "@omnigate/sdk";
 import type { NodeConfig } from "../config/index.js";
 import type { ManagedService } from "../kernel/lifecycle.js";
@@ -13,6 +13,8 @@ import { runSubscription } from "./subscription.js";
 const MAX_ATTRS_BYTES = 4096;
 const MAX_ERROR_LENGTH = 1024;
 const MAX_IDEM_KEY_LENGTH = 256;
+/** Receipts one ACK may carry (`receipts`). */
+const MAX_ACK_BATCH = 1000;
 const OPS = [
   "send",
   "recv",
@@ -94,9 +96,13 @@ export class MailboxService implements ManagedService {
         const got = await engine.recv({ tenant, topic, max, visibilityMs, waitMs, signal });
         return res.reply(200, { count: got.length }, encodeRecords(got.map(deliveryRecord)));
       }
-      case "ack":
+      case "ack": {
+        const receipts = fields.optionalStringList("receipts", MAX_ACK_BATCH);
+        if (receipts)
+          return res.reply(200, await ackMany(engine, tenant, receipts, this.optionalTopic(fields)));
         await engine.ack(this.lease(tenant, fields));
         return res.reply(200, {});
+      }
       case "nack": {
         const lease = this.lease(tenant, fields);
         const delayMs = fields.int("delay_ms", 0, 0, c.mailboxMaxVisibilityMs);
@@ -185,6 +191,34 @@ export class MailboxService implements ManagedService {
     const fallback = required ? undefined : c.mailboxVisibilityMs;
     return fields.int("visibility_ms", fallback, c.mailboxMinVisibilityMs, c.mailboxMaxVisibilityMs);
   }
+}
+
+/**
+ * ACK of a list of receipts (`receipts` instead of `receipt`): all in one group commit. The
+ * reply counts the acked ones and lists each refused one by its index with the code and
+ * reason a single ACK would have got; other failures fail the request.
+ */
+async function ackMany(
+  engine: MailboxEngine,
+  tenant: string,
+  receipts: string[],
+  topic: string | undefined,
+): Promise<Meta> {
+  const outcomes = await Promise.allSettled(
+    receipts.map((receipt) =>
+      engine.ack(topic === undefined ? { tenant, receipt } : { tenant, receipt, topic }),
+    ),
+  );
+  const failed: Meta[] = [];
+  outcomes.forEach((outcome, i) => {
+    if (outcome.status === "fulfilled") return;
+    const error = outcome.reason;
+    if (!(error instanceof OapError)) throw error;
+    failed.push({ i, code: error.code, reason: error.reason, message: error.message });
+  });
+  return failed.length === 0
+    ? { acked: receipts.length }
+    : { acked: receipts.length - failed.length, failed };
 }
 
 /** The request body, refused with 413 past `max` bytes. */

@@ -1,17 +1,17 @@
+import { DEAD, DELAYED, READY } from "./sql/queue-index.js";
+
 /**
- * The mailbox tables. `state`: 0 ready (visible now), 1 leased (lease ends at `visible_at`),
- * 2 dead-lettered, 3 delayed (a NACK delay; visible from `visible_at`). `seq` is the send
- * order; `deliveries` counts every delivery and never resets, so `msg_id.deliveries` names
- * one delivery (the receipt).
- *
- * Ready and hidden (leased or delayed) rows sit in separate partial indexes, so a RECV finds
- * the oldest ready message without stepping over the leased ones ahead of it, and finds the
- * hidden rows that came due by their `visible_at`.
+ * The mailbox tables. A message is one row by its `seq` (send order); `state` is 0 ready,
+ * 1 leased (until `visible_at`), 2 dead-lettered, 3 delayed (a NACK delay, until
+ * `visible_at`). `deliveries` counts every delivery and never resets, so
+ * `msg_id.deliveries` names one delivery (the receipt). `msg_id` carries the seq
+ * (sql/msg-id.ts), so it needs no index; the queue order lives in memory (sql/queue-index.ts)
+ * and only dead letters have an index, for DLQ.LIST.
  */
 export const MAILBOX_SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
   seq INTEGER PRIMARY KEY,
-  msg_id TEXT NOT NULL UNIQUE,
+  msg_id TEXT NOT NULL,
   tenant TEXT NOT NULL,
   topic TEXT NOT NULL,
   attrs TEXT,
@@ -24,9 +24,7 @@ CREATE TABLE IF NOT EXISTS messages (
   last_error TEXT,
   e2e INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS messages_ready ON messages (tenant, topic, seq) WHERE state = 0;
-CREATE INDEX IF NOT EXISTS messages_hidden ON messages (tenant, topic, visible_at) WHERE state IN (1, 3);
-CREATE INDEX IF NOT EXISTS messages_dlq ON messages (tenant, topic, seq) WHERE state = 2;
+CREATE INDEX IF NOT EXISTS messages_dlq ON messages (tenant, topic, seq) WHERE state = ${DEAD};
 CREATE TABLE IF NOT EXISTS dedupe (
   tenant TEXT NOT NULL,
   topic TEXT NOT NULL,
@@ -39,27 +37,32 @@ CREATE TABLE IF NOT EXISTS dedupe (
 CREATE INDEX IF NOT EXISTS dedupe_expiry ON dedupe (expires_at);
 `;
 
-export const STATE_READY = 0;
-export const STATE_LEASED = 1;
-export const STATE_DEAD = 2;
-export const STATE_DELAYED = 3;
-
 /** `PRAGMA user_version` of the layout above. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * What brings a file of an older layout to the current one (in a transaction, once).
- * Version 0 had one queue index over states 0 and 1 and kept delayed rows in state 0;
- * version 1 had no `e2e` column.
+ * Version 0 kept delayed rows in state 0; version 1 had no `e2e` column; versions before 3
+ * had queue indexes (now in memory) and random msg_ids with a UNIQUE index (kept, so those
+ * ids still resolve: the engine looks them up by that index when the file has it).
  */
 export function migrations(fromVersion: number, nowMs: number): string {
   const steps: string[] = [];
   if (fromVersion < 1) {
     steps.push(
-      "DROP INDEX IF EXISTS messages_queue;",
-      `UPDATE messages SET state = ${STATE_DELAYED} WHERE state = ${STATE_READY} AND visible_at > ${Math.floor(nowMs)};`,
+      `UPDATE messages SET state = ${DELAYED} WHERE state = ${READY} AND visible_at > ${Math.floor(nowMs)};`,
     );
   }
   if (fromVersion < 2) steps.push("ALTER TABLE messages ADD COLUMN e2e INTEGER NOT NULL DEFAULT 0;");
+  if (fromVersion < 3) {
+    steps.push(
+      "DROP INDEX IF EXISTS messages_queue;",
+      "DROP INDEX IF EXISTS messages_ready;",
+      "DROP INDEX IF EXISTS messages_hidden;",
+    );
+  }
   return steps.join("\n");
 }
+
+/** The automatic index of a pre-3 file's `msg_id UNIQUE` column. */
+export const LEGACY_MSG_ID_INDEX = "sqlite_autoindex_messages_1";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
+import { closeSync, fdatasync, openSync } from "node:fs";
 import { OapError } from "@omnigate/oap";
 import Database from "better-sqlite3";
-import { monotonicFactory } from "ulid";
 import { type Clock, systemClock } from "./clock.js";
 import type { MailboxCounter } from "./counters.js";
 import {
@@ -20,28 +20,33 @@ import {
 } from "./engine.js";
 import { GroupCommit } from "./group-commit.js";
 import { makeReceipt, parseReceipt, staleReceipt } from "./receipt.js";
+import { MsgIds, seqOf } from "./sql/msg-id.js";
 import {
-  MAILBOX_SCHEMA,
-  migrations,
-  SCHEMA_VERSION,
-  STATE_DEAD,
-  STATE_DELAYED,
-  STATE_LEASED,
-  STATE_READY,
-} from "./sql-schema.js";
+  DEAD,
+  DELAYED,
+  LEASED,
+  type LiveMessage,
+  type LiveState,
+  QueueIndex,
+  READY,
+} from "./sql/queue-index.js";
+import { LEGACY_MSG_ID_INDEX, MAILBOX_SCHEMA, migrations, SCHEMA_VERSION } from "./sql-schema.js";
 import { TopicWaiters, topicKey } from "./waiters.js";
 
 export interface SqlEngineOptions extends EngineRules {
   /** A file path (the sqlite engine) or ":memory:" (the memory engine: nothing on disk). */
   path: string;
-  /** "full" syncs every commit (durable through power loss); "normal" is durable through a process crash. */
+  /**
+   * "full" (default): a write is answered once it is on disk (durable through power loss);
+   * "normal": once it is in the OS (durable through a crash of the node, not of the machine).
+   */
   synchronous?: "full" | "normal";
   clock?: Clock;
   count?: MailboxCounter;
 }
 
-interface MessageRow {
-  seq: number;
+/** The columns a delivery needs, read as the lease is written (UPDATE … RETURNING). */
+interface LeasedRow {
   msg_id: string;
   topic: string;
   attrs: string | null;
@@ -52,11 +57,11 @@ interface MessageRow {
   e2e: number;
 }
 
-interface LeaseRow {
+interface IndexRow {
   seq: number;
   tenant: string;
   topic: string;
-  state: number;
+  state: LiveState;
   visible_at: number;
   attempt: number;
   deliveries: number;
@@ -79,7 +84,10 @@ const NO_COUNT: MailboxCounter = () => {};
 
 /**
  * The SQL engine: SQLite in WAL mode on a file (`sqlite`), or on an in-memory database
- * (`memory`, amnesia mode). All writes go through group commit; long polls wait in process.
+ * (`memory`, amnesia mode). Each message is one row written by primary key; which messages
+ * are ready, leased or delayed is indexed in memory (QueueIndex), so a message costs an
+ * insert, an update per delivery and a delete. All writes go through group commit; long polls
+ * wait in process.
  */
 export class SqlEngine implements MailboxEngine {
   readonly kind: EngineKind;
@@ -87,11 +95,15 @@ export class SqlEngine implements MailboxEngine {
   private readonly commit: GroupCommit;
   private readonly clock: Clock;
   private readonly waiters: TopicWaiters;
-  private readonly nextId: (seedTime?: number) => string;
+  private readonly ids = new MsgIds();
+  private readonly index = new QueueIndex(topicKey);
   private readonly count: MailboxCounter;
   private readonly depthByTenant = new Map<string, number>();
   /** Bumped on every wake of a topic, so a long poll notices a wake that raced its lease query. */
   private readonly wakeVersion = new Map<string, number>();
+  private nextSeq = 1;
+  /** The WAL file, flushed off the event loop before writes are answered (synchronous "full"). */
+  private walFd: number | undefined;
   private lastPrune = 0;
   private closed = false;
   private readonly sql;
@@ -101,17 +113,20 @@ export class SqlEngine implements MailboxEngine {
     this.clock = options.clock ?? systemClock;
     this.count = options.count ?? NO_COUNT;
     this.waiters = new TopicWaiters(this.clock);
-    this.nextId = monotonicFactory();
     this.db = new Database(options.path);
     if (this.kind === "sqlite") {
       this.db.pragma("journal_mode = WAL");
-      this.db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+      // SQLite itself never flushes at commit (NORMAL syncs only around checkpoints): for
+      // "full", the group commit flushes the WAL on the thread pool before it answers.
+      this.db.pragma("synchronous = NORMAL");
     }
-    this.openSchema();
+    // Pages of a busy mailbox stay in memory instead of being read back through the OS.
+    this.db.pragma("cache_size = -65536");
+    const legacyIds = this.openSchema();
     const db = this.db;
     this.sql = {
       insert: db.prepare(
-        "INSERT INTO messages (msg_id, tenant, topic, attrs, body, sent_at, state, visible_at, attempt, deliveries, e2e) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 0, 0, ?)",
+        `INSERT INTO messages (seq, msg_id, tenant, topic, attrs, body, sent_at, state, visible_at, attempt, deliveries, e2e) VALUES (?, ?, ?, ?, ?, ?, ?, ${READY}, ?, 0, 0, ?)`,
       ),
       dedupeGet: db.prepare<
         [string, string, string],
@@ -123,47 +138,50 @@ export class SqlEngine implements MailboxEngine {
       dedupePrune: db.prepare(
         "DELETE FROM dedupe WHERE rowid IN (SELECT rowid FROM dedupe WHERE expires_at <= ? LIMIT ?)",
       ),
-      expireLastLeases: db.prepare(
-        `UPDATE messages SET state = ${STATE_DEAD}, last_error = ? WHERE tenant = ? AND topic = ? AND state IN (${STATE_LEASED}, ${STATE_DELAYED}) AND visible_at <= ? AND state = ${STATE_LEASED} AND attempt >= ?`,
+      lease: db.prepare<[number, number], LeasedRow>(
+        `UPDATE messages SET state = ${LEASED}, visible_at = ?, attempt = attempt + 1, deliveries = deliveries + 1 WHERE seq = ? RETURNING msg_id, topic, attrs, body, sent_at, attempt, deliveries, e2e`,
       ),
-      surfaceDue: db.prepare(
-        `UPDATE messages SET state = ${STATE_READY} WHERE tenant = ? AND topic = ? AND state IN (${STATE_LEASED}, ${STATE_DELAYED}) AND visible_at <= ?`,
+      /** Settling a delivery: the row must still be the message the receipt names. */
+      deleteLeased: db.prepare("DELETE FROM messages WHERE seq = ? AND msg_id = ?"),
+      setHidden: db.prepare("UPDATE messages SET state = ?, visible_at = ? WHERE seq = ? AND msg_id = ?"),
+      toDead: db.prepare(`UPDATE messages SET state = ${DEAD}, last_error = ? WHERE seq = ?`),
+      whereIs: db.prepare<[number], { msg_id: string; tenant: string; topic: string; state: number }>(
+        "SELECT msg_id, tenant, topic, state FROM messages WHERE seq = ?",
       ),
-      ready: db.prepare<[string, string, number], MessageRow>(
-        `SELECT seq, msg_id, topic, attrs, body, sent_at, attempt, deliveries, e2e FROM messages WHERE tenant = ? AND topic = ? AND state = ${STATE_READY} ORDER BY seq LIMIT ?`,
-      ),
-      nextVisible: db.prepare<[string, string, number], { at: number | null }>(
-        `SELECT MIN(visible_at) AS at FROM messages WHERE tenant = ? AND topic = ? AND state IN (${STATE_LEASED}, ${STATE_DELAYED}) AND visible_at > ?`,
-      ),
-      lease: db.prepare(
-        `UPDATE messages SET state = ${STATE_LEASED}, visible_at = ?, attempt = attempt + 1, deliveries = deliveries + 1 WHERE seq = ?`,
-      ),
-      byId: db.prepare<[string], LeaseRow>(
-        "SELECT seq, tenant, topic, state, visible_at, attempt, deliveries FROM messages WHERE msg_id = ?",
-      ),
+      legacySeq: legacyIds
+        ? db.prepare<[string], { seq: number }>("SELECT seq FROM messages WHERE msg_id = ?")
+        : undefined,
       deleteSeq: db.prepare("DELETE FROM messages WHERE seq = ?"),
-      toDead: db.prepare(`UPDATE messages SET state = ${STATE_DEAD}, last_error = ? WHERE seq = ?`),
-      toWaiting: db.prepare("UPDATE messages SET state = ?, visible_at = ? WHERE seq = ?"),
-      setVisible: db.prepare("UPDATE messages SET visible_at = ? WHERE seq = ?"),
       deadList: db.prepare<[string, string, number], DeadRow>(
-        "SELECT msg_id, topic, attrs, body, sent_at, attempt, last_error, e2e FROM messages WHERE tenant = ? AND topic = ? AND state = 2 ORDER BY seq LIMIT ?",
+        `SELECT msg_id, topic, attrs, body, sent_at, attempt, last_error, e2e FROM messages WHERE tenant = ? AND topic = ? AND state = ${DEAD} ORDER BY seq LIMIT ?`,
       ),
-      deadSeqs: db.prepare<[string, string, number], { seq: number }>(
-        "SELECT seq FROM messages WHERE tenant = ? AND topic = ? AND state = 2 ORDER BY seq LIMIT ?",
+      deadSeqs: db.prepare<[string, string, number], { seq: number; deliveries: number }>(
+        `SELECT seq, deliveries FROM messages WHERE tenant = ? AND topic = ? AND state = ${DEAD} ORDER BY seq LIMIT ?`,
       ),
       redrive: db.prepare(
-        `UPDATE messages SET state = ${STATE_READY}, visible_at = ?, attempt = 0, last_error = NULL WHERE seq = ?`,
+        `UPDATE messages SET state = ${READY}, visible_at = ?, attempt = 0, last_error = NULL WHERE seq = ?`,
       ),
-      purge: db.prepare("DELETE FROM messages WHERE tenant = ? AND topic = ? AND state = 2"),
-      depth: db.prepare<[number], { state: number; due: number; n: number }>(
-        "SELECT state, visible_at <= ? AS due, COUNT(*) AS n FROM messages GROUP BY state, due",
-      ),
+      purge: db.prepare(`DELETE FROM messages WHERE tenant = ? AND topic = ? AND state = ${DEAD}`),
+      deadCount: db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM messages WHERE state = ${DEAD}`),
       tenants: db.prepare<[], { tenant: string; n: number }>(
         "SELECT tenant, COUNT(*) AS n FROM messages GROUP BY tenant",
       ),
+      liveRows: db.prepare<[], IndexRow>(
+        `SELECT seq, tenant, topic, state, visible_at, attempt, deliveries FROM messages WHERE state != ${DEAD} ORDER BY seq`,
+      ),
+      maxSeq: db.prepare<[], { seq: number | null }>("SELECT MAX(seq) AS seq FROM messages"),
     };
-    this.loadTenantDepths();
-    this.commit = new GroupCommit(this.db, () => this.loadTenantDepths());
+    this.loadIndex();
+    const durable = this.kind === "sqlite" && options.synchronous !== "normal";
+    // openSchema wrote the file, so its WAL exists (SQLite removes it only on close).
+    const walFd = durable ? openSync(`${options.path}-wal`, "r") : undefined;
+    this.walFd = walFd;
+    // A failed commit rolled back what the batch did in memory too: read it all again.
+    this.commit = new GroupCommit(
+      this.db,
+      () => this.loadIndex(),
+      walFd === undefined ? undefined : (done) => fdatasync(walFd, done),
+    );
   }
 
   send(input: SendInput): Promise<SendResult> {
@@ -189,8 +207,9 @@ export class SqlEngine implements MailboxEngine {
 
   ack(lease: LeaseRef): Promise<void> {
     return this.run(() => {
-      const row = this.liveLease(lease);
-      this.sql.deleteSeq.run(row.seq);
+      const { message, msgId } = this.liveLease(lease);
+      if (this.sql.deleteLeased.run(message.seq, msgId).changes !== 1) throw staleReceipt();
+      this.index.remove(message);
       this.addDepth(lease.tenant, -1);
       this.count("acked", 1);
     });
@@ -198,29 +217,43 @@ export class SqlEngine implements MailboxEngine {
 
   nack(lease: LeaseRef, delayMs: number, error?: string): Promise<void> {
     return this.run(() => {
-      const row = this.liveLease(lease);
-      if (row.attempt >= this.options.maxAttempts) {
-        this.sql.toDead.run(error ?? "nacked", row.seq);
+      const { message, msgId } = this.liveLease(lease);
+      if (message.attempt >= this.options.maxAttempts) {
+        if (this.sql.whereIs.get(message.seq)?.msg_id !== msgId) throw staleReceipt();
+        this.sql.toDead.run(error ?? "nacked", message.seq);
+        this.index.remove(message);
         this.count("dlq", 1);
         return;
       }
-      this.sql.toWaiting.run(delayMs > 0 ? STATE_DELAYED : STATE_READY, this.clock.now() + delayMs, row.seq);
-      this.wakeOnCommit(topicKey(lease.tenant, row.topic));
+      const now = this.clock.now();
+      const state = delayMs > 0 ? DELAYED : READY;
+      if (this.sql.setHidden.run(state, now + delayMs, message.seq, msgId).changes !== 1)
+        throw staleReceipt();
+      if (state === DELAYED) this.index.hide(message, DELAYED, now + delayMs);
+      else this.index.makeReady(message);
+      this.wakeOnCommit(message.queue.key);
     });
   }
 
   extend(lease: LeaseRef, visibilityMs: number): Promise<void> {
     return this.run(() => {
-      const row = this.liveLease(lease);
-      this.sql.setVisible.run(this.clock.now() + visibilityMs, row.seq);
+      const { message, msgId } = this.liveLease(lease);
+      const until = this.clock.now() + visibilityMs;
+      if (this.sql.setHidden.run(LEASED, until, message.seq, msgId).changes !== 1) throw staleReceipt();
+      this.index.hide(message, LEASED, until);
     });
   }
 
   delete(tenant: string, msgId: string, topic?: string): Promise<boolean> {
     return this.run(() => {
-      const row = this.sql.byId.get(msgId);
-      if (!row || row.tenant !== tenant || (topic !== undefined && row.topic !== topic)) return false;
-      this.sql.deleteSeq.run(row.seq);
+      const seq = this.seqOfId(msgId);
+      if (seq === undefined) return false;
+      const row = this.sql.whereIs.get(seq);
+      if (!row || row.msg_id !== msgId || row.tenant !== tenant) return false;
+      if (topic !== undefined && row.topic !== topic) return false;
+      this.sql.deleteSeq.run(seq);
+      const message = this.index.live.get(seq);
+      if (message) this.index.remove(message);
       this.addDepth(tenant, -1);
       return true;
     });
@@ -245,7 +278,10 @@ export class SqlEngine implements MailboxEngine {
     return this.run(() => {
       const now = this.clock.now();
       const rows = this.sql.deadSeqs.all(tenant, topic, max);
-      for (const row of rows) this.sql.redrive.run(now, row.seq);
+      for (const row of rows) {
+        this.sql.redrive.run(now, row.seq);
+        this.index.add(row.seq, tenant, topic, READY, now, 0, row.deliveries);
+      }
       if (rows.length > 0) this.wakeOnCommit(topicKey(tenant, topic));
       return rows.length;
     });
@@ -260,16 +296,10 @@ export class SqlEngine implements MailboxEngine {
   }
 
   depth(): Promise<DepthByState> {
-    return this.run(() => {
-      const depth: DepthByState = { ready: 0, inflight: 0, delayed: 0, dlq: 0 };
-      for (const { state, due, n } of this.sql.depth.all(this.clock.now())) {
-        if (state === STATE_DEAD) depth.dlq += n;
-        else if (due) depth.ready += n;
-        else if (state === STATE_LEASED) depth.inflight += n;
-        else depth.delayed += n;
-      }
-      return depth;
-    });
+    return this.run(() => ({
+      ...this.index.depth(this.clock.now()),
+      dlq: this.sql.deadCount.get()?.n ?? 0,
+    }));
   }
 
   async close(): Promise<void> {
@@ -277,7 +307,8 @@ export class SqlEngine implements MailboxEngine {
     this.closed = true;
     this.commit.flush();
     this.waiters.wakeAll();
-    this.db.close();
+    await this.commit.settled();
+    this.closeFiles();
   }
 
   /** Stops as a killed process would: queued operations are lost, nothing more is written. */
@@ -286,6 +317,12 @@ export class SqlEngine implements MailboxEngine {
     this.closed = true;
     this.commit.abandon(new OapError("shutting_down", "the mailbox engine stopped"));
     this.waiters.wakeAll();
+    this.closeFiles();
+  }
+
+  private closeFiles(): void {
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
     this.db.close();
   }
 
@@ -315,9 +352,20 @@ export class SqlEngine implements MailboxEngine {
         retryAfterMs: 1000,
       });
     }
-    const msgId = this.nextId(now);
+    const seq = this.nextSeq++;
+    const msgId = this.ids.make(now, seq);
     const attrs = input.attrs && Object.keys(input.attrs).length > 0 ? JSON.stringify(input.attrs) : null;
-    this.sql.insert.run(msgId, input.tenant, input.topic, attrs, input.body, now, now, input.e2e ? 1 : 0);
+    this.sql.insert.run(
+      seq,
+      msgId,
+      input.tenant,
+      input.topic,
+      attrs,
+      input.body,
+      now,
+      now,
+      input.e2e ? 1 : 0,
+    );
     if (bodyHash) {
       this.sql.dedupePut.run(
         input.tenant,
@@ -328,38 +376,44 @@ export class SqlEngine implements MailboxEngine {
         now + this.options.dedupeWindowMs,
       );
     }
+    const message = this.index.add(seq, input.tenant, input.topic, READY, now, 0, 0);
     this.addDepth(input.tenant, 1);
     this.count("enqueued", 1);
     this.pruneDedupe(now);
-    this.wakeOnCommit(topicKey(input.tenant, input.topic));
+    this.wakeOnCommit(message.queue.key);
     return { msgId, duplicate: false };
   }
 
   private leaseNow(input: RecvInput): { deliveries: Delivery[]; nextVisibleAt: number | undefined } {
+    const queue = this.index.find(input.tenant, input.topic);
+    if (!queue) return { deliveries: [], nextVisibleAt: undefined };
     const now = this.clock.now();
-    const { tenant, topic } = input;
     // Leases and delays that ran out: the last allowed attempt is dead, the rest are ready
     // again in their original place (seq), before everything accepted after them.
-    const dead = this.sql.expireLastLeases.run(
-      LEASE_EXPIRED_ERROR,
-      tenant,
-      topic,
-      now,
-      this.options.maxAttempts,
-    ).changes;
-    if (dead > 0) this.count("dlq", dead);
-    this.sql.surfaceDue.run(tenant, topic, now);
-    const rows = this.sql.ready.all(tenant, topic, input.max);
+    for (const message of this.index.takeDue(queue, now)) {
+      if (message.state === LEASED && message.attempt >= this.options.maxAttempts) {
+        this.sql.toDead.run(LEASE_EXPIRED_ERROR, message.seq);
+        this.index.remove(message);
+        this.count("dlq", 1);
+      } else {
+        this.index.makeReady(message);
+      }
+    }
     const visibleUntil = now + input.visibilityMs;
     const deliveries: Delivery[] = [];
-    for (const row of rows) {
-      this.sql.lease.run(visibleUntil, row.seq);
-      const attempt = row.attempt + 1;
-      this.count(attempt > 1 ? "redelivered" : "delivered", 1);
+    while (deliveries.length < input.max) {
+      const message = this.index.takeReady(queue);
+      if (!message) break;
+      const row = this.sql.lease.get(visibleUntil, message.seq);
+      if (!row) throw new Error(`mailbox index names seq ${message.seq}, which has no row`);
+      message.attempt = row.attempt;
+      message.deliveries = row.deliveries;
+      this.index.hide(message, LEASED, visibleUntil);
+      this.count(row.attempt > 1 ? "redelivered" : "delivered", 1);
       deliveries.push({
         msgId: row.msg_id,
-        receipt: makeReceipt(row.msg_id, row.deliveries + 1),
-        attempt,
+        receipt: makeReceipt(row.msg_id, row.deliveries),
+        attempt: row.attempt,
         sentAt: row.sent_at,
         topic: row.topic,
         attrs: parseAttrs(row.attrs),
@@ -367,26 +421,32 @@ export class SqlEngine implements MailboxEngine {
         e2e: row.e2e === 1,
       });
     }
-    const nextVisibleAt =
-      deliveries.length > 0 ? undefined : (this.sql.nextVisible.get(tenant, topic, now)?.at ?? undefined);
+    const nextVisibleAt = deliveries.length > 0 ? undefined : this.index.nextVisibleAt(queue);
     return { deliveries, nextVisibleAt };
   }
 
   /** The message of a receipt whose lease is live now; anything else is stale. */
-  private liveLease(lease: LeaseRef): LeaseRow {
+  private liveLease(lease: LeaseRef): { message: LiveMessage; msgId: string } {
     const { msgId, delivery } = parseReceipt(lease.receipt);
-    const row = this.sql.byId.get(msgId);
+    const seq = this.seqOfId(msgId);
+    const message = seq === undefined ? undefined : this.index.live.get(seq);
     if (
-      !row ||
-      row.tenant !== lease.tenant ||
-      (lease.topic !== undefined && row.topic !== lease.topic) ||
-      row.state !== STATE_LEASED ||
-      row.deliveries !== delivery ||
-      row.visible_at <= this.clock.now()
+      !message ||
+      message.queue.tenant !== lease.tenant ||
+      (lease.topic !== undefined && message.queue.topic !== lease.topic) ||
+      message.state !== LEASED ||
+      message.deliveries !== delivery ||
+      message.visibleAt <= this.clock.now()
     ) {
       throw staleReceipt();
     }
-    return row;
+    // The row's msg_id is compared by the write that settles the lease.
+    return { message, msgId };
+  }
+
+  /** A file from before version 3 holds random msg_ids under a UNIQUE index: look them up there. */
+  private seqOfId(msgId: string): number | undefined {
+    return this.sql.legacySeq ? this.sql.legacySeq.get(msgId)?.seq : seqOf(msgId);
   }
 
   private wakeOnCommit(key: string): void {
@@ -396,27 +456,40 @@ export class SqlEngine implements MailboxEngine {
     });
   }
 
-  private openSchema(): void {
-    const fresh = this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'messages'").get() === undefined;
-    const version = this.db.pragma("user_version", { simple: true }) as number;
-    this.db.transaction(() => {
-      // An older file keeps its table; the migrations bring it to this layout before the
-      // schema adds what is missing (the new indexes).
-      if (!fresh && version < SCHEMA_VERSION) this.db.exec(migrations(version, this.clock.now()));
-      this.db.exec(MAILBOX_SCHEMA);
-      if (version !== SCHEMA_VERSION) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    })();
-  }
-
   private addDepth(tenant: string, delta: number): void {
     const next = (this.depthByTenant.get(tenant) ?? 0) + delta;
     if (next > 0) this.depthByTenant.set(tenant, next);
     else this.depthByTenant.delete(tenant);
   }
 
-  private loadTenantDepths(): void {
+  /** Brings the file to this layout; true when it still has the UNIQUE index of older msg_ids. */
+  private openSchema(): boolean {
+    const fresh = this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'messages'").get() === undefined;
+    const version = this.db.pragma("user_version", { simple: true }) as number;
+    this.db.transaction(() => {
+      // An older file keeps its table; the migrations bring it to this layout before the
+      // schema adds what is missing.
+      if (!fresh && version < SCHEMA_VERSION) this.db.exec(migrations(version, this.clock.now()));
+      this.db.exec(MAILBOX_SCHEMA);
+      // Written on every open: the write also creates the WAL file the engine flushes.
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+    return (
+      this.db
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?")
+        .get(LEGACY_MSG_ID_INDEX) !== undefined
+    );
+  }
+
+  /** The in-memory queues, per-tenant depths and next seq, from the rows. */
+  private loadIndex(): void {
+    this.index.clear();
+    for (const row of this.sql.liveRows.iterate()) {
+      this.index.add(row.seq, row.tenant, row.topic, row.state, row.visible_at, row.attempt, row.deliveries);
+    }
     this.depthByTenant.clear();
     for (const { tenant, n } of this.sql.tenants.all()) this.depthByTenant.set(tenant, n);
+    this.nextSeq = Math.max(this.nextSeq, (this.sql.maxSeq.get()?.seq ?? 0) + 1);
   }
 
   private pruneDedupe(now: number): void {

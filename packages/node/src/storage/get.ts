@@ -1,12 +1,10 @@
 import { performance } from "node:perf_hooks";
 import { type Meta, OapError } from "@omnigate/oap";
-import type { IncomingRequest, ResponseWriter } from "@omnigate/sdk";
-import type { IHasher } from "hash-wasm";
+import { type Blake3, createBlake3, type IncomingRequest, type ResponseWriter } from "@omnigate/sdk";
 import type { Logger } from "../log.js";
 import type { StorageMetrics } from "../metrics/storage-metrics.js";
 import { addressFromMeta, digestOf, type ObjectAddress } from "./address.js";
 import type { StorageEngine } from "./engine.js";
-import { releaseHasher, takeHasher } from "./hashers.js";
 import { type LocatedObject, locate } from "./namespaces.js";
 import { type ByteSpan, formatSpan, resolveRange } from "./range.js";
 
@@ -53,12 +51,8 @@ export async function get(deps: GetDeps, req: IncomingRequest, res: ResponseWrit
     ...(code === 206 ? { range: formatSpan(span) } : {}),
   };
   const whole = span.start === 0 && span.end === found.size;
-  const hasher = whole ? await takeHasher() : undefined;
-  try {
-    await stream(deps, req, res, { addr, found, span, code, head, hasher, arrived });
-  } finally {
-    if (hasher) releaseHasher(hasher);
-  }
+  const hasher = whole ? await createBlake3() : undefined;
+  await stream(deps, req, res, { addr, found, span, code, head, hasher, arrived });
 }
 
 interface GetPlan {
@@ -67,7 +61,7 @@ interface GetPlan {
   span: ByteSpan;
   code: number;
   head: Meta;
-  hasher: IHasher | undefined;
+  hasher: Blake3 | undefined;
   arrived: number;
 }
 
@@ -108,7 +102,7 @@ async function stream(
     await accepted;
   }
   if (req.signal.aborted || res.ended) return;
-  const digestOk = hasher === undefined || hasher.digest("hex") === digestOf(addr);
+  const digestOk = hasher === undefined || hasher.digestHex() === digestOf(addr);
   if (offset !== span.end || !digestOk) {
     await deps.engine.quarantine(found.namespace, digestOf(addr));
     deps.log.error(

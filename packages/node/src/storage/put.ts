@@ -1,8 +1,7 @@
 import { OapError } from "@omnigate/oap";
-import type { IncomingRequest, ResponseWriter } from "@omnigate/sdk";
+import { createBlake3, type IncomingRequest, type ResponseWriter } from "@omnigate/sdk";
 import { addressFromMeta, addressOfDigest, digestOf } from "./address.js";
 import type { PendingObject, StorageEngine } from "./engine.js";
-import { releaseHasher, takeHasher } from "./hashers.js";
 import { PUBLIC_NAMESPACE, tenantNamespace } from "./namespaces.js";
 
 /**
@@ -25,11 +24,8 @@ export async function put(
   if (typeof meta.size === "number" && meta.size > maxObjectBytes) throw tooLarge(maxObjectBytes);
   const namespace = meta.public === true ? PUBLIC_NAMESPACE : tenantNamespace(req.tenantId);
 
-  const hasher = await takeHasher();
-  const pending: PendingObject = await engine.create(namespace).catch((error: unknown) => {
-    releaseHasher(hasher);
-    throw error;
-  });
+  const hasher = await createBlake3();
+  const pending: PendingObject = await engine.create(namespace);
   try {
     let size = 0;
     for await (const chunk of req.body) {
@@ -38,7 +34,7 @@ export async function put(
       hasher.update(chunk);
       await pending.write(chunk);
     }
-    const addr = addressOfDigest(hasher.digest("hex"));
+    const addr = addressOfDigest(hasher.digestHex());
     if (expected !== undefined && expected !== addr) {
       throw new OapError(
         "conflict",
@@ -48,7 +44,6 @@ export async function put(
     const created = await pending.commit(digestOf(addr));
     res.reply(200, { addr, size, created, ...(namespace === PUBLIC_NAMESPACE ? { public: true } : {}) });
   } finally {
-    releaseHasher(hasher);
     await pending.abort();
   }
 }

@@ -1,5 +1,6 @@
 import { AppProtoId, type Meta } from "@omnigate/oap";
 import { decodeRecords, encodeRecords, type MailboxRecord, RecordReader } from "../mailbox/records.js";
+import { AckBatcher } from "./ack-batcher.js";
 import type { OapClient } from "./client.js";
 import { OapClientError, OapConnectionError, OapTimeoutError } from "./errors.js";
 import { toBytes } from "./stream.js";
@@ -94,7 +95,11 @@ export class MailboxMessage {
 
 /** The mailbox (app id 0x0201) through one client: `client.mailbox`. */
 export class MailboxClient {
-  constructor(private readonly client: OapClient) {}
+  private readonly acks: AckBatcher;
+
+  constructor(private readonly client: OapClient) {
+    this.acks = new AckBatcher(async (meta, tenant) => (await this.call(meta, { tenant })).meta);
+  }
 
   async send(
     topic: string,
@@ -122,8 +127,17 @@ export class MailboxClient {
     return decodeRecords(reply.body, MAX_RECORD_BYTES).map((r) => this.message(r, options));
   }
 
+  /**
+   * ACKs issued in the same turn of the event loop (e.g. one per message of a RECV) travel
+   * as one request; each call still settles on its own. A call with its own deadline or
+   * signal is sent alone.
+   */
   async ack(receipt: string, options: LeaseCallOptions = {}): Promise<void> {
-    await this.call(withTopic({ op: "ack", receipt }, options), options);
+    if (options.deadlineMs !== undefined || options.signal !== undefined) {
+      await this.call(withTopic({ op: "ack", receipt }, options), options);
+      return;
+    }
+    await this.acks.ack(receipt, options.tenant, options.topic);
   }
 
   async nack(

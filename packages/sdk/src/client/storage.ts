@@ -1,5 +1,5 @@
 import { AppProtoId, type Meta } from "@omnigate/oap";
-import { createBLAKE3, type IHasher } from "hash-wasm";
+import { createBlake3 } from "../blake3.js";
 import type { OapClient, StreamOptions } from "./client.js";
 import { OapAbortError, OapClientError, OapRequestError } from "./errors.js";
 import type { OapStream } from "./stream.js";
@@ -90,7 +90,7 @@ export class StorageClient {
     if (bytes) meta.expected = await addressOf(bytes);
     const { onProgress, public: _public, size: _size, ...streamOptions } = options;
     const stream = this.client.stream(AppProtoId.STORAGE, { ...streamOptions, meta });
-    const hasher = await newHasher();
+    const hasher = await createBlake3();
     let sent = 0;
     let sendError: { error: unknown } | undefined;
     const send = async (write: Promise<void>) => {
@@ -126,7 +126,7 @@ export class StorageClient {
     const addr = head.meta.addr;
     if (!isStorageAddress(addr))
       throw new StorageIntegrityError("the node answered a PUT without an address", stream.corrId);
-    const local = `b3:${hasher.digest("hex")}`;
+    const local = `b3:${hasher.digestHex()}`;
     if (addr !== local) {
       throw new StorageIntegrityError(
         `the node stored ${addr} but the bytes sent hash to ${local}`,
@@ -199,7 +199,7 @@ export class StorageReader implements AsyncIterable<Buffer> {
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     const head = await this.head();
-    const hasher = this.verify ? await newHasher() : undefined;
+    const hasher = this.verify ? await createBlake3() : undefined;
     let received = 0;
     try {
       for await (const chunk of this.stream) {
@@ -216,7 +216,7 @@ export class StorageReader implements AsyncIterable<Buffer> {
         this.stream.corrId,
       );
     }
-    if (hasher && `b3:${hasher.digest("hex")}` !== this.addr) {
+    if (hasher && `b3:${hasher.digestHex()}` !== this.addr) {
       throw new StorageIntegrityError(
         `${this.addr}: the bytes received do not hash to the address`,
         this.stream.corrId,
@@ -227,15 +227,9 @@ export class StorageReader implements AsyncIterable<Buffer> {
 
 /** The address of some bytes. */
 export async function addressOf(bytes: Uint8Array): Promise<StorageAddress> {
-  const hasher = await newHasher();
+  const hasher = await createBlake3();
   hasher.update(bytes);
-  return `b3:${hasher.digest("hex")}`;
-}
-
-async function newHasher(): Promise<IHasher> {
-  const hasher = await createBLAKE3();
-  hasher.init();
-  return hasher;
+  return `b3:${hasher.digestHex()}`;
 }
 
 function* slices(bytes: Uint8Array): Iterable<Uint8Array> {

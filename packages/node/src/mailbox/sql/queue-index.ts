@@ -1,0 +1,174 @@
+import { MinHeap } from "./min-heap.js";
+
+/** Row states (the `state` column). */
+export const READY = 0;
+export const LEASED = 1;
+export const DEAD = 2;
+export const DELAYED = 3;
+export type LiveState = typeof READY | typeof LEASED | typeof DELAYED;
+
+/** What the engine keeps in memory of a message that is not dead-lettered. */
+export interface LiveMessage {
+  readonly seq: number;
+  readonly queue: TopicQueue;
+  state: LiveState;
+  /** Leased or delayed: when the message is visible again. */
+  visibleAt: number;
+  attempt: number;
+  deliveries: number;
+}
+
+interface HiddenMark {
+  at: number;
+  seq: number;
+}
+
+/** One tenant's topic: its ready messages in seq order and its hidden ones by visibility. */
+export class TopicQueue {
+  /** Seqs of new messages, in send order (appended; consumed from `head`). */
+  readonly fresh: number[] = [];
+  head = 0;
+  /** Seqs that became ready again (redeliveries, redrives), smallest first. */
+  readonly returned = new MinHeap<number>((a, b) => a < b);
+  readonly hidden = new MinHeap<HiddenMark>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
+  /** Live messages of the topic; the queue is dropped at 0. */
+  count = 0;
+
+  constructor(
+    readonly tenant: string,
+    readonly topic: string,
+    readonly key: string,
+  ) {}
+}
+
+/**
+ * The queue state of every live message, in memory, so RECV, ACK, NACK and EXTEND find what
+ * they need without index lookups in SQLite: the database keeps each message as one row by
+ * its primary key, and this index is rebuilt from the rows when the engine opens (or after a
+ * failed commit). Entries in the queues are removed lazily: a popped seq counts only while
+ * the message's live state still matches.
+ */
+export class QueueIndex {
+  readonly live = new Map<number, LiveMessage>();
+  private readonly topics = new Map<string, TopicQueue>();
+
+  constructor(private readonly keyOf: (tenant: string, topic: string) => string) {}
+
+  find(tenant: string, topic: string): TopicQueue | undefined {
+    return this.topics.get(this.keyOf(tenant, topic));
+  }
+
+  /** Adds a message (a send, a redrive, or a row read when the engine opens). */
+  add(
+    seq: number,
+    tenant: string,
+    topic: string,
+    state: LiveState,
+    visibleAt: number,
+    attempt: number,
+    deliveries: number,
+  ): LiveMessage {
+    const key = this.keyOf(tenant, topic);
+    let queue = this.topics.get(key);
+    if (!queue) {
+      queue = new TopicQueue(tenant, topic, key);
+      this.topics.set(key, queue);
+    }
+    const message: LiveMessage = { seq, queue, state, visibleAt, attempt, deliveries };
+    this.live.set(seq, message);
+    queue.count++;
+    if (state === READY) {
+      const last = queue.fresh[queue.fresh.length - 1];
+      if (queue.head >= queue.fresh.length || last === undefined || seq > last) queue.fresh.push(seq);
+      else queue.returned.push(seq);
+    } else {
+      queue.hidden.push({ at: visibleAt, seq });
+    }
+    return message;
+  }
+
+  remove(message: LiveMessage): void {
+    if (this.live.get(message.seq) !== message) return;
+    this.live.delete(message.seq);
+    const queue = message.queue;
+    if (--queue.count === 0) this.topics.delete(queue.key);
+  }
+
+  /** Leased or delayed until `at`. */
+  hide(message: LiveMessage, state: typeof LEASED | typeof DELAYED, at: number): void {
+    message.state = state;
+    message.visibleAt = at;
+    message.queue.hidden.push({ at, seq: message.seq });
+  }
+
+  /** Visible again, in its original place (seq order). */
+  makeReady(message: LiveMessage): void {
+    message.state = READY;
+    message.queue.returned.push(message.seq);
+  }
+
+  /** Takes the hidden messages whose time came (they are not ready yet: the caller decides). */
+  takeDue(queue: TopicQueue, now: number): LiveMessage[] {
+    const due: LiveMessage[] = [];
+    for (let mark = queue.hidden.peek(); mark && mark.at <= now; mark = queue.hidden.peek()) {
+      queue.hidden.pop();
+      const message = this.live.get(mark.seq);
+      if (message && message.state !== READY && message.visibleAt === mark.at) due.push(message);
+    }
+    return due;
+  }
+
+  /** Takes the ready message with the smallest seq. */
+  takeReady(queue: TopicQueue): LiveMessage | undefined {
+    for (;;) {
+      const fresh = queue.head < queue.fresh.length ? (queue.fresh[queue.head] as number) : undefined;
+      const back = queue.returned.peek();
+      if (fresh === undefined && back === undefined) return undefined;
+      let seq: number;
+      if (back === undefined || (fresh !== undefined && fresh < back)) {
+        seq = fresh as number;
+        this.advanceFresh(queue);
+      } else {
+        seq = back;
+        queue.returned.pop();
+      }
+      const message = this.live.get(seq);
+      if (message && message.state === READY && message.queue === queue) return message;
+    }
+  }
+
+  /** When the next hidden message of the topic becomes visible. */
+  nextVisibleAt(queue: TopicQueue): number | undefined {
+    for (let mark = queue.hidden.peek(); mark; mark = queue.hidden.peek()) {
+      const message = this.live.get(mark.seq);
+      if (message && message.state !== READY && message.visibleAt === mark.at) return mark.at;
+      queue.hidden.pop();
+    }
+    return undefined;
+  }
+
+  /** Live messages by state now (`ready` includes hidden ones whose time came). */
+  depth(now: number): { ready: number; inflight: number; delayed: number } {
+    const depth = { ready: 0, inflight: 0, delayed: 0 };
+    for (const message of this.live.values()) {
+      if (message.state === READY || message.visibleAt <= now) depth.ready++;
+      else if (message.state === LEASED) depth.inflight++;
+      else depth.delayed++;
+    }
+    return depth;
+  }
+
+  clear(): void {
+    this.live.clear();
+    this.topics.clear();
+  }
+
+  private advanceFresh(queue: TopicQueue): void {
+    queue.head++;
+    // Drop the consumed prefix now and then, so the array does not grow without bound.
+    if (queue.head >= 1024 && queue.head * 2 >= queue.fresh.length) {
+      queue.fresh.splice(0, queue.head);
+      queue.head = 0;
+    }
+  }
+}
