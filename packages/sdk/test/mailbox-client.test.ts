@@ -54,8 +54,58 @@ describe("client.mailbox against a real node (sqlite engine)", () => {
     expect(await client.mailbox.recv("jobs", { max: 3 })).toEqual([]);
   });
 
+  it("sends the sends of one turn as one request, in order; a refused one (quota) fails alone", async () => {
+    const small = await startTestNode({ overrides: { mailboxMaxDepth: 3 } });
+    const c = await connect(small.node.oapUrl, { ca: small.node.caPem, tenant: 9n });
+    try {
+      const before = await scrape(small.node.adminUrl);
+      const outcomes = await Promise.allSettled(
+        ["m1", "m2", "m3", "m4"].map((text, i) => c.mailbox.send("batch", text, { attrs: { n: `${i}` } })),
+      );
+      const after = await scrape(small.node.adminUrl);
+      const requests = (m: typeof before) =>
+        (sampleValue(m, "requests_total", { app: "0x0201", code: "200" }) ?? 0) +
+        (sampleValue(m, "requests_total", { app: "0x0201", code: "429" }) ?? 0);
+      expect(requests(after) - requests(before)).toBe(1);
+      expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "rejected"]);
+      const quota = (outcomes[3] as PromiseRejectedResult).reason as OapRequestError;
+      expect([quota.code, quota.reason, quota.retryAfterMs]).toEqual([429, "quota", 1000]);
+      const got = await c.mailbox.recv("batch", { max: 10 });
+      expect(got.map((m) => [m.body.toString(), m.attrs.n])).toEqual([
+        ["m1", "0"],
+        ["m2", "1"],
+        ["m3", "2"],
+      ]);
+      const ids = outcomes
+        .slice(0, 3)
+        .map((o) => (o as PromiseFulfilledResult<{ msgId: string }>).value.msgId);
+      expect(got.map((m) => m.msgId)).toEqual(ids);
+    } finally {
+      await c.close();
+      await small.stop();
+    }
+  });
+
+  it("refuses a SEND batch whose body does not hold the records it announces with 400 bad_meta", async () => {
+    const two = encodeRecords([
+      { meta: {}, body: new Uint8Array([1]) },
+      { meta: {}, body: new Uint8Array([2]) },
+    ]);
+    for (const [batch, body] of [
+      [3, two],
+      [2, two.subarray(0, two.byteLength - 1)],
+      [1, new Uint8Array([0, 0, 0, 2, 0x7b])],
+    ] as const) {
+      const error = await refusal(
+        client.request(AppProtoId.MAILBOX, { meta: { op: "send", topic: "t", batch }, body }),
+      );
+      expect([error.code, error.reason]).toEqual([400, "bad_meta"]);
+    }
+    expect(await client.mailbox.recv("t", { max: 10 })).toEqual([]);
+  });
+
   it("refuses an ACK list that is empty, too long or not strings with 400 bad_meta", async () => {
-    for (const receipts of [[], Array.from({ length: 1001 }, (_, i) => `x.${i}`), [1, 2]]) {
+    for (const receipts of [[], Array.from({ length: 501 }, (_, i) => `x.${i}`), [1, 2]]) {
       const error = await refusal(client.request(AppProtoId.MAILBOX, { meta: { op: "ack", receipts } }));
       expect([error.code, error.reason]).toEqual([400, "bad_meta"]);
     }

@@ -1,10 +1,16 @@
 import { AppProtoId, type Meta, OapError } from "@omnigate/oap";
-import { encodeRecords, type IncomingRequest, type ResponseWriter } from "@omnigate/sdk";
+import {
+  decodeRecords,
+  encodeRecords,
+  type IncomingRequest,
+  type MailboxRecord,
+  type ResponseWriter,
+} from "@omnigate/sdk";
 import type { NodeConfig } from "../config/index.js";
 import type { ManagedService } from "../kernel/lifecycle.js";
 import type { MailboxMetrics } from "../metrics/mailbox-metrics.js";
 import { deliveryRecord } from "./delivery-record.js";
-import type { LeaseRef, MailboxEngine } from "./engine.js";
+import type { LeaseRef, MailboxEngine, SendInput } from "./engine.js";
 import { MetaFields } from "./meta-fields.js";
 import { openEngine } from "./open-engine.js";
 import { runSubscription } from "./subscription.js";
@@ -13,8 +19,9 @@ import { runSubscription } from "./subscription.js";
 const MAX_ATTRS_BYTES = 4096;
 const MAX_ERROR_LENGTH = 1024;
 const MAX_IDEM_KEY_LENGTH = 256;
-/** Receipts one ACK may carry (`receipts`). */
-const MAX_ACK_BATCH = 1000;
+/** Receipts one ACK may carry (`receipts`), and messages one SEND may carry (`batch`): their results fit in a reply's meta. */
+const MAX_ACK_BATCH = 500;
+const MAX_SEND_BATCH = 500;
 const OPS = [
   "send",
   "recv",
@@ -79,6 +86,9 @@ export class MailboxService implements ManagedService {
     switch (op) {
       case "send": {
         const topic = this.topic(fields);
+        const batch = fields.int("batch", 0, 1, MAX_SEND_BATCH);
+        if (batch > 0)
+          return res.reply(200, await this.sendMany(engine, { tenant, topic, count: batch }, req));
         const idemKey =
           fields.optionalString("idem_key", MAX_IDEM_KEY_LENGTH) ??
           fields.optionalString("idempotency_key", MAX_IDEM_KEY_LENGTH);
@@ -160,6 +170,54 @@ export class MailboxService implements ManagedService {
   }
 
   /**
+   * SEND of `batch` messages: the body is that many records (`{attrs?, idem_key?}` meta, the
+   * message as body), all stored in one commit. The reply's `results` has one entry per
+   * message, in order: `{msg_id, duplicate}`, or `{code, reason}` for one refused on its own
+   * (409 conflict, 429 quota). A malformed batch is refused whole.
+   */
+  private async sendMany(
+    engine: MailboxEngine,
+    target: { tenant: string; topic: string; count: number },
+    req: IncomingRequest,
+  ): Promise<Meta> {
+    const maxBody = this.config.mailboxMaxBodyBytes;
+    const maxRecord = maxBody + MAX_ATTRS_BYTES + MAX_IDEM_KEY_LENGTH + 64;
+    const bytes = await readBody(req, target.count * (maxRecord + 8));
+    let records: MailboxRecord[];
+    try {
+      records = decodeRecords(bytes, maxRecord);
+    } catch (error) {
+      throw new OapError("bad_meta", `a SEND batch body is mailbox records: ${(error as Error).message}`);
+    }
+    if (records.length !== target.count) {
+      throw new OapError(
+        "bad_meta",
+        `meta batch says ${target.count} messages; the body holds ${records.length}`,
+      );
+    }
+    const inputs = records.map((record): SendInput => {
+      if (record.body.byteLength > maxBody) throw tooLarge(maxBody);
+      const fields = new MetaFields(record.meta);
+      return {
+        tenant: target.tenant,
+        topic: target.topic,
+        body: record.body,
+        idemKey: fields.optionalString("idem_key", MAX_IDEM_KEY_LENGTH),
+        attrs: fields.attrs("attrs", MAX_ATTRS_BYTES),
+        e2e: req.e2e,
+      };
+    });
+    const outcomes = await Promise.allSettled(inputs.map((input) => engine.send(input)));
+    return {
+      results: outcomes.map((outcome): Meta => {
+        if (outcome.status === "fulfilled")
+          return { msg_id: outcome.value.msgId, duplicate: outcome.value.duplicate };
+        return refusalEntry(outcome.reason);
+      }),
+    };
+  }
+
+  /**
    * The delivery an ACK, NACK or EXTEND names. Meta `topic` is optional there; when present,
    * the capability stage checked it against the token's topics and the engine holds the
    * receipt to it.
@@ -211,14 +269,19 @@ async function ackMany(
   );
   const failed: Meta[] = [];
   outcomes.forEach((outcome, i) => {
-    if (outcome.status === "fulfilled") return;
-    const error = outcome.reason;
-    if (!(error instanceof OapError)) throw error;
-    failed.push({ i, code: error.code, reason: error.reason, message: error.message });
+    if (outcome.status === "rejected") failed.push({ i, ...refusalEntry(outcome.reason) });
   });
   return failed.length === 0
     ? { acked: receipts.length }
     : { acked: receipts.length - failed.length, failed };
+}
+
+/** One refused item of a batch, by its code and reason (no message: a full batch must fit in meta). */
+function refusalEntry(error: unknown): Meta {
+  if (!(error instanceof OapError)) throw error;
+  return error.retryAfterMs === undefined
+    ? { code: error.code, reason: error.reason }
+    : { code: error.code, reason: error.reason, retry_after_ms: error.retryAfterMs };
 }
 
 /** The request body, refused with 413 past `max` bytes. */

@@ -1,15 +1,39 @@
 import { AppProtoId, type Meta } from "@omnigate/oap";
 import { decodeRecords, encodeRecords, type MailboxRecord, RecordReader } from "../mailbox/records.js";
-import { AckBatcher } from "./ack-batcher.js";
 import type { OapClient } from "./client.js";
-import { OapClientError, OapConnectionError, OapTimeoutError } from "./errors.js";
+import { OapClientError, OapConnectionError, OapRequestError, OapTimeoutError } from "./errors.js";
 import { toBytes } from "./stream.js";
+import { type ItemOutcome, TurnBatcher } from "./turn-batcher.js";
 
 /** Largest record the client accepts from the node: a message body plus its delivery meta. */
 const MAX_RECORD_BYTES = 2 * 1024 * 1024;
 /** Time a RECV's deadline allows beyond its long poll. */
 const RECV_DEADLINE_SLACK_MS = 10_000;
 const DEFAULT_SUBSCRIBE_CREDIT = 16;
+/** Per batched request (the node takes up to 500 of each). */
+const MAX_BATCH_ITEMS = 256;
+const MAX_SEND_BATCH_BYTES = 512 * 1024;
+
+interface AckKey {
+  tenant: bigint | undefined;
+  topic: string | undefined;
+}
+
+interface SendKey {
+  tenant: bigint | undefined;
+  topic: string;
+  e2e: boolean;
+}
+
+interface QueuedSend {
+  body: Uint8Array;
+  attrs: Record<string, string> | undefined;
+}
+
+export interface SendResult {
+  msgId: string;
+  duplicate: boolean;
+}
 
 export interface MailboxCallOptions {
   /** Tenant the call acts for (default: the client's). */
@@ -95,26 +119,94 @@ export class MailboxMessage {
 
 /** The mailbox (app id 0x0201) through one client: `client.mailbox`. */
 export class MailboxClient {
-  private readonly acks: AckBatcher;
+  private readonly acks = new TurnBatcher<AckKey, string, void>(
+    (key, receipts) => this.ackBatch(key, receipts),
+    {
+      maxItems: MAX_BATCH_ITEMS,
+      maxBytes: Number.POSITIVE_INFINITY,
+      sizeOf: () => 0,
+    },
+  );
+  private readonly sends = new TurnBatcher<SendKey, QueuedSend, SendResult>(
+    (key, items) => this.sendBatch(key, items),
+    { maxItems: MAX_BATCH_ITEMS, maxBytes: MAX_SEND_BATCH_BYTES, sizeOf: (item) => item.body.byteLength },
+  );
 
-  constructor(private readonly client: OapClient) {
-    this.acks = new AckBatcher(async (meta, tenant) => (await this.call(meta, { tenant })).meta);
+  constructor(private readonly client: OapClient) {}
+
+  /**
+   * Sends issued in the same turn of the event loop to the same topic travel as one request
+   * (`batch`), each still settling on its own once stored. A send with an idempotency key,
+   * its own deadline or a signal is sent alone (and an idempotent one is retried by the SDK).
+   */
+  async send(topic: string, body: Uint8Array | string, options: SendOptions = {}): Promise<SendResult> {
+    if (options.idemKey === undefined && options.deadlineMs === undefined && options.signal === undefined) {
+      const key: SendKey = { tenant: options.tenant, topic, e2e: options.e2e === true };
+      const id = `${options.tenant ?? ""}\u0000${topic}\u0000${key.e2e ? 1 : 0}`;
+      return this.sends.add(id, key, { body: toBytes(body), attrs: options.attrs });
+    }
+    return this.sendOne(topic, toBytes(body), options);
   }
 
-  async send(
-    topic: string,
-    body: Uint8Array | string,
-    options: SendOptions = {},
-  ): Promise<{ msgId: string; duplicate: boolean }> {
+  private async sendOne(topic: string, body: Uint8Array, options: SendOptions): Promise<SendResult> {
     const meta: Meta = { op: "send", topic };
     if (options.idemKey !== undefined) meta.idem_key = options.idemKey;
     if (options.attrs !== undefined) meta.attrs = options.attrs;
     const reply = await this.call(meta, options, {
-      body: toBytes(body),
+      body,
       idempotencyKey: options.idemKey,
       e2e: options.e2e,
     });
     return { msgId: String(reply.meta.msg_id), duplicate: reply.meta.duplicate === true };
+  }
+
+  private async sendBatch(key: SendKey, items: QueuedSend[]): Promise<ItemOutcome<SendResult>[]> {
+    const options = { tenant: key.tenant, e2e: key.e2e };
+    if (items.length === 1) {
+      const only = items[0] as QueuedSend;
+      return [
+        { ok: true, value: await this.sendOne(key.topic, only.body, { ...options, attrs: only.attrs }) },
+      ];
+    }
+    const records = items.map((item) => ({ meta: item.attrs ? { attrs: item.attrs } : {}, body: item.body }));
+    const reply = await this.call({ op: "send", topic: key.topic, batch: items.length }, options, {
+      body: encodeRecords(records),
+      e2e: key.e2e,
+    });
+    const results = Array.isArray(reply.meta.results) ? reply.meta.results : [];
+    return items.map((_, i): ItemOutcome<SendResult> => {
+      const entry = results[i];
+      if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
+        return { ok: false, error: new Error("the node's SEND batch reply has no result for this message") };
+      }
+      if (typeof entry.msg_id === "string") {
+        return { ok: true, value: { msgId: entry.msg_id, duplicate: entry.duplicate === true } };
+      }
+      return { ok: false, error: refusedItem(entry, "SEND") };
+    });
+  }
+
+  private async ackBatch(key: AckKey, receipts: string[]): Promise<ItemOutcome<void>[]> {
+    if (receipts.length === 1) {
+      await this.call(withTopic({ op: "ack", receipt: receipts[0] as string }, key), key);
+      return [{ ok: true, value: undefined }];
+    }
+    const reply = await this.call(withTopic({ op: "ack", receipts }, key), key);
+    const failed = new Map<number, Meta>();
+    for (const entry of Array.isArray(reply.meta.failed) ? reply.meta.failed : []) {
+      if (
+        entry !== null &&
+        typeof entry === "object" &&
+        !Array.isArray(entry) &&
+        typeof entry.i === "number"
+      ) {
+        failed.set(entry.i, entry);
+      }
+    }
+    return receipts.map((_, i): ItemOutcome<void> => {
+      const entry = failed.get(i);
+      return entry ? { ok: false, error: refusedItem(entry, "ACK") } : { ok: true, value: undefined };
+    });
   }
 
   async recv(topic: string, options: RecvOptions = {}): Promise<MailboxMessage[]> {
@@ -137,7 +229,8 @@ export class MailboxClient {
       await this.call(withTopic({ op: "ack", receipt }, options), options);
       return;
     }
-    await this.acks.ack(receipt, options.tenant, options.topic);
+    const key: AckKey = { tenant: options.tenant, topic: options.topic };
+    await this.acks.add(`${options.tenant ?? ""}\u0000${options.topic ?? ""}`, key, receipt);
   }
 
   async nack(
@@ -261,7 +354,18 @@ export class MailboxClient {
   }
 }
 
-function withTopic(meta: Meta, options: LeaseCallOptions): Meta {
+/** The error of one item a batch reply refused (`{code, reason, retry_after_ms?}`). */
+function refusedItem(entry: Meta, op: string): OapRequestError {
+  const code = typeof entry.code === "number" ? entry.code : 500;
+  const reason = typeof entry.reason === "string" ? entry.reason : "internal";
+  return new OapRequestError(
+    code,
+    { ...entry, reason, message: `the node refused this ${op}: ${reason}` },
+    undefined,
+  );
+}
+
+function withTopic(meta: Meta, options: { topic?: string | undefined }): Meta {
   if (options.topic !== undefined) meta.topic = options.topic;
   return meta;
 }
