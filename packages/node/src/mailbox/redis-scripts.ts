@@ -108,9 +108,14 @@ if #due > 0 then redis.call('ZREMRANGEBYSCORE', delay, '-inf', now) end
 
 local out = {'-1', tostring(dlq)}
 local taken = 0
-local function hand_out(id, entry)
+local function hand_out(id, sid, entry)
   local f = redis.call('HMGET', mk .. id, 'at', 'd')
-  if not f[1] then return end
+  -- An entry without its message hash (keys removed by hand) is dropped, not handed out.
+  if not f[1] then
+    redis.call('XACK', s, '${GROUP}', sid)
+    redis.call('XDEL', s, sid)
+    return
+  end
   local at, d = tonumber(f[1]) + 1, tonumber(f[2]) + 1
   redis.call('HSET', mk .. id, 'st', 1, 'at', at, 'd', d)
   redis.call('ZADD', lease, now + vis, id)
@@ -123,8 +128,8 @@ end
 local again = redis.call('ZRANGE', retry, 0, max - 1)
 for _, id in ipairs(again) do
   local n = redis.call('HGET', mk .. id, 'n')
-  local claimed = redis.call('XCLAIM', s, '${GROUP}', '${GROUP}', 0, n .. '-0')
-  if claimed[1] then hand_out(id, claimed[1][2]) end
+  local claimed = n and redis.call('XCLAIM', s, '${GROUP}', '${GROUP}', 0, n .. '-0') or {}
+  if claimed[1] then hand_out(id, claimed[1][1], claimed[1][2]) end
 end
 if #again > 0 then redis.call('ZREMRANGEBYRANK', retry, 0, #again - 1) end
 -- Then new messages, in order.
@@ -132,8 +137,7 @@ if taken < max then
   local read = redis.call('XREADGROUP', 'GROUP', '${GROUP}', '${GROUP}', 'COUNT', max - taken, 'STREAMS', s, '>')
   if read then
     for _, entry in ipairs(read[1][2]) do
-      local e = fields(entry[2])
-      hand_out(e.i, entry[2])
+      hand_out(fields(entry[2]).i, entry[1], entry[2])
     end
   end
 end

@@ -113,6 +113,42 @@ describe("mailbox engine: redis on Streams", () => {
     );
   });
 
+  it("RECV and depth() cost Redis a bounded number of commands, however many messages are leased", async () => {
+    const engine = new RedisEngine({
+      ...SUITE_RULES,
+      maxDepthPerTenant: 10_000,
+      url: redis.url,
+      keyPrefix,
+      clock,
+    });
+    engines.push(engine);
+    for (let i = 0; i < 500; i += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, () => engine.send({ tenant: T1, topic: "a", body: body("x") })),
+      );
+    }
+    expect(await recv(engine, 500, 60_000)).toHaveLength(500);
+    const fresh = await engine.send({ tenant: T1, topic: "a", body: body("new") });
+    const before = await commandsRun(inspect);
+    const [got, ...rest] = await recv(engine, 1);
+    const afterRecv = await commandsRun(inspect);
+    expect(await engine.depth()).toEqual({ ready: 0, inflight: 501, delayed: 0, dlq: 0 });
+    const afterDepth = await commandsRun(inspect);
+    expect([got?.msgId, rest]).toEqual([fresh.msgId, []]);
+    // Each step's own commands (its script's calls, plus one INFO): tens, not hundreds.
+    expect(afterRecv - before).toBeLessThan(30);
+    expect(afterDepth - afterRecv).toBeLessThan(30);
+  });
+
+  it("drops a stream entry whose message hash is gone instead of handing it out", async () => {
+    const engine = open();
+    const lost = await engine.send({ tenant: T1, topic: "a", body: body("lost") });
+    await engine.send({ tenant: T1, topic: "a", body: body("kept") });
+    await inspect.del(`${keyPrefix}m:${T1}:${lost.msgId}`);
+    expect((await recv(engine, 10)).map((d) => new TextDecoder().decode(d.body))).toEqual(["kept"]);
+    expect(await inspect.xlen(`${keyPrefix}s:${T1}:a`)).toBe(1);
+  });
+
   it("hands each message to one node at a time when several nodes consume the topic", async () => {
     const [a, b] = [open(), open()];
     const sent = new Set<string>();
@@ -147,3 +183,11 @@ describe("mailbox engine: redis on Streams", () => {
     expect((depth as OapError).reason).toBe("backend_unavailable");
   });
 });
+
+/** Commands the server has run so far (INFO commandstats, script calls included). */
+async function commandsRun(redis: Redis): Promise<number> {
+  const info = await redis.info("commandstats");
+  let total = 0;
+  for (const match of info.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) total += Number(match[1]);
+  return total;
+}
