@@ -1,6 +1,7 @@
 /**
- * Mailbox throughput through the node (sqlite engine) against raw SQLite inserts, measured in
- * the same run.
+ * Mailbox throughput through the node against its engine's raw floor, measured in the same
+ * run: raw SQLite inserts for `sqlite`; for `redis`, raw XADD + XREADGROUP + XACK on one stream
+ * (the same stream work the mailbox does, without the node and the scripts).
  *
  *   npm run bench:mailbox [-- --seconds N | --quick] [--engine sqlite|redis] [--body 100] [--inflight 128]
  *                         [--consumers 4] [--recv-max 64] [--profile DIR]
@@ -17,12 +18,13 @@ import { installChildCleanup, stopChildren } from "../oap-echo/children.js";
 import { profileFlags, startOapNode } from "../oap-echo/servers.js";
 import { round } from "../oap-echo/stats.js";
 import { type MixedResult, mixedLoad } from "./mixed-load.js";
-import { rawRedisXadd } from "./raw-redis.js";
+import { rawRedisStream } from "./raw-redis.js";
 import { rawSqliteInserts } from "./raw-sqlite.js";
 
 /** Acceptance: mixed msgs/s through the node, and p99 (ms) at half that rate. */
 const TARGET = { msgsPerSec: 20_000, p99MsAtHalfRate: 50 } as const;
 const RAW_BATCH = 256;
+const MAX_BACKLOG = 20_000;
 
 const { values: args } = parseArgs({
   options: {
@@ -70,9 +72,17 @@ async function main(): Promise<void> {
   if (engine === "redis") {
     redis = await startRedis();
     progress(
-      `raw Redis XADD: ${bodyBytes} B, ${RAW_BATCH} per pipeline, ${seconds} s (redis-server at ${redis.url})`,
+      `raw Redis Streams: XADD ${bodyBytes} B (${RAW_BATCH} per pipeline), ${consumers} consumers XREADGROUP ${recvMax} + XACK/XDEL, ${seconds} s (redis-server at ${redis.url})`,
     );
-    floor = { name: "raw-redis-xadd", ...(await rawRedisXadd(redis.url, bodyBytes, RAW_BATCH, seconds)) };
+    const raw = await rawRedisStream(redis.url, {
+      bodyBytes,
+      batch: RAW_BATCH,
+      consumers,
+      recvMax,
+      maxBacklog: MAX_BACKLOG,
+      seconds,
+    });
+    floor = { name: "raw-redis-xadd-xreadgroup-xack", ...raw };
     engineFlags = ["--mailbox-engine", "redis", "--mailbox-redis-url", redis.url];
   } else {
     progress(`raw SQLite inserts: ${bodyBytes} B, ${RAW_BATCH} per transaction, ${seconds} s`);
@@ -104,7 +114,7 @@ async function main(): Promise<void> {
     recvMax,
     warmupMs: 1000,
     measureMs: seconds * 1000,
-    maxBacklog: 20_000,
+    maxBacklog: MAX_BACKLOG,
     serverPid: node.pid,
   };
 

@@ -35,9 +35,11 @@ const DEFAULT_POLL_MS = 1000;
 const NO_COUNT: MailboxCounter = () => {};
 
 /**
- * The Redis engine, for several nodes sharing one mailbox: every step is one Lua script, so
- * it is atomic across nodes; Redis persistence (AOF) decides durability. Long polls are woken
- * in process by this node's own writes and poll for the rest.
+ * The Redis engine, for several nodes sharing one mailbox: one stream and one consumer group
+ * per (tenant, topic), with lease ends, delays and dead letters in sorted sets beside it
+ * (layout in redis-scripts.ts). Every step is one Lua script, so it is atomic across nodes;
+ * Redis persistence (AOF) decides durability. Long polls are woken in process by this node's
+ * own writes and poll for the rest.
  */
 export class RedisEngine implements MailboxEngine {
   readonly kind: EngineKind = "redis";
