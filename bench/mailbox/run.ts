@@ -5,6 +5,7 @@
  *
  *   npm run bench:mailbox [-- --seconds N | --quick] [--engine sqlite|redis] [--body 100] [--inflight 128]
  *                         [--consumers 4] [--recv-max 64] [--profile DIR]
+ *                         [--node-args "--auth-mode off ..."]
  *
  * stdout: one JSON line per result, then the ratio line. stderr: progress.
  */
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     "recv-max": { type: "string", default: "64" },
     engine: { type: "string", default: "sqlite" },
     profile: { type: "string" },
+    "node-args": { type: "string", default: "" },
   },
 });
 const seconds = args.seconds !== undefined ? Number(args.seconds) : args.quick ? 3 : 10;
@@ -89,7 +91,6 @@ async function main(): Promise<void> {
     floor = { name: "raw-sqlite-insert", ...rawSqliteInserts(dataDir, bodyBytes, RAW_BATCH, seconds) };
     const sync = process.env.MAILBOX_BENCH_SYNC;
     engineFlags = ["--mailbox-engine", "sqlite", ...(sync ? ["--mailbox-sqlite-sync", sync] : [])];
-    engineFlags.push(...(process.env.XFLAGS ?? "").split(" ").filter(Boolean));
   }
   const rawRate = floor.rows / floor.seconds;
   emit({
@@ -103,7 +104,8 @@ async function main(): Promise<void> {
   });
 
   const nodeDir = join(dataDir, "node");
-  const node = await startOapNode(nodeDir, profileFlags(args.profile), engineFlags);
+  const nodeArgs = args["node-args"].split(" ").filter(Boolean);
+  const node = await startOapNode(nodeDir, profileFlags(args.profile), [...engineFlags, ...nodeArgs]);
   progress(`node at ${node.url} (pid ${node.pid}), engine ${engine}`);
   const client = await connect(node.url, { ca: readFileSync(node.caFile, "utf8"), cap: node.cap });
   const plan = {

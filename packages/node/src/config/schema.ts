@@ -485,7 +485,7 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
     kind: "string",
     default: () => "full",
     choices: ["full", "normal"],
-    doc: "SQLite sync per group commit: full survives power loss, normal survives a process crash",
+    doc: "When the sqlite mailbox answers a write: full after its WAL was flushed to disk (survives power loss), normal once committed (survives a process crash)",
   },
   mailboxRedisUrl: {
     file: "mailbox.redis_url",
