@@ -1,6 +1,6 @@
 import { createServer, type Socket, connect as tcpConnect } from "node:net";
 import { type TLSSocket, connect as tlsConnect } from "node:tls";
-import { compressBody, encodeFrame, encodeStartPayload, Flags } from "@omnigate/oap";
+import { AppProtoId, compressBody, encodeFrame, encodeStartPayload, Flags } from "@omnigate/oap";
 import { declaredSizeBomb, rleBomb } from "../comp/zstd-frames.js";
 import { RawOapConnection } from "../support/raw-oap.js";
 import {
@@ -299,6 +299,37 @@ const streamCases: RedteamCase[] = [
         await conn.waitFor(() => conn.frames.length >= 5000, 10_000);
         const refused = conn.frames.filter((f) => f.code === 400 && f.meta?.reason === "unsupported").length;
         return `${refused} × 400 unsupported, ${await liveness(conn)}`;
+      } finally {
+        conn.close();
+      }
+    },
+  },
+  {
+    name: "mailbox credit-grant flood (5000 EVENT|ACK_REQ, no subscription)",
+    group: "streams",
+    expected: "2500 ignored, 2500 × 400 bad_meta, open",
+    async run(t) {
+      const conn = await openTls(t);
+      try {
+        const frames: Uint8Array[] = [];
+        for (let i = 1; i <= 5000; i++) {
+          // Odd corr_ids: a well-formed grant for a subscription that does not exist; even: a bad one.
+          frames.push(
+            encodeFrame({
+              flags: Flags.EVENT | Flags.ACK_REQ | START | END,
+              appProtoId: AppProtoId.MAILBOX,
+              corrId: BigInt(i),
+              payload: encodeStartPayload({ credit: i % 2 === 1 ? 1 : -1 }),
+            }),
+          );
+        }
+        conn.write(Buffer.concat(frames));
+        // The HELLO probe is answered after every frame before it was handled.
+        const live = await liveness(conn);
+        const flood = conn.frames.filter((f) => f.corrId >= 1n && f.corrId <= 5000n);
+        const answeredGrants = flood.filter((f) => f.corrId % 2n === 1n).length;
+        const refused = flood.filter((f) => f.code === 400 && f.meta?.reason === "bad_meta").length;
+        return `${2500 - answeredGrants} ignored, ${refused} × 400 bad_meta, ${live}`;
       } finally {
         conn.close();
       }

@@ -133,6 +133,9 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   const handler: SessionHandler = observeSessions(
     {
       dispatch: admission.guard((req, res) => router.dispatch(req, res)),
+      // Events act only on their connection's own streams (a subscription's credit), which
+      // admission already let through.
+      event: (event) => router.event(event),
       streamEnded: (info) => admission.chain.release(info),
       bodyReceived: (target, bytes) => admission.chain.bodyReceived(target, bytes),
     },

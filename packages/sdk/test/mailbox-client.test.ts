@@ -7,10 +7,10 @@ import {
   encodeRecords,
   type MailboxMessage,
   type OapClient,
+  type OapEvent,
   OapRequestError,
-  RecordReader,
 } from "../src/index.js";
-import { startTestNode, type TestNode } from "./support/node.js";
+import { eventually, startTestNode, type TestNode } from "./support/node.js";
 
 async function refusal(promise: Promise<unknown>): Promise<OapRequestError> {
   const error = await promise.then(
@@ -224,31 +224,72 @@ describe("client.mailbox against a real node (sqlite engine)", () => {
 
   it("subscribe pushes no more than the credit granted; a grant lets more through", async () => {
     for (let i = 0; i < 5; i++) await client.mailbox.send("credit", `m${i}`);
+    const pushed: OapEvent[] = [];
     const stream = client.stream(AppProtoId.MAILBOX, {
       meta: { op: "subscribe", topic: "credit", ack: "explicit", credit: 2, visibility_ms: 60_000 },
       deadlineMs: Number.POSITIVE_INFINITY,
+      onEvent: (event) => pushed.push(event),
     });
-    expect((await stream.response).meta).toMatchObject({ subscribed: true, ack: "explicit" });
-    const reader = new RecordReader(1 << 20);
-    const iterator = stream[Symbol.asyncIterator]();
-    const pushed: string[] = [];
-    while (pushed.length < 2) {
-      const next = await iterator.next();
-      for (const r of reader.push(next.value as Buffer)) pushed.push(Buffer.from(r.body).toString());
-    }
-    expect(pushed).toEqual(["m0", "m1"]);
+    expect((await stream.response).meta).toMatchObject({ subscribed: true, ack: "explicit", credit: 2 });
+    await eventually(() => pushed.length >= 2);
+    expect(pushed.map((e) => e.body.toString())).toEqual(["m0", "m1"]);
+    expect(pushed[0]).toMatchObject({ appProtoId: AppProtoId.MAILBOX, corrId: stream.corrId, e2e: false });
+    expect(pushed[0]?.meta).toMatchObject({ topic: "credit", attempt: 1 });
     // With the credit spent the subscription leases nothing more: RECV gets the other three.
     const others = await client.mailbox.recv("credit", { max: 10, visibilityMs: 60_000 });
     expect(others.map((m) => m.body.toString())).toEqual(["m2", "m3", "m4"]);
     await client.mailbox.send("credit", "m5");
-    await stream.write(encodeRecords([{ meta: { credit: 1 }, body: new Uint8Array(0) }]));
-    while (pushed.length < 3) {
-      const next = await iterator.next();
-      for (const r of reader.push(next.value as Buffer)) pushed.push(Buffer.from(r.body).toString());
-    }
-    expect(pushed[2]).toBe("m5");
+    await stream.sendEvent({ credit: 1 }, { ackRequest: true });
+    await eventually(() => pushed.length >= 3);
+    expect(pushed[2]?.body.toString()).toBe("m5");
     await stream.end();
-    for (;;) if ((await iterator.next()).done) break;
+    for await (const chunk of stream) expect(chunk.byteLength).toBe(0);
+    expect(pushed).toHaveLength(3);
+  });
+
+  it("subscribe: msg.e2e follows the pushed EVENT's APP_E2E flag, the body byte-exact", async () => {
+    const sealed = Buffer.from([0xff, 0, 0x80, 1]);
+    await client.mailbox.send("sealed", sealed, { e2e: true });
+    await client.mailbox.send("sealed", "plain");
+    const got: MailboxMessage[] = [];
+    for await (const msg of client.mailbox.subscribe("sealed", { credit: 2 })) {
+      got.push(msg);
+      await msg.ack();
+      if (got.length === 2) break;
+    }
+    expect(got.map((m) => m.e2e)).toEqual([true, false]);
+    expect(got[0]?.body.equals(sealed)).toBe(true);
+  });
+
+  it("subscribe: a loop that leaves hands back at once what was pushed but not taken", async () => {
+    for (let i = 0; i < 4; i++) await client.mailbox.send("leave", `m${i}`);
+    // Leaves after the first message: the other three were pushed (leased to the loop) or are
+    // about to be; either way they are handed back now, not after their 60 s visibility.
+    for await (const msg of client.mailbox.subscribe("leave", { credit: 4, visibilityMs: 60_000 })) {
+      await msg.ack();
+      break;
+    }
+    const back: string[] = [];
+    while (back.length < 3) {
+      const got = await client.mailbox.recv("leave", { max: 10, waitMs: 10_000, visibilityMs: 60_000 });
+      expect(got.length).toBeGreaterThan(0);
+      back.push(...got.map((m) => m.body.toString()));
+    }
+    expect(back.sort()).toEqual(["m1", "m2", "m3"]);
+  });
+
+  it("subscribe: ending by deadline subscribes again, and messages keep coming", async () => {
+    await client.mailbox.send("again", "before");
+    const got: string[] = [];
+    for await (const msg of client.mailbox.subscribe("again", { credit: 1, deadlineMs: 300 })) {
+      got.push(msg.body.toString());
+      await msg.ack();
+      if (got.length === 2) break;
+      // Past the subscription's deadline: only a new subscription can deliver what comes next.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await client.mailbox.send("again", "after");
+    }
+    expect(got).toEqual(["before", "after"]);
   });
 
   it("subscribe with ack auto acks as it pushes (at-most-once)", async () => {
@@ -282,17 +323,14 @@ describe("client.mailbox while the node drains", () => {
     const client = await connect(test.node.oapUrl, { ca: test.node.caPem });
     try {
       await client.mailbox.send("drain", "first");
+      const pushed: string[] = [];
       const stream = client.stream(AppProtoId.MAILBOX, {
         meta: { op: "subscribe", topic: "drain", credit: 5 },
         deadlineMs: Number.POSITIVE_INFINITY,
+        onEvent: (event) => pushed.push(event.body.toString()),
       });
-      const reader = new RecordReader(1 << 20);
-      const pushed: string[] = [];
       const iterator = stream[Symbol.asyncIterator]();
-      while (pushed.length < 1) {
-        const next = await iterator.next();
-        for (const r of reader.push(next.value as Buffer)) pushed.push(Buffer.from(r.body).toString());
-      }
+      await eventually(() => pushed.length >= 1);
       const poll = client.mailbox.recv("empty", { waitMs: 120_000, deadlineMs: 180_000 });
       await new Promise((resolve) => setTimeout(resolve, 50));
       const closing = test.node.close();

@@ -1,5 +1,5 @@
 import { OapError } from "@omnigate/oap";
-import type { IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk";
+import type { IncomingEvent, IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk";
 
 /** Routes each stream to the service registered for its app_proto_id. */
 export class Router {
@@ -27,6 +27,15 @@ export class Router {
       throw new OapError("unknown_app", `no service for app_proto_id 0x${hex(req.appProtoId)} on this node`);
     }
     return service.handle(req, res);
+  }
+
+  /** An EVENT frame goes to its app's service if that service takes events (specs/oap-1.md §4.5). */
+  event(event: IncomingEvent): void {
+    const service = this.services.get(event.appProtoId);
+    if (!service?.event) {
+      throw new OapError("unsupported", `app_proto_id 0x${hex(event.appProtoId)} takes no EVENT frames`);
+    }
+    service.event(event);
   }
 }
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { OapError } from "@omnigate/oap";
-import type { IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk";
+import type { IncomingEvent, IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk";
 import type { Logger } from "../log.js";
 import { appLabel } from "../metrics/app-stats.js";
 import { restartDelay } from "./backoff.js";
@@ -93,6 +93,20 @@ export class SupervisedService implements Service {
       });
     }
     return result;
+  }
+
+  /** Events reach the service only while it runs; a throw that is not an OapError is a crash. */
+  event(event: IncomingEvent): void {
+    const take = this.service.event?.bind(this.service);
+    if (!take) throw new OapError("unsupported", `service ${this.name} takes no EVENT frames`);
+    if (this.state !== "running") throw this.unavailable();
+    const generation = this.generation;
+    try {
+      take(event);
+    } catch (err) {
+      if (!(err instanceof OapError)) this.crash(err, "event handler", generation);
+      throw err;
+    }
   }
 
   health(now = Date.now()): ServiceHealth {

@@ -2,6 +2,7 @@ import { AppProtoId, type Meta, OapError } from "@omnigate/oap";
 import {
   decodeRecords,
   encodeRecords,
+  type IncomingEvent,
   type IncomingRequest,
   type MailboxRecord,
   type ResponseWriter,
@@ -9,11 +10,12 @@ import {
 import type { NodeConfig } from "../config/index.js";
 import type { ManagedService } from "../kernel/lifecycle.js";
 import type { MailboxMetrics } from "../metrics/mailbox-metrics.js";
+import { creditGranted } from "./credit-grant.js";
 import { deliveryRecord } from "./delivery-record.js";
 import type { LeaseRef, MailboxEngine, SendInput } from "./engine.js";
 import { MetaFields } from "./meta-fields.js";
 import { openEngine } from "./open-engine.js";
-import { runSubscription } from "./subscription.js";
+import { Subscription } from "./subscription.js";
 
 /** Bytes of attrs JSON a message may carry. */
 const MAX_ATTRS_BYTES = 4096;
@@ -126,16 +128,19 @@ export class MailboxService implements ManagedService {
         const msgId = fields.string("msg_id");
         return res.reply(200, { deleted: await engine.delete(tenant, msgId, this.optionalTopic(fields)) });
       }
-      case "subscribe":
-        return runSubscription(engine, req, res, this.draining.signal, {
+      case "subscribe": {
+        const subscription = new Subscription(engine, req, res, {
           tenant,
           topic: this.topic(fields),
           ack: fields.choice("ack", ["auto", "explicit"] as const, "explicit"),
           credit: fields.int("credit", 1, 0, c.mailboxMaxRecv),
+          maxCredit: c.mailboxMaxRecv,
           visibilityMs: this.visibility(fields),
           maxBatch: c.mailboxMaxRecv,
           maxWaitMs: Math.max(1000, c.mailboxMaxWaitMs),
         });
+        return subscription.run(this.draining.signal);
+      }
       case "dlq.list": {
         const dead = await engine.dlqList(
           tenant,
@@ -167,6 +172,16 @@ export class MailboxService implements ManagedService {
       case "dlq.purge":
         return res.reply(200, { purged: await engine.dlqPurge(tenant, this.topic(fields)) });
     }
+  }
+
+  /**
+   * A credit grant for one of the connection's subscriptions (EVENT|ACK_REQ under its
+   * corr_id). A malformed grant is refused (thrown: the session fails the subscription it
+   * names); a grant for no live subscription is ignored, as it may cross the subscription's end.
+   */
+  event(event: IncomingEvent): void {
+    const credit = creditGranted(event, this.config.mailboxMaxRecv);
+    Subscription.find(event.connection, event.corrId, event.tenantId)?.grant(credit);
   }
 
   /**

@@ -1,5 +1,6 @@
 import {
   decodeStartPayload,
+  encodeMeta,
   Flags,
   type Frame,
   type FrameInit,
@@ -19,6 +20,7 @@ import {
   OapTimeoutError,
   withCorrId,
 } from "./errors.js";
+import { eventFromFrame, type OapEvent } from "./events.js";
 import { requestFrames } from "./request-frames.js";
 
 /** The status line of a response: code < 400 and the meta of its START frame. */
@@ -111,6 +113,17 @@ export abstract class CallStream {
     if (frame.flags & Flags.END) this.complete();
   }
 
+  /**
+   * An EVENT frame under this stream's corr_id: a push that belongs to the stream (e.g. a
+   * mailbox subscription's message). Taken only from the stream's own app and tenant, after
+   * its START went out and before its response ended.
+   */
+  onEvent(frame: Frame): void {
+    if (this.done || this.failure || !this.startSent) return;
+    if (frame.appProtoId !== this.target.appProtoId || frame.tenantId !== this.target.tenantId) return;
+    this.onPushed(eventFromFrame(frame));
+  }
+
   /** The connection died: the stream fails (a reader still gets what arrived before). */
   connectionLost(error: OapConnectionError): void {
     if (this.done) return;
@@ -147,6 +160,9 @@ export abstract class CallStream {
   protected abstract onEnd(): void;
   /** The stream failed with `error`; `abandoned`: the caller gave up, so what is buffered goes too. */
   protected abstract onFail(error: OapClientError, abandoned: boolean): void;
+
+  /** An EVENT frame that belongs to this stream arrived; ignored unless a subclass takes them. */
+  protected onPushed(_event: OapEvent): void {}
 
   /** The stream is no longer tracked by its connection. */
   protected finished(): void {}
@@ -211,6 +227,25 @@ export abstract class CallStream {
       tenantId: target.tenantId,
       corrId: this.corrId,
       payload: body,
+    });
+  }
+
+  /**
+   * Sends a one-frame EVENT (EVENT|START|END plus `extraFlags`) under this stream's corr_id,
+   * app and tenant: how a client talks to the service about an open stream (a subscription's
+   * credit). Nothing is sent before the START or once the node ended the stream; throws the
+   * stream's error once it failed.
+   */
+  protected sendEventFrame(meta: Meta, extraFlags: number): boolean {
+    if (this.failure) throw this.failure;
+    if (this.done || !this.startSent) return true;
+    const target = this.target;
+    return this.host.sendStart({
+      flags: Flags.EVENT | Flags.START | Flags.END | extraFlags,
+      appProtoId: target.appProtoId,
+      tenantId: target.tenantId,
+      corrId: this.corrId,
+      meta: encodeMeta(meta),
     });
   }
 

@@ -7,7 +7,7 @@ import { CapRefresher, isRefreshableCapRefusal } from "./capability.js";
 import type { Connection } from "./connection.js";
 import type { DialSettings } from "./dial.js";
 import { type OapClientError, OapConnectionError } from "./errors.js";
-import { type ClientEventName, type ClientEvents, Listeners } from "./events.js";
+import { type ClientEventName, type ClientEvents, Listeners, type OapEvent } from "./events.js";
 import { Exchange } from "./exchange.js";
 import type { Logger } from "./logger.js";
 import { MailboxClient } from "./mailbox.js";
@@ -22,8 +22,8 @@ export type { OapResponse } from "./unary-call.js";
 
 const EMPTY = new Uint8Array(0);
 
-/** Options of one streamed call. */
-export interface StreamOptions {
+/** Options every call takes. */
+export interface CallOptions {
   meta?: Meta;
   /** Tenant the stream acts for (default: the client's). */
   tenant?: bigint;
@@ -41,8 +41,17 @@ export interface StreamOptions {
   cap?: Uint8Array;
 }
 
+/** Options of one streamed call. */
+export interface StreamOptions extends CallOptions {
+  /**
+   * Takes the EVENT frames the node pushes under this stream's corr_id (e.g. the messages of a
+   * mailbox subscription), in order, as they arrive. Without it such events are dropped.
+   */
+  onEvent?: (event: OapEvent) => void;
+}
+
 /** Options of one request/response call. */
-export interface RequestOptions extends StreamOptions {
+export interface RequestOptions extends CallOptions {
   body?: Uint8Array | string;
   /** Marks the request safe to send again: enables retries on connection loss, 429 and 503. */
   idempotencyKey?: string;
@@ -149,6 +158,7 @@ export class OapClient {
       const spec = this.spec(appProtoId, options, undefined);
       const connection = await this.slot(spec, scope);
       const exchange = new Exchange(spec, encodeCallMeta(spec, scope), scope, true);
+      exchange.onPushedEvent = options.onEvent;
       connection.open(exchange);
       return exchange;
     })();
@@ -337,7 +347,7 @@ export class OapClient {
   }
 
   /** What the call sends, from its options and the client's defaults. */
-  private spec(appProtoId: number, options: StreamOptions, idempotencyKey: string | undefined): CallSpec {
+  private spec(appProtoId: number, options: CallOptions, idempotencyKey: string | undefined): CallSpec {
     // The client's own tenant was checked when it was created.
     if (options.tenant !== undefined) checkTenant(options.tenant);
     return {
@@ -352,7 +362,7 @@ export class OapClient {
     };
   }
 
-  private scope(options: StreamOptions): CallScope {
+  private scope(options: CallOptions): CallScope {
     const deadlineMs = options.deadlineMs ?? this.options.defaultDeadlineMs;
     return new CallScope(deadlineMs, options.signal, this.lifetime.signal);
   }

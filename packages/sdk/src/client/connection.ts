@@ -17,7 +17,7 @@ import { MAX_TIMER_MS } from "./call-scope.js";
 import type { CallStream, StreamHost } from "./call-stream.js";
 import { DeadlineTimer } from "./deadline-timer.js";
 import { OapConnectionError, OapTimeoutError } from "./errors.js";
-import type { OapEvent } from "./events.js";
+import { eventFromFrame, type OapEvent } from "./events.js";
 import { Exchange } from "./exchange.js";
 import type { Logger } from "./logger.js";
 import { InflightSlots } from "./slots.js";
@@ -295,7 +295,9 @@ export class Connection {
 
   private route(frame: Frame): void {
     if (frame.flags & Flags.EVENT) {
-      if (frame.appProtoId === 0) this.hooks.onEvent(toEvent(frame));
+      if (frame.appProtoId === 0) this.hooks.onEvent(eventFromFrame(frame));
+      // A service's push names the stream it belongs to by its corr_id (a subscription).
+      else this.streams.get(Number(frame.corrId))?.onEvent(frame);
       return;
     }
     if (!(frame.flags & Flags.RESP)) {
@@ -401,26 +403,6 @@ export class Connection {
     this.slots?.fail(error);
     this.hooks.onClose(error);
   }
-}
-
-function toEvent(frame: Frame): OapEvent {
-  let meta: Meta = {};
-  let body: Uint8Array = frame.payload;
-  if (frame.flags & Flags.START) {
-    try {
-      ({ meta, body } = decodeStartPayload(frame.payload));
-    } catch {
-      // Not START layout after all: hand over the raw payload.
-    }
-  }
-  return {
-    appProtoId: frame.appProtoId,
-    tenantId: frame.tenantId,
-    corrId: frame.corrId,
-    meta,
-    body: Buffer.from(body),
-    ackRequested: (frame.flags & Flags.ACK_REQ) !== 0,
-  };
 }
 
 function safeMeta(payload: Uint8Array): Meta {

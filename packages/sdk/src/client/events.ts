@@ -1,7 +1,11 @@
-import type { HelloReply, Meta } from "@omnigate/oap";
+import { decodeStartPayload, Flags, type Frame, type HelloReply, type Meta } from "@omnigate/oap";
 import type { OapConnectionError } from "./errors.js";
 
-/** An EVENT frame pushed by the node on the control app (app_proto_id 0). */
+/**
+ * An EVENT frame pushed by the node: on the control app (app_proto_id 0) to the client's
+ * `event` listeners, or under a stream's corr_id to that stream's `onEvent` (e.g. the
+ * messages of a mailbox subscription).
+ */
 export interface OapEvent {
   appProtoId: number;
   tenantId: bigint;
@@ -11,6 +15,31 @@ export interface OapEvent {
   body: Buffer;
   /** The node asked for an acknowledgement (ACK_REQ). */
   ackRequested: boolean;
+  /** APP_E2E: the body is end-to-end encrypted by the app. */
+  e2e: boolean;
+}
+
+/** An EVENT frame as an OapEvent; a START payload that does not decode is handed over raw. */
+export function eventFromFrame(frame: Frame): OapEvent {
+  let meta: Meta = {};
+  let body: Uint8Array = frame.payload;
+  if (frame.flags & Flags.START) {
+    try {
+      ({ meta, body } = decodeStartPayload(frame.payload));
+    } catch {
+      // Not START layout after all: hand over the raw payload.
+    }
+  }
+  return {
+    appProtoId: frame.appProtoId,
+    tenantId: frame.tenantId,
+    corrId: frame.corrId,
+    meta,
+    // A copy: a view would pin the whole received chunk for as long as the app keeps the event.
+    body: Buffer.from(body),
+    ackRequested: (frame.flags & Flags.ACK_REQ) !== 0,
+    e2e: (frame.flags & Flags.APP_E2E) !== 0,
+  };
 }
 
 export interface ClientEvents {

@@ -1,9 +1,10 @@
-import type { Meta } from "@omnigate/oap";
+import { Flags, type Meta } from "@omnigate/oap";
 import { BodyQueue } from "./body-queue.js";
 import type { CallBudget } from "./call-scope.js";
 import type { CallTarget } from "./call-spec.js";
 import { CallStream, type ResponseHead, type StreamHost } from "./call-stream.js";
 import { OapAbortError, OapClientError, withCorrId } from "./errors.js";
+import type { OapEvent } from "./events.js";
 
 /**
  * The stream behind `client.stream()` (and the HELLO): the request body is sent piece by
@@ -15,6 +16,8 @@ export class Exchange extends CallStream {
   body!: BodyQueue;
   private resolveHead!: (head: ResponseHead) => void;
   private rejectHead!: (error: unknown) => void;
+  /** Takes the EVENT frames pushed under this stream's corr_id (StreamOptions.onEvent). */
+  onPushedEvent: ((event: OapEvent) => void) | undefined;
   /** end() was called: later sends are refused. */
   private endCalled = false;
   private sendChain: Promise<void> = Promise.resolve();
@@ -54,6 +57,19 @@ export class Exchange extends CallStream {
   }
 
   /**
+   * Sends a one-frame EVENT under this stream's corr_id (`ackRequest`: with ACK_REQ, e.g. a
+   * credit grant). Queued behind the sends before it, so it never precedes the START.
+   */
+  sendEvent(meta: Meta, ackRequest: boolean): Promise<void> {
+    const run = this.sendChain.then(async () => {
+      const room = this.sendEventFrame(meta, ackRequest ? Flags.ACK_REQ : 0);
+      if (!room) await this.host.drained();
+    });
+    this.sendChain = run.catch(() => {});
+    return run;
+  }
+
+  /**
    * Drops the response body's unread bytes, if any: the reader gets `error` next. Used once the
    * response ended, when its reader left (its signal aborted) or never came (see Connection).
    */
@@ -63,6 +79,10 @@ export class Exchange extends CallStream {
 
   protected onHead(code: number, meta: Meta, e2e: boolean): void {
     this.resolveHead({ code, meta, e2e });
+  }
+
+  protected override onPushed(event: OapEvent): void {
+    this.onPushedEvent?.(event);
   }
 
   protected onBody(chunk: Buffer): void {

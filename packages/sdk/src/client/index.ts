@@ -1,6 +1,12 @@
 export type { ResponseHead } from "./call-stream.js";
 export { CAP_ENV, type CapProvider, toCapBytes } from "./capability.js";
-export { OapClient, type OapResponse, type RequestOptions, type StreamOptions } from "./client.js";
+export {
+  type CallOptions,
+  OapClient,
+  type OapResponse,
+  type RequestOptions,
+  type StreamOptions,
+} from "./client.js";
 export { connect, createClient } from "./connect.js";
 export {
   type ClientReason,

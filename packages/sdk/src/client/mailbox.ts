@@ -1,8 +1,10 @@
 import { AppProtoId, type Meta } from "@omnigate/oap";
-import { decodeRecords, encodeRecords, type MailboxRecord, RecordReader } from "../mailbox/records.js";
+import { decodeRecords, encodeRecords, type MailboxRecord } from "../mailbox/records.js";
 import type { OapClient } from "./client.js";
 import { OapClientError, OapConnectionError, OapRequestError, OapTimeoutError } from "./errors.js";
-import { toBytes } from "./stream.js";
+import type { OapEvent } from "./events.js";
+import { PushQueue } from "./push-queue.js";
+import { type OapStream, toBytes } from "./stream.js";
 import { type ItemOutcome, TurnBatcher } from "./turn-batcher.js";
 
 /** Largest record the client accepts from the node: a message body plus its delivery meta. */
@@ -283,43 +285,61 @@ export class MailboxClient {
 
   /**
    * Messages pushed as they arrive: `for await (const msg of client.mailbox.subscribe(topic))`.
-   * Credit is granted back as the loop takes messages. The node ends a subscription stream at
-   * its deadline; the iterator then subscribes again, so the loop runs until it breaks, the
-   * signal aborts or the node refuses the subscription.
+   * The node pushes each message as an EVENT frame under the subscription's corr_id, never
+   * more than the credit; credit goes back to the node (an EVENT|ACK_REQ grant) half a window
+   * at a time as the loop takes messages. The node ends a subscription stream at its deadline;
+   * the iterator then subscribes again, so the loop runs until it breaks, the signal aborts or
+   * the node refuses the subscription. With `ack: "explicit"`, messages pushed but not yet
+   * taken by the loop when it leaves are handed back (NACK) at once.
    */
   async *subscribe(
     topic: string,
     options: SubscribeOptions = {},
   ): AsyncGenerator<MailboxMessage, void, undefined> {
     const credit = Math.max(1, options.credit ?? DEFAULT_SUBSCRIBE_CREDIT);
-    const meta: Meta = { op: "subscribe", topic, ack: options.ack ?? "explicit", credit };
+    const grantEvery = Math.ceil(credit / 2);
+    const ack = options.ack ?? "explicit";
+    const meta: Meta = { op: "subscribe", topic, ack, credit };
     if (options.visibilityMs !== undefined) meta.visibility_ms = options.visibilityMs;
     while (!options.signal?.aborted && !this.client.closed) {
+      const pushed = new PushQueue<MailboxMessage>();
+      let left = false;
       const stream = this.client.stream(AppProtoId.MAILBOX, {
         meta,
         tenant: options.tenant,
         deadlineMs: options.deadlineMs ?? Number.POSITIVE_INFINITY,
         signal: options.signal,
+        onEvent: (event) => {
+          const msg = this.pushedMessage(event, options);
+          if (!left) pushed.push(msg);
+          else if (ack === "explicit") handBack(msg);
+        },
       });
-      let consumed = 0;
+      // The response has no body: reading it to its end tells how the subscription ended.
+      readToEnd(stream).then(
+        () => pushed.close(),
+        (err: unknown) => pushed.close(err),
+      );
+      let taken = 0;
       try {
         await stream.response;
-        const reader = new RecordReader(MAX_RECORD_BYTES);
-        for await (const chunk of stream) {
-          for (const record of reader.push(chunk)) {
-            yield this.message(record, options);
-            // Grant credit back in batches of half the window.
-            if (++consumed >= Math.ceil(credit / 2)) {
-              await stream.write(encodeRecords([{ meta: { credit: consumed }, body: new Uint8Array(0) }]));
-              consumed = 0;
-            }
+        for (let msg = await pushed.next(); msg; msg = await pushed.next()) {
+          yield msg;
+          if (++taken >= grantEvery) {
+            // A stream that failed meanwhile says so through the queue, after what it holds.
+            await stream.sendEvent({ credit: taken }, { ackRequest: true }).catch(() => {});
+            taken = 0;
           }
         }
       } catch (err) {
         if (!resubscribable(err) || options.signal?.aborted) throw err;
       } finally {
+        left = true;
         stream.end().catch(() => {});
         stream.discard();
+        const untaken = pushed.takeAll();
+        pushed.close();
+        if (ack === "explicit") for (const msg of untaken) handBack(msg);
       }
     }
   }
@@ -338,7 +358,16 @@ export class MailboxClient {
     });
   }
 
-  private message({ meta, body }: MailboxRecord, options: MailboxCallOptions): MailboxMessage {
+  /** A message pushed as an EVENT frame: its delivery meta, its body, APP_E2E from the frame. */
+  private pushedMessage(event: OapEvent, options: MailboxCallOptions): MailboxMessage {
+    return this.message({ meta: event.meta, body: event.body }, options, event.e2e);
+  }
+
+  private message(
+    { meta, body }: MailboxRecord,
+    options: MailboxCallOptions,
+    e2eFlag = false,
+  ): MailboxMessage {
     return new MailboxMessage(
       this,
       String(meta.msg_id),
@@ -348,7 +377,7 @@ export class MailboxClient {
       String(meta.topic),
       (meta.attrs ?? {}) as Record<string, string>,
       Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-      meta.e2e === true,
+      e2eFlag || meta.e2e === true,
       { tenant: options.tenant },
     );
   }
@@ -368,6 +397,18 @@ function refusedItem(entry: Meta, op: string): OapRequestError {
 function withTopic(meta: Meta, options: { topic?: string | undefined }): Meta {
   if (options.topic !== undefined) meta.topic = options.topic;
   return meta;
+}
+
+/** A pushed message the loop will never take: its lease ends now, so it is delivered again soon. */
+function handBack(msg: MailboxMessage): void {
+  if (!msg.receipt) return;
+  msg.nack().catch(() => {});
+}
+
+async function readToEnd(stream: OapStream): Promise<void> {
+  for await (const _ of stream) {
+    // A subscription's response carries no body.
+  }
 }
 
 /** A subscription stream that ended by time or a lost connection is opened again. */

@@ -1,6 +1,6 @@
 import { AppProtoId, type Meta } from "@omnigate/oap";
 import { createBlake3 } from "../blake3.js";
-import type { OapClient, StreamOptions } from "./client.js";
+import type { CallOptions, OapClient } from "./client.js";
 import { OapAbortError, OapClientError, OapRequestError } from "./errors.js";
 import type { OapStream } from "./stream.js";
 
@@ -16,7 +16,7 @@ export function isStorageAddress(value: unknown): value is StorageAddress {
 }
 
 /** Options shared by storage calls: tenant, deadline, signal and capability, as on any stream. */
-export type StorageCallOptions = Omit<StreamOptions, "meta" | "e2e">;
+export type StorageCallOptions = Omit<CallOptions, "meta" | "e2e">;
 
 export interface PutOptions extends StorageCallOptions {
   /** Publish to the shared `public` namespace, readable by every tenant (docs/storage.md). */

@@ -1,3 +1,4 @@
+import type { Meta } from "@omnigate/oap";
 import type { ResponseHead } from "./call-stream.js";
 import type { OapClientError } from "./errors.js";
 import type { Exchange } from "./exchange.js";
@@ -65,6 +66,18 @@ export class OapStream implements AsyncIterable<Buffer> {
   /** Ends the request side, optionally with a last piece of body. Later writes reject with `stream_ended`. */
   end(chunk?: Uint8Array | string): Promise<void> {
     return this.send(chunk === undefined ? EMPTY : toBytes(chunk), true);
+  }
+
+  /**
+   * Sends a one-frame EVENT under this stream's corr_id, app and tenant, with meta `meta`
+   * (`ackRequest`: with ACK_REQ, as a mailbox subscription's credit grant is). Goes out after
+   * the START; nothing is sent once the node ended the stream. Rejects with the stream's error
+   * once it failed.
+   */
+  sendEvent(meta: Meta, options: { ackRequest?: boolean } = {}): Promise<void> {
+    const sent = this.opened.then((exchange) => exchange.sendEvent(meta, options.ackRequest ?? false));
+    sent.catch(() => {});
+    return sent;
   }
 
   /**

@@ -9,6 +9,8 @@ export interface PushedEvent {
   tenantId?: bigint;
   meta: Meta;
   body?: Uint8Array;
+  /** Sets APP_E2E: the body is end-to-end encrypted by the app. */
+  e2e?: boolean;
 }
 
 /**
@@ -27,6 +29,11 @@ export interface ConnectionContext {
   readonly closed: boolean;
   /** Pushes a one-frame EVENT (EVENT|START|END). Returns false when the connection is gone. */
   pushEvent(event: PushedEvent): boolean;
+  /**
+   * Resolves once the connection's socket has room for more frames (at once if it has room
+   * now or it closed): pushers wait here so a peer that does not read holds node memory bounded.
+   */
+  drained(): Promise<void>;
   /** Runs `listener` once when the connection closes (at once if it already has). */
   onClose(listener: () => void): void;
 }
@@ -53,7 +60,7 @@ export class SessionConnection implements ConnectionContext {
   pushEvent(event: PushedEvent): boolean {
     if (this.closed) return false;
     this.writer.writeStart({
-      flags: Flags.EVENT | Flags.START | Flags.END,
+      flags: Flags.EVENT | Flags.START | Flags.END | (event.e2e ? Flags.APP_E2E : 0),
       appProtoId: event.appProtoId ?? 0,
       tenantId: event.tenantId ?? 0n,
       corrId: event.corrId ?? 0n,
@@ -61,6 +68,10 @@ export class SessionConnection implements ConnectionContext {
       ...(event.body ? { body: event.body } : {}),
     });
     return true;
+  }
+
+  drained(): Promise<void> {
+    return this.writer.drained();
   }
 
   onClose(listener: () => void): void {

@@ -25,7 +25,7 @@ import { type ConnectionTimeoutLimits, ConnectionTimeouts, type TimeoutKind } fr
 import { ReadGate } from "./read-gate.js";
 import { ServerRequest } from "./request.js";
 import { StreamResponse } from "./response.js";
-import type { IncomingRequest, ResponseWriter } from "./types.js";
+import type { IncomingEvent, IncomingRequest, ResponseWriter } from "./types.js";
 
 export interface SessionLimits extends ConnectionTimeoutLimits {
   maxFrame: number;
@@ -80,8 +80,11 @@ export interface StreamTarget {
 export interface SessionHandler {
   /** Runs one accepted request; throw or reject with an OapError to fail it. */
   dispatch(req: IncomingRequest, res: ResponseWriter): void | Promise<void>;
-  /** An EVENT frame from the peer; without this hook events are refused as unsupported. */
-  event?(frame: Frame): void;
+  /**
+   * An EVENT frame from the peer; throw an OapError to refuse it. Without this hook events
+   * are refused as unsupported.
+   */
+  event?(event: IncomingEvent): void;
   /** A continuation frame's body bytes arrived on an open stream (the START body is on the request). */
   bodyReceived?(target: StreamTarget, bytes: number): void;
   /** A COMP request body finished inflating (or was refused): its sizes, for the ratio metric. */
@@ -313,11 +316,7 @@ export class ServerSession {
       case "continue":
         return this.onContinuation(action.stream, frame);
       case "event":
-        if (frame.flags & Flags.COMP) {
-          return this.reject(new OapError("unsupported", "COMP (zstd bodies) is not supported yet"), frame);
-        }
-        if (this.handler.event) return this.handler.event(frame);
-        return this.reject(new OapError("unsupported", "this service takes no EVENT frames"), frame);
+        return this.onEvent(frame);
       case "drop":
         return;
       case "reject": {
@@ -384,6 +383,49 @@ export class ServerSession {
     this.sweepDeadlines();
     this.charge(request.firstBodyCost);
     this.run(live);
+  }
+
+  /**
+   * Hands an EVENT frame to the handler. A refusal is an error frame on the event's corr_id;
+   * when that corr_id names an open stream (a subscription the event was for), the error
+   * ends that stream too, as any error frame ends its corr_id for the peer (§4.5).
+   */
+  private onEvent(frame: Frame): void {
+    try {
+      if (frame.flags & Flags.COMP)
+        throw new OapError("unsupported", "COMP on EVENT frames is not supported");
+      if (!this.handler.event) throw new OapError("unsupported", "this service takes no EVENT frames");
+      this.handler.event(this.incomingEvent(frame));
+    } catch (err) {
+      const error = toOapError(err);
+      const open = this.table.get(frame.corrId);
+      const live = open ? liveOf(open) : undefined;
+      if (live && !live.response.ended) return this.failLive(live, error);
+      this.reject(error, frame);
+    }
+  }
+
+  private incomingEvent(frame: Frame): IncomingEvent {
+    const start = (frame.flags & Flags.START) !== 0;
+    let meta: Meta = {};
+    let body = frame.payload;
+    if (start) {
+      const metaLen = startMetaLength(frame.payload);
+      meta = startMeta(frame.payload, metaLen);
+      body = frame.payload.subarray(2 + metaLen);
+    }
+    return {
+      corrId: frame.corrId,
+      appProtoId: frame.appProtoId,
+      tenantId: frame.tenantId,
+      start,
+      end: (frame.flags & Flags.END) !== 0,
+      ackRequested: (frame.flags & Flags.ACK_REQ) !== 0,
+      e2e: (frame.flags & Flags.APP_E2E) !== 0,
+      meta,
+      body,
+      connection: this.connection,
+    };
   }
 
   /** Throws the OapError a START frame is refused with, before any service sees it. */

@@ -54,9 +54,36 @@ export interface ResponseWriter {
   fail(error: OapError): void;
 }
 
+/**
+ * An EVENT frame from the peer (specs/oap-1.md §4.5). It belongs to no request stream; what
+ * its corr_id names is up to the service that takes it (the mailbox: a subscription).
+ */
+export interface IncomingEvent {
+  corrId: bigint;
+  appProtoId: number;
+  tenantId: bigint;
+  /** The frame carried START (its payload has the START layout) and END: a one-frame event. */
+  start: boolean;
+  end: boolean;
+  /** ACK_REQ: the peer asks for an acknowledgement, or grants push credit. */
+  ackRequested: boolean;
+  /** APP_E2E: the body is end-to-end encrypted by the app. */
+  e2e: boolean;
+  /** Meta of a START frame; empty otherwise. */
+  meta: Meta;
+  body: Uint8Array;
+  /** The connection the event arrived on. */
+  connection: ConnectionContext;
+}
+
 /** A service routed by app_proto_id. */
 export interface Service {
   readonly appProtoId: number;
   readonly name: string;
   handle(req: IncomingRequest, res: ResponseWriter): void | Promise<void>;
+  /**
+   * Takes an EVENT frame sent to this service; throw an OapError to refuse it. Without this
+   * method the service takes no events (400 `unsupported`).
+   */
+  event?(event: IncomingEvent): void;
 }
