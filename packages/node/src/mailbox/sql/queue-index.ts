@@ -101,21 +101,25 @@ export class QueueIndex {
     message.queue.hidden.push({ at, seq: message.seq });
   }
 
-  /** Visible again, in its original place (seq order). */
+  /** Visible again, in its original place (seq order). A ready message keeps its one entry. */
   makeReady(message: LiveMessage): void {
+    if (message.state === READY) return;
     message.state = READY;
     message.queue.returned.push(message.seq);
   }
 
-  /** Takes the hidden messages whose time came (they are not ready yet: the caller decides). */
+  /**
+   * Takes the hidden messages whose time came, each once (an EXTEND to the same time leaves
+   * two marks); they are not ready yet: the caller decides.
+   */
   takeDue(queue: TopicQueue, now: number): LiveMessage[] {
-    const due: LiveMessage[] = [];
+    const due = new Set<LiveMessage>();
     for (let mark = queue.hidden.peek(); mark && mark.at <= now; mark = queue.hidden.peek()) {
       queue.hidden.pop();
       const message = this.live.get(mark.seq);
-      if (message && message.state !== READY && message.visibleAt === mark.at) due.push(message);
+      if (message && message.state !== READY && message.visibleAt === mark.at) due.add(message);
     }
-    return due;
+    return [...due];
   }
 
   /** Takes the ready message with the smallest seq. */
