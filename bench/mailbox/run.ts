@@ -3,8 +3,8 @@
  * run: raw SQLite inserts for `sqlite`; for `redis`, raw XADD + XREADGROUP + XACK on one stream
  * (the same stream work the mailbox does, without the node and the scripts).
  *
- *   npm run bench:mailbox [-- --seconds N | --quick] [--engine sqlite|redis] [--body 100] [--inflight 128]
- *                         [--consumers 4] [--recv-max 64] [--profile DIR]
+ *   npm run bench:mailbox [-- --seconds N | --quick] [--engine sqlite|redis] [--body 100] [--inflight 256]
+ *                         [--consumers 8] [--recv-max 100] [--profile DIR]
  *                         [--node-args "--auth-mode off ..."]
  *
  * stdout: one JSON line per result, then the ratio line. stderr: progress.
@@ -32,9 +32,9 @@ const { values: args } = parseArgs({
     seconds: { type: "string" },
     quick: { type: "boolean", default: false },
     body: { type: "string", default: "100" },
-    inflight: { type: "string", default: "128" },
-    consumers: { type: "string", default: "4" },
-    "recv-max": { type: "string", default: "64" },
+    inflight: { type: "string", default: "256" },
+    consumers: { type: "string", default: "8" },
+    "recv-max": { type: "string", default: "100" },
     engine: { type: "string", default: "sqlite" },
     profile: { type: "string" },
     "node-args": { type: "string", default: "" },

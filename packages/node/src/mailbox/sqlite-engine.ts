@@ -45,15 +45,8 @@ export interface SqlEngineOptions extends EngineRules {
   count?: MailboxCounter;
 }
 
-/** The columns a delivery needs, read as the lease is written (UPDATE … RETURNING). */
-interface LeasedRow {
-  seq: number;
-  msg_id: string;
-  attrs: string | null;
-  body: Buffer;
-  sent_at: number;
-  e2e: number;
-}
+/** The columns a delivery needs, as a raw row: seq, msg_id, attrs, body, sent_at, e2e. */
+type LeasedRow = [number, string, string | null, Buffer, number, number];
 
 interface IndexRow {
   seq: number;
@@ -136,10 +129,16 @@ export class SqlEngine implements MailboxEngine {
       dedupePrune: db.prepare(
         "DELETE FROM dedupe WHERE rowid IN (SELECT rowid FROM dedupe WHERE expires_at <= ? LIMIT ?)",
       ),
-      /** Leases the seqs of a JSON array in one statement (one native call per RECV, not per message). */
-      lease: db.prepare<[number, string], LeasedRow>(
-        `UPDATE messages SET state = ${LEASED}, visible_at = ?, attempt = attempt + 1, deliveries = deliveries + 1 WHERE seq IN (SELECT value FROM json_each(?)) RETURNING seq, msg_id, attrs, body, sent_at, e2e`,
+      // A RECV leases the seqs of a JSON array in one statement and reads them in another, as
+      // raw rows: one native call each per RECV, not per message, and no object per row.
+      lease: db.prepare<[number, string]>(
+        `UPDATE messages SET state = ${LEASED}, visible_at = ?, attempt = attempt + 1, deliveries = deliveries + 1 WHERE seq IN (SELECT value FROM json_each(?))`,
       ),
+      leased: db
+        .prepare<[string], LeasedRow>(
+          "SELECT seq, msg_id, attrs, body, sent_at, e2e FROM messages WHERE seq IN (SELECT value FROM json_each(?))",
+        )
+        .raw(true),
       /** Settling a delivery: the row must still be the message the receipt names. */
       deleteLeased: db.prepare("DELETE FROM messages WHERE seq = ? AND msg_id = ?"),
       setHidden: db.prepare("UPDATE messages SET state = ?, visible_at = ? WHERE seq = ? AND msg_id = ?"),
@@ -408,7 +407,8 @@ export class SqlEngine implements MailboxEngine {
     const rows = new Map<number, LeasedRow>();
     if (taken.length > 0) {
       const seqs = JSON.stringify(taken.map((m) => m.seq));
-      for (const row of this.sql.lease.all(visibleUntil, seqs)) rows.set(row.seq, row);
+      this.sql.lease.run(visibleUntil, seqs);
+      for (const row of this.sql.leased.all(seqs)) rows.set(row[0], row);
     }
     const deliveries: Delivery[] = [];
     for (const message of taken) {
@@ -419,15 +419,16 @@ export class SqlEngine implements MailboxEngine {
       message.deliveries++;
       this.index.hide(message, LEASED, visibleUntil);
       this.count(message.attempt > 1 ? "redelivered" : "delivered", 1);
+      const [, msgId, attrs, body, sentAt, e2e] = row;
       deliveries.push({
-        msgId: row.msg_id,
-        receipt: makeReceipt(row.msg_id, message.deliveries),
+        msgId,
+        receipt: makeReceipt(msgId, message.deliveries),
         attempt: message.attempt,
-        sentAt: row.sent_at,
+        sentAt,
         topic: queue.topic,
-        attrs: parseAttrs(row.attrs),
-        body: new Uint8Array(row.body.buffer, row.body.byteOffset, row.body.byteLength),
-        e2e: row.e2e === 1,
+        attrs: parseAttrs(attrs),
+        body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
+        e2e: e2e === 1,
       });
     }
     const nextVisibleAt = deliveries.length > 0 ? undefined : this.index.nextVisibleAt(queue);
