@@ -1,7 +1,9 @@
 import { randomInt } from "node:crypto";
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-const VALUE = new Map([...ALPHABET].map((c, i) => [c, i]));
+/** Digit value by char code; -1 for a char that is not a digit. */
+const VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) VALUE[ALPHABET.charCodeAt(i)] = i;
 const TIME_CHARS = 10;
 const SALT_CHARS = 5;
 const SEQ_CHARS = 11;
@@ -17,15 +19,21 @@ const MAX_SEQ = Number.MAX_SAFE_INTEGER;
  */
 export class MsgIds {
   private readonly salt: string;
-  private lastTime = 0;
+  private lastTime = -1;
+  /** Time and salt of `lastTime`: ids of one millisecond share them. */
+  private prefix = "";
 
   constructor() {
     this.salt = encode(randomInt(2 ** 25), SALT_CHARS);
   }
 
   make(now: number, seq: number): string {
-    this.lastTime = Math.max(this.lastTime, Math.floor(now));
-    return encode(this.lastTime, TIME_CHARS) + this.salt + encode(seq, SEQ_CHARS);
+    const time = Math.floor(now);
+    if (time > this.lastTime) {
+      this.lastTime = time;
+      this.prefix = encode(time, TIME_CHARS) + this.salt;
+    }
+    return this.prefix + encode(seq, SEQ_CHARS);
   }
 }
 
@@ -34,8 +42,9 @@ export function seqOf(msgId: string): number | undefined {
   if (msgId.length !== TIME_CHARS + SALT_CHARS + SEQ_CHARS) return undefined;
   let seq = 0;
   for (let i = TIME_CHARS + SALT_CHARS; i < msgId.length; i++) {
-    const digit = VALUE.get(msgId[i] as string);
-    if (digit === undefined) return undefined;
+    const code = msgId.charCodeAt(i);
+    const digit = code < 128 ? (VALUE[code] as number) : -1;
+    if (digit < 0) return undefined;
     seq = seq * 32 + digit;
   }
   return seq >= 1 && seq <= MAX_SEQ ? seq : undefined;
