@@ -5,6 +5,8 @@ interface PendingOp {
   op: () => unknown;
   resolve: (value: never) => void;
   reject: (error: unknown) => void;
+  /** Answered only once its batch is on disk (false: once committed). */
+  durable: boolean;
 }
 
 /** A committed batch: answer it once durable, or fail it. */
@@ -45,10 +47,15 @@ export class GroupCommit {
     private readonly makeDurable?: MakeDurable,
   ) {}
 
-  run<T>(op: () => T): Promise<T> {
+  /**
+   * Queues `op` for the next batch. `durable: false` answers it as soon as the batch is
+   * committed: for operations whose loss in a power cut the rules already allow (a RECV's
+   * lease: the message is delivered again) and for reads.
+   */
+  run<T>(op: () => T, durable = true): Promise<T> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ op, resolve: resolve as (value: never) => void, reject });
+      this.pending.push({ op, resolve: resolve as (value: never) => void, reject, durable });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -86,19 +93,24 @@ export class GroupCommit {
       return;
     }
     const wakes = this.afterCommit.splice(0);
-    const answer = (): void => {
+    const answer = (durable: boolean): void => {
       batch.forEach((item, i) => {
+        if (item.durable !== durable) return;
         const result = results[i] as { ok: boolean; value: unknown };
         if (result.ok) item.resolve(result.value as never);
         else item.reject(result.value);
       });
-      for (const fn of wakes) fn();
+      if (durable) for (const fn of wakes) fn();
     };
-    if (!this.makeDurable) return answer();
+    if (!this.makeDurable) {
+      answer(false);
+      return answer(true);
+    }
+    answer(false);
     this.awaitingSync.push({
-      answer,
+      answer: () => answer(true),
       fail: (error) => {
-        for (const item of batch) item.reject(error);
+        for (const item of batch) if (item.durable) item.reject(error);
       },
     });
     this.startSync();

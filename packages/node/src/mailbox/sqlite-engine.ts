@@ -191,7 +191,8 @@ export class SqlEngine implements MailboxEngine {
     const deadline = this.clock.now() + input.waitMs;
     for (;;) {
       const version = this.wakeVersion.get(key) ?? 0;
-      const { deliveries, nextVisibleAt } = await this.run(() => this.leaseNow(input));
+      // A lease lost in a power cut only delivers the message again: answered once committed.
+      const { deliveries, nextVisibleAt } = await this.run(() => this.leaseNow(input), false);
       if (deliveries.length > 0 || this.closed || input.signal?.aborted) return deliveries;
       const now = this.clock.now();
       if (now >= deadline) return [];
@@ -258,17 +259,19 @@ export class SqlEngine implements MailboxEngine {
   }
 
   dlqList(tenant: string, topic: string, max: number): Promise<DeadLetter[]> {
-    return this.run(() =>
-      this.sql.deadList.all(tenant, topic, max).map((row) => ({
-        msgId: row.msg_id,
-        topic: row.topic,
-        attempts: row.attempt,
-        sentAt: row.sent_at,
-        lastError: row.last_error ?? "",
-        attrs: parseAttrs(row.attrs),
-        body: new Uint8Array(row.body),
-        e2e: row.e2e === 1,
-      })),
+    return this.run(
+      () =>
+        this.sql.deadList.all(tenant, topic, max).map((row) => ({
+          msgId: row.msg_id,
+          topic: row.topic,
+          attempts: row.attempt,
+          sentAt: row.sent_at,
+          lastError: row.last_error ?? "",
+          attrs: parseAttrs(row.attrs),
+          body: new Uint8Array(row.body),
+          e2e: row.e2e === 1,
+        })),
+      false,
     );
   }
 
@@ -294,10 +297,10 @@ export class SqlEngine implements MailboxEngine {
   }
 
   depth(): Promise<DepthByState> {
-    return this.run(() => ({
-      ...this.index.depth(this.clock.now()),
-      dlq: this.sql.deadCount.get()?.n ?? 0,
-    }));
+    return this.run(
+      () => ({ ...this.index.depth(this.clock.now()), dlq: this.sql.deadCount.get()?.n ?? 0 }),
+      false,
+    );
   }
 
   async close(): Promise<void> {
@@ -324,9 +327,9 @@ export class SqlEngine implements MailboxEngine {
     this.db.close();
   }
 
-  private run<T>(op: () => T): Promise<T> {
+  private run<T>(op: () => T, durable = true): Promise<T> {
     if (this.closed) return Promise.reject(new OapError("shutting_down", "the mailbox engine is closed"));
-    return this.commit.run(op);
+    return this.commit.run(op, durable);
   }
 
   private sendNow(input: SendInput): SendResult {

@@ -12,8 +12,11 @@ const MAX_RECORD_BYTES = 2 * 1024 * 1024;
 /** Time a RECV's deadline allows beyond its long poll. */
 const RECV_DEADLINE_SLACK_MS = 10_000;
 const DEFAULT_SUBSCRIBE_CREDIT = 16;
-/** Per batched request (the node takes up to 500 of each). */
-const MAX_BATCH_ITEMS = 256;
+/**
+ * Items per batched request (the node takes up to 500). Many concurrent callers make several
+ * requests per turn, so the node commits one while the disk flushes another.
+ */
+const MAX_BATCH_ITEMS = 64;
 const MAX_SEND_BATCH_BYTES = 512 * 1024;
 
 interface AckKey {
