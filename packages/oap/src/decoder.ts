@@ -154,6 +154,7 @@ export class FrameDecoder {
 /**
  * A split frame up to this size gets its whole (validated) length at once: one allocation and
  * one copy per frame. Larger ones grow geometrically from here, so a peer that announces a
- * 1 MiB frame and trickles it costs memory in proportion to what it actually sent.
+ * 1 MiB frame and trickles it costs memory in proportion to what it actually sent. A 64 KiB
+ * chunk of a body plus its header (and a START's meta) fits, so streamed bodies never regrow.
  */
-const MIN_ASSEMBLY = 64 * 1024;
+const MIN_ASSEMBLY = 64 * 1024 + 4 * 1024;

@@ -100,16 +100,28 @@ export class FsEngine implements StorageEngine {
       if (isMissing(error)) return;
       throw error;
     }
+    const readAt = async (at: number): Promise<Buffer | undefined> => {
+      if (at >= end) return undefined;
+      // A fresh buffer per chunk: the frame writer may still hold the previous one.
+      const buffer = Buffer.allocUnsafe(Math.min(chunkBytes, end - at));
+      const { bytesRead } = await file.read(buffer, 0, buffer.byteLength, at);
+      if (bytesRead === 0) return undefined;
+      return bytesRead === buffer.byteLength ? buffer : buffer.subarray(0, bytesRead);
+    };
+    // One chunk is read ahead while the caller sends the current one, so the disk and the
+    // connection work at once; a stream holds at most two chunks.
+    let ahead = readAt(start);
     try {
-      for (let at = start; at < end; ) {
-        // A fresh buffer per chunk: the frame writer may still hold the previous one.
-        const buffer = Buffer.allocUnsafe(Math.min(chunkBytes, end - at));
-        const { bytesRead } = await file.read(buffer, 0, buffer.byteLength, at);
-        if (bytesRead === 0) return;
-        at += bytesRead;
-        yield bytesRead === buffer.byteLength ? buffer : buffer.subarray(0, bytesRead);
+      for (let at = start; ; ) {
+        const chunk = await ahead;
+        if (!chunk) return;
+        at += chunk.byteLength;
+        ahead = readAt(at);
+        yield chunk;
       }
     } finally {
+      // The read ahead must end before its file closes (and its failure is nobody's now).
+      await ahead.catch(() => undefined);
       await file.close();
     }
   }
