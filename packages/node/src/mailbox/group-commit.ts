@@ -15,6 +15,9 @@ interface CommittedBatch {
   fail(error: Error): void;
 }
 
+/** Flushes that may run at once on the thread pool (it has 4 threads, shared with file I/O). */
+const MAX_SYNCS = 2;
+
 /** Makes every commit so far durable (fdatasync of the WAL, off the event loop); calls back once done. */
 export type MakeDurable = (done: (error: Error | null) => void) => void;
 
@@ -23,9 +26,10 @@ export type MakeDurable = (done: (error: Error | null) => void) => void;
  * one transaction, so N sends cost one commit, not N.
  *
  * With `makeDurable`, a committed batch is answered only after a sync that started after its
- * commit finished: one sync at a time runs on the thread pool while the event loop commits
- * the next batches, and each sync covers every batch committed before it began. So an
- * answered SEND is on disk, and no commit waits for a disk flush on the event loop.
+ * commit finished: syncs run on the thread pool (up to MAX_SYNCS at once) while the event
+ * loop commits the next batches, and each sync covers every batch committed before it
+ * began. So an answered SEND is on disk, and no commit waits for a disk flush on the event
+ * loop.
  * Long polls are woken only once the batch that made a message visible is durable.
  *
  * An operation that refuses its input (an OapError) must throw before it writes, so the
@@ -38,7 +42,8 @@ export class GroupCommit {
   private dead: Error | undefined;
   /** Committed batches waiting for the next sync to start. */
   private awaitingSync: CommittedBatch[] = [];
-  private syncing = false;
+  /** Syncs running, oldest first, each with the batches committed before it began. */
+  private syncs: Array<{ covered: CommittedBatch[] }> = [];
   private idle: Array<() => void> = [];
 
   constructor(
@@ -118,7 +123,7 @@ export class GroupCommit {
 
   /** Resolves once no sync is running and no committed batch waits for one. */
   settled(): Promise<void> {
-    if (!this.syncing && this.awaitingSync.length === 0) return Promise.resolve();
+    if (this.syncs.length === 0 && this.awaitingSync.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
@@ -132,18 +137,26 @@ export class GroupCommit {
     for (const item of batch) item.reject(reason);
   }
 
+  /**
+   * Starts a sync for the batches committed since the last one began, unless MAX_SYNCS are
+   * running: a batch then waits for one flush of its own, not for the end of the flush
+   * running when it committed. A sync that ends makes every batch committed before it began
+   * durable, so it answers the batches of the older syncs still running too.
+   */
   private startSync(): void {
     const makeDurable = this.makeDurable;
-    if (this.syncing || !makeDurable) return;
+    if (!makeDurable) return;
     if (this.awaitingSync.length === 0 || this.dead) {
-      for (const resolve of this.idle.splice(0)) resolve();
+      if (this.syncs.length === 0) for (const resolve of this.idle.splice(0)) resolve();
       return;
     }
-    this.syncing = true;
-    const covered = this.awaitingSync;
+    if (this.syncs.length >= MAX_SYNCS) return;
+    const sync = { covered: this.awaitingSync };
     this.awaitingSync = [];
+    this.syncs.push(sync);
     makeDurable((error) => {
-      this.syncing = false;
+      const at = this.syncs.indexOf(sync);
+      const covered = at < 0 ? [] : this.syncs.splice(0, at + 1).flatMap((done) => done.covered);
       if (error) {
         // After a failed flush the state of the disk is unknown: answer nothing as stored and
         // take no more writes (retrying a failed fsync can report success for lost data).
@@ -164,6 +177,8 @@ export class GroupCommit {
 
   private fail(reason: OapError): void {
     this.dead = reason;
+    for (const running of this.syncs.splice(0))
+      for (const committed of running.covered) committed.fail(reason);
     // The batches already committed cannot be answered as stored; their callers get the error.
     for (const committed of this.awaitingSync.splice(0)) committed.fail(reason);
     for (const item of this.pending.splice(0)) item.reject(reason);
