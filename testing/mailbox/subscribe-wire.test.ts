@@ -1,8 +1,10 @@
+import { randomUUID } from "node:crypto";
 import { AppProtoId, encodeFrame, encodeStartPayload, Flags, type Meta } from "@omnigate/oap";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { connect } from "../../packages/sdk/src/index.js";
 import { eventually } from "../../packages/sdk/test/support/node.js";
 import type { RawOapConnection, SeenFrame } from "../support/raw-oap.js";
+import { type RedisProcess, startRedis } from "../support/redis-server.js";
 import { TestScope } from "../support/scope.js";
 
 /**
@@ -17,8 +19,19 @@ const GRANT = EVENT_ONE | Flags.ACK_REQ;
 const scope = new TestScope();
 afterEach(() => scope.close());
 
+/** SUBSCRIBE runs on top of the engine's RECV and ACK: every engine gets the whole file. */
+const ENGINES = ["sqlite", "memory", "redis"] as const;
+let redis: RedisProcess | undefined;
+let engineOverrides: Record<string, string> = {};
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
 async function setup(overrides: Record<string, number> = {}) {
-  const node = await scope.node(overrides);
+  const node = await scope.node({ ...engineOverrides, ...overrides });
   const client = await connect(node.oapUrl, { ca: node.caPem, tenant: TENANT });
   scope.defer(() => client.close());
   const raw = await scope.raw(node);
@@ -98,7 +111,18 @@ async function roundTrip(raw: RawOapConnection, corrId: bigint): Promise<void> {
   expect((await raw.waitFor(isResp(corrId)))?.code).toBe(200);
 }
 
-describe("mailbox SUBSCRIBE on the wire", () => {
+describe.each(ENGINES)("mailbox SUBSCRIBE on the wire (%s engine)", (engine) => {
+  beforeEach(() => {
+    engineOverrides =
+      engine === "redis"
+        ? {
+            mailboxEngine: "redis",
+            mailboxRedisUrl: (redis as RedisProcess).url,
+            mailboxRedisKeyPrefix: `subscribe-${randomUUID()}:`,
+          }
+        : { mailboxEngine: engine };
+  });
+
   it("pushes each message as one EVENT|START|END under the subscription's corr_id: delivery meta, exact body, APP_E2E when the send had it", async () => {
     const { client, raw } = await setup();
     const plain = Buffer.from([0, 1, 2, 0xfe, 0xff]);
