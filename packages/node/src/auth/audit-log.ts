@@ -28,10 +28,17 @@ export class AuditLog {
     const line = `${JSON.stringify({ at: new Date(this.now()).toISOString(), ...entry })}\n`;
     const file = this.file;
     if (file === undefined) return Promise.resolve();
-    this.tail = this.tail.then(async () => {
+    const write = this.tail.then(async () => {
       await mkdir(dirname(file), { recursive: true, mode: 0o700 });
       await appendFile(file, line, { mode: 0o600 });
     });
+    // A failed append fails its own record, not the ones after it.
+    this.tail = write.catch(() => {});
+    return write;
+  }
+
+  /** Resolves once every line recorded so far is written (or failed to be). */
+  flushed(): Promise<void> {
     return this.tail;
   }
 }

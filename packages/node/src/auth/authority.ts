@@ -211,8 +211,11 @@ export class Authority {
     return { token: minted.token, minted: true, path };
   }
 
+  /** Stops the relay, then waits for the revocation and audit writes still on their way. */
   async close(): Promise<void> {
     await this.relay?.close();
+    await this.revocations.flushed();
+    await this.audit.flushed();
   }
 
   private stillValid(text: string): boolean {

@@ -72,6 +72,8 @@ export class RevocationRelay {
   }
 
   private async received(text: string): Promise<void> {
+    // Nothing is applied after close: the store's writes are then waited for and its files may go.
+    if (this.closed) return;
     let message: RelayMessage;
     try {
       message = JSON.parse(text) as RelayMessage;

@@ -24,6 +24,8 @@ export class RevocationStore implements RevocationCheck {
   private readonly tenantEpochs = new Map<string, number>();
   private readonly log: Revocation[] = [];
   private readonly listeners = new Set<(r: Revocation) => void>();
+  /** The appends to the file, in order; close waits for them. */
+  private writing: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly file: string | undefined,
@@ -87,10 +89,21 @@ export class RevocationStore implements RevocationCheck {
       return undefined;
     const revocation = { ...input, seq: this.seq + 1, at: new Date(this.now()).toISOString() } as Revocation;
     this.remember(revocation);
-    if (this.file !== undefined)
-      await appendFile(this.file, `${JSON.stringify(revocation)}\n`, { mode: 0o600 });
+    const file = this.file;
+    if (file !== undefined) {
+      const write = this.writing.then(() =>
+        appendFile(file, `${JSON.stringify(revocation)}\n`, { mode: 0o600 }),
+      );
+      this.writing = write.catch(() => {});
+      await write;
+    }
     for (const listener of this.listeners) listener(revocation);
     return revocation;
+  }
+
+  /** Resolves once every revocation applied so far is written (or failed to be). */
+  flushed(): Promise<void> {
+    return this.writing;
   }
 
   /** Revocations after `seq`, oldest first. */
