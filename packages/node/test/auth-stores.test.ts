@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempDir } from "../../../testing/support/temp-dir.js";
@@ -111,5 +111,18 @@ describe("AuditLog", () => {
       { at: "2026-11-26T00:00:00.000Z", who: "admin-api", what: "revoke_token", token_id: "t1" },
     ]);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it("a failed append fails its own record only; the next one is written", async () => {
+    const root = dir();
+    const blocker = join(root, "auth");
+    writeFileSync(blocker, "a file where the log's directory should be");
+    const log = new AuditLog(join(blocker, "audit.jsonl"));
+    await expect(log.record({ who: "node", what: "create_root_key", key_id: "k0" })).rejects.toThrow();
+    rmSync(blocker);
+    await log.record({ who: "admin-api", what: "mint", key_id: "k1", token_id: "t1" });
+    await log.flushed();
+    const lines = readFileSync(join(blocker, "audit.jsonl"), "utf8").trim().split("\n");
+    expect(lines.map((l) => JSON.parse(l).what)).toEqual(["mint"]);
   });
 });
