@@ -1,8 +1,9 @@
 import { AppProtoId, type Meta } from "@omnigate/oap";
 import { decodeRecords, encodeRecords, type MailboxRecord } from "../mailbox/records.js";
 import type { OapClient } from "./client.js";
-import { OapClientError, OapConnectionError, OapRequestError, OapTimeoutError } from "./errors.js";
+import { OapClientError, OapConnectionError, OapTimeoutError } from "./errors.js";
 import type { OapEvent } from "./events.js";
+import { ackOutcomes, type SendResult, sendOutcomes } from "./mailbox-batch-replies.js";
 import { PushQueue } from "./push-queue.js";
 import { type OapStream, toBytes } from "./stream.js";
 import { type ItemOutcome, TurnBatcher } from "./turn-batcher.js";
@@ -33,11 +34,6 @@ interface SendKey {
 interface QueuedSend {
   body: Uint8Array;
   attrs: Record<string, string> | undefined;
-}
-
-export interface SendResult {
-  msgId: string;
-  duplicate: boolean;
 }
 
 export interface MailboxCallOptions {
@@ -178,17 +174,7 @@ export class MailboxClient {
       body: encodeRecords(records),
       e2e: key.e2e,
     });
-    const results = Array.isArray(reply.meta.results) ? reply.meta.results : [];
-    return items.map((_, i): ItemOutcome<SendResult> => {
-      const entry = results[i];
-      if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
-        return { ok: false, error: new Error("the node's SEND batch reply has no result for this message") };
-      }
-      if (typeof entry.msg_id === "string") {
-        return { ok: true, value: { msgId: entry.msg_id, duplicate: entry.duplicate === true } };
-      }
-      return { ok: false, error: refusedItem(entry, "SEND") };
-    });
+    return sendOutcomes(reply.meta, items.length);
   }
 
   private async ackBatch(key: AckKey, receipts: string[]): Promise<ItemOutcome<void>[]> {
@@ -197,21 +183,7 @@ export class MailboxClient {
       return [{ ok: true, value: undefined }];
     }
     const reply = await this.call(withTopic({ op: "ack", receipts }, key), key);
-    const failed = new Map<number, Meta>();
-    for (const entry of Array.isArray(reply.meta.failed) ? reply.meta.failed : []) {
-      if (
-        entry !== null &&
-        typeof entry === "object" &&
-        !Array.isArray(entry) &&
-        typeof entry.i === "number"
-      ) {
-        failed.set(entry.i, entry);
-      }
-    }
-    return receipts.map((_, i): ItemOutcome<void> => {
-      const entry = failed.get(i);
-      return entry ? { ok: false, error: refusedItem(entry, "ACK") } : { ok: true, value: undefined };
-    });
+    return ackOutcomes(reply.meta, receipts.length);
   }
 
   async recv(topic: string, options: RecvOptions = {}): Promise<MailboxMessage[]> {
@@ -384,17 +356,6 @@ export class MailboxClient {
       { tenant: options.tenant },
     );
   }
-}
-
-/** The error of one item a batch reply refused (`{code, reason, retry_after_ms?}`). */
-function refusedItem(entry: Meta, op: string): OapRequestError {
-  const code = typeof entry.code === "number" ? entry.code : 500;
-  const reason = typeof entry.reason === "string" ? entry.reason : "internal";
-  return new OapRequestError(
-    code,
-    { ...entry, reason, message: `the node refused this ${op}: ${reason}` },
-    undefined,
-  );
 }
 
 function withTopic(meta: Meta, options: { topic?: string | undefined }): Meta {
