@@ -13,9 +13,10 @@ export interface StorageEngine {
   /** A new object being written; it appears only when committed. */
   create(namespace: string): Promise<PendingObject>;
   /**
-   * Bytes [start, end) of an object, in chunks of at most `chunkBytes`, each a fresh buffer the
-   * caller may keep. Reading is pulled: nothing is read ahead of the consumer. Fewer bytes than
-   * asked (the object changed under the reader) end the iteration early; the caller checks.
+   * Bytes [start, end) of an object, in chunks of at most `chunkBytes` that the caller may keep
+   * (never reused by the engine). Reading is pulled: an engine may read a few chunks at once
+   * but reads no more until the consumer has taken them. Fewer bytes than asked (the object
+   * changed under the reader) end the iteration early; the caller checks.
    */
   read(
     namespace: string,

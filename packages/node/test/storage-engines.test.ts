@@ -1,0 +1,123 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, truncateSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { tempDir } from "../../../testing/support/temp-dir.js";
+import type { StorageEngine } from "../src/storage/engine.js";
+import { FsEngine } from "../src/storage/fs-engine.js";
+import { MemoryEngine } from "../src/storage/memory-engine.js";
+
+const KiB = 1024;
+const CHUNK = 64 * KiB;
+const dirs: Array<{ remove: () => void }> = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) d.remove();
+});
+
+const engines: Record<string, () => Promise<{ engine: StorageEngine; root: string }>> = {
+  fs: async () => {
+    const d = tempDir();
+    dirs.push(d);
+    const engine = new FsEngine(d.path);
+    await engine.open();
+    return { engine, root: d.path };
+  },
+  memory: async () => {
+    const engine = new MemoryEngine(64 * 1024 * KiB);
+    await engine.open();
+    return { engine, root: "" };
+  },
+};
+
+/** Stores `bytes` under `digest`, written in uneven pieces as a network PUT arrives. */
+async function store(
+  engine: StorageEngine,
+  namespace: string,
+  digest: string,
+  bytes: Buffer,
+): Promise<boolean> {
+  const pending = await engine.create(namespace);
+  for (let at = 0, piece = 1; at < bytes.length; at += piece, piece = (piece * 7 + 13_001) % (200 * KiB)) {
+    await pending.write(bytes.subarray(at, at + piece));
+  }
+  return pending.commit(digest);
+}
+
+async function readAll(engine: StorageEngine, namespace: string, digest: string, start: number, end: number) {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of engine.read(namespace, digest, start, end, CHUNK)) chunks.push(chunk);
+  return chunks;
+}
+
+describe.each(Object.keys(engines))("the %s storage engine", (kind) => {
+  const open = engines[kind] as () => Promise<{ engine: StorageEngine; root: string }>;
+  const digest = "ab".repeat(32);
+
+  it("reads any span in chunks of at most chunkBytes that stay intact after later reads", async () => {
+    const { engine } = await open();
+    // Over two fs read blocks (one chunk, then 512 KiB), not a whole number of chunks.
+    const bytes = randomBytes(1300 * KiB + 17);
+    expect(await store(engine, "t1", digest, bytes)).toBe(true);
+    expect(await engine.size("t1", digest)).toBe(bytes.length);
+    const spans: Array<[number, number]> = [
+      [0, bytes.length],
+      [0, 1],
+      [CHUNK - 1, CHUNK + 1],
+      [100_001, 900_003],
+      [bytes.length - 5, bytes.length],
+      [577 * KiB, bytes.length],
+    ];
+    for (const [start, end] of spans) {
+      const chunks = await readAll(engine, "t1", digest, start, end);
+      for (const chunk of chunks) {
+        expect(chunk.byteLength).toBeGreaterThan(0);
+        expect(chunk.byteLength).toBeLessThanOrEqual(CHUNK);
+      }
+      // Every chunk was kept while the next ones were read: none was reused or overwritten.
+      expect(Buffer.concat(chunks).equals(bytes.subarray(start, end)), `${start}-${end}`).toBe(true);
+    }
+  });
+
+  it("keeps namespaces apart and reads nothing of a missing object", async () => {
+    const { engine } = await open();
+    await store(engine, "t1", digest, randomBytes(10));
+    expect(await engine.size("t2", digest)).toBeUndefined();
+    expect(await readAll(engine, "t2", digest, 0, 10)).toEqual([]);
+  });
+
+  it("commits once per digest, drops aborted writes and counts what it holds", async () => {
+    const { engine } = await open();
+    const bytes = randomBytes(3 * CHUNK);
+    expect(await store(engine, "t1", digest, bytes)).toBe(true);
+    expect(await store(engine, "t1", digest, bytes)).toBe(false);
+    const dropped = await engine.create("t1");
+    await dropped.write(randomBytes(1000));
+    await dropped.abort();
+    await dropped.abort();
+    expect(engine.totals()).toEqual({ objects: 1, bytes: bytes.length });
+    await engine.quarantine("t1", digest);
+    expect(await engine.size("t1", digest)).toBeUndefined();
+    expect(engine.totals()).toEqual({ objects: 0, bytes: 0 });
+  });
+});
+
+describe("the fs storage engine on disk", () => {
+  it("ends a read early when the file is shorter than asked, and leaves no temp files", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const root = dir.path;
+    const fs = new FsEngine(root);
+    await fs.open();
+    const engine: StorageEngine = fs;
+    const digest = "cd".repeat(32);
+    const bytes = randomBytes(1000 * KiB);
+    await store(engine, "t1", digest, bytes);
+    truncateSync(fs.pathOf("t1", digest), 700 * KiB);
+    const chunks = await readAll(engine, "t1", digest, 0, bytes.length);
+    expect(Buffer.concat(chunks).equals(bytes.subarray(0, 700 * KiB))).toBe(true);
+    expect(readdirSync(join(root, "tmp"))).toEqual([]);
+    await fs.quarantine("t1", digest);
+    expect(existsSync(fs.pathOf("t1", digest))).toBe(false);
+    expect(readdirSync(join(root, "quarantine"))).toHaveLength(1);
+  });
+});
