@@ -38,6 +38,8 @@ const ARENA_SIZE = 64 * 1024;
 export class FrameWriter {
   /** Segments ready to write, in order: arena regions and large payloads by reference. */
   private parts: Buffer[] = [];
+  /** Per part, what to call once the socket is done with it (payloads given an onWritten). */
+  private partDone: Array<(() => void) | undefined> = [];
   private partsBytes = 0;
   private arena = Buffer.allocUnsafe(ARENA_SIZE);
   /** Start of the arena region not yet moved to `parts`. */
@@ -52,8 +54,7 @@ export class FrameWriter {
   constructor(private readonly socket: Writable) {
     socket.once("close", () => {
       this.closed = true;
-      this.parts = [];
-      this.partsBytes = 0;
+      this.dropParts();
     });
   }
 
@@ -62,13 +63,22 @@ export class FrameWriter {
     return this.closed || this.socket.destroyed;
   }
 
-  /** Queues a frame. Returns false when the caller should wait for `drained()` before writing more. */
-  write(init: FrameInit): boolean {
-    if (this.closed || this.socket.destroyed) return false;
+  /**
+   * Queues a frame. Returns false when the caller should wait for `drained()` before writing more.
+   *
+   * `onWritten` is called once the socket is done with the payload, so its buffer may be
+   * reused: at once when the payload was copied into the batch (or the connection is gone),
+   * else when the socket has written it or failed to.
+   */
+  write(init: FrameInit, onWritten?: () => void): boolean {
+    if (this.closed || this.socket.destroyed) {
+      onWritten?.();
+      return false;
+    }
     const payload = init.payload ?? EMPTY;
     const payloadLen = payload.byteLength;
     const at = this.writeHead(init, payloadLen, payloadLen <= COPY_THRESHOLD ? payloadLen : 0);
-    this.append(payload, at);
+    this.append(payload, at, onWritten);
     return this.batched();
   }
 
@@ -76,10 +86,14 @@ export class FrameWriter {
    * Queues a START frame whose payload is `meta_len | meta | body` (specs/oap-1.md §6), encoding
    * the pieces straight into the batch instead of building the payload first: what a small
    * request or reply is, so it saves a buffer and a copy per message. `meta` is the JSON that
-   * encodeMeta made (undefined: meta_len 0). Same result as write() with that payload.
+   * encodeMeta made (undefined: meta_len 0). Same result as write() with that payload, and
+   * `onWritten` as there, for `body`.
    */
-  writeStart(init: StartFrameInit): boolean {
-    if (this.closed || this.socket.destroyed) return false;
+  writeStart(init: StartFrameInit, onWritten?: () => void): boolean {
+    if (this.closed || this.socket.destroyed) {
+      onWritten?.();
+      return false;
+    }
     const meta = init.meta;
     const metaLen = meta?.byteLength ?? 0;
     const body = init.body ?? EMPTY;
@@ -94,25 +108,28 @@ export class FrameWriter {
       arena.set(meta, at);
       at += metaLen;
     }
-    this.append(body, at);
+    this.append(body, at, onWritten);
     return this.batched();
   }
 
   /** Writes everything batched so far. */
   flush(): void {
     this.closeSegment();
-    if (this.parts.length === 0 || this.closed) return;
+    if (this.closed) return this.dropParts();
+    if (this.parts.length === 0) return;
     const parts = this.parts;
+    const done = this.partDone;
     this.parts = [];
+    this.partDone = [];
     this.partsBytes = 0;
     this.holdsReference = false;
     if (parts.length === 1) {
-      this.socket.write(parts[0] as Buffer);
+      this.socket.write(parts[0] as Buffer, done[0]);
       return;
     }
     // Several parts (arena regions around large payloads): one corked burst, no concatenation copy.
     this.socket.cork();
-    for (const part of parts) this.socket.write(part);
+    for (let i = 0; i < parts.length; i++) this.socket.write(parts[i] as Buffer, done[i]);
     this.socket.uncork();
   }
 
@@ -160,19 +177,30 @@ export class FrameWriter {
   }
 
   /** Ends the frame being encoded with `bytes` at `at`: copied when small, by reference when large. */
-  private append(bytes: Uint8Array, at: number): void {
+  private append(bytes: Uint8Array, at: number, onWritten?: () => void): void {
     const len = bytes.byteLength;
     if (len <= COPY_THRESHOLD) {
       if (len > 0) this.arena.set(bytes, at);
       this.used = at + len;
+      onWritten?.();
       return;
     }
     this.used = at;
     // Large payloads go by reference: copying 64 KiB chunks would cost more than the extra write.
     this.closeSegment();
     this.parts.push(asBuffer(bytes));
+    this.partDone.push(onWritten);
     this.partsBytes += len;
     this.holdsReference = true;
+  }
+
+  /** Forgets what was never written (the socket closed), telling each payload's owner it is free. */
+  private dropParts(): void {
+    const done = this.partDone;
+    this.parts = [];
+    this.partDone = [];
+    this.partsBytes = 0;
+    for (const callback of done) callback?.();
   }
 
   /** A frame was added to the batch: flush now if it is big, else at the end of this turn. */
@@ -201,6 +229,7 @@ export class FrameWriter {
   private closeSegment(): void {
     if (this.used === this.segmentStart) return;
     this.parts.push(this.arena.subarray(this.segmentStart, this.used));
+    this.partDone.push(undefined);
     this.partsBytes += this.used - this.segmentStart;
     this.segmentStart = this.used;
   }

@@ -12,23 +12,22 @@ export interface StorageEngine {
   size(namespace: string, digest: string): Promise<number | undefined>;
   /** A new object being written; it appears only when committed. */
   create(namespace: string): Promise<PendingObject>;
-  /**
-   * Bytes [start, end) of an object, in chunks of at most `chunkBytes` that the caller may keep
-   * (never reused by the engine). Reading is pulled: an engine may read a few chunks at once
-   * but reads no more until the consumer has taken them. Fewer bytes than asked (the object
-   * changed under the reader) end the iteration early; the caller checks.
-   */
-  read(
-    namespace: string,
-    digest: string,
-    start: number,
-    end: number,
-    chunkBytes: number,
-  ): AsyncIterable<Uint8Array>;
+  /** Opens an object for reading, or undefined when the namespace does not hold it. */
+  openReader(namespace: string, digest: string): Promise<ObjectReader | undefined>;
   /** Takes a corrupt object out of the store (kept aside where the engine can). */
   quarantine(namespace: string, digest: string): Promise<void>;
   /** Objects and bytes held now, across namespaces. */
   totals(): { objects: number; bytes: number };
+}
+
+/**
+ * An open object, read by position into buffers the caller owns (so a GET can reuse them once
+ * the connection has sent them).
+ */
+export interface ObjectReader {
+  /** Copies bytes from `position` into `into`; resolves to how many (fewer at the end, 0 past it). */
+  read(into: Uint8Array, position: number): Promise<number>;
+  close(): Promise<void>;
 }
 
 export interface PendingObject {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import type { PendingObject, StorageEngine } from "./engine.js";
+import type { ObjectReader, PendingObject, StorageEngine } from "./engine.js";
 
 /**
  * Objects as files under `root`: `objects/<namespace>/<hex 0-2>/<hex 2-4>/<hex>`, so no
@@ -9,9 +9,6 @@ import type { PendingObject, StorageEngine } from "./engine.js";
  * link(2), which fails if the object exists: two writers of the same bytes never race, and a
  * reader sees a whole object or none. Corrupt objects are moved to `quarantine/`.
  */
-/** Chunks read from disk at once after the first (8 × 64 KiB = 512 KiB by default). */
-const READ_BLOCK_CHUNKS = 8;
-
 export class FsEngine implements StorageEngine {
   readonly kind = "fs";
   private objects = 0;
@@ -89,39 +86,27 @@ export class FsEngine implements StorageEngine {
     };
   }
 
-  async *read(
-    namespace: string,
-    digest: string,
-    start: number,
-    end: number,
-    chunkBytes: number,
-  ): AsyncIterable<Uint8Array> {
+  async openReader(namespace: string, digest: string): Promise<ObjectReader | undefined> {
     let file: FileHandle;
     try {
       file = await open(this.pathOf(namespace, digest), "r");
     } catch (error) {
-      if (isMissing(error)) return;
+      if (isMissing(error)) return undefined;
       throw error;
     }
-    try {
-      // The first read is one chunk, so the first byte leaves soon; after it, blocks of
-      // READ_BLOCK_CHUNKS: one thread-pool round trip per 512 KiB instead of per chunk, which
-      // was most of what the node spent per byte beyond TLS. The OS reads ahead on disk.
-      let blockBytes = chunkBytes;
-      for (let at = start; at < end; ) {
-        // A fresh block per read: the frame writer may still hold chunks of the previous one.
-        const block = Buffer.allocUnsafe(Math.min(blockBytes, end - at));
-        const { bytesRead } = await file.read(block, 0, block.byteLength, at);
-        if (bytesRead === 0) return;
-        for (let i = 0; i < bytesRead; i += chunkBytes) {
-          yield block.subarray(i, Math.min(i + chunkBytes, bytesRead));
+    return {
+      read: async (into, position) => {
+        let done = 0;
+        // A regular file reads short only at its end; loop anyway, as read(2) allows it.
+        while (done < into.byteLength) {
+          const { bytesRead } = await file.read(into, done, into.byteLength - done, position + done);
+          if (bytesRead === 0) break;
+          done += bytesRead;
         }
-        at += bytesRead;
-        blockBytes = chunkBytes * READ_BLOCK_CHUNKS;
-      }
-    } finally {
-      await file.close();
-    }
+        return done;
+      },
+      close: () => file.close(),
+    };
   }
 
   async quarantine(namespace: string, digest: string): Promise<void> {

@@ -4,24 +4,27 @@ import { type Blake3, createBlake3, type IncomingRequest, type ResponseWriter } 
 import type { Logger } from "../log.js";
 import type { StorageMetrics } from "../metrics/storage-metrics.js";
 import { addressFromMeta, digestOf, type ObjectAddress } from "./address.js";
+import { type BlockPool, SharedBlock } from "./block-pool.js";
 import type { StorageEngine } from "./engine.js";
 import { type LocatedObject, locate } from "./namespaces.js";
 import { type ByteSpan, formatSpan, resolveRange } from "./range.js";
 
 const EMPTY = new Uint8Array(0);
 /**
- * Chunks handed to the connection before waiting for it to drain. Waiting after every 64 KiB
- * chunk cost an event-loop turn per chunk; after 8 (512 KiB, the fs engine's read block), a
- * fast reader's GET costs the node about 25% less CPU per byte, and a slow reader still holds
- * the node at a block's worth of chunks.
+ * The largest read, in chunks (8 × 64 KiB = 512 KiB). A GET reads one block, hands its chunks
+ * to the connection and waits for it to drain once per block. Reading and waiting per 64 KiB
+ * chunk cost a thread-pool round trip and an event-loop turn per chunk: a large GET cost the
+ * node about 40% more CPU per byte than a plain HTTPS file server.
  */
-const CHUNKS_PER_DRAIN_WAIT = 8;
+const MAX_BLOCK_CHUNKS = 8;
 
 export interface GetDeps {
   engine: StorageEngine;
   metrics: StorageMetrics;
   log: Logger;
   chunkBytes: number;
+  /** Where read blocks come from and go back to once written. */
+  blocks: BlockPool;
 }
 
 /** HAS: the object's size (and whether it is the public copy), or 404. */
@@ -35,9 +38,9 @@ export async function has(engine: StorageEngine, req: IncomingRequest, res: Resp
  * GET: RESP|START with meta `addr`, `size` (the object's), `length` (bytes in this reply) and,
  * on a 206, `range` (`start-end` served, inclusive); then the bytes in chunks of `chunkBytes`.
  *
- * The stream waits for the connection to drain after every CHUNKS_PER_DRAIN_WAIT chunks
- * before it pulls more from the engine, so a slow reader holds the node at about that many
- * chunks per stream. A whole-object GET is hashed as it is read and its last chunk is
+ * Reads grow from one chunk to MAX_BLOCK_CHUNKS, each read into a pooled block, and the next
+ * read waits until the connection drained, so a slow reader holds the node at about one block
+ * per stream. A whole-object GET is hashed as it is read and its last chunk is
  * held back until the digest matches the address: a corrupt object never ends as a success —
  * the stream fails with 500 `object_corrupt` and the object is quarantined.
  */
@@ -79,42 +82,51 @@ async function stream(
   plan: GetPlan,
 ): Promise<void> {
   const { addr, found, span, code, head, hasher, arrived } = plan;
-
+  const reader = await deps.engine.openReader(found.namespace, digestOf(addr));
   let offset = span.start;
-  let firstByte = true;
-  const firstByteSent = () => {
-    if (!firstByte) return;
-    firstByte = false;
-    deps.metrics.firstByteAfter((performance.now() - arrived) / 1000);
-  };
-  let last: Uint8Array = EMPTY;
-  let sinceWait = 0;
-  for await (const chunk of deps.engine.read(
-    found.namespace,
-    digestOf(addr),
-    span.start,
-    span.end,
-    deps.chunkBytes,
-  )) {
-    if (req.signal.aborted || res.ended) return;
-    offset += chunk.byteLength;
-    hasher?.update(chunk);
-    if (offset >= span.end) {
-      last = chunk;
-      break;
-    }
-    // Counted when handed to the connection; the wait for it to take more comes after.
-    const accepted = res.started ? res.write(chunk) : res.start(code, head, chunk);
-    firstByteSent();
-    deps.metrics.sent(chunk.byteLength);
-    if (++sinceWait >= CHUNKS_PER_DRAIN_WAIT) {
-      sinceWait = 0;
+  /** The span's last chunk, held back until the digest is checked, with its block. */
+  let last: { chunk: Uint8Array; block: SharedBlock } | undefined;
+  try {
+    let blockChunks = 1;
+    while (reader && offset < span.end) {
+      const block = new SharedBlock(deps.blocks, blockChunks * deps.chunkBytes);
+      const into = block.bytes.subarray(0, Math.min(block.bytes.byteLength, span.end - offset));
+      const read = await reader.read(into, offset);
+      if (read === 0 || req.signal.aborted || res.ended) {
+        block.drop();
+        if (read === 0) break; // shorter than its size: the object changed under the reader
+        return;
+      }
+      hasher?.update(into.subarray(0, read));
+      offset += read;
+      let accepted: Promise<void> | undefined;
+      for (let at = 0; at < read; at += deps.chunkBytes) {
+        const chunk = into.subarray(at, Math.min(at + deps.chunkBytes, read));
+        if (offset >= span.end && at + chunk.byteLength === read) {
+          last = { chunk, block };
+          break;
+        }
+        if (!res.started) {
+          await res.start(code, head);
+          deps.metrics.firstByteAfter((performance.now() - arrived) / 1000);
+        }
+        // Counted when handed to the connection; the wait for it to take more comes after.
+        accepted = res.write(chunk, { onWritten: block.hold() });
+        deps.metrics.sent(chunk.byteLength);
+      }
+      if (last?.block !== block) block.drop();
+      // One wait per block. Reads start at one chunk so the first byte leaves soon and a small
+      // object costs one small read.
       await accepted;
+      blockChunks = Math.min(blockChunks * 2, MAX_BLOCK_CHUNKS);
     }
+  } finally {
+    await reader?.close();
   }
-  if (req.signal.aborted || res.ended) return;
+  if (req.signal.aborted || res.ended) return last?.block.drop();
   const digestOk = hasher === undefined || hasher.digestHex() === digestOf(addr);
   if (offset !== span.end || !digestOk) {
+    last?.block.drop();
     await deps.engine.quarantine(found.namespace, digestOf(addr));
     deps.log.error(
       {
@@ -132,10 +144,14 @@ async function stream(
     if (res.started) return res.fail(error);
     throw error;
   }
-  if (!res.started) res.reply(code, head, last);
-  else res.end(last);
-  firstByteSent();
-  deps.metrics.sent(last.byteLength);
+  const chunk = last?.chunk ?? EMPTY;
+  const onWritten = last ? last.block.hold() : undefined;
+  last?.block.drop();
+  if (!res.started) {
+    res.reply(code, head, chunk, { onWritten });
+    deps.metrics.firstByteAfter((performance.now() - arrived) / 1000);
+  } else res.end(chunk, { onWritten });
+  deps.metrics.sent(chunk.byteLength);
 }
 
 async function mustLocate(

@@ -1,4 +1,4 @@
-import { type PendingObject, type StorageEngine, StoreFullError } from "./engine.js";
+import { type ObjectReader, type PendingObject, type StorageEngine, StoreFullError } from "./engine.js";
 
 /**
  * Objects in memory only (amnesia mode): nothing touches the disk. Total bytes are bounded by
@@ -57,26 +57,32 @@ export class MemoryEngine implements StorageEngine {
     };
   }
 
-  async *read(
-    namespace: string,
-    digest: string,
-    start: number,
-    end: number,
-    chunkBytes: number,
-  ): AsyncIterable<Uint8Array> {
+  async openReader(namespace: string, digest: string): Promise<ObjectReader | undefined> {
     const chunks = this.objects.get(key(namespace, digest));
-    if (!chunks) return;
-    let offset = 0;
-    for (const chunk of chunks) {
-      const chunkEnd = offset + chunk.byteLength;
-      for (let at = Math.max(start, offset); at < Math.min(end, chunkEnd); at += chunkBytes) {
-        const upTo = Math.min(at + chunkBytes, end, chunkEnd);
-        // A copy, so a caller holding on to it (or corrupting it) leaves the object intact.
-        yield chunk.slice(at - offset, upTo - offset);
-      }
-      offset = chunkEnd;
-      if (offset >= end) return;
-    }
+    if (!chunks) return undefined;
+    return {
+      read: async (into, position) => {
+        let done = 0;
+        let offset = 0;
+        for (const chunk of chunks) {
+          const chunkEnd = offset + chunk.byteLength;
+          const from = position + done;
+          if (from < chunkEnd) {
+            // A copy, so whatever the caller does with its buffer leaves the object intact.
+            const piece = chunk.subarray(
+              from - offset,
+              Math.min(chunk.byteLength, from - offset + into.byteLength - done),
+            );
+            into.set(piece, done);
+            done += piece.byteLength;
+            if (done === into.byteLength) break;
+          }
+          offset = chunkEnd;
+        }
+        return done;
+      },
+      close: async () => {},
+    };
   }
 
   async quarantine(namespace: string, digest: string): Promise<void> {

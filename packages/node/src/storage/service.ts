@@ -3,6 +3,7 @@ import type { IncomingRequest, ResponseWriter } from "@omnigate/sdk";
 import type { ManagedService } from "../kernel/lifecycle.js";
 import type { Logger } from "../log.js";
 import type { StorageMetrics } from "../metrics/storage-metrics.js";
+import { BlockPool } from "./block-pool.js";
 import type { StorageEngine } from "./engine.js";
 import { toOapError } from "./errors.js";
 import { get, has } from "./get.js";
@@ -23,6 +24,8 @@ const OPS = ["put", "get", "has"] as const;
 export class StorageService implements ManagedService {
   readonly appProtoId = AppProtoId.STORAGE;
   readonly name = "storage";
+  /** Read blocks of GETs, reused; at most 32 MiB of them idle. */
+  readonly blocks = new BlockPool(32 * 1024 * 1024);
 
   constructor(
     readonly engine: StorageEngine,
@@ -54,6 +57,7 @@ export class StorageService implements ManagedService {
               metrics: this.metrics,
               log: this.log,
               chunkBytes: this.settings.chunkBytes,
+              blocks: this.blocks,
             },
             req,
             res,

@@ -12,7 +12,7 @@ import {
   type Reason,
   splitIntoFrames,
 } from "@omnigate/oap";
-import type { ReplyOptions, ResponseWriter } from "./types.js";
+import type { BodyOptions, ReplyOptions, ResponseWriter } from "./types.js";
 
 const EMPTY = new Uint8Array(0);
 
@@ -38,7 +38,8 @@ export class StreamResponse implements ResponseWriter {
   ) {}
 
   reply(code: number, meta?: Meta, body?: Uint8Array, options?: ReplyOptions): void {
-    if (this.ended) return;
+    const onWritten = options?.onWritten;
+    if (this.ended) return onWritten?.();
     if (this.started) throw new Error("the response already started; use write() and end()");
     // The common case, one frame, is encoded straight into the writer's batch.
     const metaJson = serviceMeta(meta);
@@ -46,37 +47,46 @@ export class StreamResponse implements ResponseWriter {
     if (HEADER_LEN + 2 + (metaJson?.byteLength ?? 0) + bodyLen <= this.maxFrame) {
       this.begin(code, options);
       this.bytesOut += HEADER_LEN + 2 + (metaJson?.byteLength ?? 0) + bodyLen;
-      this.writer.writeStart({
-        flags: Flags.RESP | Flags.START | Flags.END | this.e2eFlag,
-        code,
-        appProtoId: this.stream.appProtoId,
-        tenantId: this.stream.tenantId,
-        corrId: this.stream.corrId,
-        meta: metaJson,
-        body,
-      });
+      this.writer.writeStart(
+        {
+          flags: Flags.RESP | Flags.START | Flags.END | this.e2eFlag,
+          code,
+          appProtoId: this.stream.appProtoId,
+          tenantId: this.stream.tenantId,
+          corrId: this.stream.corrId,
+          meta: metaJson,
+          body,
+        },
+        onWritten,
+      );
       return this.finish(code);
     }
     this.send(this.firstPieces(meta, body, true), code, options);
   }
 
   async start(code: number, meta?: Meta, body?: Uint8Array, options?: ReplyOptions): Promise<void> {
-    if (this.ended) return;
+    if (this.ended) return options?.onWritten?.();
     this.send(this.firstPieces(meta, body, false), code, options);
     await this.writer.drained();
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
-    if (this.ended) return;
+  async write(chunk: Uint8Array, options?: BodyOptions): Promise<void> {
+    if (this.ended) return options?.onWritten?.();
     if (!this.started) throw new Error("write() before start()");
-    this.sendPieces(splitIntoFrames({ maxFrame: this.maxFrame, body: chunk, end: false }));
+    this.sendPieces(
+      splitIntoFrames({ maxFrame: this.maxFrame, body: chunk, end: false }),
+      options?.onWritten,
+    );
     await this.writer.drained();
   }
 
-  end(chunk?: Uint8Array): void {
-    if (this.ended) return;
-    if (!this.started) return this.reply(200, undefined, chunk);
-    this.sendPieces(splitIntoFrames({ maxFrame: this.maxFrame, body: chunk ?? EMPTY, end: true }));
+  end(chunk?: Uint8Array, options?: BodyOptions): void {
+    if (this.ended) return options?.onWritten?.();
+    if (!this.started) return this.reply(200, undefined, chunk, options);
+    this.sendPieces(
+      splitIntoFrames({ maxFrame: this.maxFrame, body: chunk ?? EMPTY, end: true }),
+      options?.onWritten,
+    );
   }
 
   fail(error: OapError): void {
@@ -106,7 +116,7 @@ export class StreamResponse implements ResponseWriter {
 
   private send(pieces: FramePiece[], code: number, options: ReplyOptions | undefined): void {
     this.begin(code, options);
-    this.sendPieces(pieces);
+    this.sendPieces(pieces, options?.onWritten);
   }
 
   private begin(code: number, options: ReplyOptions | undefined): void {
@@ -115,17 +125,24 @@ export class StreamResponse implements ResponseWriter {
     this.e2eFlag = options?.e2e ? Flags.APP_E2E : 0;
   }
 
-  private sendPieces(pieces: FramePiece[]): void {
+  /** Writes the frames; `onWritten` runs once the connection is done with all their payloads. */
+  private sendPieces(pieces: FramePiece[], onWritten?: () => void): void {
+    let unwritten = pieces.length;
+    const pieceWritten = onWritten && (() => --unwritten === 0 && onWritten());
+    if (onWritten && unwritten === 0) onWritten();
     for (const piece of pieces) {
       this.bytesOut += HEADER_LEN + piece.payload.byteLength;
-      this.writer.write({
-        flags: Flags.RESP | this.e2eFlag | (piece.start ? Flags.START : 0) | (piece.end ? Flags.END : 0),
-        code: this.code,
-        appProtoId: this.stream.appProtoId,
-        tenantId: this.stream.tenantId,
-        corrId: this.stream.corrId,
-        payload: piece.payload,
-      });
+      this.writer.write(
+        {
+          flags: Flags.RESP | this.e2eFlag | (piece.start ? Flags.START : 0) | (piece.end ? Flags.END : 0),
+          code: this.code,
+          appProtoId: this.stream.appProtoId,
+          tenantId: this.stream.tenantId,
+          corrId: this.stream.corrId,
+          payload: piece.payload,
+        },
+        pieceWritten,
+      );
       if (piece.end) this.finish(this.code);
     }
   }

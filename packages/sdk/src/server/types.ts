@@ -33,7 +33,15 @@ export interface IncomingRequest {
   connection: ConnectionContext;
 }
 
-export interface ReplyOptions {
+export interface BodyOptions {
+  /**
+   * Called once the connection is done with the body's bytes, so the service may reuse their
+   * buffer from then on; not before, as large bodies are written by reference, not copied.
+   */
+  onWritten?: () => void;
+}
+
+export interface ReplyOptions extends BodyOptions {
   /** Mark response bodies as APP_E2E. */
   e2e?: boolean;
 }
@@ -47,9 +55,9 @@ export interface ResponseWriter {
   /** Sends the first response frame; follow with write()/end(). */
   start(code: number, meta?: Meta, body?: Uint8Array, options?: ReplyOptions): Promise<void>;
   /** Sends a body chunk; resolves when the connection can take more (backpressure). */
-  write(chunk: Uint8Array): Promise<void>;
+  write(chunk: Uint8Array, options?: BodyOptions): Promise<void>;
   /** Ends the response, optionally with a last chunk. */
-  end(chunk?: Uint8Array): void;
+  end(chunk?: Uint8Array, options?: BodyOptions): void;
   /** Ends the stream with an error frame. */
   fail(error: OapError): void;
 }
