@@ -117,3 +117,72 @@ describe("FrameWriter and the caller's buffers", () => {
     expect(sent.byteLength).toBe(38 + 20_000);
   });
 });
+
+describe("FrameWriter onWritten", () => {
+  /** A socket that takes writes but completes each only when told to. */
+  function slowSink(): { socket: Writable; complete: () => void; writes: Buffer[] } {
+    const writes: Buffer[] = [];
+    const pending: Array<() => void> = [];
+    const socket = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        writes.push(Buffer.from(chunk));
+        pending.push(() => done());
+      },
+      writev(chunks, done) {
+        for (const { chunk } of chunks) writes.push(Buffer.from(chunk as Buffer));
+        pending.push(() => done());
+      },
+    });
+    return { socket, writes, complete: () => pending.shift()?.() };
+  }
+  const head = { flags: Flags.RESP, appProtoId: 1, corrId: 1n } as const;
+
+  it("is called at once for a payload copied into the batch", () => {
+    const { socket } = slowSink();
+    const writer = new FrameWriter(socket);
+    let written = 0;
+    writer.write({ ...head, payload: Buffer.alloc(100, 1) }, () => written++);
+    writer.writeStart({ ...head, body: Buffer.alloc(200, 2) }, () => written++);
+    expect(written).toBe(2);
+  });
+
+  it("is called for a payload sent by reference only once the socket has written it", async () => {
+    const { socket, complete, writes } = slowSink();
+    const writer = new FrameWriter(socket);
+    const payload = Buffer.alloc(64 * 1024, 7);
+    let written = false;
+    writer.write({ ...head, payload }, () => {
+      written = true;
+    });
+    await turn();
+    expect(writes.length).toBeGreaterThan(0);
+    expect(written).toBe(false);
+    complete();
+    await turn();
+    expect(written).toBe(true);
+  });
+
+  it("is called for every payload once a destroyed socket lets go of its writes", async () => {
+    const { socket, complete } = slowSink();
+    socket.on("error", () => {});
+    const writer = new FrameWriter(socket);
+    const written: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      writer.write({ ...head, corrId: BigInt(i + 1), payload: Buffer.alloc(64 * 1024, i) }, () =>
+        written.push(i),
+      );
+    }
+    socket.destroy();
+    await turn();
+    // The socket still holds the write it had taken, and the queued ones wait behind it.
+    expect(written).toEqual([]);
+    complete();
+    await turn();
+    expect(written.sort()).toEqual([0, 1, 2]);
+    let late = false;
+    writer.write({ ...head, payload: Buffer.alloc(64 * 1024) }, () => {
+      late = true;
+    });
+    expect(late).toBe(true);
+  });
+});
