@@ -104,6 +104,12 @@ describe.each(Object.keys(engines))("the %s storage engine", (kind) => {
     await store(engine, "t1", digest, randomBytes(10));
     expect(await engine.size("t2", digest)).toBeUndefined();
     expect(await engine.openReader("t2", digest)).toBeUndefined();
+    // Stored after it was looked up and missed, it is found (a remembered miss is dropped).
+    await store(engine, "t2", digest, randomBytes(20));
+    expect(await engine.size("t2", digest)).toBe(20);
+    await engine.quarantine("t2", digest);
+    expect(await engine.size("t2", digest)).toBeUndefined();
+    expect(await engine.size("t1", digest)).toBe(10);
   });
 
   it("commits once per digest, drops aborted writes and counts what it holds", async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { ObjectReader, PendingObject, StorageEngine } from "./engine.js";
+import { SizeCache } from "./size-cache.js";
 
 /**
  * Objects as files under `root`: `objects/<namespace>/<hex 0-2>/<hex 2-4>/<hex>`, so no
@@ -13,6 +14,10 @@ export class FsEngine implements StorageEngine {
   readonly kind = "fs";
   private objects = 0;
   private bytes = 0;
+  /** Sizes and absences looked up lately (about 100 bytes each). */
+  private readonly sizes = new SizeCache(100_000);
+  /** Commits and quarantines so far; a lookup that overlapped one is not cached. */
+  private changes = 0;
 
   constructor(private readonly root: string) {}
 
@@ -38,13 +43,19 @@ export class FsEngine implements StorageEngine {
   async close(): Promise<void> {}
 
   async size(namespace: string, digest: string): Promise<number | undefined> {
+    const cached = this.sizes.get(namespace, digest);
+    if (cached !== "unknown") return cached;
+    const changesBefore = this.changes;
+    let size: number | undefined;
     try {
       const info = await stat(this.pathOf(namespace, digest));
-      return info.isFile() ? info.size : undefined;
+      size = info.isFile() ? info.size : undefined;
     } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw error;
+      if (!isMissing(error)) throw error;
     }
+    // A commit or quarantine while stat ran may have made its answer stale: do not keep it.
+    if (this.changes === changesBefore) this.sizes.set(namespace, digest, size);
+    return size;
   }
 
   async create(namespace: string): Promise<PendingObject> {
@@ -73,6 +84,9 @@ export class FsEngine implements StorageEngine {
           if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
           await unlink(tmp);
           return false;
+        } finally {
+          // Once linked, a lookup that ran meanwhile (and may have missed it) is stale.
+          this.changed(namespace, digest);
         }
         await unlink(tmp);
         this.objects++;
@@ -91,8 +105,9 @@ export class FsEngine implements StorageEngine {
     try {
       file = await open(this.pathOf(namespace, digest), "r");
     } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw error;
+      if (!isMissing(error)) throw error;
+      this.sizes.forget(namespace, digest);
+      return undefined;
     }
     return {
       read: async (into, position) => {
@@ -112,15 +127,24 @@ export class FsEngine implements StorageEngine {
   async quarantine(namespace: string, digest: string): Promise<void> {
     const path = this.pathOf(namespace, digest);
     const size = await this.size(namespace, digest);
+    this.changed(namespace, digest);
     if (size === undefined) return;
     try {
       await rename(path, join(this.root, "quarantine", `${namespace}-${digest}-${Date.now()}`));
     } catch (error) {
       if (isMissing(error)) return;
       throw error;
+    } finally {
+      this.changed(namespace, digest);
     }
     this.objects--;
     this.bytes -= size;
+  }
+
+  /** An object is being added or removed: what the cache knows of it, or learns meanwhile, is stale. */
+  private changed(namespace: string, digest: string): void {
+    this.changes++;
+    this.sizes.forget(namespace, digest);
   }
 
   totals(): { objects: number; bytes: number } {
