@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { ObjectReader, PendingObject, StorageEngine } from "./engine.js";
+import { OpenFiles } from "./open-files.js";
 import { SizeCache } from "./size-cache.js";
 
 /**
@@ -16,6 +17,8 @@ export class FsEngine implements StorageEngine {
   private bytes = 0;
   /** Sizes and absences looked up lately (about 100 bytes each). */
   private readonly sizes = new SizeCache(100_000);
+  /** Files of objects read lately, kept open for the next readers. */
+  private readonly openFiles = new OpenFiles(256);
   /** Commits and quarantines so far; a lookup that overlapped one is not cached. */
   private changes = 0;
 
@@ -40,7 +43,9 @@ export class FsEngine implements StorageEngine {
     this.bytes = counted.bytes;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.openFiles.evictAll();
+  }
 
   async size(namespace: string, digest: string): Promise<number | undefined> {
     const cached = this.sizes.get(namespace, digest);
@@ -101,14 +106,12 @@ export class FsEngine implements StorageEngine {
   }
 
   async openReader(namespace: string, digest: string): Promise<ObjectReader | undefined> {
-    let file: FileHandle;
-    try {
-      file = await open(this.pathOf(namespace, digest), "r");
-    } catch (error) {
-      if (!isMissing(error)) throw error;
+    const shared = await this.openFiles.acquire(this.pathOf(namespace, digest));
+    if (!shared) {
       this.sizes.forget(namespace, digest);
       return undefined;
     }
+    const { file, release } = shared;
     return {
       read: async (into, position) => {
         let done = 0;
@@ -120,12 +123,13 @@ export class FsEngine implements StorageEngine {
         }
         return done;
       },
-      close: () => file.close(),
+      close: async () => release(),
     };
   }
 
   async quarantine(namespace: string, digest: string): Promise<void> {
     const path = this.pathOf(namespace, digest);
+    this.openFiles.evict(path);
     const size = await this.size(namespace, digest);
     this.changed(namespace, digest);
     if (size === undefined) return;
