@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, truncateSync } from "node:fs";
+import { existsSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempDir } from "../../../testing/support/temp-dir.js";
@@ -129,6 +129,27 @@ describe.each(Object.keys(engines))("the %s storage engine", (kind) => {
 });
 
 describe("the fs storage engine on disk", () => {
+  it("never serves a quarantined file, even to a reader that opened it during the quarantine", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const fs = new FsEngine(dir.path);
+    await fs.open();
+    const digest = "ef".repeat(32);
+    const good = randomBytes(200 * KiB);
+    await store(fs, "t1", digest, good);
+    (await fs.openReader("t1", digest))?.close(); // its file is now kept open
+    const bad = Buffer.from(good);
+    bad[1000] = (bad[1000] as number) ^ 0xff;
+    writeFileSync(fs.pathOf("t1", digest), bad);
+    // A reader opens the object while it is being quarantined.
+    const [, during] = await Promise.all([fs.quarantine("t1", digest), fs.openReader("t1", digest)]);
+    await during?.close();
+    // Stored again with the good bytes, it is read as such.
+    expect(await store(fs, "t1", digest, good)).toBe(true);
+    expect((await readSpan(fs, "t1", digest, 0, good.length))?.equals(good)).toBe(true);
+    await fs.close();
+  });
+
   it("reads short when the file is shorter than its size, and leaves no temp files", async () => {
     const dir = tempDir();
     dirs.push(dir);

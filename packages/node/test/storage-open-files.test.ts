@@ -20,7 +20,13 @@ function files(count: number): string[] {
 }
 
 const openFds = () => readdirSync("/proc/self/fd").length;
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+/** Waits until the process holds `count` descriptors (closes finish in the thread pool). */
+async function expectOpenFds(count: number): Promise<void> {
+  for (let waited = 0; openFds() !== count && waited < 2000; waited += 10) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  expect(openFds()).toBe(count);
+}
 
 describe.runIf(process.platform === "linux")("OpenFiles", () => {
   it("shares one handle between readers and closes it once evicted and released", async () => {
@@ -32,22 +38,25 @@ describe.runIf(process.platform === "linux")("OpenFiles", () => {
     expect(openFds()).toBe(before + 1);
     a?.release();
     cache.evict(path);
-    await settle();
+    await new Promise((resolve) => setTimeout(resolve, 50));
     expect(openFds()).toBe(before + 1); // b still reads it
     const buffer = Buffer.alloc(6);
     await b?.file.read(buffer, 0, 6, 0);
     expect(buffer.toString()).toBe("file 0");
     b?.release();
     b?.release(); // a second release counts once
-    await settle();
-    expect(openFds()).toBe(before);
+    await expectOpenFds(before);
     // Evicted, the next reader opens the file afresh.
     const c = await cache.acquire(path);
     expect(c?.file).not.toBe(a?.file);
     c?.release();
-    cache.evictAll();
-    await settle();
-    expect(openFds()).toBe(before);
+    cache.close();
+    await expectOpenFds(before);
+    // Closed, it keeps nothing open past its reader.
+    const d = await cache.acquire(path);
+    expect(openFds()).toBe(before + 1);
+    d?.release();
+    await expectOpenFds(before);
   });
 
   it("keeps at most its bound of idle handles and answers undefined for a missing file", async () => {
@@ -55,11 +64,10 @@ describe.runIf(process.platform === "linux")("OpenFiles", () => {
     const cache = new OpenFiles(2);
     const before = openFds();
     for (const path of paths) (await cache.acquire(path))?.release();
-    await settle();
-    expect(openFds()).toBe(before + 2);
+    await expectOpenFds(before + 2);
     expect(await cache.acquire(`${paths[0]}-missing`)).toBeUndefined();
-    cache.evictAll();
-    await settle();
-    expect(openFds()).toBe(before);
+    expect(await cache.acquire(`${paths[0]}/not-a-dir`)).toBeUndefined();
+    cache.close();
+    await expectOpenFds(before);
   });
 });

@@ -606,7 +606,7 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
     default: () => 64 * 1024,
     min: 4096,
     max: 512 * 1024,
-    doc: "body bytes per frame of a storage GET reply, and per read from the engine (bytes)",
+    doc: "body bytes per frame of a storage GET reply; a GET reads 1, 2, 4, then 8 of them at once (bytes)",
   },
   storageMemoryMaxBytes: {
     file: "storage.memory_max_bytes",

@@ -33,6 +33,7 @@ export class FsEngine implements StorageEngine {
   }
 
   async open(): Promise<void> {
+    this.openFiles.reopen();
     // Temp files of writes a previous run did not finish are garbage.
     await rm(this.tmpDir, { recursive: true, force: true });
     await mkdir(this.tmpDir, { recursive: true });
@@ -44,7 +45,7 @@ export class FsEngine implements StorageEngine {
   }
 
   async close(): Promise<void> {
-    this.openFiles.evictAll();
+    this.openFiles.close();
   }
 
   async size(namespace: string, digest: string): Promise<number | undefined> {
@@ -129,7 +130,6 @@ export class FsEngine implements StorageEngine {
 
   async quarantine(namespace: string, digest: string): Promise<void> {
     const path = this.pathOf(namespace, digest);
-    this.openFiles.evict(path);
     const size = await this.size(namespace, digest);
     this.changed(namespace, digest);
     if (size === undefined) return;
@@ -145,10 +145,15 @@ export class FsEngine implements StorageEngine {
     this.bytes -= size;
   }
 
-  /** An object is being added or removed: what the cache knows of it, or learns meanwhile, is stale. */
+  /**
+   * An object is being added or removed: what the caches know of it, or learn meanwhile, is
+   * stale. Called before and after the change, so a lookup or open that overlapped it is
+   * dropped too (a handle opened during a quarantine's rename is the quarantined file).
+   */
   private changed(namespace: string, digest: string): void {
     this.changes++;
     this.sizes.forget(namespace, digest);
+    this.openFiles.evict(this.pathOf(namespace, digest));
   }
 
   totals(): { objects: number; bytes: number } {

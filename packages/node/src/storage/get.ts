@@ -112,6 +112,8 @@ async function stream(
         }
         // Counted when handed to the connection; the wait for it to take more comes after.
         accepted = res.write(chunk, { onWritten: block.hold() });
+        // Only the block's last write is awaited; a failure of the others shows there too.
+        accepted.catch(() => {});
         deps.metrics.sent(chunk.byteLength);
       }
       if (last?.block !== block) block.drop();

@@ -22,6 +22,8 @@ export interface SharedFile {
 export class OpenFiles {
   /** Map order is recency: the oldest unused handles are closed first past the bound. */
   private readonly entries = new Map<string, Entry>();
+  /** False once closed: handles then serve the reader that opened them only. */
+  private caching = true;
 
   constructor(private readonly maxIdle: number) {}
 
@@ -33,9 +35,11 @@ export class OpenFiles {
       this.entries.set(path, held);
       held.users++;
     } else {
-      held = { file: open(path, "r"), users: 1, evicted: false };
-      this.entries.set(path, held);
-      this.closeIdleOverBound();
+      held = { file: open(path, "r"), users: 1, evicted: !this.caching };
+      if (this.caching) {
+        this.entries.set(path, held);
+        this.closeIdleOverBound();
+      }
     }
     let file: FileHandle;
     try {
@@ -43,7 +47,8 @@ export class OpenFiles {
     } catch (error) {
       held.users--;
       if (this.entries.get(path) === held) this.entries.delete(path);
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return undefined;
       throw error;
     }
     let released = false;
@@ -54,6 +59,7 @@ export class OpenFiles {
         released = true;
         held.users--;
         if (held.evicted && held.users === 0) void closeQuietly(held.file);
+        else this.closeIdleOverBound();
       },
     };
   }
@@ -66,10 +72,16 @@ export class OpenFiles {
     this.retire(entry);
   }
 
-  /** Closes every handle not in use; the rest close as their readers finish. */
-  evictAll(): void {
+  /** Closes every handle not in use, the rest as their readers finish, and caches no more. */
+  close(): void {
+    this.caching = false;
     for (const entry of this.entries.values()) this.retire(entry);
     this.entries.clear();
+  }
+
+  /** Caches again after close() (the engine was opened again). */
+  reopen(): void {
+    this.caching = true;
   }
 
   private retire(entry: Entry): void {
