@@ -109,31 +109,37 @@ describe.each(["fs", "memory"])("storage on the %s engine", (engine) => {
     expect((await bob.storage.getBytes(shared.addr)).toString()).toBe("a public map tile");
   });
 
-  it("serves concurrent GETs of different objects their own bytes while it reuses read blocks", async () => {
-    const node = await scope.node({ storageEngine: engine });
-    const client = await storageClient(scope, node);
-    // 1.5 MiB each: reads of 1, 2, 4 and 8 chunks, then a short one.
-    const objects = Array.from({ length: 6 }, () => randomBytes(1536 * KiB + 7));
-    const addrs = await Promise.all(objects.map(async (bytes) => (await client.storage.put(bytes)).addr));
-    const wave = () =>
-      Promise.all(
-        objects.flatMap((bytes, i) => {
-          const addr = addrs[i] as StorageAddress;
-          const start = 1000 * i + 3;
-          return [
-            client.storage.getBytes(addr).then((got) => expect(got.equals(bytes)).toBe(true)),
-            client.storage
-              .getBytes(addr, { range: `${start}-` })
-              .then((got) => expect(got.equals(bytes.subarray(start))).toBe(true)),
-          ];
-        }),
-      );
-    await wave();
-    // Written blocks went back to the pool, and the next GETs read into them.
-    expect(node.storage.blocks.idleBytes).toBeGreaterThan(0);
-    await wave();
-    await wave();
-  });
+  it.each([
+    ["", undefined],
+    [", each chunk split in frames of limits.max_frame = 16 KiB", 16 * KiB],
+  ])(
+    "serves concurrent GETs of different objects their own bytes while it reuses read blocks%s",
+    async (_, maxFrame) => {
+      const node = await scope.node({ storageEngine: engine, ...(maxFrame ? { maxFrame } : {}) });
+      const client = await storageClient(scope, node);
+      // 1.5 MiB each: reads of 1, 2, 4 and 8 chunks, then a short one.
+      const objects = Array.from({ length: 6 }, () => randomBytes(1536 * KiB + 7));
+      const addrs = await Promise.all(objects.map(async (bytes) => (await client.storage.put(bytes)).addr));
+      const wave = () =>
+        Promise.all(
+          objects.flatMap((bytes, i) => {
+            const addr = addrs[i] as StorageAddress;
+            const start = 1000 * i + 3;
+            return [
+              client.storage.getBytes(addr).then((got) => expect(got.equals(bytes)).toBe(true)),
+              client.storage
+                .getBytes(addr, { range: `${start}-` })
+                .then((got) => expect(got.equals(bytes.subarray(start))).toBe(true)),
+            ];
+          }),
+        );
+      await wave();
+      // Written blocks went back to the pool, and the next GETs read into them.
+      expect(node.storage.blocks.idleBytes).toBeGreaterThan(0);
+      await wave();
+      await wave();
+    },
+  );
 
   it("refuses unknown ops and malformed addresses", async () => {
     const node = await scope.node({ storageEngine: engine });
