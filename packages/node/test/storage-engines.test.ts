@@ -10,7 +10,10 @@ import { MemoryEngine } from "../src/storage/memory-engine.js";
 const KiB = 1024;
 const CHUNK = 64 * KiB;
 const dirs: Array<{ remove: () => void }> = [];
-afterEach(() => {
+const opened: StorageEngine[] = [];
+afterEach(async () => {
+  // Closing releases the files the fs engine keeps open.
+  for (const engine of opened.splice(0)) await engine.close();
   for (const d of dirs.splice(0)) d.remove();
 });
 
@@ -20,6 +23,7 @@ const engines: Record<string, () => Promise<{ engine: StorageEngine; root: strin
     dirs.push(d);
     const engine = new FsEngine(d.path);
     await engine.open();
+    opened.push(engine);
     return { engine, root: d.path };
   },
   memory: async () => {
@@ -134,6 +138,7 @@ describe("the fs storage engine on disk", () => {
     dirs.push(dir);
     const fs = new FsEngine(dir.path);
     await fs.open();
+    opened.push(fs);
     const digest = "ef".repeat(32);
     const good = randomBytes(200 * KiB);
     await store(fs, "t1", digest, good);
@@ -147,7 +152,6 @@ describe("the fs storage engine on disk", () => {
     // Stored again with the good bytes, it is read as such.
     expect(await store(fs, "t1", digest, good)).toBe(true);
     expect((await readSpan(fs, "t1", digest, 0, good.length))?.equals(good)).toBe(true);
-    await fs.close();
   });
 
   it("reads short when the file is shorter than its size, and leaves no temp files", async () => {
@@ -156,6 +160,7 @@ describe("the fs storage engine on disk", () => {
     const root = dir.path;
     const fs = new FsEngine(root);
     await fs.open();
+    opened.push(fs);
     const engine: StorageEngine = fs;
     const digest = "cd".repeat(32);
     const bytes = randomBytes(1000 * KiB);

@@ -50,7 +50,7 @@ describe.runIf(process.platform === "linux")("OpenFiles", () => {
     const c = await cache.acquire(path);
     expect(c?.file).not.toBe(a?.file);
     c?.release();
-    cache.close();
+    await cache.close();
     await expectOpenFds(before);
     // Closed, it keeps nothing open past its reader.
     const d = await cache.acquire(path);
@@ -67,7 +67,7 @@ describe.runIf(process.platform === "linux")("OpenFiles", () => {
     await expectOpenFds(before + 2);
     expect(await cache.acquire(`${paths[0]}-missing`)).toBeUndefined();
     expect(await cache.acquire(`${paths[0]}/not-a-dir`)).toBeUndefined();
-    cache.close();
+    await cache.close();
     await expectOpenFds(before);
   });
 });

@@ -45,7 +45,7 @@ export class FsEngine implements StorageEngine {
   }
 
   async close(): Promise<void> {
-    this.openFiles.close();
+    await this.openFiles.close();
   }
 
   async size(namespace: string, digest: string): Promise<number | undefined> {

@@ -69,14 +69,15 @@ export class OpenFiles {
     const entry = this.entries.get(path);
     if (!entry) return;
     this.entries.delete(path);
-    this.retire(entry);
+    void this.retire(entry);
   }
 
-  /** Closes every handle not in use, the rest as their readers finish, and caches no more. */
-  close(): void {
+  /** Closes every handle not in use (resolves when they are), the rest as their readers finish; caches no more. */
+  async close(): Promise<void> {
     this.caching = false;
-    for (const entry of this.entries.values()) this.retire(entry);
+    const closing = [...this.entries.values()].map((entry) => this.retire(entry));
     this.entries.clear();
+    await Promise.all(closing);
   }
 
   /** Caches again after close() (the engine was opened again). */
@@ -84,9 +85,9 @@ export class OpenFiles {
     this.caching = true;
   }
 
-  private retire(entry: Entry): void {
+  private retire(entry: Entry): Promise<void> {
     entry.evicted = true;
-    if (entry.users === 0) void closeQuietly(entry.file);
+    return entry.users === 0 ? closeQuietly(entry.file) : Promise.resolve();
   }
 
   private closeIdleOverBound(): void {
@@ -95,7 +96,7 @@ export class OpenFiles {
       if (this.entries.size <= this.maxIdle) return;
       if (entry.users > 0) continue;
       this.entries.delete(path);
-      this.retire(entry);
+      void this.retire(entry);
     }
   }
 }
