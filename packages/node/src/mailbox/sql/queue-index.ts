@@ -1,5 +1,8 @@
 import { MinHeap } from "./min-heap.js";
 
+/** Stale visibility marks a topic may hold beyond twice its live messages before they are swept. */
+const COMPACT_SLACK = 1024;
+
 /** Row states (the `state` column). */
 export const READY = 0;
 export const LEASED = 1;
@@ -82,7 +85,7 @@ export class QueueIndex {
       if (queue.head >= queue.fresh.length || last === undefined || seq > last) queue.fresh.push(seq);
       else queue.returned.push(seq);
     } else {
-      queue.hidden.push({ at: visibleAt, seq });
+      this.pushHidden(queue, { at: visibleAt, seq });
     }
     return message;
   }
@@ -98,7 +101,7 @@ export class QueueIndex {
   hide(message: LiveMessage, state: typeof LEASED | typeof DELAYED, at: number): void {
     message.state = state;
     message.visibleAt = at;
-    message.queue.hidden.push({ at, seq: message.seq });
+    this.pushHidden(message.queue, { at, seq: message.seq });
   }
 
   /** Visible again, in its original place (seq order). A ready message keeps its one entry. */
@@ -165,6 +168,29 @@ export class QueueIndex {
   clear(): void {
     this.live.clear();
     this.topics.clear();
+  }
+
+  /**
+   * Adds a visibility mark. Marks of acked, extended or redelivered messages are dropped
+   * lazily when they come due; a consumer that EXTENDs in a loop (or acks long leases) would
+   * pile them up until then, so once stale marks outnumber the topic's live messages the
+   * heap is rebuilt from the live ones: O(n) now and then, O(1) per mark over time.
+   */
+  private pushHidden(queue: TopicQueue, mark: HiddenMark): void {
+    queue.hidden.push(mark);
+    if (queue.hidden.size <= 2 * queue.count + COMPACT_SLACK) return;
+    const marked = new Set<number>();
+    queue.hidden.retain((m) => {
+      const message = this.live.get(m.seq);
+      const current =
+        message !== undefined &&
+        message.queue === queue &&
+        message.state !== READY &&
+        message.visibleAt === m.at &&
+        !marked.has(m.seq);
+      if (current) marked.add(m.seq);
+      return current;
+    });
   }
 
   private advanceFresh(queue: TopicQueue): void {
