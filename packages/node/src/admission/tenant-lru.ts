@@ -30,12 +30,22 @@ export class BoundedLru<K, V> {
     const found = this.get(key);
     if (found !== undefined) return found;
     const value = create();
+    this.set(key, value);
+    return value;
+  }
+
+  /** Sets `key` as the most recently used entry, evicting the oldest one if full. */
+  set(key: K, value: V): void {
+    this.entries.delete(key);
     if (this.entries.size >= this.capacity) {
       const oldest = this.entries.keys().next().value as K;
       this.entries.delete(oldest);
       this.evictions++;
     }
     this.entries.set(key, value);
-    return value;
+  }
+
+  delete(key: K): void {
+    this.entries.delete(key);
   }
 }

@@ -1,3 +1,7 @@
+import { BoundedLru } from "../admission/tenant-lru.js";
+
+const ABSENT = -1;
+
 /**
  * Sizes of objects by namespace and digest, or their absence, as this process last saw them.
  * Objects never change once stored, and only the engine's own commit and quarantine add or
@@ -7,30 +11,23 @@
  * looked up by a tenant, whose own namespace misses first).
  */
 export class SizeCache {
-  /** Map order is recency: a hit moves its entry to the end, the oldest goes first. */
-  private readonly entries = new Map<string, number | undefined>();
+  /** Sizes by `namespace/digest`; ABSENT for an object the namespace does not hold. */
+  private readonly entries: BoundedLru<string, number>;
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(maxEntries: number) {
+    this.entries = new BoundedLru(maxEntries);
+  }
 
   /** The cached answer, or "unknown" when there is none. */
   get(namespace: string, digest: string): number | undefined | "unknown" {
-    const key = `${namespace}/${digest}`;
-    if (!this.entries.has(key)) return "unknown";
-    const size = this.entries.get(key);
-    this.entries.delete(key);
-    this.entries.set(key, size);
-    return size;
+    const size = this.entries.get(`${namespace}/${digest}`);
+    if (size === undefined) return "unknown";
+    return size === ABSENT ? undefined : size;
   }
 
   /** Records a size, or `undefined` for an object the namespace does not hold. */
   set(namespace: string, digest: string, size: number | undefined): void {
-    const key = `${namespace}/${digest}`;
-    this.entries.delete(key);
-    this.entries.set(key, size);
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
+    this.entries.set(`${namespace}/${digest}`, size ?? ABSENT);
   }
 
   forget(namespace: string, digest: string): void {
