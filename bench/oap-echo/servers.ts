@@ -29,6 +29,8 @@ export async function startOapNode(
     args: [
       "--listen",
       "127.0.0.1:0",
+      "--ws-listen",
+      "127.0.0.1:0",
       "--admin",
       "127.0.0.1:0",
       "--data-dir",

@@ -36,7 +36,13 @@ try {
     handler: (req) => ({ body: req.completeBody() ?? req.body, e2e: req.e2e }),
   });
   const node = await startNode({
-    overrides: { listen: "127.0.0.1:0", admin: "127.0.0.1:0", dataDir: join(dir, "node"), authMode: "off" },
+    overrides: {
+      listen: "127.0.0.1:0",
+      wsListen: "127.0.0.1:0",
+      admin: "127.0.0.1:0",
+      dataDir: join(dir, "node"),
+      authMode: "off",
+    },
     logLevel: "silent",
     apps: [{ id: 0x1001, name: "echo-backend", backend: backend.url, caFile: tls.caFile as string }],
   });

@@ -38,6 +38,7 @@ const info: StreamEndInfo = {
   bytesIn: 110,
   bytesOut: 110,
   peer: "127.0.0.1:5000",
+  transport: "tls",
 };
 
 function plain(): SessionHandler {

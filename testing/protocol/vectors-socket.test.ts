@@ -42,6 +42,7 @@ beforeAll(async () => {
   node = await startNode({
     overrides: {
       listen: "127.0.0.1:0",
+      wsListen: "127.0.0.1:0",
       admin: "127.0.0.1:0",
       dataDir: dir.path,
       // The vectors describe the frame rules; capabilities are a node policy with tests of their own.

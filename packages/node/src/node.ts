@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import type { SessionHandler } from "@omnigate/sdk";
+import { parseOriginPolicy, type SessionHandler, type SessionLimits, WsListener } from "@omnigate/sdk";
 import { observabilityRoutes } from "./admin/observability-routes.js";
 import { RecentEvents } from "./admin/recent-events.js";
 import { AdminServer, type Readiness } from "./admin/server.js";
@@ -47,6 +47,8 @@ export interface OmnigateNode {
   readonly log: Logger;
   /** oap+tls://host:port of the OAP listener (with the real port when 0 was asked). */
   readonly oapUrl: string;
+  /** wss://host:port/oap of the WebSocket listener; undefined when `ws.listen` is empty. */
+  readonly wsUrl: string | undefined;
   /** http://host:port of the admin server. */
   readonly adminUrl: string;
   readonly tls: TlsMaterial;
@@ -143,6 +145,9 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     log,
   );
 
+  const limits = sessionLimits(config);
+  // Each listener sweeps its own sessions; admission bounds what they buffer together.
+  const buffered = { tls: 0, wss: 0 };
   const oap = parseAddress(config.listen, "listen");
   const gateway = new GatewayListener({
     host: oap.host,
@@ -150,28 +155,38 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     cert: tls.cert,
     key: tls.key,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
-    limits: {
-      maxFrame: config.maxFrame,
-      maxInflight: config.maxInflight,
-      maxCapLen: config.maxCapLen,
-      readBufferBytes: config.readBufferBytes,
-      writeBufferBytes: config.writeBufferBytes,
-      defaultDeadlineMs: config.defaultDeadlineMs,
-      maxDeadlineMs: config.maxDeadlineMs,
-      firstHeaderTimeoutMs: config.firstHeaderTimeoutMs,
-      frameTimeoutMs: config.frameTimeoutMs,
-      idleTimeoutMs: config.idleTimeoutMs,
-      writeStallTimeoutMs: config.writeStallTimeoutMs,
-      compMaxOutputBytes: config.compMaxOutputBytes,
-      compMaxRatio: config.compMaxRatio,
-      compRatioGraceBytes: config.compRatioGraceBytes,
-    },
+    limits,
     handler,
     log,
     connectionLimit: admission.chain.connections,
-    onSweep: (bufferedBytes) => admission.chain.setBufferedBytes(bufferedBytes),
+    onSweep: (bytes) => {
+      buffered.tls = bytes;
+      admission.chain.setBufferedBytes(buffered.tls + buffered.wss);
+    },
   });
-  metrics.countConnectionsWith(() => gateway.connectionCount());
+  const wsAddress = config.wsListen === "" ? undefined : parseAddress(config.wsListen, "ws.listen");
+  const wsGateway =
+    wsAddress &&
+    new WsListener({
+      host: wsAddress.host,
+      port: wsAddress.port,
+      cert: tls.cert,
+      key: tls.key,
+      handshakeTimeoutMs: config.handshakeTimeoutMs,
+      limits,
+      handler,
+      log,
+      origins: parseOriginPolicy(config.wsAllowedOrigins),
+      connectionLimit: admission.chain.connections,
+      onSweep: (bytes) => {
+        buffered.wss = bytes;
+        admission.chain.setBufferedBytes(buffered.tls + buffered.wss);
+      },
+    });
+  metrics.countConnectionsWith(() => ({
+    tls: gateway.connectionCount(),
+    wss: wsGateway?.connectionCount() ?? 0,
+  }));
   const readiness = (): Readiness => {
     if (state !== "serving") return { ready: false, waitingFor: [state] };
     const load = admission.chain.snapshot();
@@ -199,14 +214,17 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   await supervisor.startAll();
 
   const adminAddr = parseAddress(config.admin, "admin");
-  const [oapBound, adminBound] = await Promise.allSettled([
+  const [oapBound, wsBound, adminBound] = await Promise.allSettled([
     gateway.listen(),
+    wsGateway?.listen(),
     admin.listen(adminAddr.host, adminAddr.port),
   ]);
-  if (oapBound.status === "rejected" || adminBound.status === "rejected") {
+  if (oapBound.status === "rejected" || wsBound.status === "rejected" || adminBound.status === "rejected") {
+    const failed = [oapBound, wsBound, adminBound].find((r) => r.status === "rejected");
     // Leave nothing listening or running behind a failed start.
     await Promise.all([
       gateway.close(0),
+      wsGateway?.close(0),
       admin.close(),
       appPlane.close(),
       supervisor.stopAll(),
@@ -214,18 +232,24 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
       auth.authority.close(),
     ]);
     bus.close();
-    throw oapBound.status === "rejected" ? oapBound.reason : (adminBound as PromiseRejectedResult).reason;
+    throw (failed as PromiseRejectedResult).reason;
   }
   state = "serving";
   const oapUrl = `oap+tls://${urlHost(oapBound.value.address)}:${oapBound.value.port}`;
+  const wsBoundTo = wsBound.value;
+  const wsUrl = wsBoundTo && `wss://${urlHost(wsBoundTo.address)}:${wsBoundTo.port}/oap`;
   const adminUrl = `http://${urlHost(adminBound.value.address)}:${adminBound.value.port}`;
-  log.info({ oap: oapUrl, admin: adminUrl, node_id: config.nodeId, data_dir: config.dataDir }, "node ready");
+  log.info(
+    { oap: oapUrl, ws: wsUrl, admin: adminUrl, node_id: config.nodeId, data_dir: config.dataDir },
+    "node ready",
+  );
 
   let closing: Promise<void> | undefined;
   return {
     config,
     log,
     oapUrl,
+    wsUrl,
     adminUrl,
     tls,
     caPem: tls.caPem,
@@ -235,7 +259,10 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     bus,
     services: () => supervisor.health(),
     admission: () => admission.chain.snapshot(),
-    dropConnections: () => gateway.destroyAll(),
+    dropConnections: () => {
+      gateway.destroyAll();
+      wsGateway?.destroyAll();
+    },
     auth: auth.summary,
     authority: auth.authority,
     appStats: () => appPlane.stats(),
@@ -244,9 +271,9 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
       closing ??= (async () => {
         state = "draining";
         bus.publish({ kind: "Shutdown" });
-        log.info({ open_streams: gateway.openStreams() }, "draining");
+        log.info({ open_streams: gateway.openStreams() + (wsGateway?.openStreams() ?? 0) }, "draining");
         mailbox.drain();
-        await gateway.close(config.drainTimeoutMs);
+        await Promise.all([gateway.close(config.drainTimeoutMs), wsGateway?.close(config.drainTimeoutMs)]);
         await supervisor.stopAll();
         await Promise.all([admin.close(), appPlane.close(), admission.close(), auth.authority.close()]);
         bus.close();
@@ -255,6 +282,25 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
       })();
       return closing;
     },
+  };
+}
+
+function sessionLimits(config: NodeConfig): SessionLimits {
+  return {
+    maxFrame: config.maxFrame,
+    maxInflight: config.maxInflight,
+    maxCapLen: config.maxCapLen,
+    readBufferBytes: config.readBufferBytes,
+    writeBufferBytes: config.writeBufferBytes,
+    defaultDeadlineMs: config.defaultDeadlineMs,
+    maxDeadlineMs: config.maxDeadlineMs,
+    firstHeaderTimeoutMs: config.firstHeaderTimeoutMs,
+    frameTimeoutMs: config.frameTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    writeStallTimeoutMs: config.writeStallTimeoutMs,
+    compMaxOutputBytes: config.compMaxOutputBytes,
+    compMaxRatio: config.compMaxRatio,
+    compRatioGraceBytes: config.compRatioGraceBytes,
   };
 }
 

@@ -149,7 +149,12 @@ describe("[[apps]] config", () => {
     dirs.push(dir);
     await expect(
       startNode({
-        overrides: { listen: "127.0.0.1:0", admin: "127.0.0.1:0", dataDir: dir.path },
+        overrides: {
+          listen: "127.0.0.1:0",
+          wsListen: "127.0.0.1:0",
+          admin: "127.0.0.1:0",
+          dataDir: dir.path,
+        },
         apps: [{ id: 0x1234, name: "nope", backend: BACKEND }],
         logLevel: "silent",
       }),

@@ -48,9 +48,21 @@ describe("omnigate command", () => {
   it("starts, prints how to reach it, serves HELLO, and exits 0 on SIGTERM", async () => {
     const dir = tempDir();
     dirs.push(dir);
-    const p = run(["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data-dir", dir.path], {
-      OMNIGATE_LOG_LEVEL: "warn",
-    });
+    const p = run(
+      [
+        "--listen",
+        "127.0.0.1:0",
+        "--ws-listen",
+        "127.0.0.1:0",
+        "--admin",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.path,
+      ],
+      {
+        OMNIGATE_LOG_LEVEL: "warn",
+      },
+    );
     await until(() => /Stop with Ctrl-C/.test(p.out()), "the banner");
     const url = /OAP\/1 over TLS\s+(oap\+tls:\/\/\S+)/.exec(p.out())?.[1];
     const caFile = /dev CA\s+(\S+)/.exec(p.out())?.[1];
@@ -90,7 +102,16 @@ describe("omnigate command", () => {
     await once(blocker, "listening");
     const port = (blocker.address() as { port: number }).port;
     try {
-      const p = run(["--listen", `127.0.0.1:${port}`, "--admin", "127.0.0.1:0", "--data-dir", dir.path]);
+      const p = run([
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--ws-listen",
+        "127.0.0.1:0",
+        "--admin",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.path,
+      ]);
       const [code] = await once(p.child, "exit");
       expect(code).toBe(2);
       expect(p.err()).toContain("EADDRINUSE");

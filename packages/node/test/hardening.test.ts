@@ -102,7 +102,12 @@ describe("stopping", () => {
     scope.defer(dir.remove);
     await expect(
       startNode({
-        overrides: { listen: `127.0.0.1:${oapPort}`, admin: `127.0.0.1:${adminPort}`, dataDir: dir.path },
+        overrides: {
+          listen: `127.0.0.1:${oapPort}`,
+          wsListen: "127.0.0.1:0",
+          admin: `127.0.0.1:${adminPort}`,
+          dataDir: dir.path,
+        },
         logLevel: "silent",
       }),
     ).rejects.toMatchObject({ code: "EADDRINUSE" });
@@ -190,7 +195,12 @@ describe("dev certificates", () => {
   it("renews a bad server certificate under the same CA", async () => {
     const dir = tempDir();
     scope.defer(dir.remove);
-    const overrides = { listen: "127.0.0.1:0", admin: "127.0.0.1:0", dataDir: dir.path };
+    const overrides = {
+      listen: "127.0.0.1:0",
+      wsListen: "127.0.0.1:0",
+      admin: "127.0.0.1:0",
+      dataDir: dir.path,
+    };
     const first = await startNode({ overrides, logLevel: "silent" });
     await first.close();
     // A key that does not belong to the certificate (as after a crash mid-write) must not be served.

@@ -114,7 +114,8 @@ describe("/metrics", () => {
     expect(sampleValue(m, "requests_total", { app: "0xf0c1", code: "429" })).toBe(2);
     expect(sampleValue(m, "inflight", { app: "0xf0c1" })).toBe(1);
     expect(sampleValue(m, "inflight", { app: "0x0101" })).toBe(0);
-    expect(sampleValue(m, "connections")).toBe(2);
+    expect(sampleValue(m, "connections", { transport: "tls" })).toBe(2);
+    expect(sampleValue(m, "connections", { transport: "wss" })).toBe(0);
 
     service.release();
     await replies(conn, [9n]);
@@ -123,7 +124,7 @@ describe("/metrics", () => {
     m = await scrape(node.adminUrl);
     expect(sampleValue(m, "inflight", { app: "0xf0c1" })).toBe(0);
     expect(sampleValue(m, "requests_total", { app: "0xf0c1", code: "200" })).toBe(1);
-    expect(sampleValue(m, "connections")).toBe(1);
+    expect(sampleValue(m, "connections", { transport: "tls" })).toBe(1);
   });
 
   it("counts streams refused before dispatch, and protocol violations, by reason", async () => {
@@ -161,9 +162,11 @@ describe("/metrics", () => {
     const m = await scrape(node.adminUrl);
     const ours = m.samples.filter((s) => GOLDEN.some((g) => s.name.startsWith(g)));
     const labelNames = new Set(ours.flatMap((s) => Object.keys(s.labels)));
-    expect([...labelNames].sort()).toEqual(["app", "code", "le", "reason", "service"]);
+    expect([...labelNames].sort()).toEqual(["app", "code", "le", "reason", "service", "transport"]);
     const apps = new Set(ours.map((s) => s.labels.app).filter((a) => a !== undefined));
     expect([...apps].sort()).toEqual(["0x0000", "0x0101", "0x0201", "0x0301", "0xf0c1", "unknown"]);
+    const transports = new Set(ours.map((s) => s.labels.transport).filter((t) => t !== undefined));
+    expect([...transports].sort()).toEqual(["tls", "wss"]);
     expect(sampleValue(m, "requests_total", { app: "unknown", code: "404" })).toBe(50);
 
     // A backend's odd status codes share one label too.

@@ -21,7 +21,12 @@ describe("node lifecycle", () => {
   it("creates a dev CA once, keeps keys private, and reuses it on restart", async () => {
     const dir = tempDir();
     scope.defer(dir.remove);
-    const overrides = { listen: "127.0.0.1:0", admin: "127.0.0.1:0", dataDir: dir.path };
+    const overrides = {
+      listen: "127.0.0.1:0",
+      wsListen: "127.0.0.1:0",
+      admin: "127.0.0.1:0",
+      dataDir: dir.path,
+    };
     const first = await startNode({ overrides, logLevel: "silent" });
     await first.close();
     const second = await startNode({ overrides, logLevel: "silent" });

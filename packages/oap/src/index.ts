@@ -6,6 +6,7 @@ export * from "./errors.js";
 export * from "./frame.js";
 export * from "./header.js";
 export * from "./hello.js";
+export * from "./message-framing.js";
 export * from "./payload.js";
 export * from "./reasons.js";
 export * from "./split.js";

@@ -1,4 +1,3 @@
-import type { Writable } from "node:stream";
 import { HEADER_LEN } from "./constants.js";
 import type { FrameInit } from "./frame.js";
 import { writeHeaderFields } from "./header.js";
@@ -11,6 +10,21 @@ export interface StartFrameInit extends FrameHead {
   /** Meta JSON as made by encodeMeta; undefined for none. */
   meta?: Uint8Array | undefined;
   body?: Uint8Array;
+}
+
+/**
+ * What a FrameWriter writes to: the subset of a Node `Writable` it uses, so a transport that
+ * is not a byte stream (a WebSocket carrying one frame per message) can stand in for a socket.
+ */
+export interface ByteSink {
+  write(chunk: Buffer, callback?: (error?: Error | null) => void): boolean;
+  cork(): void;
+  uncork(): void;
+  readonly writableNeedDrain: boolean;
+  readonly destroyed: boolean;
+  on(event: "drain" | "close", listener: () => void): unknown;
+  once(event: "close", listener: () => void): unknown;
+  off(event: "drain" | "close", listener: () => void): unknown;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -51,7 +65,7 @@ export class FrameWriter {
   private closed = false;
   private drainWaiter: Promise<void> | undefined;
 
-  constructor(private readonly socket: Writable) {
+  constructor(private readonly socket: ByteSink) {
     socket.once("close", () => {
       this.closed = true;
       this.dropParts();

@@ -71,6 +71,7 @@ function printBanner(node: OmnigateNode): void {
     "",
     `Omnigate ${VERSION} — node ${node.config.nodeId} is serving`,
     `  OAP/1 over TLS   ${node.oapUrl}`,
+    ...(node.wsUrl ? [`  OAP/1 over WSS   ${node.wsUrl}  (browsers; see docs/browser.md)`] : []),
     `  admin HTTP       ${node.adminUrl}/healthz  ${node.adminUrl}/readyz`,
     `  status, metrics  ${node.adminUrl}/status  ${node.adminUrl}/metrics`,
   ];

@@ -89,7 +89,9 @@ function coerce(entry: ConfigEntry, raw: unknown, where: string): string | numbe
   if (typeof raw !== "string") {
     throw new ConfigError(`invalid ${entry.file} ${shown} (from ${where}): expected a string`);
   }
-  if (entry.kind === "address") parseAddress(raw, `${entry.file} (from ${where})`);
+  if (entry.kind === "address" || (entry.kind === "optional_address" && raw !== "")) {
+    parseAddress(raw, `${entry.file} (from ${where})`);
+  }
   if (entry.choices && !entry.choices.includes(raw)) {
     throw new ConfigError(
       `invalid ${entry.file} ${shown} (from ${where}): expected one of ${entry.choices.join(", ")}`,

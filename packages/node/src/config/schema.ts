@@ -6,6 +6,8 @@ import type { QuotaRules } from "./quota-rules.js";
 /** Every node setting, its default and its bounds: the one place defaults live. */
 export interface NodeConfig {
   listen: string;
+  wsListen: string;
+  wsAllowedOrigins: string;
   admin: string;
   dataDir: string;
   tlsCert: string;
@@ -87,7 +89,7 @@ interface BaseEntry {
   doc: string;
 }
 interface StringEntry extends BaseEntry {
-  kind: "string" | "address" | "path";
+  kind: "string" | "address" | "optional_address" | "path";
   default: () => string;
   choices?: readonly string[];
 }
@@ -105,6 +107,18 @@ export const CONFIG_SCHEMA: { [K in ConfigKey]: ConfigEntry } = {
     kind: "address",
     default: () => "127.0.0.1:9443",
     doc: "OAP/1-over-TLS listen address, host:port",
+  },
+  wsListen: {
+    file: "ws.listen",
+    kind: "optional_address",
+    default: () => "127.0.0.1:9444",
+    doc: "OAP/1-over-WebSocket (wss://host:port/oap) listen address, host:port; empty = no WebSocket listener",
+  },
+  wsAllowedOrigins: {
+    file: "ws.allowed_origins",
+    kind: "string",
+    default: () => "",
+    doc: "comma-separated origins (https://app.example:8443) whose pages may open a WebSocket; empty = same host only, * = any",
   },
   admin: {
     file: "admin",

@@ -1,10 +1,18 @@
 import { REASONS, STATUS_CODES } from "@omnigate/oap";
+import type { TransportKind } from "@omnigate/sdk";
 import { Counter, Gauge, Histogram, type MetricType, Registry } from "prom-client";
 import { AppStats, appLabel, LATENCY_BUCKETS, UNKNOWN_APP } from "./app-stats.js";
 import { processRegistry } from "./process-metrics.js";
 import { StorageMetrics } from "./storage-metrics.js";
 
 type Labels = Record<string, string | number>;
+
+/** Requests and frame bytes of one transport. */
+export interface TransportStats {
+  requests: number;
+  bytesIn: number;
+  bytesOut: number;
+}
 
 /** What the status page shows, read from the same numbers `/metrics` exposes. */
 export interface MetricsSnapshot {
@@ -40,7 +48,12 @@ export class NodeMetrics {
   private readonly restartCounts = new Map<string, number>();
   private readonly decompressRatio: Histogram<string>;
   private busDropped = 0;
-  private connectionCount: () => number = () => 0;
+  private connectionCounts: () => Record<TransportKind, number> = () => ({ tls: 0, wss: 0 });
+  /** Requests and frame bytes by the transport that carried them. */
+  private readonly byTransport: Record<TransportKind, TransportStats> = {
+    tls: { requests: 0, bytesIn: 0, bytesOut: 0 },
+    wss: { requests: 0, bytesIn: 0, bytesOut: 0 },
+  };
 
   constructor() {
     const self = this;
@@ -117,11 +130,38 @@ export class NodeMetrics {
     });
     new Gauge({
       name: "connections",
-      help: "Open OAP connections.",
+      help: "Open OAP connections, by transport (tls, wss).",
+      labelNames: ["transport"],
       registers: [this.registry],
       collect() {
-        this.set(self.connectionCount());
+        for (const [transport, n] of Object.entries(self.connectionCounts())) this.set({ transport }, n);
       },
+    });
+    const perTransport = (read: (s: TransportStats) => number) =>
+      function (this: Counter<"transport">) {
+        this.reset();
+        for (const [transport, s] of Object.entries(self.byTransport)) this.inc({ transport }, read(s));
+      };
+    new Counter({
+      name: "transport_requests_total",
+      help: "Requests finished (refusals included), by the transport that carried them.",
+      labelNames: ["transport"],
+      registers: [this.registry],
+      collect: perTransport((s) => s.requests),
+    });
+    new Counter({
+      name: "transport_bytes_in_total",
+      help: "Request frame bytes received (headers included), by transport.",
+      labelNames: ["transport"],
+      registers: [this.registry],
+      collect: perTransport((s) => s.bytesIn),
+    });
+    new Counter({
+      name: "transport_bytes_out_total",
+      help: "Response frame bytes sent (headers included), by transport.",
+      labelNames: ["transport"],
+      registers: [this.registry],
+      collect: perTransport((s) => s.bytesOut),
     });
     new Counter({
       name: "service_restarts_total",
@@ -166,8 +206,13 @@ export class NodeMetrics {
     this.busDropped++;
   }
 
-  countConnectionsWith(count: () => number): void {
-    this.connectionCount = count;
+  /** Where the `connections{transport}` gauge reads the open connections of each listener. */
+  countConnectionsWith(counts: () => Record<TransportKind, number>): void {
+    this.connectionCounts = counts;
+  }
+
+  transport(kind: TransportKind): TransportStats {
+    return this.byTransport[kind];
   }
 
   /** The Prometheus text exposition: this node's metrics, then the process's. */
@@ -189,7 +234,7 @@ export class NodeMetrics {
       bytesOut: s.bytesOut,
     }));
     return {
-      connections: this.connectionCount(),
+      connections: sum(Object.values(this.connectionCounts())),
       inflight: sum(apps.map((a) => a.inflight)),
       requests: sum(apps.map((a) => a.requests)),
       rejected: sum([...this.rejections.values()]),

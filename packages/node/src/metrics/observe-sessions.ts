@@ -59,6 +59,10 @@ export function observeSessions(inner: SessionHandler, metrics: NodeMetrics, log
       }
       stats.bytesIn += info.bytesIn;
       stats.bytesOut += info.bytesOut;
+      const carried = metrics.transport(info.transport);
+      carried.requests++;
+      carried.bytesIn += info.bytesIn;
+      carried.bytesOut += info.bytesOut;
       if (code >= 500 && code !== 503) log.warn(requestEntry(info, latencyMs), "request failed");
       else if (debug) log.debug(requestEntry(info, latencyMs), "request");
       innerEnded?.(info);

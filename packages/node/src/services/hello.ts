@@ -42,7 +42,7 @@ export class HelloService implements Service {
       max_frame: c.maxFrame,
       max_inflight: c.maxInflight,
       flags_supported: FLAGS_SUPPORTED,
-      transports: ["tls"],
+      transports: c.wsListen === "" ? ["tls"] : ["tls", "wss"],
       node_id: c.nodeId,
       rev_seq: this.authority?.revSeq ?? 0,
       auth: this.authority?.enabled ? "on" : "off",

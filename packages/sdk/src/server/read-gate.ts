@@ -1,7 +1,11 @@
-import type { Socket } from "node:net";
-
 /** Why a connection stopped reading. */
 export type HoldReason = "body_buffer" | "write_queue";
+
+/** What a ReadGate pauses: a socket, or a session transport. */
+export interface Pausable {
+  pause(): void;
+  resume(): void;
+}
 
 /**
  * Pauses a socket's reads while any reason holds and resumes when none does, so the
@@ -11,7 +15,7 @@ export type HoldReason = "body_buffer" | "write_queue";
 export class ReadGate {
   private readonly held = new Set<HoldReason>();
 
-  constructor(private readonly socket: Socket) {}
+  constructor(private readonly socket: Pausable) {}
 
   get paused(): boolean {
     return this.held.size > 0;
@@ -28,6 +32,6 @@ export class ReadGate {
 
   release(reason: HoldReason): void {
     if (!this.held.delete(reason)) return;
-    if (this.held.size === 0 && !this.socket.destroyed) this.socket.resume();
+    if (this.held.size === 0) this.socket.resume();
   }
 }

@@ -1,4 +1,3 @@
-import type { Socket } from "node:net";
 import {
   BoundedInflater,
   DEFAULT_INFLATE_LIMITS,
@@ -25,6 +24,7 @@ import { type ConnectionTimeoutLimits, ConnectionTimeouts, type TimeoutKind } fr
 import { ReadGate } from "./read-gate.js";
 import { ServerRequest } from "./request.js";
 import { StreamResponse } from "./response.js";
+import type { CloseKind, SessionTransport, TransportKind } from "./transport.js";
 import type { IncomingEvent, IncomingRequest, ResponseWriter } from "./types.js";
 
 export interface SessionLimits extends ConnectionTimeoutLimits {
@@ -111,6 +111,8 @@ export interface StreamEndInfo extends StreamTarget {
   bytesOut: number;
   /** Remote address of the connection, "ip:port". */
   peer: string;
+  /** The transport that carried the connection. */
+  transport: TransportKind;
 }
 
 interface LiveStream {
@@ -167,23 +169,31 @@ export class ServerSession {
   private framesReceived = 0;
 
   constructor(
-    private readonly socket: Socket,
+    private readonly transport: SessionTransport,
     private readonly handler: SessionHandler,
     limits: Partial<SessionLimits> = {},
   ) {
     this.limits = { ...DEFAULT_SESSION_LIMITS, ...limits };
     this.decoder = new FrameDecoder({ maxFrame: this.limits.maxFrame });
     this.table = new RequestStreamTable(this.limits.maxInflight);
-    this.writer = new FrameWriter(socket);
-    this.gate = new ReadGate(socket);
-    this.peer = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`;
+    this.writer = new FrameWriter(transport.output);
+    this.gate = new ReadGate(transport);
+    this.peer = transport.peer;
     this.connection = new SessionConnection(this.peer, this.writer);
     this.timeouts = new ConnectionTimeouts(this.limits, this.now);
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
-    socket.on("close", () => this.onClose());
-    // A TLS error after the handshake (a corrupt record) is only emitted, not followed by a
-    // close: destroy the socket so the close handler tears everything down.
-    socket.on("error", () => socket.destroy());
+    transport.attach({
+      data: (bytes) => this.onData(bytes),
+      partial: (pending) => this.onPartial(pending),
+      violation: (error) => {
+        if (!this.closed) this.failConnection(error);
+      },
+      closed: () => this.onClose(),
+    });
+  }
+
+  /** The transport that carries this connection. */
+  get transportKind(): TransportKind {
+    return this.transport.kind;
   }
 
   get openStreams(): number {
@@ -192,7 +202,7 @@ export class ServerSession {
 
   /** Bytes this connection holds: request bodies not consumed yet, replies not yet taken by the socket, a partial frame. */
   get bufferedBytes(): number {
-    return this.bufferedBodyBytes + this.socket.writableLength + this.decoder.buffered;
+    return this.bufferedBodyBytes + this.transport.writableLength + this.decoder.buffered;
   }
 
   /**
@@ -208,9 +218,9 @@ export class ServerSession {
       now,
       !this.gate.paused,
       this.table.size,
-      this.gate.isHeld("write_queue") || this.socket.writableLength > this.limits.writeBufferBytes,
+      this.gate.isHeld("write_queue") || this.transport.writableLength > this.limits.writeBufferBytes,
       // bytesWritten counts what was handed to the socket, queued bytes included.
-      this.socket.bytesWritten - this.socket.writableLength,
+      this.transport.bytesWritten - this.transport.writableLength,
     );
     switch (kind) {
       case undefined:
@@ -228,12 +238,12 @@ export class ServerSession {
       case "idle":
         this.close();
         this.closed = true;
-        setTimeout(() => this.socket.destroy(), FATAL_CLOSE_GRACE_MS).unref();
+        setTimeout(() => this.transport.destroy(), FATAL_CLOSE_GRACE_MS).unref();
         break;
       case "write_stall":
         // It reads nothing, so an error frame would never arrive: just let go of it.
         this.closed = true;
-        this.socket.destroy();
+        this.transport.destroy();
         break;
     }
     return kind;
@@ -246,15 +256,21 @@ export class ServerSession {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  /** Flushes pending frames and closes the connection. */
-  close(): void {
+  /** Flushes pending frames and closes the connection; `why` picks the WebSocket close code. */
+  close(why: CloseKind = "normal"): void {
     if (this.closed) return;
     this.writer.flush();
-    this.socket.end();
+    this.transport.end(why);
   }
 
   destroy(): void {
-    this.socket.destroy();
+    this.transport.destroy();
+  }
+
+  /** Bytes of a frame still arriving that the transport holds (a WebSocket message in transit). */
+  private onPartial(pending: number): void {
+    if (this.closed) return;
+    this.timeouts.received(Date.now(), false, pending, false);
   }
 
   private onData(chunk: Buffer): void {
@@ -288,7 +304,8 @@ export class ServerSession {
    */
   private limitWriteQueue(): void {
     this.writer.flush();
-    if (this.gate.isHeld("write_queue") || this.socket.writableLength <= this.limits.writeBufferBytes) return;
+    if (this.gate.isHeld("write_queue") || this.transport.writableLength <= this.limits.writeBufferBytes)
+      return;
     this.gate.hold("write_queue");
     this.writer.drained().then(() => this.gate.release("write_queue"));
   }
@@ -301,10 +318,10 @@ export class ServerSession {
     this.abortAll(err);
     this.writer.write(errorFrame(err, target));
     this.writer.flush();
-    this.socket.pause();
-    this.socket.end();
+    this.transport.pause();
+    this.transport.end("protocol_error");
     // A peer that never reads its error must not keep the socket alive.
-    setTimeout(() => this.socket.destroy(), FATAL_CLOSE_GRACE_MS).unref();
+    setTimeout(() => this.transport.destroy(), FATAL_CLOSE_GRACE_MS).unref();
   }
 
   private onFrame(frame: Frame): void {
@@ -617,6 +634,7 @@ export class ServerSession {
       bytesIn: live.bytesIn,
       bytesOut: live.response.bytesOut,
       peer: this.peer,
+      transport: this.transport.kind,
     });
     if (this.draining && this.table.size === 0) this.resolveDrain();
   }
@@ -636,6 +654,7 @@ export class ServerSession {
       bytesIn: frame.len,
       bytesOut: 0,
       peer: this.peer,
+      transport: this.transport.kind,
     });
   }
 

@@ -18,6 +18,7 @@ export async function startTestNode(
       // Capabilities are off unless a test asks for them: auth has its own tests (testing/auth).
       overrides: {
         listen: "127.0.0.1:0",
+        wsListen: "127.0.0.1:0",
         admin: "127.0.0.1:0",
         dataDir: dir.path,
         authMode: "off",

@@ -1,6 +1,6 @@
 import { createServer, type TLSSocket } from "node:tls";
 import type { Meta } from "@omnigate/oap";
-import { ServerSession, type SessionHandler } from "../../src/index.js";
+import { ServerSession, type SessionHandler, SocketTransport } from "../../src/index.js";
 
 /** A HELLO reply meta as a node sends it; `overrides` replace (or break) single keys. */
 export function helloMeta(overrides: Meta = {}): Meta {
@@ -44,7 +44,7 @@ export async function startSessionServer(
       const index = sockets.length;
       sockets.push(socket);
       socket.on("error", () => {});
-      new ServerSession(socket, handlerFor(index, socket));
+      new ServerSession(new SocketTransport(socket), handlerFor(index, socket));
     },
   );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -1,0 +1,186 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo, Socket } from "node:net";
+import { OapError } from "@omnigate/oap";
+import { WebSocketServer } from "ws";
+import type { Logger } from "../client/logger.js";
+import { listenOn } from "./listen.js";
+import { type OriginPolicy, originAllowed } from "./origin-policy.js";
+import { ServerSession, type SessionHandler, type SessionLimits } from "./session.js";
+import { type ConnectionGate, SessionPool } from "./session-pool.js";
+import { WebSocketTransport } from "./ws-transport.js";
+
+/** The one path and subprotocol OAP/1 is served on over WebSocket (specs/oap-1.md §12.1). */
+export const WS_PATH = "/oap";
+export const WS_SUBPROTOCOL = "oap.1";
+
+/** How often the HTTP server checks for requests (upgrades included) that outlived their timeout. */
+const REQUEST_CHECK_INTERVAL_MS = 1_000;
+
+export interface WsListenerOptions {
+  host: string;
+  port: number;
+  cert: string;
+  key: string;
+  /** Time a client has to finish the TLS handshake, and then its HTTP upgrade request. */
+  handshakeTimeoutMs: number;
+  limits: SessionLimits;
+  handler: SessionHandler;
+  log: Logger;
+  /** Which pages may open a connection (the Origin header); clients that send none are not browsers and pass. */
+  origins: OriginPolicy;
+  /** Asked on accept, before the TLS handshake; a refused connection is closed at once. */
+  connectionLimit?: ConnectionGate;
+  /** After each sweep of the sessions: the bytes they buffer in all. */
+  onSweep?: (bufferedBytes: number) => void;
+}
+
+/**
+ * The OAP/1-over-WebSocket listener (wss://host:port/oap): HTTPS for the upgrade, then the
+ * same ServerSession as over TLS on a WebSocketTransport. Everything a browser can get wrong
+ * before the session (path, subprotocol, origin, a plain HTTP request) is answered in HTTP and
+ * never reaches a session.
+ */
+export class WsListener {
+  private readonly server: Server;
+  private readonly pool: SessionPool;
+  private readonly wss: WebSocketServer;
+
+  constructor(private readonly options: WsListenerOptions) {
+    this.pool = new SessionPool(options);
+    this.server = createServer(
+      {
+        cert: options.cert,
+        key: options.key,
+        minVersion: "TLSv1.3",
+        handshakeTimeout: options.handshakeTimeoutMs,
+        // An upgrade request whose headers never finish is answered 408 and closed.
+        headersTimeout: options.handshakeTimeoutMs,
+        requestTimeout: options.handshakeTimeoutMs,
+        connectionsCheckingInterval: Math.min(REQUEST_CHECK_INTERVAL_MS, options.handshakeTimeoutMs),
+      },
+      (req, res) => this.plainRequest(req, res),
+    );
+    this.wss = new WebSocketServer({
+      noServer: true,
+      // One frame per message: a message larger than max_frame is refused by ws with 1009.
+      maxPayload: options.limits.maxFrame,
+      // COMP is the protocol's compression, with its bomb guards; no second, unguarded one.
+      perMessageDeflate: false,
+      clientTracking: false,
+      handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
+    });
+    this.server.on("connection", (socket: Socket) => this.pool.admit(socket));
+    this.server.on("tlsClientError", (err, socket) => {
+      socket.destroy();
+      options.log.debug({ peer: socket.remoteAddress, err: err.message }, "TLS handshake failed");
+    });
+    this.server.on("clientError", (err, socket) => {
+      socket.destroy();
+      options.log.debug({ err: err.message }, "bad HTTP request on the WebSocket listener");
+    });
+    this.server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) =>
+      this.upgrade(req, socket, head),
+    );
+  }
+
+  async listen(): Promise<AddressInfo> {
+    const address = await listenOn(this.server, this.options.host, this.options.port);
+    this.pool.startSweeping();
+    return address;
+  }
+
+  /** As OapListener.close: stop accepting, drain within `timeoutMs`, close (code 1001), destroy stragglers. */
+  close(timeoutMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Sockets still in their upgrade request are not sessions: the server's close waits for them otherwise.
+    this.server.closeIdleConnections();
+    return this.pool.drain(timeoutMs, closed);
+  }
+
+  destroyAll(): void {
+    this.pool.destroyAll();
+  }
+
+  connectionCount(): number {
+    return this.pool.connectionCount();
+  }
+
+  openStreams(): number {
+    return this.pool.openStreams();
+  }
+
+  private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const refusal = this.refusal(req);
+    if (refusal) {
+      this.options.handler.rejected?.(refusal.error, { corrId: 0n, appProtoId: 0, tenantId: 0n });
+      this.options.log.debug(
+        { peer: socket.remoteAddress, why: refusal.error.message },
+        "WebSocket upgrade refused",
+      );
+      return refuseUpgrade(socket, refusal.status, refusal.error.message);
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      // An upgrade that finished after close() began gets no session, as over TLS.
+      if (this.pool.closing || socket.destroyed) {
+        ws.terminate();
+        return;
+      }
+      const transport = new WebSocketTransport(ws, socket, { maxFrame: this.options.limits.maxFrame });
+      const session = new ServerSession(transport, this.options.handler, this.options.limits);
+      this.pool.add(session, socket);
+    });
+  }
+
+  /** Why an upgrade request is refused before any session exists, if it is. */
+  private refusal(req: IncomingMessage): { status: number; error: OapError } | undefined {
+    const path = (req.url ?? "").split("?")[0];
+    if (path !== WS_PATH) {
+      return { status: 404, error: new OapError("not_found", `OAP/1 is served on ${WS_PATH}, not ${path}`) };
+    }
+    if (this.pool.closing) {
+      return { status: 503, error: new OapError("shutting_down", "the node is shutting down") };
+    }
+    const origin = req.headers.origin;
+    if (!originAllowed(this.options.origins, origin, req.headers.host)) {
+      return { status: 403, error: new OapError("forbidden", `origin ${origin} may not open a connection`) };
+    }
+    const offered = (req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
+    if (!offered.includes(WS_SUBPROTOCOL)) {
+      return {
+        status: 400,
+        error: new OapError("unsupported", `the WebSocket subprotocol must be ${WS_SUBPROTOCOL}`),
+      };
+    }
+    return undefined;
+  }
+
+  /** A plain HTTPS request: not an upgrade. */
+  private plainRequest(_req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(426, {
+      "content-type": "text/plain; charset=utf-8",
+      upgrade: "websocket",
+      connection: "close",
+    });
+    res.end(
+      `This is an OAP/1 WebSocket endpoint: open wss://<host>${WS_PATH} with subprotocol ${WS_SUBPROTOCOL}.\n`,
+    );
+  }
+}
+
+/** Answers an upgrade request in plain HTTP and closes the connection. */
+function refuseUpgrade(socket: Socket, status: number, message: string): void {
+  const reason = STATUS_TEXT[status] ?? "Bad Request";
+  const body = `${message}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  403: "Forbidden",
+  404: "Not Found",
+  503: "Service Unavailable",
+};

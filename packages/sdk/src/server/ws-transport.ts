@@ -1,0 +1,183 @@
+import type { Socket } from "node:net";
+import {
+  type ByteSink,
+  checkFrameMessage,
+  FrameHeaderError,
+  FrameMessageSplitter,
+  type HeaderLimits,
+} from "@omnigate/oap";
+import type { WebSocket } from "ws";
+import type { CloseKind, SessionTransport, TransportReceiver } from "./transport.js";
+
+/** WebSocket close codes the node uses (RFC 6455 §7.4.1; specs/oap-1.md §12.1). */
+export const WS_CLOSE = {
+  normal: 1000,
+  going_away: 1001,
+  protocol_error: 1002,
+  unsupported_data: 1003,
+  message_too_big: 1009,
+} as const;
+
+const CLOSE_CODES: Record<CloseKind, number> = {
+  normal: WS_CLOSE.normal,
+  going_away: WS_CLOSE.going_away,
+  protocol_error: WS_CLOSE.protocol_error,
+};
+
+/**
+ * OAP/1 over WebSocket (specs/oap-1.md §12.1): each binary message is exactly one frame.
+ * Received messages are checked for that before the session sees them; outgoing bytes are
+ * cut back into frames, one message each, written in one burst per FrameWriter write.
+ */
+export class WebSocketTransport implements SessionTransport {
+  readonly kind = "wss";
+  readonly peer: string;
+  readonly output: ByteSink;
+  /** Raw bytes received since the last whole message: a message still arriving. */
+  private pendingBytes = 0;
+  /** Messages (and control frames) seen, to tell whether a socket chunk completed one. */
+  private messagesSeen = 0;
+  /** A text message broke the rule: the close says "unsupported data", not "protocol error". */
+  private textReceived = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    /** The TLS socket under the WebSocket (the upgrade request's socket). */
+    private readonly socket: Socket,
+    private readonly limits: HeaderLimits,
+  ) {
+    this.peer = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`;
+    this.output = new WebSocketSink(ws, socket);
+  }
+
+  get writableLength(): number {
+    return this.socket.writableLength;
+  }
+
+  get bytesWritten(): number {
+    return this.socket.bytesWritten;
+  }
+
+  attach(receiver: TransportReceiver): void {
+    const { ws, socket } = this;
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      this.messagesSeen++;
+      this.pendingBytes = 0;
+      if (!isBinary) {
+        this.textReceived = true;
+        return receiver.violation(
+          new FrameHeaderError("bad_frame", "a text message; OAP/1 frames travel in binary messages"),
+        );
+      }
+      try {
+        checkFrameMessage(data, this.limits);
+      } catch (err) {
+        return receiver.violation(err as FrameHeaderError);
+      }
+      receiver.data(data);
+    });
+    const controlFrame = () => {
+      this.messagesSeen++;
+      this.pendingBytes = 0;
+    };
+    ws.on("ping", controlFrame);
+    ws.on("pong", controlFrame);
+    // Registered after ws's own listener, so it runs once ws has parsed the chunk: a chunk that
+    // completed nothing is part of a message still arriving (a slow-loris sender, or a large one).
+    let seenBefore = 0;
+    socket.on("data", (chunk: Buffer) => {
+      if (this.messagesSeen !== seenBefore) {
+        seenBefore = this.messagesSeen;
+        return;
+      }
+      this.pendingBytes += chunk.byteLength;
+      receiver.partial(this.pendingBytes);
+    });
+    // ws reports framing errors (bad opcode, oversized message, invalid close) here and closes
+    // the connection itself with the matching code.
+    ws.on("error", () => {});
+    ws.on("close", () => receiver.closed());
+  }
+
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    if (!this.socket.destroyed) this.ws.resume();
+  }
+
+  end(why: CloseKind): void {
+    // The close handshake needs the peer's close frame read, even after a violation paused us;
+    // the session ignores whatever else still arrives.
+    this.ws.resume();
+    const code = why === "protocol_error" && this.textReceived ? WS_CLOSE.unsupported_data : CLOSE_CODES[why];
+    this.ws.close(code);
+  }
+
+  destroy(): void {
+    this.ws.terminate();
+  }
+}
+
+/** Sends each frame the FrameWriter writes as one binary message, its pieces as fragments. */
+class WebSocketSink implements ByteSink {
+  private readonly splitter: FrameMessageSplitter;
+  private writeCallback: ((error?: Error | null) => void) | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly socket: Socket,
+  ) {
+    // Fragments of one message instead of a joined copy: a 64 KiB payload goes by reference.
+    this.splitter = new FrameMessageSplitter((piece, last, chunkEnd) => {
+      const callback = chunkEnd ? this.writeCallback : undefined;
+      if (chunkEnd) this.writeCallback = undefined;
+      this.ws.send(piece, { binary: true, fin: last, compress: false }, callback);
+    });
+  }
+
+  write(chunk: Buffer, callback?: (error?: Error | null) => void): boolean {
+    this.writeCallback = callback;
+    // One corked burst: dozens of small messages leave in one TLS write, as frames do over TLS.
+    this.socket.cork();
+    const ended = this.splitter.push(chunk);
+    this.socket.uncork();
+    if (!ended || chunk.byteLength === 0) {
+      this.writeCallback = undefined;
+      callback?.();
+    }
+    return !this.socket.writableNeedDrain;
+  }
+
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
+  get writableNeedDrain(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  get destroyed(): boolean {
+    return this.socket.destroyed;
+  }
+
+  on(event: "drain" | "close", listener: () => void): this {
+    this.socket.on(event, listener);
+    return this;
+  }
+
+  once(event: "close", listener: () => void): this {
+    this.socket.once(event, listener);
+    return this;
+  }
+
+  off(event: "drain" | "close", listener: () => void): this {
+    this.socket.off(event, listener);
+    return this;
+  }
+}
