@@ -2,12 +2,15 @@ import { readFileSync } from "node:fs";
 import { encodeFrame, encodeStartPayload, Flags } from "@omnigate/oap";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OmnigateNode, startNode } from "../../packages/node/src/index.js";
-import { RawOapConnection, type SeenFrame } from "../support/raw-oap.js";
+import type { RawFrames, SeenFrame } from "../support/raw-frames.js";
+import { RawOapConnection } from "../support/raw-oap.js";
+import { RawWssConnection } from "../support/raw-wss.js";
 import { tempDir } from "../support/temp-dir.js";
 
 /**
- * Every vector of specs/vectors/oap-1.json written as raw bytes to a running node over TLS:
- * the reply (code, reason) and whether the connection stays open must match the vector.
+ * Every vector of specs/vectors/oap-1.json written as raw bytes to a running node, over TLS
+ * and over WebSocket (one message per frame, specs/oap-1.md §12.1): the reply (code, reason)
+ * and whether the connection stays open must match the vector, on both transports.
  */
 interface Expect {
   code: number;
@@ -65,14 +68,19 @@ const cases = [
   ...vectors.invalid.map((v) => ({ v, e: v.expect as Expect, corr: v.expect?.corr_id })),
 ];
 
-describe("spec vectors over a socket", () => {
+const transports = {
+  tls: (): Promise<RawFrames> => RawOapConnection.open(node.oapUrl, node.caPem),
+  wss: (): Promise<RawFrames> => RawWssConnection.open(node.wsUrl as string, node.caPem),
+};
+
+describe.each(Object.entries(transports))("spec vectors over %s", (transport, open) => {
   it("has vectors to run", () => {
     expect(vectors.valid.length).toBeGreaterThanOrEqual(15);
     expect(vectors.invalid.length).toBeGreaterThanOrEqual(15);
   });
 
   it.each(cases.map((c) => [c.v.name, c] as const))("%s", async (_name, { v, e, corr }) => {
-    const conn = await RawOapConnection.open(node.oapUrl, node.caPem);
+    const conn = await open();
     try {
       conn.write(Buffer.from(v.hex, "hex"));
       const corrId = BigInt(corr ?? "0");
@@ -89,6 +97,8 @@ describe("spec vectors over a socket", () => {
 
       if (e.close) {
         expect(await conn.waitClosed()).toBe(true);
+        // Over WebSocket a header error is a protocol error (§12.1).
+        if (transport === "wss") expect((conn as RawWssConnection).closeCode).toBe(1002);
       } else {
         // Still open and still serving: HELLO on a fresh corr_id answers 200.
         conn.write(

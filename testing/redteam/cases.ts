@@ -10,6 +10,7 @@ import {
   garbage,
   hostPort,
   liveness,
+  openRaw,
   openTcp,
   openTls,
   outcome,
@@ -17,6 +18,7 @@ import {
   sleep,
   type Target,
 } from "./wire.js";
+import { WSS_CASES } from "./wss-cases.js";
 
 /** One attack: what the suite expects, and how to observe what the node did. */
 export interface RedteamCase {
@@ -53,10 +55,10 @@ const START = Flags.START;
 const END = Flags.END;
 const MAX_FRAME = 1_048_576;
 
-/** A fresh TLS connection, the attack bytes, then the outcome for `corr`. */
+/** A fresh connection (over the target's transport), the attack bytes, then the outcome for `corr`. */
 function oneShot(bytes: () => Uint8Array, corr?: bigint): (t: Target) => Promise<string> {
   return async (t) => {
-    const conn = await openTls(t);
+    const conn = await openRaw(t);
     try {
       conn.write(bytes());
       return await outcome(conn, corr);
@@ -248,7 +250,7 @@ const streamCases: RedteamCase[] = [
     group: "streams",
     expected: "400 stream_violation, open",
     async run(t) {
-      const conn = await openTls(t);
+      const conn = await openRaw(t);
       try {
         conn.write(echoRequest(6n));
         await conn.waitFor((f) => f.corrId === 6n && (f.flags & END) !== 0);
@@ -264,7 +266,7 @@ const streamCases: RedteamCase[] = [
     group: "streams",
     expected: "429 too_many_streams on corr 9, open",
     async run(t) {
-      const conn = await openTls(t);
+      const conn = await openRaw(t);
       try {
         for (let c = 1n; c <= 9n; c++) conn.write(echoStart(c));
         const reply = await conn.waitFor((f) => f.code >= 400);
@@ -282,7 +284,7 @@ const streamCases: RedteamCase[] = [
     group: "streams",
     expected: "5000 × 400 unsupported, open",
     async run(t) {
-      const conn = await openTls(t);
+      const conn = await openRaw(t);
       try {
         const frames: Uint8Array[] = [];
         for (let i = 0; i < 5000; i++) {
@@ -309,7 +311,7 @@ const streamCases: RedteamCase[] = [
     group: "streams",
     expected: "2500 ignored, 2500 × 400 bad_meta, open",
     async run(t) {
-      const conn = await openTls(t);
+      const conn = await openRaw(t);
       try {
         const frames: Uint8Array[] = [];
         for (let i = 1; i <= 5000; i++) {
@@ -461,7 +463,7 @@ const compressionCases: RedteamCase[] = [
     group: "compression",
     expected: "200, inner bomb echoed not inflated, open",
     async run(t) {
-      const conn = await openTls(t);
+      const conn = await openRaw(t);
       try {
         const inner = rleBomb(17, 128 * 1024, 64);
         conn.write(echoRequest(8n, compressBody(inner), { flags: Flags.COMP }));
@@ -478,7 +480,7 @@ const compressionCases: RedteamCase[] = [
     group: "compression",
     expected: "413 ratio_cap, open",
     async run(t) {
-      const conn = await openTls(t);
+      const conn = await openRaw(t);
       try {
         const bomb = rleBomb(17, 128 * 1024, 1024);
         const head = bomb.subarray(0, 10);
@@ -603,6 +605,27 @@ function helloFrame(): Uint8Array {
   });
 }
 
+/**
+ * The frame-level cases that hold on any transport, run again over WebSocket: the same
+ * expectation, the bytes sent one message per frame (RawWssConnection.write).
+ */
+function overWss(c: RedteamCase): RedteamCase {
+  return {
+    ...c,
+    name: `${c.name} [wss]`,
+    group: `${c.group} (wss)`,
+    run: (t) => c.run({ ...t, transport: "wss" }),
+  };
+}
+
+const capabilityCases = miscCases.filter((c) => c.group === "capability");
+const WSS_TWINS = [
+  ...headerCases,
+  ...streamCases,
+  ...compressionCases.filter((c) => c.group === "compression"),
+  ...capabilityCases,
+].map(overWss);
+
 export const REDTEAM_CASES: RedteamCase[] = [
   ...headerCases,
   ...truncationCases,
@@ -610,4 +633,6 @@ export const REDTEAM_CASES: RedteamCase[] = [
   ...compressionCases,
   ...miscCases,
   ...resourceCases,
+  ...WSS_TWINS,
+  ...WSS_CASES,
 ];

@@ -58,6 +58,7 @@ export async function startRedteamNode(): Promise<RedteamNode> {
   }
   return {
     oapUrl: node.oapUrl,
+    wsUrl: node.wsUrl,
     adminUrl: node.adminUrl,
     caPem: node.caPem,
     pid: node.pid,

@@ -2,14 +2,19 @@ import { randomBytes } from "node:crypto";
 import { type Socket, connect as tcpConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { encodeFrame, encodeStartPayload, Flags } from "@omnigate/oap";
-import { RawOapConnection, type SeenFrame } from "../support/raw-oap.js";
+import type { RawFrames, SeenFrame } from "../support/raw-frames.js";
+import { RawOapConnection } from "../support/raw-oap.js";
+import { RawWssConnection } from "../support/raw-wss.js";
 
 /** Where the attacked node listens. */
 export interface Target {
   oapUrl: string;
+  wsUrl: string;
   caPem: string;
   adminUrl: string;
   pid: number;
+  /** The transport that cases written for either one attack over (default tls). */
+  transport?: "tls" | "wss";
 }
 
 export const ECHO = 0x0101;
@@ -75,6 +80,15 @@ export function openTls(t: Target): Promise<RawOapConnection> {
   return RawOapConnection.open(t.oapUrl, t.caPem);
 }
 
+export function openWss(t: Target): Promise<RawWssConnection> {
+  return RawWssConnection.open(t.wsUrl, t.caPem);
+}
+
+/** A raw connection over the target's transport: what cases that hold on both are written with. */
+export function openRaw(t: Target): Promise<RawFrames> {
+  return t.transport === "wss" ? openWss(t) : openTls(t);
+}
+
 export function hostPort(t: Target): { host: string; port: number } {
   const { hostname, port } = new URL(t.oapUrl.replace(/^oap\+tls:/, "https:"));
   return { host: hostname, port: Number(port) };
@@ -112,7 +126,7 @@ export function describeError(f: SeenFrame | undefined): string {
  * error frame at all), then whether the connection still serves — it is sent a HELLO and
  * either answers it ("open") or is closed by the node ("closed").
  */
-export async function outcome(conn: RawOapConnection, corrId?: bigint, waitMs = 5_000): Promise<string> {
+export async function outcome(conn: RawFrames, corrId?: bigint, waitMs = 5_000): Promise<string> {
   const reply = await conn.waitFor(
     (f) => f.code >= 400 && (corrId === undefined || f.corrId === corrId),
     waitMs,
@@ -123,7 +137,7 @@ export async function outcome(conn: RawOapConnection, corrId?: bigint, waitMs = 
 let probeId = 0xfe_0000n;
 
 /** "open" if the connection answers a HELLO, "closed" if the node closed it. */
-export async function liveness(conn: RawOapConnection): Promise<string> {
+export async function liveness(conn: RawFrames): Promise<string> {
   if (conn.closed) return "closed";
   const id = probeId++;
   conn.write(helloRequest(id));

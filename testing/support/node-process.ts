@@ -11,6 +11,8 @@ const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export interface NodeProcess {
   pid: number;
   oapUrl: string;
+  /** wss://…/oap of the WebSocket listener. */
+  wsUrl: string;
   adminUrl: string;
   caPem: string;
   /** Peak resident set size of the node process so far, in bytes (Linux VmHWM). */
@@ -58,11 +60,12 @@ export async function startNodeProcess(
     { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] },
   );
   try {
-    const { oapUrl, adminUrl } = await banner(child);
+    const { oapUrl, wsUrl, adminUrl } = await banner(child);
     const pid = child.pid as number;
     return {
       pid,
       oapUrl,
+      wsUrl,
       adminUrl,
       caPem: readFileSync(join(dir.path, "tls", "ca.pem"), "utf8"),
       peakRssBytes: () => statusKb(pid, "VmHWM") * 1024,
@@ -79,18 +82,20 @@ export async function startNodeProcess(
   }
 }
 
-function banner(child: ChildProcess): Promise<{ oapUrl: string; adminUrl: string }> {
+function banner(child: ChildProcess): Promise<{ oapUrl: string; wsUrl: string; adminUrl: string }> {
   return new Promise((resolve, reject) => {
     let oapUrl: string | undefined;
+    let wsUrl: string | undefined;
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     const timer = setTimeout(() => reject(new Error("node did not print its banner within 30 s")), 30_000);
     child.once("exit", (code) => reject(new Error(`node exited before it was ready (code ${code})`)));
     lines.on("line", (line) => {
       oapUrl ??= /OAP\/1 over TLS\s+(oap\+tls:\/\/\S+)/.exec(line)?.[1];
+      wsUrl ??= /OAP\/1 over WSS\s+(wss:\/\/\S+)/.exec(line)?.[1];
       const adminUrl = /admin HTTP\s+(http:\/\/[^/\s]+)/.exec(line)?.[1];
-      if (oapUrl && adminUrl) {
+      if (oapUrl && wsUrl && adminUrl) {
         clearTimeout(timer);
-        resolve({ oapUrl, adminUrl });
+        resolve({ oapUrl, wsUrl, adminUrl });
       }
     });
   });
