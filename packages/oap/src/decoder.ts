@@ -1,3 +1,4 @@
+import { allocBytes } from "./bytes.js";
 import { HEADER_LEN } from "./constants.js";
 import { FrameHeaderError } from "./errors.js";
 import { attachBody, type Frame } from "./frame.js";
@@ -25,7 +26,7 @@ import {
 export class FrameDecoder {
   private readonly limits: HeaderLimits;
   /** The first bytes of a frame whose header has not fully arrived (copied: at most 37 bytes). */
-  private readonly headBytes = Buffer.alloc(HEADER_LEN);
+  private readonly headBytes = new Uint8Array(HEADER_LEN);
   /**
    * The frame being assembled once its header is valid. It grows geometrically up to the
    * frame's validated length, so memory stays proportional to the bytes received, and
@@ -122,7 +123,7 @@ export class FrameDecoder {
     const len = (this.header as FrameHeader).len;
     if (!this.assembly || this.assembly.byteLength < need) {
       const capacity = Math.min(len, Math.max(need, 2 * (this.assembly?.byteLength ?? 0), MIN_ASSEMBLY));
-      const grown = Buffer.allocUnsafe(capacity);
+      const grown = allocBytes(capacity);
       if (this.assembly) grown.set(this.assembly.subarray(0, this.pendingBytes), 0);
       this.assembly = grown;
     }

@@ -1,3 +1,4 @@
+export * from "./bytes.js";
 export * from "./constants.js";
 export * from "./corr-id-map.js";
 export * from "./decoder.js";

@@ -1,3 +1,4 @@
+import { allocBytes, utf8Bytes } from "./bytes.js";
 import { MAX_META_LEN } from "./constants.js";
 import { OapError } from "./errors.js";
 
@@ -23,7 +24,7 @@ export function encodeStartPayload(meta: Meta | undefined, body?: Uint8Array): B
  */
 export function encodeMeta(meta: Meta | undefined): Buffer | undefined {
   if (meta === undefined || Object.keys(meta).length === 0) return undefined;
-  const json = Buffer.from(JSON.stringify(meta), "utf8");
+  const json = utf8Bytes(JSON.stringify(meta));
   if (json.byteLength > MAX_META_LEN) {
     throw new OapError(
       "bad_meta",
@@ -37,7 +38,7 @@ export function encodeMeta(meta: Meta | undefined): Buffer | undefined {
 export function startPayload(json: Uint8Array | undefined, body?: Uint8Array): Buffer {
   const metaLen = json?.byteLength ?? 0;
   const bodyLen = body?.byteLength ?? 0;
-  const out = Buffer.allocUnsafe(2 + metaLen + bodyLen);
+  const out = allocBytes(2 + metaLen + bodyLen);
   out[0] = metaLen >>> 8;
   out[1] = metaLen & 0xff;
   if (json && metaLen > 0) out.set(json, 2);

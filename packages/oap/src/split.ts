@@ -1,3 +1,4 @@
+import { concatBytes } from "./bytes.js";
 import { HEADER_LEN } from "./constants.js";
 import { OapError } from "./errors.js";
 
@@ -59,7 +60,7 @@ export function splitIntoFrames(input: SplitInput): FramePiece[] {
       );
     }
     offset = Math.min(room, body.byteLength);
-    const payload = offset === 0 ? head : Buffer.concat([head, body.subarray(0, offset)]);
+    const payload = offset === 0 ? head : concatBytes([head, body.subarray(0, offset)]);
     const last = offset === body.byteLength;
     pieces.push({ start: true, end: last && end, payload });
     if (last) return pieces;

@@ -1,3 +1,4 @@
+import { allocBytes, asBuffer, nextTick } from "./bytes.js";
 import { HEADER_LEN } from "./constants.js";
 import type { FrameInit } from "./frame.js";
 import { writeHeaderFields } from "./header.js";
@@ -55,7 +56,7 @@ export class FrameWriter {
   /** Per part, what to call once the socket is done with it (payloads given an onWritten). */
   private partDone: Array<(() => void) | undefined> = [];
   private partsBytes = 0;
-  private arena = Buffer.allocUnsafe(ARENA_SIZE);
+  private arena = allocBytes(ARENA_SIZE);
   /** Start of the arena region not yet moved to `parts`. */
   private segmentStart = 0;
   private used = 0;
@@ -234,7 +235,7 @@ export class FrameWriter {
   private reserve(bytes: number): void {
     if (this.used + bytes <= this.arena.byteLength) return;
     this.closeSegment();
-    this.arena = Buffer.allocUnsafe(Math.max(ARENA_SIZE, bytes));
+    this.arena = allocBytes(Math.max(ARENA_SIZE, bytes));
     this.segmentStart = 0;
     this.used = 0;
   }
@@ -253,13 +254,9 @@ export class FrameWriter {
     this.flushScheduled = true;
     // Scheduled from a promise continuation, a tick runs only after the whole microtask queue,
     // so every caller woken by the same burst of replies lands in the same write.
-    process.nextTick(() => {
+    nextTick(() => {
       this.flushScheduled = false;
       this.flush();
     });
   }
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -1,12 +1,7 @@
 import { createRequire } from "node:module";
-import { createBLAKE3 } from "hash-wasm";
+import { type Blake3, createWasmBlake3 } from "./blake3-wasm.js";
 
-/** An incremental BLAKE3 hash (content addresses are `b3:<hex>` of it). */
-export interface Blake3 {
-  update(bytes: Uint8Array): void;
-  /** The 32-byte digest as 64 lowercase hex characters. */
-  digestHex(): string;
-}
+export type { Blake3 } from "./blake3-wasm.js";
 
 interface NativeHasher {
   update(bytes: Uint8Array): void;
@@ -41,6 +36,5 @@ export async function createBlake3(): Promise<Blake3> {
     const native = new Native();
     return { update: (bytes) => native.update(bytes), digestHex: () => native.digest("hex") };
   }
-  const wasm = await createBLAKE3();
-  return { update: (bytes) => void wasm.update(bytes), digestHex: () => wasm.digest("hex") };
+  return createWasmBlake3();
 }

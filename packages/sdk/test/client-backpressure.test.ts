@@ -18,21 +18,26 @@ async function settled(read: () => number): Promise<number> {
   return last;
 }
 
-describe("response backpressure", () => {
+const TRANSPORTS = [
+  { transport: "tls", url: (t: TestNode) => t.node.oapUrl },
+  { transport: "wss", url: (t: TestNode) => t.node.wsUrl as string },
+];
+
+describe.each(TRANSPORTS)("response backpressure over $transport", ({ url }) => {
   let t: TestNode;
   let client: OapClient;
   const service = new TestService();
 
   beforeAll(async () => {
     t = await startTestNode({ services: [service] });
-    client = await connect(t.node.oapUrl, { ca: t.node.caPem, maxBufferedBytes: MiB });
+    client = await connect(url(t), { ca: t.node.caPem, maxBufferedBytes: MiB });
   });
   afterAll(async () => {
     await client?.close();
     await t?.stop();
   });
 
-  it("stops reading the socket while a stream's consumer does not read, and delivers everything once it does", async () => {
+  it("stops reading the connection while a stream's consumer does not read, and delivers everything once it does", async () => {
     const total = 48 * MiB;
     const s = client.stream(TEST_APP, { meta: { op: "flood", bytes: total } });
     await s.end();

@@ -14,9 +14,13 @@ import {
 
 describe("parseNodeUrl", () => {
   it("reads host and port, defaulting the port to 9443", () => {
-    expect(parseNodeUrl("oap+tls://node.example:7000")).toEqual({ host: "node.example", port: 7000 });
-    expect(parseNodeUrl("oap+tls://127.0.0.1")).toEqual({ host: "127.0.0.1", port: 9443 });
-    expect(parseNodeUrl("oap+tls://[::1]:9000")).toEqual({ host: "::1", port: 9000 });
+    expect(parseNodeUrl("oap+tls://node.example:7000")).toEqual({
+      transport: "tls",
+      host: "node.example",
+      port: 7000,
+    });
+    expect(parseNodeUrl("oap+tls://127.0.0.1")).toEqual({ transport: "tls", host: "127.0.0.1", port: 9443 });
+    expect(parseNodeUrl("oap+tls://[::1]:9000")).toEqual({ transport: "tls", host: "::1", port: 9000 });
   });
 
   it("refuses other schemes, paths and garbage with a message naming the expected form", () => {

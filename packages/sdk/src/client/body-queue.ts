@@ -1,3 +1,5 @@
+import { concatBytes } from "@omnigate/oap";
+
 /** Where a queue reports the bytes it holds, so the connection can pause its socket. */
 export interface BufferAccount {
   add(bytes: number): void;
@@ -111,7 +113,7 @@ export class BodyQueue implements AsyncIterable<Buffer> {
     this.held = 0;
     if (bytes > 0) this.account.remove(bytes);
     this.checkSettled();
-    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes);
+    return chunks.length === 1 ? (chunks[0] as Buffer) : concatBytes(chunks, bytes);
   }
 
   next(): Promise<IteratorResult<Buffer>> {

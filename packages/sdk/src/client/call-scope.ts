@@ -1,4 +1,4 @@
-import { performance } from "node:perf_hooks";
+import { performance, type TimerHandle } from "./clock.js";
 import { OapAbortError, type OapClientError, OapTimeoutError } from "./errors.js";
 
 /** setTimeout fires at once for delays above this. */
@@ -72,7 +72,7 @@ export class CallScope implements CallBudget {
     const { callerSignal, clientSignal } = this;
     return new Promise<T>((resolve, reject) => {
       const controller = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
+      let timer: TimerHandle | undefined;
       const onCallerAbort = () => end(callerAbortError(callerSignal as AbortSignal));
       const onClientClose = () => end(clientSignal?.reason as OapClientError);
       const detach = () => {

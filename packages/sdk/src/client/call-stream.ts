@@ -1,4 +1,5 @@
 import {
+  asBuffer,
   decodeStartPayload,
   encodeMeta,
   Flags,
@@ -320,9 +321,7 @@ export abstract class CallStream {
 
   private pushBody(bytes: Uint8Array): void {
     if (bytes.byteLength === 0 || this.failure) return;
-    this.onBody(
-      Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    );
+    this.onBody(asBuffer(bytes));
   }
 
   private complete(): void {

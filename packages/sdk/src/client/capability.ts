@@ -16,14 +16,25 @@ export function toCapBytes(cap: Uint8Array | string): Uint8Array {
   if (!/^[A-Za-z0-9_\-+/]+=*$/.test(text)) {
     throw new TypeError("a capability string must be base64url (what `ronctl cap mint` prints)");
   }
-  return new Uint8Array(Buffer.from(text.replace(/\+/g, "-").replace(/\//g, "_"), "base64url"));
+  return base64Bytes(text);
 }
 
+/** Decodes base64 or base64url (padding optional) with `atob`, which Node and browsers both have. */
+function base64Bytes(text: string): Uint8Array {
+  const plain = text.replace(/=+$/, "").replace(/-/g, "+").replace(/_/g, "/");
+  if (plain.length % 4 === 1)
+    throw new TypeError("a capability string is base64url with a stray last character");
+  const binary = atob(plain.padEnd(plain.length + ((4 - (plain.length % 4)) % 4), "="));
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** Environment variables as the client reads them: process.env in Node, none in a browser. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
 /** The capability from options, else `$RON_CAP`, else none. */
-export function defaultCap(
-  cap: Uint8Array | string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): Uint8Array | undefined {
+export function defaultCap(cap: Uint8Array | string | undefined, env: Environment): Uint8Array | undefined {
   if (cap !== undefined) return toCapBytes(cap);
   const fromEnv = env[CAP_ENV];
   return fromEnv ? toCapBytes(fromEnv) : undefined;

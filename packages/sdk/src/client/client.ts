@@ -1,5 +1,4 @@
-import { setMaxListeners } from "node:events";
-import { compressBody, Flags, type HelloReply, type Meta } from "@omnigate/oap";
+import { Flags, type HelloReply, type Meta } from "@omnigate/oap";
 import { checkAppProtoId, checkFitsFrame } from "./call-checks.js";
 import { CallScope } from "./call-scope.js";
 import { type CallSpec, encodeCallMeta } from "./call-spec.js";
@@ -13,6 +12,7 @@ import type { Logger } from "./logger.js";
 import { MailboxClient } from "./mailbox.js";
 import { NodeLink } from "./node-link.js";
 import { checkTenant, positive, type ResolvedClientOptions } from "./options.js";
+import type { ClientPlatform, Compressor } from "./platform.js";
 import { retryDelay } from "./retry.js";
 import { StorageClient } from "./storage.js";
 import { OapStream, toBytes } from "./stream.js";
@@ -78,17 +78,21 @@ export class OapClient {
   private readonly logger: Logger;
   private readonly capRefresher: CapRefresher | undefined;
   private mailboxFacade: MailboxClient | undefined;
+  private readonly compress: Compressor | undefined;
   /** Content-addressed storage on the node (app id 0x0301): put, get, getBytes, has. */
-  readonly storage: StorageClient = new StorageClient(this);
+  readonly storage: StorageClient;
 
   /** @internal Use `connect()`. */
   constructor(
     dialSettings: Omit<DialSettings, "hooks">,
     private readonly options: ResolvedClientOptions,
+    platform: ClientPlatform,
   ) {
     this.logger = dialSettings.logger;
+    this.compress = platform.compress;
+    this.storage = new StorageClient(this, platform.createBlake3);
     // Every call waiting outside a connection listens for close(); that is not a leak.
-    setMaxListeners(0, this.lifetime.signal);
+    platform.allowManyListeners(this.lifetime.signal);
     this.listeners = new Listeners((error, name) =>
       this.logger.warn({ err: error, event: name }, "an OapClient event listener threw"),
     );
@@ -326,7 +330,15 @@ export class OapClient {
   private compressed(connection: Connection, spec: CallSpec, body: Uint8Array): Uint8Array | undefined {
     if (spec.compressed) return undefined; // already zstd: sent as it is
     const mode = spec.compress ?? "auto";
-    if (mode !== "auto") return mode && body.byteLength > 0 ? compressBody(body) : undefined;
+    const compress = this.compress;
+    if (mode !== "auto") {
+      if (!mode || body.byteLength === 0) return undefined;
+      if (!compress) {
+        throw new TypeError("compress: true needs zstd, which the browser build of the SDK does not have");
+      }
+      return compress(body);
+    }
+    if (!compress) return undefined; // no zstd here (a browser): "auto" sends bodies plain
     const hello = connection.hello;
     if (body.byteLength < this.options.compressThresholdBytes || (hello.flags_supported & Flags.COMP) === 0) {
       return undefined;
@@ -334,7 +346,7 @@ export class OapClient {
     const caps = hello.limits?.comp;
     if (caps && body.byteLength > caps.max_output_bytes) return undefined;
     // Level 1: "auto" trades a little ratio for speed on every large body.
-    const packed = compressBody(body, 1);
+    const packed = compress(body, 1);
     if (
       caps &&
       body.byteLength > caps.ratio_grace_bytes &&

@@ -1,13 +1,19 @@
 import { OapClient } from "./client.js";
 import { SILENT_LOGGER } from "./logger.js";
+import { NODE_PLATFORM } from "./node-platform.js";
 import { type ConnectOptions, resolveClientOptions } from "./options.js";
+import { openTls } from "./tls-transport.js";
+import type { TransportOpener } from "./transport.js";
 import { resolveTrust } from "./trust.js";
-import { parseNodeUrl, resolveNodeUrl } from "./url.js";
+import { describeAddress, parseNodeUrl, resolveNodeUrl } from "./url.js";
+import { openNodeWebSocket } from "./wss-transport.js";
 
 /**
- * Connects to an Omnigate node at `oap+tls://host:port` (default port 9443; default URL from
- * $RON_NODE_URL): TLS 1.3 with ALPN oap/1, then HELLO. Resolves once the node has answered the
- * HELLO; rejects with OapConnectionError (reason "tls_untrusted" when the certificate is not trusted).
+ * Connects to an Omnigate node at `oap+tls://host:port` (default port 9443: TLS 1.3 with
+ * ALPN oap/1) or `wss://host:port/oap` (default port 9444: a secure WebSocket with
+ * subprotocol oap.1), then HELLO; the default URL comes from $RON_NODE_URL. Both take the
+ * same trust options. Resolves once the node has answered the HELLO; rejects with
+ * OapConnectionError (reason "tls_untrusted" when the certificate is not trusted).
  */
 export async function connect(url?: string, options?: ConnectOptions): Promise<OapClient>;
 export async function connect(options: ConnectOptions): Promise<OapClient>;
@@ -23,18 +29,23 @@ export async function connect(
 }
 
 /**
- * A client that has not connected yet: the first call dials (TLS and HELLO), and so does every
- * call after the connection was lost. For callers that must exist before their peer is up, such
- * as the node's connections to app backends. Rejects only on bad options (URL, trust files).
+ * A client that has not connected yet: the first call dials (TLS or WebSocket, and HELLO), and
+ * so does every call after the connection was lost. For callers that must exist before their
+ * peer is up, such as the node's connections to app backends. Rejects only on bad options
+ * (URL, trust files).
  */
 export async function createClient(url?: string, options: ConnectOptions = {}): Promise<OapClient> {
   const address = parseNodeUrl(resolveNodeUrl(url));
-  const resolved = resolveClientOptions(options);
+  const resolved = resolveClientOptions(options, process.env);
   const trust = await resolveTrust(options, address.host);
+  const open: TransportOpener =
+    address.transport === "wss"
+      ? (signal) => openNodeWebSocket(address, trust, signal)
+      : (signal) => openTls(address, trust, signal);
   return new OapClient(
     {
-      address,
-      trust,
+      open,
+      target: describeAddress(address),
       connectTimeoutMs: resolved.connectTimeoutMs,
       tenant: resolved.tenant,
       helloCap: () => resolved.cap,
@@ -43,5 +54,6 @@ export async function createClient(url?: string, options: ConnectOptions = {}): 
       logger: options.logger ?? SILENT_LOGGER,
     },
     resolved,
+    NODE_PLATFORM,
   );
 }

@@ -1,5 +1,3 @@
-import { performance } from "node:perf_hooks";
-import type { TLSSocket } from "node:tls";
 import {
   CorrIdMap,
   DEFAULT_MAX_FRAME,
@@ -15,12 +13,14 @@ import {
 import type { BufferAccount } from "./body-queue.js";
 import { MAX_TIMER_MS } from "./call-scope.js";
 import type { CallStream, StreamHost } from "./call-stream.js";
+import { performance, type TimerHandle, unrefTimer } from "./clock.js";
 import { DeadlineTimer } from "./deadline-timer.js";
 import { OapConnectionError, OapTimeoutError } from "./errors.js";
 import { eventFromFrame, type OapEvent } from "./events.js";
 import { Exchange } from "./exchange.js";
 import type { Logger } from "./logger.js";
 import { InflightSlots } from "./slots.js";
+import type { ClientTransport } from "./transport.js";
 
 export interface ConnectionHooks {
   onEvent(event: OapEvent): void;
@@ -30,7 +30,7 @@ export interface ConnectionHooks {
 }
 
 export interface ConnectionSettings {
-  /** Unread response bytes, across streams, above which the socket is paused. */
+  /** Unread response bytes, across streams, above which reading from the node is paused. */
   maxBufferedBytes: number;
   /**
    * For the unread-body rule (see `sweepUnread`): how long after its response ended a stream
@@ -40,15 +40,15 @@ export interface ConnectionSettings {
 }
 
 /**
- * One TLS connection to the node: reads frames and routes them to their streams, writes
- * request frames, enforces max_inflight with FIFO slots, fails streams whose deadline passed
- * (one timer for all of them, see DeadlineTimer) and pauses the socket when readers leave too
- * many response bytes unread.
+ * One connection to the node, over whichever transport carries it (TLS, WebSocket): reads
+ * frames and routes them to their streams, writes request frames, enforces max_inflight with
+ * FIFO slots, fails streams whose deadline passed (one timer for all of them, see
+ * DeadlineTimer) and pauses reading when readers leave too many response bytes unread.
  *
  * Unread-body rule: a stream whose response has ended but whose body is still buffered is
  * remembered with an expiry (its call's deadline; without one, unreadGraceMs after its
- * response ended). While the socket is paused, expired ones are dropped, earliest expiry
- * first, until the socket resumes; their readers get OapTimeoutError. So bodies nobody will
+ * response ended). While reading is paused, expired ones are dropped, earliest expiry
+ * first, until reading resumes; their readers get OapTimeoutError. So bodies nobody will
  * read cannot keep the connection paused for good.
  */
 export class Connection {
@@ -64,13 +64,15 @@ export class Connection {
   private slots: InflightSlots | undefined;
   private helloReply: HelloReply | undefined;
   private closedWith: OapConnectionError | undefined;
-  /** Why the connection is going away, learnt before the socket's close event. */
+  /** Why the connection is going away, learnt before the transport closed. */
   private cause: { message: string; error?: unknown } | undefined;
   private buffered = 0;
   private paused = false;
   /** Streams whose response ended with body bytes unread, and when those expire (performance.now()). */
   private readonly unread = new Map<Exchange, number>();
-  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: TimerHandle | undefined;
+  /** Resolved when the transport has closed. */
+  private readonly transportClosed: Promise<void>;
   /** Set once the node said it is draining (503 shutting_down): no new streams here. */
   private drainingWith: OapConnectionError | undefined;
   private readonly host: StreamHost;
@@ -79,14 +81,14 @@ export class Connection {
   private readonly unreadGraceMs: number;
 
   constructor(
-    private readonly socket: TLSSocket,
+    private readonly transport: ClientTransport,
     private readonly hooks: ConnectionHooks,
     private readonly logger: Logger,
     settings: ConnectionSettings,
   ) {
     this.maxBufferedBytes = settings.maxBufferedBytes;
     this.unreadGraceMs = settings.unreadGraceMs;
-    this.writer = new FrameWriter(socket);
+    this.writer = new FrameWriter(transport.sink);
     const account: BufferAccount = {
       add: (bytes) => this.addBuffered(bytes),
       remove: (bytes) => this.removeBuffered(bytes),
@@ -112,14 +114,21 @@ export class Connection {
       finish: (stream) => this.finish(stream),
       draining: () => this.startDraining(),
     };
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
-    socket.on("error", (error) => {
-      this.cause ??= { message: `connection to the node failed: ${error.message}`, error };
+    let closed!: () => void;
+    this.transportClosed = new Promise((resolve) => {
+      closed = resolve;
     });
-    socket.on("end", () => {
-      this.cause ??= { message: "the node closed the connection" };
+    transport.attach({
+      data: this.onData,
+      invalid: (error) => this.failRead(error),
+      ending: (message, error) => {
+        this.cause ??= { message, error };
+      },
+      closed: () => {
+        closed();
+        this.onClose();
+      },
     });
-    socket.on("close", () => this.onClose());
   }
 
   get hello(): HelloReply {
@@ -128,7 +137,7 @@ export class Connection {
   }
 
   get isOpen(): boolean {
-    return this.closedWith === undefined && !this.socket.destroyed;
+    return this.closedWith === undefined && !this.transport.destroyed;
   }
 
   /** The node is draining this connection: it finishes the open streams and takes no new ones. */
@@ -165,7 +174,7 @@ export class Connection {
    * path, which then opens its stream without awaiting anything.
    */
   tryAcquireSlot(): boolean {
-    if (this.closedWith || this.drainingWith || this.socket.destroyed) return false;
+    if (this.closedWith || this.drainingWith || this.transport.destroyed) return false;
     return this.slots?.tryAcquire() ?? false;
   }
 
@@ -205,33 +214,29 @@ export class Connection {
     if (this.closedWith) return;
     this.cause = { message: error.message, error };
     this.shutdown(error, false);
-    this.socket.destroy();
+    this.transport.destroy();
   }
 
   /**
-   * Ends the connection politely (TLS close_notify), destroying it if the node does not close
-   * in time. Its callers gave up (the client is closing): open streams fail with `error` and
-   * drop what they buffered.
+   * Ends the connection politely (TLS close_notify, WebSocket close), destroying it if the
+   * node does not close in time. Its callers gave up (the client is closing): open streams
+   * fail with `error` and drop what they buffered.
    */
   async end(error: OapConnectionError, graceMs = 1000): Promise<void> {
     if (!this.closedWith) this.shutdown(error, true);
-    if (this.socket.destroyed) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.socket.destroy(), graceMs);
-      timer.unref();
-      this.socket.once("close", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.writer.flush();
-      this.socket.end();
-    });
+    if (this.transport.destroyed) return;
+    const timer = setTimeout(() => this.transport.destroy(), graceMs);
+    unrefTimer(timer);
+    this.writer.flush();
+    this.transport.end();
+    await this.transportClosed;
+    clearTimeout(timer);
   }
 
   /** Frames can only go out while the connection is up. */
   private checkWritable(): void {
     if (this.closedWith) throw this.closedWith;
-    if (this.socket.destroyed) {
+    if (this.transport.destroyed) {
       throw new OapConnectionError(this.cause?.message ?? "the connection to the node is closed");
     }
   }
@@ -280,17 +285,21 @@ export class Connection {
     this.hooks.onDraining(error);
   }
 
-  private onData(chunk: Buffer): void {
+  private readonly onData = (chunk: Uint8Array): void => {
     try {
       this.decoder.push(chunk, (frame) => this.route(frame));
     } catch (error) {
-      // Never let a bad byte stream throw out of a socket event: end this connection only.
-      const message =
-        error instanceof FrameHeaderError
-          ? `the node sent an invalid frame (${error.reason}: ${error.message})`
-          : `reading from the node failed: ${error instanceof Error ? error.message : String(error)}`;
-      this.destroy(new OapConnectionError(message, { cause: error }));
+      // Never let a bad byte stream throw out of a transport event: end this connection only.
+      this.failRead(error);
     }
+  };
+
+  private failRead(error: unknown): void {
+    const message =
+      error instanceof FrameHeaderError
+        ? `the node sent an invalid frame (${error.reason}: ${error.message})`
+        : `reading from the node failed: ${error instanceof Error ? error.message : String(error)}`;
+    this.destroy(new OapConnectionError(message, { cause: error }));
   }
 
   private route(frame: Frame): void {
@@ -322,7 +331,7 @@ export class Connection {
     this.buffered += bytes;
     if (!this.paused && this.buffered > this.maxBufferedBytes) {
       this.paused = true;
-      this.socket.pause();
+      this.transport.pause();
       this.scheduleSweep();
     }
   }
@@ -333,7 +342,7 @@ export class Connection {
       this.paused = false;
       clearTimeout(this.sweepTimer);
       this.sweepTimer = undefined;
-      if (!this.closedWith) this.socket.resume();
+      if (!this.closedWith) this.transport.resume();
     }
   }
 
@@ -349,11 +358,11 @@ export class Connection {
       this.sweepTimer = undefined;
       this.sweepUnread();
     }, delay);
-    this.sweepTimer.unref();
+    unrefTimer(this.sweepTimer);
   }
 
   /**
-   * The unread-body rule: while the socket stays paused, drop the unread bodies of finished
+   * The unread-body rule: while reading stays paused, drop the unread bodies of finished
    * streams whose expiry has passed, earliest first, until it resumes.
    */
   private sweepUnread(): void {

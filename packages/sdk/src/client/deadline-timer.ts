@@ -1,5 +1,5 @@
-import { performance } from "node:perf_hooks";
 import { MAX_TIMER_MS } from "./call-scope.js";
+import { performance, type TimerHandle, unrefTimer } from "./clock.js";
 
 /**
  * One timer for the deadlines of every stream open on a connection, armed for the earliest.
@@ -11,7 +11,7 @@ import { MAX_TIMER_MS } from "./call-scope.js";
  * deadline left — about once per deadline length under steady load.
  */
 export class DeadlineTimer {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   /** The deadline the timer is armed for (Infinity: not armed). */
   private armedFor = Number.POSITIVE_INFINITY;
 
@@ -38,7 +38,7 @@ export class DeadlineTimer {
     const delay = Math.min(Math.max(0, Math.ceil(deadlineAt - performance.now())), MAX_TIMER_MS);
     this.timer = setTimeout(this.fire, delay);
     // The socket keeps the process alive while streams are open; this timer need not.
-    this.timer.unref();
+    unrefTimer(this.timer);
   }
 
   private readonly fire = (): void => {

@@ -1,4 +1,3 @@
-import { type TLSSocket, connect as tlsConnect } from "node:tls";
 import {
   DEFAULT_MAX_FRAME,
   encodeMeta,
@@ -13,17 +12,17 @@ import { Connection, type ConnectionHooks } from "./connection.js";
 import { OapClientError, OapConnectionError } from "./errors.js";
 import { Exchange } from "./exchange.js";
 import type { Logger } from "./logger.js";
-import { isUntrustedError, type TrustSettings, verifyPinnedPeer } from "./trust.js";
-import type { NodeAddress } from "./url.js";
+import type { TransportOpener } from "./transport.js";
 
-export const ALPN_PROTOCOL = "oap/1";
 export const CLIENT_ID = "omnigate-sdk-ts/0.1.0";
 /** The smallest max_frame a node may announce: room for a header, a capability and some meta. */
 export const MIN_MAX_FRAME = 4096;
 
 export interface DialSettings {
-  address: NodeAddress;
-  trust: TrustSettings;
+  /** Opens the transport (TCP and TLS, or a WebSocket upgrade) with its trust checks done. */
+  open: TransportOpener;
+  /** The node as named in messages: host:port. */
+  target: string;
   connectTimeoutMs: number;
   tenant: bigint;
   /** The capability to bind to each new connection in its HELLO (read at every dial: it may be refreshed). */
@@ -35,31 +34,29 @@ export interface DialSettings {
   hooks: ConnectionHooks;
 }
 
-/** Opens a connection ready for requests: TCP, TLS 1.3 with ALPN oap/1, trust checks, HELLO. */
+/** Opens a connection ready for requests: the transport (with its trust checks), then HELLO. */
 export async function dial(settings: DialSettings): Promise<Connection> {
-  const { host, port } = settings.address;
-  const socket = tlsConnect({
-    host,
-    port,
-    ...settings.trust.tls,
-    ALPNProtocols: [ALPN_PROTOCOL],
-    minVersion: "TLSv1.3",
-  });
+  const giveUp = new AbortController();
   let connection: Connection | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       reject(
         new OapConnectionError(
-          `no HELLO from ${host}:${port} within connectTimeoutMs=${settings.connectTimeoutMs}`,
+          `no HELLO from ${settings.target} within connectTimeoutMs=${settings.connectTimeoutMs}`,
           { reason: "connect_timeout" },
         ),
       );
     }, settings.connectTimeoutMs);
   });
   const attempt = (async () => {
-    await secured(socket, settings);
-    connection = new Connection(socket, settings.hooks, settings.logger, {
+    const transport = await settings.open(giveUp.signal);
+    if (giveUp.signal.aborted) {
+      // The dial gave up while the transport was completing: nobody will use it.
+      transport.destroy();
+      throw giveUp.signal.reason;
+    }
+    connection = new Connection(transport, settings.hooks, settings.logger, {
       maxBufferedBytes: settings.maxBufferedBytes,
       unreadGraceMs: settings.unreadGraceMs,
     });
@@ -69,7 +66,7 @@ export async function dial(settings: DialSettings): Promise<Connection> {
     if (reply.cap?.bound) connection.boundCap = cap;
     return connection;
   })();
-  // After a timeout the attempt still settles (with the destroyed socket's error); nobody waits for it.
+  // After a timeout the attempt still settles (with the destroyed transport's error); nobody waits for it.
   attempt.catch(() => {});
   try {
     return await Promise.race([attempt, timedOut]);
@@ -77,58 +74,11 @@ export async function dial(settings: DialSettings): Promise<Connection> {
     // Whatever went wrong, the call that needed this connection sent nothing: a connection error.
     const failure = toConnectionError(error);
     if (connection) connection.destroy(failure);
-    else socket.destroy();
+    giveUp.abort(failure);
     throw failure;
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Resolves once the handshake is done and the peer passed the pin and ALPN checks. */
-function secured(socket: TLSSocket, settings: DialSettings): Promise<void> {
-  const { host, port } = settings.address;
-  return new Promise((resolve, reject) => {
-    const fail = (error: OapConnectionError) => {
-      socket.off("secureConnect", onSecure);
-      socket.off("error", onError);
-      socket.off("close", onClose);
-      // A late error from the torn-down socket has nobody left to tell.
-      socket.on("error", () => {});
-      socket.destroy();
-      reject(error);
-    };
-    const onError = (error: Error) => fail(connectError(error, host, port));
-    const onClose = () =>
-      fail(
-        new OapConnectionError(`${host}:${port} closed the connection during the TLS handshake`, {
-          reason: "connect_failed",
-        }),
-      );
-    const onSecure = () => {
-      const pin = settings.trust.pin;
-      const pinFailure = pin === undefined ? undefined : verifyPinnedPeer(socket, pin);
-      if (pinFailure) {
-        fail(connectError(pinFailure, host, port));
-        return;
-      }
-      if (socket.alpnProtocol && socket.alpnProtocol !== ALPN_PROTOCOL) {
-        fail(
-          new OapConnectionError(
-            `${host}:${port} negotiated ALPN "${socket.alpnProtocol}", not ${ALPN_PROTOCOL}; is this an Omnigate node?`,
-            { reason: "connect_failed", retryable: false },
-          ),
-        );
-        return;
-      }
-      socket.off("error", onError);
-      socket.off("close", onClose);
-      socket.setNoDelay(true);
-      resolve();
-    };
-    socket.once("secureConnect", onSecure);
-    socket.once("error", onError);
-    socket.once("close", onClose);
-  });
 }
 
 async function hello(
@@ -197,23 +147,6 @@ function helloRefused(error: unknown): unknown {
       cause: error,
     },
   );
-}
-
-function connectError(error: Error, host: string, port: number): OapConnectionError {
-  if (isUntrustedError(error)) {
-    return new OapConnectionError(
-      `the TLS certificate of ${host}:${port} is not trusted (${error.message}); pass the node's CA as ca/caFile, pin it with fingerprint, or use insecure: true in development`,
-      { reason: "tls_untrusted", retryable: false, cause: error },
-    );
-  }
-  const code = (error as NodeJS.ErrnoException).code;
-  // A TLS protocol failure (version, ALPN, alert) will not change on retry; a refused or reset socket may.
-  const retryable = !(typeof code === "string" && code.startsWith("ERR_SSL_"));
-  return new OapConnectionError(`cannot connect to ${host}:${port}: ${error.message}`, {
-    reason: "connect_failed",
-    retryable,
-    cause: error,
-  });
 }
 
 function toConnectionError(error: unknown): OapConnectionError {

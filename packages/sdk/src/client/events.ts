@@ -1,4 +1,4 @@
-import { decodeStartPayload, Flags, type Frame, type HelloReply, type Meta } from "@omnigate/oap";
+import { copyBytes, decodeStartPayload, Flags, type Frame, type HelloReply, type Meta } from "@omnigate/oap";
 import type { OapConnectionError } from "./errors.js";
 
 /**
@@ -36,7 +36,7 @@ export function eventFromFrame(frame: Frame): OapEvent {
     corrId: frame.corrId,
     meta,
     // A copy: a view would pin the whole received chunk for as long as the app keeps the event.
-    body: Buffer.from(body),
+    body: copyBytes(body),
     ackRequested: (frame.flags & Flags.ACK_REQ) !== 0,
     e2e: (frame.flags & Flags.APP_E2E) !== 0,
   };

@@ -1,3 +1,4 @@
+export { addressOf } from "./address-of.js";
 export type { ResponseHead } from "./call-stream.js";
 export { CAP_ENV, type CapProvider, toCapBytes } from "./capability.js";
 export {
@@ -33,7 +34,6 @@ export {
 export { CLIENT_DEFAULTS, type ConnectOptions } from "./options.js";
 export { backoffMs, type RetryPolicy } from "./retry.js";
 export {
-  addressOf,
   type GetOptions,
   isStorageAddress,
   type ObjectHead,
@@ -48,4 +48,11 @@ export {
 } from "./storage.js";
 export { OapStream } from "./stream.js";
 export { CA_FILE_ENV, normalizeFingerprint } from "./trust.js";
-export { DEFAULT_PORT, NODE_URL_ENV, parseNodeUrl } from "./url.js";
+export {
+  DEFAULT_PORT,
+  DEFAULT_WS_PORT,
+  NODE_URL_ENV,
+  type NodeAddress,
+  type NodeTransport,
+  parseNodeUrl,
+} from "./url.js";

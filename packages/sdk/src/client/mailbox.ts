@@ -1,4 +1,4 @@
-import { AppProtoId, type Meta } from "@omnigate/oap";
+import { AppProtoId, asBuffer, copyBytes, type Meta } from "@omnigate/oap";
 import { decodeRecords, encodeRecords, type MailboxRecord } from "../mailbox/records.js";
 import type { OapClient } from "./client.js";
 import { OapClientError, OapConnectionError, OapTimeoutError } from "./errors.js";
@@ -243,7 +243,7 @@ export class MailboxClient {
       sentAt: Number(meta.sent_at),
       lastError: String(meta.last_error ?? ""),
       attrs: (meta.attrs ?? {}) as Record<string, string>,
-      body: Buffer.from(body),
+      body: copyBytes(body),
       e2e: meta.e2e === true,
     }));
   }
@@ -351,7 +351,7 @@ export class MailboxClient {
       Number(meta.sent_at),
       String(meta.topic),
       (meta.attrs ?? {}) as Record<string, string>,
-      Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+      asBuffer(body),
       e2eFlag || meta.e2e === true,
       { tenant: options.tenant },
     );

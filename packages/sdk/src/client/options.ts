@@ -1,4 +1,4 @@
-import { type CapProvider, defaultCap } from "./capability.js";
+import { type CapProvider, defaultCap, type Environment } from "./capability.js";
 import type { Logger } from "./logger.js";
 import type { RetryPolicy } from "./retry.js";
 
@@ -65,10 +65,11 @@ export const CLIENT_DEFAULTS = {
   compressThresholdBytes: 16 * 1024,
 } as const;
 
-export function resolveClientOptions(options: ConnectOptions): ResolvedClientOptions {
+/** `env` supplies `$RON_CAP` when no cap is given (process.env in Node; nothing in a browser). */
+export function resolveClientOptions(options: ConnectOptions, env: Environment): ResolvedClientOptions {
   const resolved: ResolvedClientOptions = {
     tenant: options.tenant ?? CLIENT_DEFAULTS.tenant,
-    cap: defaultCap(options.cap),
+    cap: defaultCap(options.cap, env),
     capProvider: options.capProvider,
     defaultDeadlineMs: options.defaultDeadlineMs ?? CLIENT_DEFAULTS.defaultDeadlineMs,
     connectTimeoutMs: options.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs,

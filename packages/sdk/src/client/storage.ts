@@ -1,5 +1,5 @@
-import { AppProtoId, type Meta } from "@omnigate/oap";
-import { createBlake3 } from "../blake3.js";
+import { AppProtoId, concatBytes, type Meta, utf8Bytes } from "@omnigate/oap";
+import type { Blake3 } from "../blake3-wasm.js";
 import type { CallOptions, OapClient } from "./client.js";
 import { OapAbortError, OapClientError, OapRequestError } from "./errors.js";
 import type { OapStream } from "./stream.js";
@@ -70,7 +70,10 @@ export class StorageIntegrityError extends OapClientError {
  * streams and returns the address, GET streams chunks and verifies whole objects, HAS.
  */
 export class StorageClient {
-  constructor(private readonly client: OapClient) {}
+  constructor(
+    private readonly client: OapClient,
+    private readonly createBlake3: () => Promise<Blake3>,
+  ) {}
 
   /**
    * Stores bytes or a stream of chunks and returns the address. Bytes are hashed first and sent
@@ -81,16 +84,15 @@ export class StorageClient {
     data: Uint8Array | string | AsyncIterable<Uint8Array>,
     options: PutOptions = {},
   ): Promise<PutResult> {
-    const bytes =
-      typeof data === "string" ? Buffer.from(data, "utf8") : data instanceof Uint8Array ? data : undefined;
+    const bytes = typeof data === "string" ? utf8Bytes(data) : data instanceof Uint8Array ? data : undefined;
     const meta: Meta = { op: "put" };
     if (options.public) meta.public = true;
     const size = bytes?.byteLength ?? options.size;
     if (size !== undefined) meta.size = size;
-    if (bytes) meta.expected = await addressOf(bytes);
+    if (bytes) meta.expected = await addressWith(this.createBlake3, bytes);
     const { onProgress, public: _public, size: _size, ...streamOptions } = options;
     const stream = this.client.stream(AppProtoId.STORAGE, { ...streamOptions, meta });
-    const hasher = await createBlake3();
+    const hasher = await this.createBlake3();
     let sent = 0;
     let sendError: { error: unknown } | undefined;
     const send = async (write: Promise<void>) => {
@@ -147,7 +149,7 @@ export class StorageClient {
     const meta: Meta = { op: "get", addr, ...(range === undefined ? {} : { range }) };
     const stream = this.client.stream(AppProtoId.STORAGE, { ...streamOptions, meta });
     stream.end().catch(() => {});
-    return new StorageReader(addr, stream, range === undefined);
+    return new StorageReader(addr, stream, range === undefined ? this.createBlake3 : undefined);
   }
 
   /** A whole object (or range) as one buffer, verified like get(). */
@@ -155,7 +157,7 @@ export class StorageClient {
     const reader = this.get(addr, options);
     const chunks: Uint8Array[] = [];
     for await (const chunk of reader) chunks.push(chunk);
-    return Buffer.concat(chunks);
+    return concatBytes(chunks);
   }
 
   /** The object's size if this tenant can read it, else undefined. */
@@ -176,7 +178,8 @@ export class StorageReader implements AsyncIterable<Buffer> {
   constructor(
     readonly addr: StorageAddress,
     private readonly stream: OapStream,
-    private readonly verify: boolean,
+    /** Hashes a whole-object read to verify it; undefined for a range, which cannot be. */
+    private readonly createBlake3: (() => Promise<Blake3>) | undefined,
   ) {}
 
   /** The reply head: rejects with the node's error (404 not_found, 416 range_not_satisfiable, …). */
@@ -199,7 +202,7 @@ export class StorageReader implements AsyncIterable<Buffer> {
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     const head = await this.head();
-    const hasher = this.verify ? await createBlake3() : undefined;
+    const hasher = this.createBlake3 ? await this.createBlake3() : undefined;
     let received = 0;
     try {
       for await (const chunk of this.stream) {
@@ -225,8 +228,11 @@ export class StorageReader implements AsyncIterable<Buffer> {
   }
 }
 
-/** The address of some bytes. */
-export async function addressOf(bytes: Uint8Array): Promise<StorageAddress> {
+/** The address of some bytes, hashed with `createBlake3`'s hasher. */
+export async function addressWith(
+  createBlake3: () => Promise<Blake3>,
+  bytes: Uint8Array,
+): Promise<StorageAddress> {
   const hasher = await createBlake3();
   hasher.update(bytes);
   return `b3:${hasher.digestHex()}`;

@@ -1,4 +1,4 @@
-import type { Meta } from "@omnigate/oap";
+import { type Meta, utf8Bytes } from "@omnigate/oap";
 import type { ResponseHead } from "./call-stream.js";
 import type { OapClientError } from "./errors.js";
 import type { Exchange } from "./exchange.js";
@@ -123,5 +123,5 @@ export class OapStream implements AsyncIterable<Buffer> {
 }
 
 export function toBytes(chunk: Uint8Array | string): Uint8Array {
-  return typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+  return typeof chunk === "string" ? utf8Bytes(chunk) : chunk;
 }

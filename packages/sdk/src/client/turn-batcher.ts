@@ -1,3 +1,5 @@
+import { nextTick } from "@omnigate/oap";
+
 /** One item's outcome in a batch reply: its result, or the error that refused it alone. */
 export type ItemOutcome<R> = { ok: true; value: R } | { ok: false; error: Error };
 
@@ -42,7 +44,7 @@ export class TurnBatcher<K, I, R> {
       } else if (!this.scheduled) {
         this.scheduled = true;
         // After the current microtasks: every call of a burst of callbacks joins the batch.
-        process.nextTick(() => this.flush());
+        nextTick(() => this.flush());
       }
     });
   }

@@ -1,4 +1,4 @@
-import type { Meta } from "@omnigate/oap";
+import { allocBytes, concatBytes, type Meta } from "@omnigate/oap";
 import { asClientError } from "./call-checks.js";
 import type { CallBudget } from "./call-scope.js";
 import type { CallTarget } from "./call-spec.js";
@@ -75,7 +75,7 @@ export class UnaryCall extends CallStream {
 
   protected onEnd(): void {
     this.unwatchSignal();
-    const body = this.more ? Buffer.concat(this.more, this.received) : (this.first ?? Buffer.alloc(0));
+    const body = this.more ? concatBytes(this.more, this.received) : (this.first ?? allocBytes(0));
     this.resolve({ code: this.code, meta: this.meta as Meta, e2e: this.e2e, body });
   }
 

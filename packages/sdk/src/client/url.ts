@@ -1,48 +1,101 @@
 export const OAP_SCHEME = "oap+tls:";
+export const WSS_SCHEME = "wss:";
 export const DEFAULT_PORT = 9443;
+/** Default port of a node's WebSocket listener (ws.listen). */
+export const DEFAULT_WS_PORT = 9444;
+/** The one path a node serves OAP/1 over WebSocket on. */
+export const WS_PATH = "/oap";
+/** The WebSocket subprotocol of OAP/1 (specs/oap-1.md §12.1): asked for, and required of the node. */
+export const WS_SUBPROTOCOL = "oap.1";
 /** Environment variable naming the node when `connect()` is given no URL. */
 export const NODE_URL_ENV = "RON_NODE_URL";
 
+const EXPECTED = "oap+tls://host:port or wss://host:port/oap";
+
+/** Which transport carries OAP/1 to the node: TLS (oap+tls://) or secure WebSocket (wss://). */
+export type NodeTransport = "tls" | "wss";
+
 export interface NodeAddress {
+  transport: NodeTransport;
   host: string;
   port: number;
 }
 
-/** Parses `oap+tls://host[:port]` (port defaults to 9443). */
+/**
+ * Parses `oap+tls://host[:port]` (port defaults to 9443) or `wss://host[:port][/oap]` (port
+ * defaults to 9444; the path, if any, must be /oap).
+ */
 export function parseNodeUrl(url: string): NodeAddress {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new TypeError(`"${url}" is not a valid URL; expected oap+tls://host:port`);
+    throw new TypeError(`"${url}" is not a valid URL; expected ${EXPECTED}`);
   }
-  if (parsed.protocol !== OAP_SCHEME) {
-    throw new TypeError(
-      `unsupported scheme "${parsed.protocol.replace(/:$/, "")}" in "${url}"; an Omnigate node is reached at oap+tls://host:port`,
-    );
-  }
-  if (parsed.hostname === "") throw new TypeError(`"${url}" names no host; expected oap+tls://host:port`);
+  const transport = transportOf(parsed, url);
+  if (parsed.hostname === "") throw new TypeError(`"${url}" names no host; expected ${EXPECTED}`);
   // OAP/1 gives no meaning to user information, a path, a query or a fragment (specs/oap-1.md §12).
   // An empty "@", "?" or "#" leaves no trace in the parsed fields, so the raw text is checked too.
   const authority = /^[^:]+:\/\/([^/?#]*)/.exec(url)?.[1] ?? "";
   if (parsed.username !== "" || parsed.password !== "" || authority.includes("@")) {
     throw new TypeError(
-      `"${redact(parsed)}" has user information; an OAP node URL is only oap+tls://host:port (credentials travel as capabilities)`,
+      `"${redact(parsed)}" has user information; an OAP node URL is only ${EXPECTED} (credentials travel as capabilities)`,
     );
   }
   if (parsed.search !== "" || url.includes("?")) {
-    throw new TypeError(`"${url}" has a query; an OAP node URL is only oap+tls://host:port`);
+    throw new TypeError(`"${url}" has a query; an OAP node URL is only ${EXPECTED}`);
   }
   if (parsed.hash !== "" || url.includes("#")) {
-    throw new TypeError(`"${url}" has a fragment; an OAP node URL is only oap+tls://host:port`);
+    throw new TypeError(`"${url}" has a fragment; an OAP node URL is only ${EXPECTED}`);
   }
-  if (parsed.pathname !== "" && parsed.pathname !== "/") {
-    throw new TypeError(`"${url}" has a path; an OAP node URL is only oap+tls://host:port`);
+  const paths = transport === "wss" ? ["/", WS_PATH] : ["", "/"];
+  if (!paths.includes(parsed.pathname)) {
+    throw new TypeError(
+      transport === "wss"
+        ? `"${url}" has the path ${parsed.pathname}; a node serves OAP/1 over WebSocket only on ${WS_PATH}`
+        : `"${url}" has a path; an OAP node URL is only ${EXPECTED}`,
+    );
   }
   // WHATWG URL keeps the brackets of an IPv6 literal; sockets want the bare address.
   const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
-  const port = parsed.port === "" ? DEFAULT_PORT : Number(parsed.port);
-  return { host, port };
+  return { transport, host, port: portOf(parsed, authority, transport) };
+}
+
+function transportOf(parsed: URL, url: string): NodeTransport {
+  if (parsed.protocol === OAP_SCHEME) return "tls";
+  if (parsed.protocol === WSS_SCHEME) return "wss";
+  const scheme = parsed.protocol.replace(/:$/, "");
+  if (scheme === "ws") {
+    throw new TypeError(
+      `"${url}" is plain WebSocket; a node speaks OAP/1 over WebSocket only with TLS: wss://host:port/oap`,
+    );
+  }
+  throw new TypeError(
+    `unsupported scheme "${scheme}" in "${url}"; an Omnigate node is reached at ${EXPECTED}`,
+  );
+}
+
+/**
+ * The port named in the URL, else the transport's default. wss is a special scheme, so the
+ * URL parser drops an explicit :443; the raw authority still has it.
+ */
+function portOf(parsed: URL, authority: string, transport: NodeTransport): number {
+  if (parsed.port !== "") return Number(parsed.port);
+  const explicit = /:(\d+)$/.exec(authority)?.[1];
+  if (explicit !== undefined) return Number(explicit);
+  return transport === "wss" ? DEFAULT_WS_PORT : DEFAULT_PORT;
+}
+
+/** The URL a WebSocket to `address` opens: `wss://host:port/oap`. */
+export function webSocketUrl(address: NodeAddress): string {
+  const host = address.host.includes(":") ? `[${address.host}]` : address.host;
+  return `wss://${host}:${address.port}${WS_PATH}`;
+}
+
+/** The node as named in messages: `host:port`. */
+export function describeAddress(address: NodeAddress): string {
+  const host = address.host.includes(":") ? `[${address.host}]` : address.host;
+  return `${host}:${address.port}`;
 }
 
 /** The URL without its password, for messages. */
@@ -56,7 +109,7 @@ function redact(parsed: URL): string {
 export function resolveNodeUrl(url: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const chosen = url ?? env[NODE_URL_ENV];
   if (chosen === undefined || chosen === "") {
-    throw new TypeError(`no node URL given and ${NODE_URL_ENV} is not set; pass oap+tls://host:port`);
+    throw new TypeError(`no node URL given and ${NODE_URL_ENV} is not set; pass ${EXPECTED}`);
   }
   return chosen;
 }

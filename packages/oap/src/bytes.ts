@@ -1,0 +1,56 @@
+/**
+ * Byte buffers for the codec and the SDK: Node's Buffer where there is one (pooled,
+ * uninitialised allocation; what sockets and `ws` take without a copy), plain Uint8Arrays in
+ * a browser. Each is chosen once, when this module loads, so Node runs the same Buffer calls
+ * as before. In a browser the values typed Buffer here are Uint8Arrays: code that runs there
+ * uses only Uint8Array methods on them.
+ */
+
+const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+const utf8 = new TextEncoder();
+
+/** `size` uninitialised bytes (zeroed in a browser). */
+export const allocBytes: (size: number) => Buffer = NodeBuffer
+  ? (size) => NodeBuffer.allocUnsafe(size)
+  : (size) => new Uint8Array(size) as Buffer;
+
+/** The same bytes as a Buffer, without a copy. */
+export const asBuffer: (bytes: Uint8Array) => Buffer = NodeBuffer
+  ? (bytes) =>
+      NodeBuffer.isBuffer(bytes) ? bytes : NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  : (bytes) => bytes as Buffer;
+
+/** A copy of `bytes` that shares no memory with them. */
+export const copyBytes: (bytes: Uint8Array) => Buffer = NodeBuffer
+  ? (bytes) => NodeBuffer.from(bytes)
+  : (bytes) => new Uint8Array(bytes) as Buffer;
+
+/** The chunks joined into one buffer; `total`, when given, is their summed length. */
+export const concatBytes: (chunks: readonly Uint8Array[], total?: number) => Buffer = NodeBuffer
+  ? (chunks, total) => NodeBuffer.concat(chunks, total)
+  : (chunks, total) => {
+      const out = new Uint8Array(total ?? chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0));
+      let at = 0;
+      for (const chunk of chunks) {
+        out.set(chunk, at);
+        at += chunk.byteLength;
+      }
+      return out as Buffer;
+    };
+
+/** `text` as UTF-8. */
+export const utf8Bytes: (text: string) => Buffer = NodeBuffer
+  ? (text) => NodeBuffer.from(text, "utf8")
+  : (text) => utf8.encode(text) as Buffer;
+
+type TickQueue = { nextTick(callback: () => void): void };
+const nodeProcess = (globalThis as { process?: Partial<TickQueue> }).process;
+
+/**
+ * Runs `callback` once the current microtasks are done: process.nextTick in Node (read at each
+ * call, so test doubles of it still work), a microtask in a browser.
+ */
+export const nextTick: (callback: () => void) => void =
+  typeof nodeProcess?.nextTick === "function"
+    ? (callback) => (nodeProcess as TickQueue).nextTick(callback)
+    : (callback) => queueMicrotask(callback);

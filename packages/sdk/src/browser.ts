@@ -1,0 +1,133 @@
+/**
+ * @omnigate/sdk in a browser (the package's "browser" export; `npm run build:browser` bundles
+ * it): `connect("wss://host:port/oap")` over the page's WebSocket, with the same client as in
+ * Node (request, stream, mailbox with SUBSCRIBE, storage with verified GET). It imports no
+ * Node module: BLAKE3 is hash-wasm's, the page's TLS trust applies, and request bodies are
+ * never zstd-compressed (COMP needs zstd-napi).
+ */
+import { createWasmBlake3 } from "./blake3-wasm.js";
+import { openBrowserWebSocket } from "./client/browser-wss-transport.js";
+import { OapClient } from "./client/client.js";
+import { SILENT_LOGGER } from "./client/logger.js";
+import { type ConnectOptions, resolveClientOptions } from "./client/options.js";
+import type { ClientPlatform } from "./client/platform.js";
+import type { PlatformWebSocketConstructor } from "./client/platform-websocket.js";
+import { addressWith, type StorageAddress } from "./client/storage.js";
+import { describeAddress, parseNodeUrl, webSocketUrl } from "./client/url.js";
+
+/** Trust options of Node's connect(): a page's WebSocket trusts what the browser trusts. */
+const NODE_TRUST_OPTIONS = ["ca", "caFile", "fingerprint", "insecure", "servername"] as const;
+
+/** connect() options in a browser: Node's, without the TLS trust options. */
+export interface BrowserConnectOptions extends Omit<ConnectOptions, (typeof NODE_TRUST_OPTIONS)[number]> {
+  /** The WebSocket class to dial with (default: the page's `WebSocket`). */
+  WebSocket?: PlatformWebSocketConstructor;
+}
+
+const BROWSER_PLATFORM: ClientPlatform = {
+  compress: undefined,
+  createBlake3: createWasmBlake3,
+  // Only Node warns about many listeners on one AbortSignal.
+  allowManyListeners: () => {},
+};
+
+/**
+ * Connects to a node at `wss://host:port/oap` (default port 9444) with subprotocol oap.1,
+ * then HELLO. Resolves once the node has answered the HELLO; rejects with OapConnectionError.
+ * Give a capability (`cap`) minted for this app, never a root key: a page's code and memory
+ * are the user's to read.
+ */
+export async function connect(url: string, options: BrowserConnectOptions = {}): Promise<OapClient> {
+  const client = createClient(url, options);
+  await client.start();
+  return client;
+}
+
+/** A client that dials on its first call (and again after the connection was lost). */
+export function createClient(url: string, options: BrowserConnectOptions = {}): OapClient {
+  const address = parseNodeUrl(url);
+  if (address.transport !== "wss") {
+    throw new TypeError(`"${url}" is not a wss:// URL; a page reaches a node only at wss://host:port/oap`);
+  }
+  for (const name of NODE_TRUST_OPTIONS) {
+    if ((options as Record<string, unknown>)[name] !== undefined) {
+      throw new TypeError(
+        `${name} has no effect in a browser: the page's WebSocket trusts what the browser trusts`,
+      );
+    }
+  }
+  const WebSocketImpl =
+    options.WebSocket ?? (globalThis as { WebSocket?: PlatformWebSocketConstructor }).WebSocket;
+  if (!WebSocketImpl) throw new TypeError("this platform has no WebSocket; pass one as options.WebSocket");
+  const resolved = resolveClientOptions(options, {});
+  const wsUrl = webSocketUrl(address);
+  return new OapClient(
+    {
+      open: (signal) => openBrowserWebSocket(wsUrl, WebSocketImpl, signal),
+      target: describeAddress(address),
+      connectTimeoutMs: resolved.connectTimeoutMs,
+      tenant: resolved.tenant,
+      helloCap: () => resolved.cap,
+      maxBufferedBytes: resolved.maxBufferedBytes,
+      unreadGraceMs: resolved.defaultDeadlineMs,
+      logger: options.logger ?? SILENT_LOGGER,
+    },
+    resolved,
+    BROWSER_PLATFORM,
+  );
+}
+
+/** The address of some bytes (`b3:` + their BLAKE3 in hex). */
+export function addressOf(bytes: Uint8Array): Promise<StorageAddress> {
+  return addressWith(createWasmBlake3, bytes);
+}
+
+export { type Blake3, createWasmBlake3 as createBlake3 } from "./blake3-wasm.js";
+export type { ResponseHead } from "./client/call-stream.js";
+export { type CapProvider, toCapBytes } from "./client/capability.js";
+export {
+  type CallOptions,
+  OapClient,
+  type OapResponse,
+  type RequestOptions,
+  type StreamOptions,
+} from "./client/client.js";
+export {
+  type ClientReason,
+  OapAbortError,
+  OapClientError,
+  OapConnectionError,
+  OapProtocolError,
+  OapRequestError,
+  OapTimeoutError,
+} from "./client/errors.js";
+export type { ClientEventName, ClientEvents, OapEvent } from "./client/events.js";
+export type { Logger } from "./client/logger.js";
+export {
+  type DeadLetterMessage,
+  type LeaseCallOptions,
+  type MailboxCallOptions,
+  MailboxClient,
+  MailboxMessage,
+  type RecvOptions,
+  type SendOptions,
+  type SubscribeOptions,
+} from "./client/mailbox.js";
+export { CLIENT_DEFAULTS, type ConnectOptions } from "./client/options.js";
+export { backoffMs, type RetryPolicy } from "./client/retry.js";
+export {
+  type GetOptions,
+  isStorageAddress,
+  type ObjectHead,
+  type ObjectInfo,
+  type PutOptions,
+  type PutResult,
+  type StorageAddress,
+  type StorageCallOptions,
+  StorageClient,
+  StorageIntegrityError,
+  StorageReader,
+} from "./client/storage.js";
+export { OapStream } from "./client/stream.js";
+export { DEFAULT_WS_PORT, type NodeAddress, parseNodeUrl } from "./client/url.js";
+export * from "./mailbox/records.js";
