@@ -2,11 +2,12 @@
  * OAP/1 echo throughput against the raw-TLS floor, measured in the same run.
  *
  *   npm run bench:echo [-- --seconds N | --quick] [--bodies 64,16384] [--inflight 64,256]
- *                      [--systems raw-tls,oap,oap-auth] [--profile DIR]
+ *                      [--systems raw-tls,oap,oap-auth,wss] [--profile DIR]
  *
  * `oap` is a node with capabilities off (the protocol's own cost against the raw floor);
  * `oap-auth` is a node as `npm start` runs it, capabilities on, the client using the node's
- * dev capability (bound in HELLO and sent on every START).
+ * dev capability (bound in HELLO and sent on every START); `wss` is the `oap` node reached
+ * over its WebSocket listener (wss://…/oap) by the same SDK client, compared with `oap`.
  *
  * stdout: one JSON line per result and one ratio line per (body, inflight) pair.
  * stderr: progress. See bench/README.md for the fields and the method.
@@ -26,10 +27,12 @@ import { round } from "./stats.js";
 
 const { emit, fail, list, positive, progress, run } = benchCli("oap-echo");
 
-type System = "raw-tls" | "oap" | "oap-auth";
-const SYSTEMS: readonly System[] = ["raw-tls", "oap", "oap-auth"];
+type System = "raw-tls" | "oap" | "oap-auth" | "wss";
+const SYSTEMS: readonly System[] = ["raw-tls", "oap", "oap-auth", "wss"];
 /** The acceptance target: OAP at 64 B / 64 in flight reaches this share of the raw-TLS floor. */
 const TARGET = { bodyBytes: 64, inflight: 64, ratio: 0.6 } as const;
+/** The WebSocket target: OAP over WSS at 64 B / 64 in flight reaches this share of OAP over TLS. */
+const WSS_TARGET = { bodyBytes: 64, inflight: 64, ratio: 0.5 } as const;
 
 const { values: args } = parseArgs({
   options: {
@@ -71,6 +74,7 @@ async function main(): Promise<void> {
   const servers: Record<System, { pid: number | undefined; connect(): Promise<EchoTarget> }> = {
     "raw-tls": { pid: raw.pid, connect: () => connectRawTls(raw.host, raw.port, ca) },
     oap: { pid: node.pid, connect: () => connectOap(node.url, ca) },
+    wss: { pid: node.pid, connect: () => connectOap(node.wsUrl, ca) },
     "oap-auth": {
       pid: authNode?.pid,
       connect: () => {
@@ -122,6 +126,23 @@ async function main(): Promise<void> {
           inflight,
           rps_ratio: round(withAuth.rps / oap.rps, 3),
         });
+      }
+      const overWss = results.get("wss");
+      if (oap && overWss) {
+        const ratio = overWss.rps / oap.rps;
+        emit({
+          bench: "oap-echo",
+          compare: "wss/oap",
+          body_bytes: bodyBytes,
+          inflight,
+          rps_ratio: round(ratio, 3),
+        });
+        if (bodyBytes === WSS_TARGET.bodyBytes && inflight === WSS_TARGET.inflight) {
+          const verdict = ratio >= WSS_TARGET.ratio ? "meets" : "MISSES";
+          progress(
+            `target: wss/oap at 64 B / 64 in flight = ${ratio.toFixed(3)} ${verdict} ≥ ${WSS_TARGET.ratio}`,
+          );
+        }
       }
       const floor = results.get("raw-tls");
       if (oap && floor) {

@@ -5,6 +5,8 @@ import { spawnChild } from "./children.js";
 export interface OapNodeInfo {
   pid: number | undefined;
   url: string;
+  /** wss://…/oap of the node's WebSocket listener. */
+  wsUrl: string;
   caFile: string;
   /** The node's server certificate and key, reused by the raw-TLS server. */
   certFile: string;
@@ -23,6 +25,7 @@ export async function startOapNode(
   extraArgs: string[] = [],
 ): Promise<OapNodeInfo> {
   let url: string | undefined;
+  let wsUrl: string | undefined;
   const { child, ready } = await spawnChild({
     name: "oap-node",
     script: "packages/node/src/bin/omnigate.ts",
@@ -42,8 +45,9 @@ export async function startOapNode(
     nodeFlags,
     ready(line) {
       url ??= /OAP\/1 over TLS\s+(oap\+tls:\/\/\S+)/.exec(line)?.[1];
+      wsUrl ??= /OAP\/1 over WSS\s+(wss:\/\/\S+)/.exec(line)?.[1];
       const caFile = /dev CA\s+(\S+)/.exec(line)?.[1];
-      return url && caFile ? { url, caFile } : undefined;
+      return url && wsUrl && caFile ? { url, wsUrl, caFile } : undefined;
     },
     // The rest of the banner is for people; warnings and errors come as pino JSON lines.
     forward: (line) => line.startsWith("{"),

@@ -1,3 +1,4 @@
+import { createHash, X509Certificate } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +19,10 @@ const ARGS = [
 ];
 
 /** Headless Chromium with a fresh profile; `close()` stops it and removes the profile. */
-export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+export async function launchChromium(
+  /** More command-line switches, e.g. trust for a test certificate. */
+  extraArgs: string[] = [],
+): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   if (!existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)`);
   const profile = mkdtempSync(join(tmpdir(), "omnigate-chromium-"));
@@ -26,7 +30,7 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ARGS,
+      args: [...ARGS, ...extraArgs],
     });
     return {
       context,
@@ -42,4 +46,14 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
     rmSync(profile, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The switch that makes Chromium accept exactly this certificate's key (base64 SHA-256 of its
+ * SubjectPublicKeyInfo), as a browser whose user installed the dev CA would: the page's
+ * WebSocket to a test node then passes TLS without turning certificate checks off.
+ */
+export function trustCertificateArg(certPem: string): string {
+  const spki = new X509Certificate(certPem).publicKey.export({ type: "spki", format: "der" });
+  return `--ignore-certificate-errors-spki-list=${createHash("sha256").update(spki).digest("base64")}`;
 }

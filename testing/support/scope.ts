@@ -1,5 +1,6 @@
 import { type OmnigateNode, type StartOptions, startNode } from "../../packages/node/src/index.js";
 import { RawOapConnection } from "./raw-oap.js";
+import { RawWssConnection } from "./raw-wss.js";
 import { tempDir } from "./temp-dir.js";
 
 /**
@@ -38,6 +39,14 @@ export class TestScope {
 
   async raw(node: OmnigateNode): Promise<RawOapConnection> {
     const conn = await RawOapConnection.open(node.oapUrl, node.caPem);
+    this.defer(() => conn.close());
+    return conn;
+  }
+
+  /** A raw connection to the node's WebSocket listener (wss://…/oap). */
+  async rawWss(node: OmnigateNode): Promise<RawWssConnection> {
+    if (!node.wsUrl) throw new Error("the node has no WebSocket listener (ws.listen is empty)");
+    const conn = await RawWssConnection.open(node.wsUrl, node.caPem);
     this.defer(() => conn.close());
     return conn;
   }

@@ -69,6 +69,23 @@ describe("config", () => {
     expect(loadConfig({ env: {}, flags: { maxFrame: 4096, maxCapLen: 4056 } }).maxFrame).toBe(4096);
   });
 
+  it("takes the WebSocket listener's address (empty turns it off) and its origin list", () => {
+    expect(loadConfig({ env: {} }).wsListen).toBe("127.0.0.1:9444");
+    expect(loadConfig({ env: {}, flags: { wsListen: "" } }).wsListen).toBe("");
+    expect(loadConfig({ env: {}, file: tomlFile('[ws]\nlisten = ""\n') }).wsListen).toBe("");
+    expect(() => loadConfig({ env: {}, flags: { wsListen: "nowhere" } })).toThrow(
+      /invalid ws\.listen \(from --ws-listen\)/,
+    );
+    expect(() =>
+      loadConfig({ env: {}, flags: { listen: "127.0.0.1:9000", wsListen: "127.0.0.1:9000" } }),
+    ).toThrow(/its own port/);
+    const origins = "https://app.example, http://localhost:5173";
+    expect(loadConfig({ env: { OMNIGATE_WS_ALLOWED_ORIGINS: origins } }).wsAllowedOrigins).toBe(origins);
+    expect(() => loadConfig({ env: {}, flags: { wsAllowedOrigins: "app.example" } })).toThrow(
+      /invalid ws\.allowed_origins: "app\.example" is not an origin/,
+    );
+  });
+
   it("parses host:port forms", () => {
     expect(parseAddress("127.0.0.1:0")).toEqual({ host: "127.0.0.1", port: 0 });
     expect(parseAddress("[::1]:9443")).toEqual({ host: "::1", port: 9443 });

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { HEADER_LEN } from "@omnigate/oap";
+import { parseOriginPolicy } from "@omnigate/sdk";
 import { parse as parseToml } from "smol-toml";
 import { type AppInput, type AppSettings, appsFromToml, resolveApps } from "./apps.js";
 import { ConfigError } from "./error.js";
@@ -129,6 +130,16 @@ function crossCheck(config: NodeConfig): NodeConfig {
   }
   if (config.defaultDeadlineMs > config.maxDeadlineMs) {
     throw new ConfigError("limits.default_deadline_ms must not exceed limits.max_deadline_ms");
+  }
+  try {
+    parseOriginPolicy(config.wsAllowedOrigins);
+  } catch (err) {
+    throw new ConfigError(`invalid ws.allowed_origins: ${(err as Error).message}`);
+  }
+  if (config.wsListen === config.listen && !config.listen.endsWith(":0")) {
+    throw new ConfigError(
+      `ws.listen and listen are both ${config.listen}: give the WebSocket listener its own port`,
+    );
   }
   return config;
 }
