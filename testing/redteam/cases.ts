@@ -525,11 +525,11 @@ const miscCases: RedteamCase[] = [
     run: oneShot(() => echoRequest(11n, "x", { cap: garbage(60_000) }), 11n),
   },
   {
-    name: "random bytes on 50 TLS connections",
+    name: "random bytes on 50 connections",
     group: "garbage",
     expected: "50/50 answered 4xx and closed",
     async run(t) {
-      const conns = await Promise.all(Array.from({ length: 50 }, () => openTls(t)));
+      const conns = await Promise.all(Array.from({ length: 50 }, () => openRaw(t)));
       try {
         for (const c of conns) c.write(garbage(4096));
         const results = await Promise.all(
@@ -624,6 +624,7 @@ const WSS_TWINS = [
   ...streamCases,
   ...compressionCases.filter((c) => c.group === "compression"),
   ...capabilityCases,
+  ...miscCases.filter((c) => c.group === "garbage"),
 ].map(overWss);
 
 export const REDTEAM_CASES: RedteamCase[] = [

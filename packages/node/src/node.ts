@@ -1,5 +1,11 @@
 import { mkdir } from "node:fs/promises";
-import { parseOriginPolicy, type SessionHandler, type SessionLimits, WsListener } from "@omnigate/sdk";
+import {
+  parseOriginPolicy,
+  type SessionHandler,
+  type SessionLimits,
+  type TransportKind,
+  WsListener,
+} from "@omnigate/sdk";
 import { observabilityRoutes } from "./admin/observability-routes.js";
 import { RecentEvents } from "./admin/recent-events.js";
 import { AdminServer, type Readiness } from "./admin/server.js";
@@ -148,6 +154,10 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   const limits = sessionLimits(config);
   // Each listener sweeps its own sessions; admission bounds what they buffer together.
   const buffered = { tls: 0, wss: 0 };
+  const bufferedBy = (transport: TransportKind) => (bytes: number) => {
+    buffered[transport] = bytes;
+    admission.chain.setBufferedBytes(buffered.tls + buffered.wss);
+  };
   const oap = parseAddress(config.listen, "listen");
   const gateway = new GatewayListener({
     host: oap.host,
@@ -159,10 +169,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     handler,
     log,
     connectionLimit: admission.chain.connections,
-    onSweep: (bytes) => {
-      buffered.tls = bytes;
-      admission.chain.setBufferedBytes(buffered.tls + buffered.wss);
-    },
+    onSweep: bufferedBy("tls"),
   });
   const wsAddress = config.wsListen === "" ? undefined : parseAddress(config.wsListen, "ws.listen");
   const wsGateway =
@@ -178,10 +185,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
       log,
       origins: parseOriginPolicy(config.wsAllowedOrigins),
       connectionLimit: admission.chain.connections,
-      onSweep: (bytes) => {
-        buffered.wss = bytes;
-        admission.chain.setBufferedBytes(buffered.tls + buffered.wss);
-      },
+      onSweep: bufferedBy("wss"),
     });
   metrics.countConnectionsWith(() => ({
     tls: gateway.connectionCount(),

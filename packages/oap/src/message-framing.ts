@@ -8,6 +8,11 @@ import { DEFAULT_HEADER_LIMITS, type HeaderLimits, readHeader, validateHeader } 
  * codec works on, for either side of a connection.
  */
 
+/** The only path OAP/1 is served on over WebSocket. */
+export const WS_PATH = "/oap";
+/** The WebSocket subprotocol a client asks for and a node selects. */
+export const WS_SUBPROTOCOL = "oap.1";
+
 /**
  * Checks that a received message is exactly one frame: the header checks of §3 first (on the
  * first 38 bytes, when present), then that the header's `len` is the message's length.

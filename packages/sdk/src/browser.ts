@@ -7,13 +7,13 @@
  */
 import { createWasmBlake3 } from "./blake3-wasm.js";
 import { openBrowserWebSocket } from "./client/browser-wss-transport.js";
-import { OapClient } from "./client/client.js";
-import { SILENT_LOGGER } from "./client/logger.js";
+import type { OapClient } from "./client/client.js";
+import { newClient } from "./client/new-client.js";
 import { type ConnectOptions, resolveClientOptions } from "./client/options.js";
 import type { ClientPlatform } from "./client/platform.js";
 import type { PlatformWebSocketConstructor } from "./client/platform-websocket.js";
 import { addressWith, type StorageAddress } from "./client/storage.js";
-import { describeAddress, parseNodeUrl, webSocketUrl } from "./client/url.js";
+import { parseNodeUrl, webSocketUrl } from "./client/url.js";
 
 /** Trust options of Node's connect(): a page's WebSocket trusts what the browser trusts. */
 const NODE_TRUST_OPTIONS = ["ca", "caFile", "fingerprint", "insecure", "servername"] as const;
@@ -61,17 +61,10 @@ export function createClient(url: string, options: BrowserConnectOptions = {}): 
   if (!WebSocketImpl) throw new TypeError("this platform has no WebSocket; pass one as options.WebSocket");
   const resolved = resolveClientOptions(options, {});
   const wsUrl = webSocketUrl(address);
-  return new OapClient(
-    {
-      open: (signal) => openBrowserWebSocket(wsUrl, WebSocketImpl, signal),
-      target: describeAddress(address),
-      connectTimeoutMs: resolved.connectTimeoutMs,
-      tenant: resolved.tenant,
-      helloCap: () => resolved.cap,
-      maxBufferedBytes: resolved.maxBufferedBytes,
-      unreadGraceMs: resolved.defaultDeadlineMs,
-      logger: options.logger ?? SILENT_LOGGER,
-    },
+  return newClient(
+    (signal) => openBrowserWebSocket(wsUrl, WebSocketImpl, signal),
+    address,
+    options,
     resolved,
     BROWSER_PLATFORM,
   );

@@ -1,4 +1,4 @@
-import { checkFrameMessage, FrameHeaderError } from "@omnigate/oap";
+import { checkFrameMessage, FrameHeaderError, WS_SUBPROTOCOL } from "@omnigate/oap";
 import { BrowserWebSocketSink } from "./browser-ws-sink.js";
 import { OapConnectionError } from "./errors.js";
 import {
@@ -8,7 +8,6 @@ import {
   type WebSocketEventLike,
 } from "./platform-websocket.js";
 import type { ClientTransport, TransportReceiver } from "./transport.js";
-import { WS_SUBPROTOCOL } from "./url.js";
 
 /**
  * OAP/1 over the platform WebSocket (a browser's): each binary message carries exactly one

@@ -1,11 +1,11 @@
-import { OapClient } from "./client.js";
-import { SILENT_LOGGER } from "./logger.js";
+import type { OapClient } from "./client.js";
+import { newClient } from "./new-client.js";
 import { NODE_PLATFORM } from "./node-platform.js";
 import { type ConnectOptions, resolveClientOptions } from "./options.js";
 import { openTls } from "./tls-transport.js";
 import type { TransportOpener } from "./transport.js";
 import { resolveTrust } from "./trust.js";
-import { describeAddress, parseNodeUrl, resolveNodeUrl } from "./url.js";
+import { parseNodeUrl, resolveNodeUrl } from "./url.js";
 import { openNodeWebSocket } from "./wss-transport.js";
 
 /**
@@ -42,18 +42,5 @@ export async function createClient(url?: string, options: ConnectOptions = {}): 
     address.transport === "wss"
       ? (signal) => openNodeWebSocket(address, trust, signal)
       : (signal) => openTls(address, trust, signal);
-  return new OapClient(
-    {
-      open,
-      target: describeAddress(address),
-      connectTimeoutMs: resolved.connectTimeoutMs,
-      tenant: resolved.tenant,
-      helloCap: () => resolved.cap,
-      maxBufferedBytes: resolved.maxBufferedBytes,
-      unreadGraceMs: resolved.defaultDeadlineMs,
-      logger: options.logger ?? SILENT_LOGGER,
-    },
-    resolved,
-    NODE_PLATFORM,
-  );
+  return newClient(open, address, options, resolved, NODE_PLATFORM);
 }

@@ -1,12 +1,10 @@
+import { WS_PATH } from "@omnigate/oap";
+
 export const OAP_SCHEME = "oap+tls:";
 export const WSS_SCHEME = "wss:";
 export const DEFAULT_PORT = 9443;
 /** Default port of a node's WebSocket listener (ws.listen). */
 export const DEFAULT_WS_PORT = 9444;
-/** The one path a node serves OAP/1 over WebSocket on. */
-export const WS_PATH = "/oap";
-/** The WebSocket subprotocol of OAP/1 (specs/oap-1.md §12.1): asked for, and required of the node. */
-export const WS_SUBPROTOCOL = "oap.1";
 /** Environment variable naming the node when `connect()` is given no URL. */
 export const NODE_URL_ENV = "RON_NODE_URL";
 

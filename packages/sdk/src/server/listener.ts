@@ -1,7 +1,7 @@
-import type { AddressInfo, Socket } from "node:net";
-import { createServer, type Server, type TLSSocket } from "node:tls";
+import type { Socket } from "node:net";
+import { createServer, type TLSSocket } from "node:tls";
 import type { Logger } from "../client/logger.js";
-import { listenOn } from "./listen.js";
+import { PooledListener } from "./pooled-listener.js";
 import { ServerSession, type SessionHandler, type SessionLimits } from "./session.js";
 import { type ConnectionGate, SessionPool } from "./session-pool.js";
 import { SocketTransport } from "./transport.js";
@@ -25,13 +25,10 @@ export interface ListenerOptions {
  * The OAP/1-over-TLS listener: one ServerSession per connection, and a graceful drain. The
  * node's gateway and app backends (serve()) both run on it.
  */
-export class OapListener {
-  private readonly server: Server;
-  private readonly pool: SessionPool;
-
+export class OapListener extends PooledListener {
   constructor(private readonly options: ListenerOptions) {
-    this.pool = new SessionPool(options);
-    this.server = createServer(
+    const pool = new SessionPool(options);
+    const server = createServer(
       {
         cert: options.cert,
         key: options.key,
@@ -41,43 +38,14 @@ export class OapListener {
       },
       (socket) => this.accept(socket),
     );
+    super(server, pool, options);
     // Connection limits run here, on the TCP connection, before any TLS work is spent on it.
-    this.server.on("connection", (socket: Socket) => this.pool.admit(socket));
-    this.server.on("tlsClientError", (err, socket) => {
+    server.on("connection", (socket: Socket) => pool.admit(socket));
+    server.on("tlsClientError", (err, socket) => {
       // Node reports a handshake timeout here but leaves the socket open: close it.
       socket.destroy();
       options.log.debug({ peer: socket.remoteAddress, err: err.message }, "TLS handshake failed");
     });
-  }
-
-  async listen(): Promise<AddressInfo> {
-    const address = await listenOn(this.server, this.options.host, this.options.port);
-    this.pool.startSweeping();
-    return address;
-  }
-
-  /**
-   * Stops accepting, lets open streams finish within `timeoutMs` (new streams get 503
-   * `shutting_down`), then closes every connection; whatever has not closed a moment
-   * later (a peer that does not read, a handshake still under way) is destroyed.
-   */
-  close(timeoutMs: number): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    return this.pool.drain(timeoutMs, closed);
-  }
-
-  /** Drops every connection at once, handshaking ones included. */
-  destroyAll(): void {
-    this.pool.destroyAll();
-  }
-
-  /** Connections past their TLS handshake, each with a session. */
-  connectionCount(): number {
-    return this.pool.connectionCount();
-  }
-
-  openStreams(): number {
-    return this.pool.openStreams();
   }
 
   private accept(socket: TLSSocket): void {

@@ -1,18 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createServer, type Server } from "node:https";
-import type { AddressInfo, Socket } from "node:net";
-import { OapError } from "@omnigate/oap";
+import { createServer } from "node:https";
+import type { Socket } from "node:net";
+import { OapError, WS_PATH, WS_SUBPROTOCOL } from "@omnigate/oap";
 import { WebSocketServer } from "ws";
 import type { Logger } from "../client/logger.js";
-import { listenOn } from "./listen.js";
 import { type OriginPolicy, originAllowed } from "./origin-policy.js";
+import { PooledListener } from "./pooled-listener.js";
 import { ServerSession, type SessionHandler, type SessionLimits } from "./session.js";
 import { type ConnectionGate, SessionPool } from "./session-pool.js";
 import { WebSocketTransport } from "./ws-transport.js";
-
-/** The one path and subprotocol OAP/1 is served on over WebSocket (specs/oap-1.md §12.1). */
-export const WS_PATH = "/oap";
-export const WS_SUBPROTOCOL = "oap.1";
 
 /** How often the HTTP server checks for requests (upgrades included) that outlived their timeout. */
 const REQUEST_CHECK_INTERVAL_MS = 1_000;
@@ -41,14 +37,13 @@ export interface WsListenerOptions {
  * before the session (path, subprotocol, origin, a plain HTTP request) is answered in HTTP and
  * never reaches a session.
  */
-export class WsListener {
-  private readonly server: Server;
-  private readonly pool: SessionPool;
+export class WsListener extends PooledListener {
   private readonly wss: WebSocketServer;
+  private readonly https: ReturnType<typeof createServer>;
 
   constructor(private readonly options: WsListenerOptions) {
-    this.pool = new SessionPool(options);
-    this.server = createServer(
+    const pool = new SessionPool(options);
+    const server = createServer(
       {
         cert: options.cert,
         key: options.key,
@@ -61,6 +56,8 @@ export class WsListener {
       },
       (req, res) => this.plainRequest(req, res),
     );
+    super(server, pool, options);
+    this.https = server;
     this.wss = new WebSocketServer({
       noServer: true,
       // One frame per message: a message larger than max_frame is refused by ws with 1009.
@@ -70,44 +67,23 @@ export class WsListener {
       clientTracking: false,
       handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
     });
-    this.server.on("connection", (socket: Socket) => this.pool.admit(socket));
-    this.server.on("tlsClientError", (err, socket) => {
+    server.on("connection", (socket: Socket) => pool.admit(socket));
+    server.on("tlsClientError", (err, socket) => {
       socket.destroy();
       options.log.debug({ peer: socket.remoteAddress, err: err.message }, "TLS handshake failed");
     });
-    this.server.on("clientError", (err, socket) => {
+    server.on("clientError", (err, socket) => {
       socket.destroy();
       options.log.debug({ err: err.message }, "bad HTTP request on the WebSocket listener");
     });
-    this.server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) =>
+    server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) =>
       this.upgrade(req, socket, head),
     );
   }
 
-  async listen(): Promise<AddressInfo> {
-    const address = await listenOn(this.server, this.options.host, this.options.port);
-    this.pool.startSweeping();
-    return address;
-  }
-
-  /** As OapListener.close: stop accepting, drain within `timeoutMs`, close (code 1001), destroy stragglers. */
-  close(timeoutMs: number): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    // Sockets still in their upgrade request are not sessions: the server's close waits for them otherwise.
-    this.server.closeIdleConnections();
-    return this.pool.drain(timeoutMs, closed);
-  }
-
-  destroyAll(): void {
-    this.pool.destroyAll();
-  }
-
-  connectionCount(): number {
-    return this.pool.connectionCount();
-  }
-
-  openStreams(): number {
-    return this.pool.openStreams();
+  /** Sockets still in their upgrade request are not sessions: the server's close would wait for them. */
+  protected override beforeDrain(): void {
+    this.https.closeIdleConnections();
   }
 
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {

@@ -1,12 +1,7 @@
 import type { Socket } from "node:net";
-import {
-  type ByteSink,
-  checkFrameMessage,
-  FrameHeaderError,
-  FrameMessageSplitter,
-  type HeaderLimits,
-} from "@omnigate/oap";
+import { type ByteSink, checkFrameMessage, FrameHeaderError, type HeaderLimits } from "@omnigate/oap";
 import type { WebSocket } from "ws";
+import { WebSocketFrameSink } from "../ws-frame-sink.js";
 import type { CloseKind, SessionTransport, TransportReceiver } from "./transport.js";
 
 /** WebSocket close codes the node uses (RFC 6455 §7.4.1; specs/oap-1.md §12.1). */
@@ -47,7 +42,7 @@ export class WebSocketTransport implements SessionTransport {
     private readonly limits: HeaderLimits,
   ) {
     this.peer = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`;
-    this.output = new WebSocketSink(ws, socket);
+    this.output = new WebSocketFrameSink(ws, socket);
   }
 
   get writableLength(): number {
@@ -117,67 +112,5 @@ export class WebSocketTransport implements SessionTransport {
 
   destroy(): void {
     this.ws.terminate();
-  }
-}
-
-/** Sends each frame the FrameWriter writes as one binary message, its pieces as fragments. */
-class WebSocketSink implements ByteSink {
-  private readonly splitter: FrameMessageSplitter;
-  private writeCallback: ((error?: Error | null) => void) | undefined;
-
-  constructor(
-    private readonly ws: WebSocket,
-    private readonly socket: Socket,
-  ) {
-    // Fragments of one message instead of a joined copy: a 64 KiB payload goes by reference.
-    this.splitter = new FrameMessageSplitter((piece, last, chunkEnd) => {
-      const callback = chunkEnd ? this.writeCallback : undefined;
-      if (chunkEnd) this.writeCallback = undefined;
-      this.ws.send(piece, { binary: true, fin: last, compress: false }, callback);
-    });
-  }
-
-  write(chunk: Buffer, callback?: (error?: Error | null) => void): boolean {
-    this.writeCallback = callback;
-    // One corked burst: dozens of small messages leave in one TLS write, as frames do over TLS.
-    this.socket.cork();
-    const ended = this.splitter.push(chunk);
-    this.socket.uncork();
-    if (!ended || chunk.byteLength === 0) {
-      this.writeCallback = undefined;
-      callback?.();
-    }
-    return !this.socket.writableNeedDrain;
-  }
-
-  cork(): void {
-    this.socket.cork();
-  }
-
-  uncork(): void {
-    this.socket.uncork();
-  }
-
-  get writableNeedDrain(): boolean {
-    return this.socket.writableNeedDrain;
-  }
-
-  get destroyed(): boolean {
-    return this.socket.destroyed;
-  }
-
-  on(event: "drain" | "close", listener: () => void): this {
-    this.socket.on(event, listener);
-    return this;
-  }
-
-  once(event: "close", listener: () => void): this {
-    this.socket.once(event, listener);
-    return this;
-  }
-
-  off(event: "drain" | "close", listener: () => void): this {
-    this.socket.off(event, listener);
-    return this;
   }
 }

@@ -10,15 +10,7 @@ export interface FragmentSender {
 }
 
 /** The TLS socket under the WebSocket: corked around a burst, and the source of backpressure. */
-export interface UnderlyingSocket {
-  cork(): void;
-  uncork(): void;
-  readonly writableNeedDrain: boolean;
-  readonly destroyed: boolean;
-  on(event: "drain" | "close", listener: () => void): unknown;
-  once(event: "close", listener: () => void): unknown;
-  off(event: "drain" | "close", listener: () => void): unknown;
-}
+export type UnderlyingSocket = Omit<ByteSink, "write">;
 
 /**
  * The ByteSink of OAP/1 over a `ws` WebSocket in Node (specs/oap-1.md §12.1): each frame the
