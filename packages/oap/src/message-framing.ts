@@ -43,8 +43,9 @@ export function checkFrameMessage(message: Uint8Array, limits: HeaderLimits = DE
  * Cuts an OAP/1 byte stream (what a FrameWriter writes: whole frames, coalesced, a large
  * payload possibly in a chunk of its own) into per-frame pieces. `onPiece` gets every byte in
  * order; `last` is true on the piece that ends a frame, `chunkEnd` on the piece that ends the
- * pushed chunk. A transport sends the pieces of one frame as one message, as fragments of it
- * or joined.
+ * pushed chunk, and `frameLen` is the whole frame's length on the piece that starts a frame
+ * (0 on the others). A transport sends the pieces of one frame as one message: as fragments
+ * of it, joined, or behind one message header announcing `frameLen` bytes.
  *
  * It trusts its input to be frames this process encoded; it is not a decoder of peer bytes.
  */
@@ -54,8 +55,12 @@ export class FrameMessageSplitter {
   /** A header split across chunks: its first bytes, until the 4-byte `len` is known. */
   private readonly lenBytes = new Uint8Array(4);
   private lenHave = 0;
+  /** The len of the frame whose first piece is next, or 0 inside a frame. */
+  private startLen = 0;
 
-  constructor(private readonly onPiece: (piece: Uint8Array, last: boolean, chunkEnd: boolean) => void) {}
+  constructor(
+    private readonly onPiece: (piece: Uint8Array, last: boolean, chunkEnd: boolean, frameLen: number) => void,
+  ) {}
 
   /** True between frames: every byte pushed so far has been passed on in whole frames. */
   get atBoundary(): boolean {
@@ -75,7 +80,9 @@ export class FrameMessageSplitter {
       const piece = at === 0 && take === end ? chunk : chunk.subarray(at, at + take);
       at += take;
       this.remaining -= take;
-      this.onPiece(piece, this.remaining === 0, at === end);
+      const frameLen = this.startLen;
+      this.startLen = 0;
+      this.onPiece(piece, this.remaining === 0, at === end, frameLen);
     }
     return true;
   }
@@ -84,6 +91,7 @@ export class FrameMessageSplitter {
   private readLen(chunk: Uint8Array, at: number): number {
     if (this.lenHave === 0 && chunk.byteLength - at >= 4) {
       this.remaining = frameLen(chunk, at);
+      this.startLen = this.remaining;
       return at;
     }
     // Rare: the 4 len bytes straddle chunks. Pass the held bytes on as the frame's first piece.
@@ -92,7 +100,7 @@ export class FrameMessageSplitter {
     const len = frameLen(this.lenBytes, 0);
     this.lenHave = 0;
     this.remaining = len - 4;
-    this.onPiece(this.lenBytes.slice(), false, at === chunk.byteLength);
+    this.onPiece(this.lenBytes.slice(), false, at === chunk.byteLength, len);
     return at;
   }
 }

@@ -3,7 +3,11 @@ import { checkFrameMessage, decodeFrame, Flags, FrameWriter } from "@omnigate/oa
 import { describe, expect, it } from "vitest";
 import { BrowserWebSocketSink, HIGH_WATER_BYTES, LOW_WATER_BYTES } from "../src/client/browser-ws-sink.js";
 import type { PlatformWebSocket } from "../src/client/platform-websocket.js";
-import { type FragmentSender, type UnderlyingSocket, WebSocketFrameSink } from "../src/ws-frame-sink.js";
+import {
+  type FragmentSender,
+  type UnderlyingSocket,
+  WebSocketFrameSink,
+} from "../src/client/ws-frame-sink.js";
 
 interface Sent {
   data: Uint8Array;

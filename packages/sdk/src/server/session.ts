@@ -165,8 +165,9 @@ export class ServerSession {
   /** True while a received chunk is being processed, i.e. while `now` is current. */
   private inChunk = false;
   private readonly timeouts: ConnectionTimeouts;
-  /** Frames decoded so far; tells the timeouts whether a chunk completed one. */
+  /** Frames decoded so far; tells the timeouts whether a read completed one. */
   private framesReceived = 0;
+  private framesAtReadStart = 0;
 
   constructor(
     private readonly transport: SessionTransport,
@@ -183,7 +184,7 @@ export class ServerSession {
     this.timeouts = new ConnectionTimeouts(this.limits, this.now);
     transport.attach({
       data: (bytes) => this.onData(bytes),
-      partial: (pending) => this.onPartial(pending),
+      readDone: (pending) => this.onReadDone(pending),
       violation: (error) => {
         if (!this.closed) this.failConnection(error);
       },
@@ -267,34 +268,42 @@ export class ServerSession {
     this.transport.destroy();
   }
 
-  /** Bytes of a frame still arriving that the transport holds (a WebSocket message in transit). */
-  private onPartial(pending: number): void {
-    if (this.closed) return;
-    this.timeouts.received(Date.now(), false, pending, false);
-  }
-
+  /** Bytes of frames: a TLS read, or one WebSocket message of a read (readDone follows). */
   private onData(chunk: Buffer): void {
     if (this.closed) return;
-    // One clock read per received chunk, not per stream: a chunk often carries dozens of STARTs.
-    this.now = Date.now();
-    this.inChunk = true;
-    const framesBefore = this.framesReceived;
+    // One clock read per read from the peer, not per stream: a read often carries dozens of STARTs.
+    if (!this.inChunk) {
+      this.now = Date.now();
+      this.inChunk = true;
+      this.framesAtReadStart = this.framesReceived;
+    }
     try {
       this.decoder.push(chunk, (frame) => this.onFrame(frame));
-      this.inChunk = false;
-      this.timeouts.received(
-        this.now,
-        this.framesReceived !== framesBefore,
-        this.decoder.buffered,
-        this.decoder.partialHeader !== undefined,
-      );
     } catch (err) {
       this.inChunk = false;
       // A header failure, or a bug of ours: either way this connection ends, the process does not.
       const fatal =
         err instanceof FrameHeaderError ? err : new OapError("internal", "internal error", { fatal: true });
-      return this.failConnection(fatal);
+      this.failConnection(fatal);
     }
+  }
+
+  /**
+   * A read from the peer has been handed over: its clocks are updated and the replies it
+   * produced go out in one write. `pending` is what the transport holds of a frame still
+   * arriving (a WebSocket message in transit).
+   */
+  private onReadDone(pending: number): void {
+    if (this.closed) return;
+    const now = this.inChunk ? this.now : Date.now();
+    const newFrame = this.inChunk && this.framesReceived !== this.framesAtReadStart;
+    this.inChunk = false;
+    this.timeouts.received(
+      now,
+      newFrame,
+      this.decoder.buffered + pending,
+      this.decoder.partialHeader !== undefined,
+    );
     this.limitWriteQueue();
   }
 

@@ -21,10 +21,12 @@ export interface TransportReceiver {
   /** OAP/1 bytes: any slice of the byte stream over TLS, exactly one whole frame over WebSocket. */
   data(bytes: Buffer): void;
   /**
-   * Bytes arrived that complete no frame yet (a WebSocket message still arriving): `pending`
-   * is how many. Keeps the slow-frame clock running for bytes the session does not see.
+   * One read from the peer has been handed over (all its `data`): the session updates its
+   * clocks and writes the replies it produced, in one write. `pending` counts bytes the
+   * transport holds of a frame still arriving (a WebSocket message in transit), which keep
+   * the slow-frame clock running.
    */
-  partial(pending: number): void;
+  readDone(pending: number): void;
   /** The peer broke the transport's framing; the session answers and closes as for a header error. */
   violation(error: FrameHeaderError): void;
   /** The connection is gone. Called once. */
@@ -80,7 +82,10 @@ export class SocketTransport implements SessionTransport {
 
   attach(receiver: TransportReceiver): void {
     const socket = this.socket;
-    socket.on("data", (chunk: Buffer) => receiver.data(chunk));
+    socket.on("data", (chunk: Buffer) => {
+      receiver.data(chunk);
+      receiver.readDone(0);
+    });
     socket.on("close", () => receiver.closed());
     // A TLS error after the handshake (a corrupt record) is only emitted, not followed by a
     // close: destroy the socket so the close handler tears everything down.

@@ -1,8 +1,8 @@
 import type { Socket } from "node:net";
 import { type ByteSink, checkFrameMessage, FrameHeaderError, type HeaderLimits } from "@omnigate/oap";
 import type { WebSocket } from "ws";
-import { WebSocketFrameSink } from "../ws-frame-sink.js";
 import type { CloseKind, SessionTransport, TransportReceiver } from "./transport.js";
+import { WebSocketMessageSink } from "./ws-message-sink.js";
 
 /** WebSocket close codes the node uses (RFC 6455 §7.4.1; specs/oap-1.md §12.1). */
 export const WS_CLOSE = {
@@ -21,8 +21,8 @@ const CLOSE_CODES: Record<CloseKind, number> = {
 
 /**
  * OAP/1 over WebSocket (specs/oap-1.md §12.1): each binary message is exactly one frame.
- * Received messages are checked for that before the session sees them; outgoing bytes are
- * cut back into frames, one message each, written in one burst per FrameWriter write.
+ * Received messages are checked for that before the session sees them; outgoing frames leave
+ * one message each, written in one burst per FrameWriter write (WebSocketMessageSink).
  */
 export class WebSocketTransport implements SessionTransport {
   readonly kind = "wss";
@@ -42,7 +42,7 @@ export class WebSocketTransport implements SessionTransport {
     private readonly limits: HeaderLimits,
   ) {
     this.peer = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`;
-    this.output = new WebSocketFrameSink(ws, socket);
+    this.output = new WebSocketMessageSink(ws, socket);
   }
 
   get writableLength(): number {
@@ -55,9 +55,26 @@ export class WebSocketTransport implements SessionTransport {
 
   attach(receiver: TransportReceiver): void {
     const { ws, socket } = this;
-    ws.on("message", (data: Buffer, isBinary: boolean) => {
+    // ws parses a socket read and emits its messages synchronously, before the listener below
+    // runs: the session sees every frame of a read, then one readDone, so the replies to a
+    // read leave in one write, as over TLS. Should a message come outside a read, a microtask
+    // closes its batch instead.
+    let batchOpen = false;
+    const readDone = () => {
+      if (!batchOpen) return;
+      batchOpen = false;
+      receiver.readDone(0);
+    };
+    const seen = () => {
       this.messagesSeen++;
       this.pendingBytes = 0;
+      if (!batchOpen) {
+        batchOpen = true;
+        queueMicrotask(readDone);
+      }
+    };
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      seen();
       if (!isBinary) {
         this.textReceived = true;
         return receiver.violation(
@@ -71,22 +88,18 @@ export class WebSocketTransport implements SessionTransport {
       }
       receiver.data(data);
     });
-    const controlFrame = () => {
-      this.messagesSeen++;
-      this.pendingBytes = 0;
-    };
-    ws.on("ping", controlFrame);
-    ws.on("pong", controlFrame);
-    // Registered after ws's own listener, so it runs once ws has parsed the chunk: a chunk that
-    // completed nothing is part of a message still arriving (a slow-loris sender, or a large one).
+    ws.on("ping", seen);
+    ws.on("pong", seen);
+    // A read that completed no message is part of one still arriving (a slow-loris sender, or
+    // a large message): its bytes keep the slow-frame clock running.
     let seenBefore = 0;
     socket.on("data", (chunk: Buffer) => {
       if (this.messagesSeen !== seenBefore) {
         seenBefore = this.messagesSeen;
-        return;
+        return readDone();
       }
       this.pendingBytes += chunk.byteLength;
-      receiver.partial(this.pendingBytes);
+      receiver.readDone(this.pendingBytes);
     });
     // ws reports framing errors (bad opcode, oversized message, invalid close) here and closes
     // the connection itself with the matching code.
