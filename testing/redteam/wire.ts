@@ -89,12 +89,15 @@ export function openRaw(t: Target): Promise<RawFrames> {
   return t.transport === "wss" ? openWss(t) : openTls(t);
 }
 
+/** The address of the listener of the target's transport. */
 export function hostPort(t: Target): { host: string; port: number } {
-  const { hostname, port } = new URL(t.oapUrl.replace(/^oap\+tls:/, "https:"));
+  const url =
+    t.transport === "wss" ? t.wsUrl.replace(/^wss:/, "https:") : t.oapUrl.replace(/^oap\+tls:/, "https:");
+  const { hostname, port } = new URL(url);
   return { host: hostname, port: Number(port) };
 }
 
-/** A plain TCP connection to the OAP port (no TLS), for garbage before the handshake. */
+/** A plain TCP connection to the target's port (no TLS), for garbage before the handshake. */
 export function openTcp(t: Target): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s = tcpConnect(hostPort(t), () => resolve(s));
