@@ -7,15 +7,15 @@ import { OapConnectionError } from "./errors.js";
 import type { ClientTransport, TransportReceiver } from "./transport.js";
 import { type TrustSettings, verifyPinnedPeer } from "./trust.js";
 import { describeAddress, type NodeAddress, webSocketUrl } from "./url.js";
-import { WebSocketFrameSink } from "./ws-frame-sink.js";
+import { WebSocketMessageSink } from "../ws-message-sink.js";
 
 /**
  * OAP/1 over a secure WebSocket from Node, with the `ws` package: each binary message carries
  * exactly one frame both ways (specs/oap-1.md §12.1). Received messages are checked for that
- * before the Connection sees them; outgoing frames go through a WebSocketFrameSink.
+ * before the Connection sees them; outgoing frames go through a masked WebSocketMessageSink.
  */
 export class NodeWebSocketTransport implements ClientTransport {
-  readonly sink: WebSocketFrameSink;
+  readonly sink: WebSocketMessageSink;
   private receiver: TransportReceiver | undefined;
   /** What arrived before attach(): ws may emit messages in the same tick as `open`. */
   private early: Array<(receiver: TransportReceiver) => void> = [];
@@ -26,7 +26,8 @@ export class NodeWebSocketTransport implements ClientTransport {
     private readonly ws: WebSocket,
     socket: TLSSocket,
   ) {
-    this.sink = new WebSocketFrameSink(ws, socket);
+    // A client masks every message it sends (RFC 6455 §5.3).
+    this.sink = new WebSocketMessageSink(ws, socket, true);
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       // The per-message path: no closure unless the message came before attach().
       const receiver = this.receiver;

@@ -11,5 +11,4 @@ export * from "./session-pool.js";
 export * from "./transport.js";
 export * from "./types.js";
 export * from "./ws-listener.js";
-export * from "./ws-message-sink.js";
 export * from "./ws-transport.js";
