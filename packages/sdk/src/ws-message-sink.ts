@@ -17,12 +17,20 @@ const COPY_LIMIT = 16 * 1024;
 const ARENA_SIZE = 64 * 1024;
 const OPEN = 1;
 
-type MaskFunction = (source: Uint8Array, mask: Uint8Array, output: Uint8Array, offset: number, length: number) => void;
+type MaskFunction = (
+  source: Uint8Array,
+  mask: Uint8Array,
+  output: Uint8Array,
+  offset: number,
+  length: number,
+) => void;
 
 /** bufferutil's native masking (what `ws` uses too), or the same loop in JavaScript. */
-const maskBytes: MaskFunction = loadNativeMask() ?? ((source, mask, output, offset, length) => {
-  for (let i = 0; i < length; i++) output[offset + i] = (source[i] as number) ^ (mask[i & 3] as number);
-});
+const maskBytes: MaskFunction =
+  loadNativeMask() ??
+  ((source, mask, output, offset, length) => {
+    for (let i = 0; i < length; i++) output[offset + i] = (source[i] as number) ^ (mask[i & 3] as number);
+  });
 
 function loadNativeMask(): MaskFunction | undefined {
   try {

@@ -2,12 +2,12 @@ import type { ClientRequest, IncomingMessage } from "node:http";
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from "node:tls";
 import { checkFrameMessage, DEFAULT_MAX_FRAME, FrameHeaderError, WS_SUBPROTOCOL } from "@omnigate/oap";
 import WebSocket from "ws";
+import { WebSocketMessageSink } from "../ws-message-sink.js";
 import { connectError } from "./connect-error.js";
 import { OapConnectionError } from "./errors.js";
 import type { ClientTransport, TransportReceiver } from "./transport.js";
 import { type TrustSettings, verifyPinnedPeer } from "./trust.js";
 import { describeAddress, type NodeAddress, webSocketUrl } from "./url.js";
-import { WebSocketMessageSink } from "../ws-message-sink.js";
 
 /**
  * OAP/1 over a secure WebSocket from Node, with the `ws` package: each binary message carries

@@ -1,8 +1,8 @@
 import type { Socket } from "node:net";
 import { type ByteSink, checkFrameMessage, FrameHeaderError, type HeaderLimits } from "@omnigate/oap";
 import type { WebSocket } from "ws";
-import type { CloseKind, SessionTransport, TransportReceiver } from "./transport.js";
 import { WebSocketMessageSink } from "../ws-message-sink.js";
+import type { CloseKind, SessionTransport, TransportReceiver } from "./transport.js";
 
 /** WebSocket close codes the node uses (RFC 6455 §7.4.1; specs/oap-1.md §12.1). */
 export const WS_CLOSE = {
