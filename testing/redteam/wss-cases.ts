@@ -173,14 +173,19 @@ export const WSS_CASES: RedteamCase[] = [
   {
     name: "TLS up, the upgrade request never finishes",
     group: "wss slow",
-    expected: "closed",
+    expected: "HTTP 408, closed",
     async run(t) {
       const s = await openTlsToWsPort(t);
       s.on("error", () => {});
+      let answer = "";
+      s.on("data", (d: Buffer) => {
+        answer += d.toString();
+      });
       s.write("GET /oap HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n");
       const closed = await closedWithin(s, 5_000);
       s.destroy();
-      return closed ? "closed" : "still open";
+      const status = /^HTTP\/1\.1 (\d+)/.exec(answer)?.[1];
+      return `${status ? `HTTP ${status}` : "no answer"}, ${closed ? "closed" : "still open"}`;
     },
   },
   {

@@ -1,4 +1,5 @@
 import { request } from "node:https";
+import type { Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { encodeFrame, encodeStartPayload, Flags } from "@omnigate/oap";
 import { afterEach, describe, expect, it } from "vitest";
@@ -34,6 +35,27 @@ const LIMITS = {
   writeStallTimeoutMs: 2_000,
   writeBufferBytes: 64 * 1024,
 };
+
+/** A client WebSocket frame built by hand (masked with a zero key), declaring `declared` payload bytes. */
+function clientFrame(opcode: number, fin: boolean, payload: Buffer, declared = payload.byteLength): Buffer {
+  let head: Buffer;
+  if (declared < 126) {
+    head = Buffer.from([(fin ? 0x80 : 0) | opcode, 0x80 | declared]);
+  } else if (declared < 0x1_0000) {
+    head = Buffer.from([(fin ? 0x80 : 0) | opcode, 0x80 | 126, declared >> 8, declared & 0xff]);
+  } else {
+    head = Buffer.alloc(10);
+    head[0] = (fin ? 0x80 : 0) | opcode;
+    head[1] = 0x80 | 127;
+    head.writeUInt32BE(declared, 6);
+  }
+  return Buffer.concat([head, Buffer.alloc(4), payload]);
+}
+
+/** The TLS socket under a raw WebSocket, to put hand-made WebSocket frames on the wire. */
+function rawSocket(conn: { ws: unknown }): Socket {
+  return (conn.ws as { _socket: Socket })._socket;
+}
 
 async function freed(node: OmnigateNode): Promise<void> {
   await eventually(() => {
@@ -151,6 +173,75 @@ describe("connection time limits over WebSocket", () => {
     await freed(node);
   });
 
+  it("does not let pings between fragments keep a half-sent message alive", async () => {
+    const node = await scope.node(LIMITS);
+    const conn = await scope.rawWss(node);
+    // A message announcing 1 MB of which 100 KB arrive, then a ping now and then, never the rest.
+    rawSocket(conn).write(clientFrame(2, false, Buffer.alloc(100_000, 1), 1_000_000));
+    const pings = setInterval(() => {
+      if (!conn.closed) rawSocket(conn).write(clientFrame(9, true, Buffer.alloc(0)));
+    }, 100);
+    scope.defer(() => clearInterval(pings));
+    // What ws holds of the message counts as the connection's buffered bytes meanwhile.
+    await eventually(() => conn.closed || node.admission().buffered_bytes >= 100_000);
+    expect(await conn.waitClosed()).toBe(true);
+    expect(conn.frames.find((f) => f.code === 408)?.meta?.reason).toBe("request_timeout");
+    expect(conn.closeCode).toBe(1002);
+    await freed(node);
+  });
+
+  it("times out a message that starts in the same read as a whole one and then stalls", async () => {
+    const node = await scope.node({ ...LIMITS, idleTimeoutMs: 60_000 });
+    const conn = await scope.rawWss(node);
+    const whole = clientFrame(2, true, Buffer.from(echoStart(1n, "whole", true)));
+    const started = clientFrame(2, true, Buffer.alloc(50, 1), 100_000);
+    rawSocket(conn).write(Buffer.concat([whole, started]));
+    expect((await conn.waitFor((f) => f.corrId === 1n))?.code).toBe(200);
+    expect(await conn.waitClosed()).toBe(true);
+    expect(conn.frames.find((f) => f.code === 408)?.meta?.reason).toBe("request_timeout");
+    expect(conn.closeCode).toBe(1002);
+  });
+
+  it("closes refused upgrades itself, even when the client never closes its side", async () => {
+    const node = await scope.node(LIMITS);
+    const { hostname, port } = new URL((node.wsUrl as string).replace(/^wss:/, "https:"));
+    const answers: string[] = [];
+    for (const [path, protocol] of [
+      ["/elsewhere", "oap.1"],
+      ["/oap", "chat"],
+    ]) {
+      // allowHalfOpen: the client keeps its side open after the node's answer.
+      const socket = tlsConnect({
+        host: hostname,
+        port: Number(port),
+        ca: node.caPem,
+        servername: "localhost",
+        allowHalfOpen: true,
+      } as unknown as Parameters<typeof tlsConnect>[0]);
+      scope.defer(() => socket.destroy());
+      socket.on("error", () => {});
+      socket.on("data", (d: Buffer) => answers.push(d.toString().split("\r\n")[0] as string));
+      await new Promise((resolve) => socket.once("secureConnect", resolve));
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`,
+      );
+    }
+    await eventually(() => answers.length === 2);
+    expect(answers.sort()).toEqual(["HTTP/1.1 400 Bad Request", "HTTP/1.1 404 Not Found"]);
+    // Their connection slots are free though the clients hold their sockets open.
+    await eventually(() => node.admission().connections === 0);
+  });
+
+  it("refuses a text message with bad UTF-8 as any text message: 400 bad_frame, then 1003", async () => {
+    const node = await scope.node();
+    const conn = await scope.rawWss(node);
+    rawSocket(conn).write(clientFrame(1, true, Buffer.from([0xff, 0xfe, 0x41])));
+    expect(await conn.waitClosed()).toBe(true);
+    expect(conn.frames.map((f) => [f.code, f.meta?.reason])).toEqual([[400, "bad_frame"]]);
+    expect(conn.closeCode).toBe(1003);
+  });
+
   it("closes an idle WebSocket after its last reply with 1000 and no error", async () => {
     const node = await scope.node(LIMITS);
     const conn = await scope.rawWss(node);
@@ -172,6 +263,10 @@ describe("connection time limits over WebSocket", () => {
     });
     scope.defer(() => socket.destroy());
     socket.on("error", () => {});
+    let answer = "";
+    socket.on("data", (d: Buffer) => {
+      answer += d.toString();
+    });
     let closed = false;
     socket.on("close", () => {
       closed = true;
@@ -179,6 +274,7 @@ describe("connection time limits over WebSocket", () => {
     await new Promise((resolve) => socket.once("secureConnect", resolve));
     socket.write("GET /oap HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     await eventually(() => closed);
+    expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout/);
     await freed(node);
   });
 

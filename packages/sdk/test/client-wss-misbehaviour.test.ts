@@ -35,10 +35,14 @@ describe("connect(wss://…) to a server that breaks OAP/1 over WebSocket", () =
 
   /** Starts a WebSocket server that runs `onHello` on the client's first message (its HELLO). */
   async function start(
-    options: { pickProtocol?: boolean; refuseWith?: number },
+    options: { pickProtocol?: boolean; refuseWith?: number; tls12?: boolean },
     onHello: (ws: WebSocket) => void = () => {},
   ): Promise<string> {
-    server = createServer({ cert: tls.cert, key: tls.key });
+    server = createServer({
+      cert: tls.cert,
+      key: tls.key,
+      ...(options.tls12 ? { maxVersion: "TLSv1.2" } : {}),
+    });
     wss = new WebSocketServer({
       server,
       perMessageDeflate: false,
@@ -57,6 +61,11 @@ describe("connect(wss://…) to a server that breaks OAP/1 over WebSocket", () =
     expect(error).toBeInstanceOf(OapConnectionError);
     return error as OapConnectionError;
   }
+
+  it("refuses a server that offers no TLS 1.3, as over oap+tls", async () => {
+    const error = await failure(await start({ tls12: true }));
+    expect(error.message).toMatch(/protocol version|TLS/i);
+  });
 
   it("refuses a server that does not choose the oap.1 subprotocol", async () => {
     const error = await failure(await start({ pickProtocol: false }));

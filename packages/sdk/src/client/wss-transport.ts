@@ -123,7 +123,13 @@ export function openNodeWebSocket(
     // The node's max_frame is at most this (checked in its HELLO reply); ws refuses larger messages.
     maxPayload: DEFAULT_MAX_FRAME,
     createConnection: (options: unknown) => {
-      const tlsSocket = tlsConnect({ ...(options as ConnectionOptions), ...trust.tls, path: undefined });
+      // TLS 1.3 only, as over oap+tls (specs/oap-1.md §12).
+      const tlsSocket = tlsConnect({
+        ...(options as ConnectionOptions),
+        ...trust.tls,
+        path: undefined,
+        minVersion: "TLSv1.3",
+      });
       const pin = trust.pin;
       if (pin !== undefined) {
         tlsSocket.once("secureConnect", () => {

@@ -10,6 +10,7 @@ import {
   FrameDecoder,
   FrameHeaderError,
   FrameWriter,
+  HEADER_LEN,
   type Meta,
   OapError,
   type OpenStream,
@@ -203,7 +204,12 @@ export class ServerSession {
 
   /** Bytes this connection holds: request bodies not consumed yet, replies not yet taken by the socket, a partial frame. */
   get bufferedBytes(): number {
-    return this.bufferedBodyBytes + this.transport.writableLength + this.decoder.buffered;
+    return (
+      this.bufferedBodyBytes +
+      this.transport.writableLength +
+      this.decoder.buffered +
+      this.transport.pendingBytes
+    );
   }
 
   /**
@@ -302,7 +308,8 @@ export class ServerSession {
       now,
       newFrame,
       this.decoder.buffered + pending,
-      this.decoder.partialHeader !== undefined,
+      // A message still arriving that is longer than a header has brought its header.
+      this.decoder.partialHeader !== undefined || pending >= HEADER_LEN,
     );
     this.limitWriteQueue();
   }

@@ -46,6 +46,8 @@ export interface SessionTransport {
   readonly output: ByteSink;
   /** Reply bytes handed over but not yet taken by the kernel. */
   readonly writableLength: number;
+  /** Bytes of a frame still arriving that the transport holds (a WebSocket message); 0 over TLS. */
+  readonly pendingBytes: number;
   /** Reply bytes handed over so far, queued ones included. */
   readonly bytesWritten: number;
   /** Starts the flow of bytes and events to `receiver`; called once. */
@@ -62,6 +64,8 @@ export interface SessionTransport {
 /** OAP/1 over TLS: frames back to back on the socket's byte stream (specs/oap-1.md §12). */
 export class SocketTransport implements SessionTransport {
   readonly kind = "tls";
+  /** The session's own decoder holds a partial frame over TLS. */
+  readonly pendingBytes = 0;
   readonly peer: string;
 
   constructor(private readonly socket: Socket) {

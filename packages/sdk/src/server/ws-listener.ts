@@ -49,7 +49,7 @@ export class WsListener extends PooledListener {
         key: options.key,
         minVersion: "TLSv1.3",
         handshakeTimeout: options.handshakeTimeoutMs,
-        // An upgrade request whose headers never finish is answered 408 and closed.
+        // An upgrade request whose headers never finish is answered 408 and closed (clientError).
         headersTimeout: options.handshakeTimeoutMs,
         requestTimeout: options.handshakeTimeoutMs,
         connectionsCheckingInterval: Math.min(REQUEST_CHECK_INTERVAL_MS, options.handshakeTimeoutMs),
@@ -64,6 +64,9 @@ export class WsListener extends PooledListener {
       maxPayload: options.limits.maxFrame,
       // COMP is the protocol's compression, with its bomb guards; no second, unguarded one.
       perMessageDeflate: false,
+      // Text messages are refused whatever they hold (§12.1: 400 bad_frame, close 1003), so
+      // ws need not check their UTF-8 first (it would close with 1007 and no error frame).
+      skipUTF8Validation: true,
       clientTracking: false,
       handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
     });
@@ -72,9 +75,13 @@ export class WsListener extends PooledListener {
       socket.destroy();
       options.log.debug({ peer: socket.remoteAddress, err: err.message }, "TLS handshake failed");
     });
-    server.on("clientError", (err, socket) => {
-      socket.destroy();
+    server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
       options.log.debug({ err: err.message }, "bad HTTP request on the WebSocket listener");
+      // As Node does without a listener: the answer if the socket still takes one, then gone.
+      const timedOut = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
+      if (socket.writable)
+        socket.write(httpAnswer(timedOut ? 408 : 400, timedOut ? "request timeout" : "bad request"));
+      socket.destroy();
     });
     server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) =>
       this.upgrade(req, socket, head),
@@ -94,7 +101,7 @@ export class WsListener extends PooledListener {
         { peer: socket.remoteAddress, why: refusal.error.message },
         "WebSocket upgrade refused",
       );
-      return refuseUpgrade(socket, refusal.status, refusal.error.message);
+      return answerAndClose(socket, refusal.status, refusal.error.message);
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       // An upgrade that finished after close() began gets no session, as over TLS.
@@ -144,13 +151,23 @@ export class WsListener extends PooledListener {
   }
 }
 
-/** Answers an upgrade request in plain HTTP and closes the connection. */
-function refuseUpgrade(socket: Socket, status: number, message: string): void {
+/**
+ * Answers in plain HTTP and closes the connection. Once the answer is written the socket is
+ * destroyed: a client that never closes its side must not keep it (no timeout applies to a
+ * socket taken out of the HTTP server for an upgrade).
+ */
+function answerAndClose(socket: Socket, status: number, message: string): void {
+  if (!socket.writable) return void socket.destroy();
+  socket.once("finish", () => socket.destroy());
+  socket.end(httpAnswer(status, message));
+}
+
+function httpAnswer(status: number, message: string): string {
   const reason = STATUS_TEXT[status] ?? "Bad Request";
   const body = `${message}\n`;
-  socket.end(
+  return (
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
   );
 }
 
@@ -158,5 +175,6 @@ const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",
   403: "Forbidden",
   404: "Not Found",
+  408: "Request Timeout",
   503: "Service Unavailable",
 };

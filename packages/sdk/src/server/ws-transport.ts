@@ -3,6 +3,7 @@ import { type ByteSink, checkFrameMessage, FrameHeaderError, type HeaderLimits }
 import type { WebSocket } from "ws";
 import { WebSocketMessageSink } from "../ws-message-sink.js";
 import type { CloseKind, SessionTransport, TransportReceiver } from "./transport.js";
+import { WebSocketMessageTracker } from "./ws-message-tracker.js";
 
 /** WebSocket close codes the node uses (RFC 6455 §7.4.1; specs/oap-1.md §12.1). */
 export const WS_CLOSE = {
@@ -28,10 +29,7 @@ export class WebSocketTransport implements SessionTransport {
   readonly kind = "wss";
   readonly peer: string;
   readonly output: ByteSink;
-  /** Raw bytes received since the last whole message: a message still arriving. */
-  private pendingBytes = 0;
-  /** Messages (and control frames) seen, to tell whether a socket chunk completed one. */
-  private messagesSeen = 0;
+  private readonly tracker = new WebSocketMessageTracker();
   /** A text message broke the rule: the close says "unsupported data", not "protocol error". */
   private textReceived = false;
 
@@ -45,6 +43,11 @@ export class WebSocketTransport implements SessionTransport {
     this.output = new WebSocketMessageSink(ws, socket);
   }
 
+  /** Bytes of a message still arriving, which ws holds until it completes. */
+  get pendingBytes(): number {
+    return this.tracker.pendingBytes;
+  }
+
   get writableLength(): number {
     return this.socket.writableLength;
   }
@@ -54,27 +57,23 @@ export class WebSocketTransport implements SessionTransport {
   }
 
   attach(receiver: TransportReceiver): void {
-    const { ws, socket } = this;
+    const { ws, socket, tracker } = this;
     // ws parses a socket read and emits its messages synchronously, before the listener below
     // runs: the session sees every frame of a read, then one readDone, so the replies to a
-    // read leave in one write, as over TLS. Should a message come outside a read, a microtask
-    // closes its batch instead.
+    // read leave in one write, as over TLS. Should a message come outside a read (ws reads
+    // what is left when the socket closes), a microtask closes its batch instead.
     let batchOpen = false;
     const readDone = () => {
-      if (!batchOpen) return;
       batchOpen = false;
-      receiver.readDone(0);
-    };
-    const seen = () => {
-      this.messagesSeen++;
-      this.pendingBytes = 0;
-      if (!batchOpen) {
-        batchOpen = true;
-        queueMicrotask(readDone);
-      }
+      receiver.readDone(tracker.pendingBytes);
     };
     ws.on("message", (data: Buffer, isBinary: boolean) => {
-      seen();
+      if (!batchOpen) {
+        batchOpen = true;
+        queueMicrotask(() => {
+          if (batchOpen) readDone();
+        });
+      }
       if (!isBinary) {
         this.textReceived = true;
         return receiver.violation(
@@ -88,18 +87,11 @@ export class WebSocketTransport implements SessionTransport {
       }
       receiver.data(data);
     });
-    ws.on("ping", seen);
-    ws.on("pong", seen);
-    // A read that completed no message is part of one still arriving (a slow-loris sender, or
-    // a large message): its bytes keep the slow-frame clock running.
-    let seenBefore = 0;
+    // Follows the frames of every read too: what is left of a message still arriving (a
+    // slow-loris sender, or a large message) runs the slow-frame clock and counts as buffered.
     socket.on("data", (chunk: Buffer) => {
-      if (this.messagesSeen !== seenBefore) {
-        seenBefore = this.messagesSeen;
-        return readDone();
-      }
-      this.pendingBytes += chunk.byteLength;
-      receiver.readDone(this.pendingBytes);
+      tracker.push(chunk);
+      readDone();
     });
     // ws reports framing errors (bad opcode, oversized message, invalid close) here and closes
     // the connection itself with the matching code.
