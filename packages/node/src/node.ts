@@ -158,10 +158,8 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     buffered[transport] = bytes;
     admission.chain.setBufferedBytes(buffered.tls + buffered.wss);
   };
-  const oap = parseAddress(config.listen, "listen");
-  const gateway = new GatewayListener({
-    host: oap.host,
-    port: oap.port,
+  // What both listeners share: certificate, limits, the session handler, the connection gate.
+  const common = {
     cert: tls.cert,
     key: tls.key,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
@@ -169,24 +167,21 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     handler,
     log,
     connectionLimit: admission.chain.connections,
+  };
+  const gateway = new GatewayListener({
+    ...common,
+    ...parseAddress(config.listen, "listen"),
     onSweep: bufferedBy("tls"),
   });
-  const wsAddress = config.wsListen === "" ? undefined : parseAddress(config.wsListen, "ws.listen");
   const wsGateway =
-    wsAddress &&
-    new WsListener({
-      host: wsAddress.host,
-      port: wsAddress.port,
-      cert: tls.cert,
-      key: tls.key,
-      handshakeTimeoutMs: config.handshakeTimeoutMs,
-      limits,
-      handler,
-      log,
-      origins: parseOriginPolicy(config.wsAllowedOrigins),
-      connectionLimit: admission.chain.connections,
-      onSweep: bufferedBy("wss"),
-    });
+    config.wsListen === ""
+      ? undefined
+      : new WsListener({
+          ...common,
+          ...parseAddress(config.wsListen, "ws.listen"),
+          origins: parseOriginPolicy(config.wsAllowedOrigins),
+          onSweep: bufferedBy("wss"),
+        });
   metrics.countConnectionsWith(() => ({
     tls: gateway.connectionCount(),
     wss: wsGateway?.connectionCount() ?? 0,

@@ -3,32 +3,20 @@ import { createServer } from "node:https";
 import type { Socket } from "node:net";
 import { OapError, WS_PATH, WS_SUBPROTOCOL } from "@omnigate/oap";
 import { WebSocketServer } from "ws";
-import type { Logger } from "../client/logger.js";
+import type { ListenerOptions } from "./listener.js";
 import { type OriginPolicy, originAllowed } from "./origin-policy.js";
 import { PooledListener } from "./pooled-listener.js";
-import { ServerSession, type SessionHandler, type SessionLimits } from "./session.js";
-import { type ConnectionGate, SessionPool } from "./session-pool.js";
+import { ServerSession } from "./session.js";
+import { SessionPool } from "./session-pool.js";
 import { WebSocketTransport } from "./ws-transport.js";
 
 /** How often the HTTP server checks for requests (upgrades included) that outlived their timeout. */
 const REQUEST_CHECK_INTERVAL_MS = 1_000;
 
-export interface WsListenerOptions {
-  host: string;
-  port: number;
-  cert: string;
-  key: string;
-  /** Time a client has to finish the TLS handshake, and then its HTTP upgrade request. */
-  handshakeTimeoutMs: number;
-  limits: SessionLimits;
-  handler: SessionHandler;
-  log: Logger;
+/** As for the TLS listener (`handshakeTimeoutMs` covers the HTTP upgrade request too), and the pages allowed in. */
+export interface WsListenerOptions extends ListenerOptions {
   /** Which pages may open a connection (the Origin header); clients that send none are not browsers and pass. */
   origins: OriginPolicy;
-  /** Asked on accept, before the TLS handshake; a refused connection is closed at once. */
-  connectionLimit?: ConnectionGate;
-  /** After each sweep of the sessions: the bytes they buffer in all. */
-  onSweep?: (bufferedBytes: number) => void;
 }
 
 /**
