@@ -42,9 +42,8 @@ export function checkFrameMessage(message: Uint8Array, limits: HeaderLimits = DE
 /**
  * Cuts an OAP/1 byte stream (what a FrameWriter writes: whole frames, coalesced, a large
  * payload possibly in a chunk of its own) into per-frame pieces. `onPiece` gets every byte in
- * order; `last` is true on the piece that ends a frame, `chunkEnd` on the piece that ends the
- * pushed chunk, and `frameLen` is the whole frame's length on the piece that starts a frame
- * (0 on the others). A transport sends the pieces of one frame as one message: as fragments
+ * order; `last` is true on the piece that ends a frame, and `frameLen` is the whole frame's
+ * length on the piece that starts a frame (0 on the others). A transport sends the pieces of one frame as one message: as fragments
  * of it, joined, or behind one message header announcing `frameLen` bytes.
  *
  * It trusts its input to be frames this process encoded; it is not a decoder of peer bytes.
@@ -58,23 +57,20 @@ export class FrameMessageSplitter {
   /** The len of the frame whose first piece is next, or 0 inside a frame. */
   private startLen = 0;
 
-  constructor(
-    private readonly onPiece: (piece: Uint8Array, last: boolean, chunkEnd: boolean, frameLen: number) => void,
-  ) {}
+  constructor(private readonly onPiece: (piece: Uint8Array, last: boolean, frameLen: number) => void) {}
 
   /** True between frames: every byte pushed so far has been passed on in whole frames. */
   get atBoundary(): boolean {
     return this.remaining === 0 && this.lenHave === 0;
   }
 
-  /** Returns false when the chunk ended inside a frame's 4-byte len: no piece had `chunkEnd`. */
-  push(chunk: Uint8Array): boolean {
+  push(chunk: Uint8Array): void {
     let at = 0;
     const end = chunk.byteLength;
     while (at < end) {
       if (this.remaining === 0) {
         at = this.readLen(chunk, at);
-        if (this.remaining === 0) return false; // the len field continues in the next chunk
+        if (this.remaining === 0) return; // the len field continues in the next chunk
       }
       const take = Math.min(this.remaining, end - at);
       const piece = at === 0 && take === end ? chunk : chunk.subarray(at, at + take);
@@ -82,9 +78,8 @@ export class FrameMessageSplitter {
       this.remaining -= take;
       const frameLen = this.startLen;
       this.startLen = 0;
-      this.onPiece(piece, this.remaining === 0, at === end, frameLen);
+      this.onPiece(piece, this.remaining === 0, frameLen);
     }
-    return true;
   }
 
   /** Reads the `len` of the frame starting at `at` and returns where its bytes begin (the len included). */
@@ -100,7 +95,7 @@ export class FrameMessageSplitter {
     const len = frameLen(this.lenBytes, 0);
     this.lenHave = 0;
     this.remaining = len - 4;
-    this.onPiece(this.lenBytes.slice(), false, at === chunk.byteLength, len);
+    this.onPiece(this.lenBytes.slice(), false, len);
     return at;
   }
 }

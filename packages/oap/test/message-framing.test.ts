@@ -56,13 +56,15 @@ describe("checkFrameMessage", () => {
 });
 
 describe("FrameMessageSplitter", () => {
-  function messagesOf(chunks: Uint8Array[]): { messages: Buffer[]; chunkEnds: number } {
+  /** The messages the pieces make up, and the length each announced on its first piece. */
+  function messagesOf(chunks: Uint8Array[]): { messages: Buffer[]; announced: number[] } {
     const messages: Buffer[] = [];
+    const announced: number[] = [];
     let pieces: Uint8Array[] = [];
-    let chunkEnds = 0;
-    const splitter = new FrameMessageSplitter((piece, last, chunkEnd) => {
+    const splitter = new FrameMessageSplitter((piece, last, frameLen) => {
+      if (pieces.length === 0) announced.push(frameLen);
+      else expect(frameLen).toBe(0);
       pieces.push(Buffer.from(piece));
-      if (chunkEnd) chunkEnds++;
       if (last) {
         messages.push(Buffer.concat(pieces));
         pieces = [];
@@ -70,7 +72,7 @@ describe("FrameMessageSplitter", () => {
     });
     for (const chunk of chunks) splitter.push(chunk);
     expect(splitter.atBoundary).toBe(true);
-    return { messages, chunkEnds };
+    return { messages, announced };
   }
 
   it("cuts coalesced frames back into one message each, at any chunking", () => {
@@ -95,17 +97,17 @@ describe("FrameMessageSplitter", () => {
     );
   });
 
-  it("marks the piece that ends each pushed chunk, even when a chunk ends inside a frame", () => {
+  it("announces each frame's whole length on its first piece, even when a chunk ends inside a frame", () => {
     const a = frame(1n, Buffer.alloc(100, 1));
     const b = frame(2n, Buffer.alloc(100, 2));
     const stream = Buffer.concat([a, b]);
-    const { messages, chunkEnds } = messagesOf([
+    const { messages, announced } = messagesOf([
       stream.subarray(0, 50),
       stream.subarray(50, 160),
       stream.subarray(160),
     ]);
     expect(messages).toHaveLength(2);
-    expect(chunkEnds).toBe(3);
+    expect(announced).toEqual([a.byteLength, b.byteLength]);
   });
 
   it("holds a len field split across chunks until it is whole", () => {
@@ -114,9 +116,10 @@ describe("FrameMessageSplitter", () => {
     const stream = Buffer.concat([a, b]);
     const cut = a.byteLength + 2; // inside b's 4-byte len
     const splitter = new FrameMessageSplitter(() => {});
-    expect(splitter.push(stream.subarray(0, cut))).toBe(false);
+    splitter.push(stream.subarray(0, cut));
     expect(splitter.atBoundary).toBe(false);
-    const { messages } = messagesOf([stream.subarray(0, cut), stream.subarray(cut)]);
+    const { messages, announced } = messagesOf([stream.subarray(0, cut), stream.subarray(cut)]);
     expect(messages).toEqual([Buffer.from(a), Buffer.from(b)]);
+    expect(announced).toEqual([a.byteLength, b.byteLength]);
   });
 });

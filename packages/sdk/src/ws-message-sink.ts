@@ -78,7 +78,7 @@ export class WebSocketMessageSink implements ByteSink {
     private readonly socket: Socket,
     private readonly masked = false,
   ) {
-    this.splitter = new FrameMessageSplitter((piece, _last, _chunkEnd, frameLen) => {
+    this.splitter = new FrameMessageSplitter((piece, _last, frameLen) => {
       if (frameLen > 0) this.messageHeader(frameLen);
       this.append(piece);
     });

@@ -185,7 +185,7 @@ export class ServerSession {
     this.timeouts = new ConnectionTimeouts(this.limits, this.now);
     transport.attach({
       data: (bytes) => this.onData(bytes),
-      readDone: (pending) => this.onReadDone(pending),
+      readDone: () => this.onReadDone(),
       violation: (error) => {
         if (!this.closed) this.failConnection(error);
       },
@@ -296,11 +296,12 @@ export class ServerSession {
 
   /**
    * A read from the peer has been handed over: its clocks are updated and the replies it
-   * produced go out in one write. `pending` is what the transport holds of a frame still
-   * arriving (a WebSocket message in transit).
+   * produced go out in one write. The transport may hold part of a frame still arriving (a
+   * WebSocket message in transit): that counts as a partial frame too.
    */
-  private onReadDone(pending: number): void {
+  private onReadDone(): void {
     if (this.closed) return;
+    const pending = this.transport.pendingBytes;
     const now = this.inChunk ? this.now : Date.now();
     const newFrame = this.inChunk && this.framesReceived !== this.framesAtReadStart;
     this.inChunk = false;

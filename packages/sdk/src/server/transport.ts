@@ -22,11 +22,10 @@ export interface TransportReceiver {
   data(bytes: Buffer): void;
   /**
    * One read from the peer has been handed over (all its `data`): the session updates its
-   * clocks and writes the replies it produced, in one write. `pending` counts bytes the
-   * transport holds of a frame still arriving (a WebSocket message in transit), which keep
-   * the slow-frame clock running.
+   * clocks (the transport's `pendingBytes` included) and writes the replies it produced, in
+   * one write.
    */
-  readDone(pending: number): void;
+  readDone(): void;
   /** The peer broke the transport's framing; the session answers and closes as for a header error. */
   violation(error: FrameHeaderError): void;
   /** The connection is gone. Called once. */
@@ -88,7 +87,7 @@ export class SocketTransport implements SessionTransport {
     const socket = this.socket;
     socket.on("data", (chunk: Buffer) => {
       receiver.data(chunk);
-      receiver.readDone(0);
+      receiver.readDone();
     });
     socket.on("close", () => receiver.closed());
     // A TLS error after the handshake (a corrupt record) is only emitted, not followed by a

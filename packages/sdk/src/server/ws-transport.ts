@@ -65,7 +65,7 @@ export class WebSocketTransport implements SessionTransport {
     let batchOpen = false;
     const readDone = () => {
       batchOpen = false;
-      receiver.readDone(tracker.pendingBytes);
+      receiver.readDone();
     };
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       if (!batchOpen) {
