@@ -22,6 +22,8 @@ const ARGS = [
 export async function launchChromium(
   /** More command-line switches, e.g. trust for a test certificate. */
   extraArgs: string[] = [],
+  /** gpu: keep the GPU process (WebGL through SwiftShader), for pages that draw with WebGL. */
+  options: { gpu?: boolean } = {},
 ): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   if (!existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)`);
@@ -30,7 +32,7 @@ export async function launchChromium(
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: [...ARGS, ...extraArgs],
+      args: [...ARGS.filter((arg) => !(options.gpu && arg === "--disable-gpu")), ...extraArgs],
     });
     return {
       context,

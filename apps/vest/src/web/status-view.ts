@@ -1,0 +1,71 @@
+import type { OapClient } from "@omnigate/sdk";
+import type { BusyGate, BusyState } from "./busy-gate.js";
+import { byId } from "./dom.js";
+import type { LatencyStats } from "./latency-stats.js";
+
+/**
+ * The top bar's indicators: connection state, map and chat latency, and the busy banner
+ * ("map busy, retrying in 3 s") while the node refuses for load. The banner counts down from
+ * the retry_after_ms the node gave, and goes away by itself when a retry succeeds.
+ */
+export class StatusView {
+  private readonly busy = new Map<string, BusyState>();
+  private readonly connection = byId("connection");
+  private readonly latency = byId("latency");
+  private readonly banner = byId("busy");
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly tileReads: LatencyStats,
+    private readonly sends: LatencyStats,
+  ) {
+    this.timer = setInterval(() => this.render(), 250);
+    this.setConnected(true);
+  }
+
+  watch(gate: BusyGate): void {
+    gate.onChange((state) => {
+      if (state) this.busy.set(gate.rail, state);
+      else this.busy.delete(gate.rail);
+      this.render();
+    });
+  }
+
+  watchClient(client: OapClient): void {
+    client.on("connect", () => this.setConnected(true));
+    client.on("disconnect", () => this.setConnected(false));
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+  }
+
+  private setConnected(up: boolean): void {
+    this.connection.dataset.state = up ? "up" : "down";
+    this.connection.textContent = up ? "connected" : "reconnecting…";
+  }
+
+  private render(): void {
+    const tiles = this.tileReads.quantile(0.95);
+    const send = this.sends.quantile(0.5);
+    this.latency.textContent = [
+      tiles === undefined ? "map –" : `map p95 ${Math.round(tiles)} ms`,
+      send === undefined ? "chat –" : `chat ${Math.round(send)} ms`,
+    ].join(" · ");
+    const states = [...this.busy.values()];
+    if (states.length === 0) {
+      this.banner.dataset.state = "idle";
+      this.banner.textContent = "";
+      return;
+    }
+    const now = Date.now();
+    this.banner.dataset.state = "busy";
+    this.banner.textContent = states
+      .map((s) => {
+        const seconds = Math.max(0, Math.ceil((s.retryAt - now) / 1000));
+        const why = s.code === 429 ? "over quota" : "node overloaded";
+        return `${s.rail} busy (${s.code} ${why}), retrying in ${seconds} s`;
+      })
+      .join(" · ");
+  }
+}

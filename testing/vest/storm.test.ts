@@ -1,0 +1,80 @@
+/**
+ * Overload: a storm at 20× quota — the Vest tenant's own map reads at 20× its storage quota,
+ * and a neighbouring tenant's mailbox at 20× the mailbox quota — while two users chat. Every refused storm call gets 429/503 with retry_after_ms before its
+ * deadline; the map shows "busy, retrying in N s" and recovers by itself; the chat keeps
+ * delivering within its own quota.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stormVest } from "../../apps/vest/src/storm/storm-runner.js";
+import {
+  jumpTo,
+  mapSettled,
+  messagesOnScreen,
+  openUser,
+  sendMessage,
+  startVestRig,
+  type VestRig,
+  waitForBusy,
+  waitForCount,
+} from "./support.js";
+
+/** Small quotas keep 20× of them within what a 2-core machine can send. */
+const QUOTAS = { storageRate: 40, mailboxRate: 100 };
+const STORM_MS = 6_000;
+const DEADLINE_MS = 2_000;
+
+let rig: VestRig;
+
+beforeAll(async () => {
+  rig = await startVestRig({ quotas: QUOTAS });
+}, 120_000);
+
+afterAll(async () => {
+  await rig?.close();
+});
+
+describe("the Vest pilot under a storm", () => {
+  it("refuses the excess with 429/503 and retry_after_ms, shows busy, recovers, and keeps the chat going", async () => {
+    const alice = await openUser(rig, "alice");
+    const bob = await openUser(rig, "bob");
+    await mapSettled(alice);
+
+    const storm = stormVest(rig.vest.stormTarget, {
+      factor: 20,
+      durationMs: STORM_MS,
+      deadlineMs: DEADLINE_MS,
+    });
+
+    // While it blows: the map moves somewhere new (tiles to read), and alice keeps chatting.
+    await alice.waitForTimeout(500);
+    await jumpTo(alice, [139.7, 35.7], 5);
+    const texts = Array.from({ length: 10 }, (_, i) => `storm message ${i + 1}`);
+    for (const text of texts) await sendMessage(alice, text);
+
+    // The page says it is busy and when it retries, rather than spinning.
+    await waitForBusy(alice, "busy", STORM_MS);
+    const banner = await alice.textContent("#busy");
+    expect(banner).toMatch(/map busy \((429|503) .*\), retrying in \d+ s/);
+
+    const [storage, mailbox] = await storm;
+    for (const report of [storage, mailbox]) {
+      if (!report) throw new Error("no storm report");
+      const refused = Object.values(report.refused).reduce((a, b) => a + b, 0);
+      // Well past the quota: most of what the storm sent was refused, and refused properly.
+      expect(refused, JSON.stringify(report)).toBeGreaterThan(report.ok);
+      expect(Object.keys(report.refused).every((code) => code === "429" || code === "503")).toBe(true);
+      expect(report.refusedWithoutRetryAfter, JSON.stringify(report)).toBe(0);
+      expect(report.overDeadline, JSON.stringify(report)).toBe(0);
+      expect(report.failed, JSON.stringify(report)).toEqual({});
+    }
+
+    // After the storm the page recovers by itself: banner gone, map drawn.
+    await waitForBusy(alice, "idle", 20_000);
+    await mapSettled(alice, 20_000);
+
+    // The chat kept going: bob has every message, once, in order; alice saw none fail.
+    await waitForCount(bob, '#messages li.msg[data-from="alice"]', texts.length);
+    expect((await messagesOnScreen(bob)).filter((m) => m.from === "alice").map((m) => m.text)).toEqual(texts);
+    expect((await messagesOnScreen(alice)).filter((m) => m.state === "failed")).toEqual([]);
+  }, 180_000);
+});
