@@ -1,8 +1,9 @@
 /**
  * Tile reads from the Vest world archive: through OAP (the page's OapRangeSource on the SDK,
  * over WSS as the browser dials and over TLS) against the same archive served by node:https
- * with Range requests, in the same run. Each system opens the archive cold (header, root
- * directory, first tile: "first tile"), then reads a fixed tour of tiles one after another
+ * with Range requests, in the same run. Each system starts cold (a new connection with its TLS
+ * handshake, plus HELLO for OAP; then header, root directory and the first tile: "first
+ * tile"), then reads a fixed tour of tiles one after another
  * (a user panning and zooming over Europe, zoom 2–6); the systems take turns round by round.
  *
  *   npm run bench:vest-tiles [-- --rounds 5]
@@ -51,14 +52,21 @@ interface RoundResult {
   p95_ms: number;
 }
 
+/** A source on a connection of its own, and how to close that connection. */
+interface ColdSource {
+  source: Source;
+  close(): Promise<void>;
+}
+
 async function measure(
   system: string,
   round: number,
-  source: Source,
+  open: () => Promise<ColdSource>,
   path: Array<[number, number, number]>,
 ): Promise<RoundResult> {
-  const archive = new PMTiles(source);
   const t0 = performance.now();
+  const { source, close } = await open();
+  const archive = new PMTiles(source);
   await archive.getZxy(0, 0, 0);
   const firstTileMs = performance.now() - t0;
   const latencies: number[] = [];
@@ -69,6 +77,7 @@ async function measure(
     latencies.push(performance.now() - t);
     bytes += tile?.data.byteLength ?? 0;
   }
+  await close();
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
   return {
@@ -94,40 +103,46 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   const dir = tempDir("vest-tiles-bench-");
   process.stderr.write("starting a Vest node and storing the archive…\n");
-  const vest = await startVest({ dir: dir.path, ports: { oap: 0, ws: 0, admin: 0, backend: 0, web: 0 } });
+  // Quotas far above what one reader asks: this measures latency, not the quota.
+  const vest = await startVest({
+    dir: dir.path,
+    ports: { oap: 0, ws: 0, admin: 0, backend: 0, web: 0 },
+    quotas: { storageRate: 100_000, mailboxRate: 100_000 },
+  });
   try {
     const tls = {
       cert: readFileSync(join(vest.layout.nodeDataDir, "tls", "server.pem"), "utf8"),
       key: readFileSync(join(vest.layout.nodeDataDir, "tls", "server-key.pem"), "utf8"),
     };
-    const https = await startRangeServer(readFileSync(vest.layout.archiveFile), tls);
     const cap = new UserCapIssuer(vest.tenantCap).storage(Math.floor(Date.now() / 1000) + 3600);
-    const clients = {
-      "oap-wss": await connect(vest.wsUrl, { ca: vest.caPem, cap, tenant: VEST_TENANT }),
-      "oap-tls": await connect(vest.oapUrl, { ca: vest.caPem, cap, tenant: VEST_TENANT }),
+    const oap = (url: string) => async (): Promise<ColdSource> => {
+      const client = await connect(url, { ca: vest.caPem, cap, tenant: VEST_TENANT });
+      return { source: oapSource(client, vest.archive.addr), close: () => client.close() };
+    };
+    const https = await startRangeServer(readFileSync(vest.layout.archiveFile), tls);
+    const openHttps = async (): Promise<ColdSource> => {
+      const source = new HttpsRangeSource(https.url, vest.caPem);
+      return { source, close: async () => source.close() };
     };
     const path = tour();
     const results: RoundResult[] = [];
     try {
       for (let round = 1; round <= rounds; round++) {
-        const systems: Array<[string, () => Source]> = [
-          ["https-range", () => new HttpsRangeSource(https.url, vest.caPem)],
-          ["oap-wss", () => oapSource(clients["oap-wss"], vest.archive.addr)],
-          ["oap-tls", () => oapSource(clients["oap-tls"], vest.archive.addr)],
+        const systems: Array<[string, () => Promise<ColdSource>]> = [
+          ["https-range", openHttps],
+          ["oap-wss", oap(vest.wsUrl)],
+          ["oap-tls", oap(vest.oapUrl)],
         ];
         // Turns rotate so no system always runs first (or last) in a round.
         for (let i = 0; i < systems.length; i++) {
-          const [system, makeSource] = systems[(i + round) % systems.length] as [string, () => Source];
-          const source = makeSource();
-          const result = await measure(system, round, source, path);
-          if (source instanceof HttpsRangeSource) source.close();
+          const [system, open] = systems[(i + round) % systems.length] as [string, () => Promise<ColdSource>];
+          const result = await measure(system, round, open, path);
           results.push(result);
           process.stdout.write(`${JSON.stringify(result)}\n`);
         }
         process.stderr.write(`round ${round}/${rounds} done\n`);
       }
     } finally {
-      await Promise.all(Object.values(clients).map((c) => c.close()));
       await https.close();
     }
     const summary = (system: string) => {
