@@ -62,6 +62,18 @@ function port(value: string, flag: string): number {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`vest: ${(err as Error).message}\n`);
+  const error = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (error.code === "EADDRINUSE") {
+    process.stderr.write(
+      `vest: ${error.address}:${error.port} is in use; is another \`npm run vest\` running? Stop it first (Vest uses ${Object.entries(
+        DEFAULT_VEST_PORTS,
+      )
+        .filter(([name]) => name !== "host")
+        .map(([name, port]) => `${name} ${port}`)
+        .join(", ")}).\n`,
+    );
+    process.exit(2);
+  }
+  process.stderr.write(`vest: ${error.message}\n`);
   process.exit(1);
 });
