@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stormVest } from "../../apps/vest/src/storm/storm-runner.js";
 import {
+  busyLog,
   jumpTo,
   mapSettled,
   messagesOnScreen,
@@ -39,22 +40,28 @@ describe("the Vest pilot under a storm", () => {
     const bob = await openUser(rig, "bob");
     await mapSettled(alice);
 
+    let quotaSpent: () => void = () => {};
+    const mapQuotaSpent = new Promise<void>((resolve) => {
+      quotaSpent = resolve;
+    });
     const storm = stormVest(rig.vest.stormTarget, {
       factor: 20,
       durationMs: STORM_MS,
       deadlineMs: DEADLINE_MS,
+      onMapQuotaSpent: () => quotaSpent(),
     });
 
-    // While it blows: the map moves somewhere new (tiles to read), and alice keeps chatting.
-    await alice.waitForTimeout(500);
+    // Once the storm has spent the map's quota: the map moves somewhere new (tiles to read),
+    // and alice keeps chatting.
+    await mapQuotaSpent;
     await jumpTo(alice, [139.7, 35.7], 5);
     const texts = Array.from({ length: 10 }, (_, i) => `storm message ${i + 1}`);
     for (const text of texts) await sendMessage(alice, text);
 
-    // The page says it is busy and when it retries, rather than spinning.
-    await waitForBusy(alice, "busy", STORM_MS);
-    const banner = await alice.textContent("#busy");
-    expect(banner).toMatch(/map busy \((429|503) .*\), retrying in \d+ s/);
+    // The page says the map is busy and when it retries, rather than spinning.
+    await alice
+      .locator("#busy", { hasText: /map busy \((429|503) [^)]*\), retrying in \d+ s/ })
+      .waitFor({ timeout: STORM_MS });
 
     const [storage, mailbox] = await storm;
     for (const report of [storage, mailbox]) {
@@ -68,9 +75,13 @@ describe("the Vest pilot under a storm", () => {
       expect(report.failed, JSON.stringify(report)).toEqual({});
     }
 
-    // After the storm the page recovers by itself: banner gone, map drawn.
+    // After the storm the page recovers by itself: banner gone, map drawn, and the busy
+    // episode it showed was the map's, refused with 429/503, and ended.
     await waitForBusy(alice, "idle", 20_000);
     await mapSettled(alice, 20_000);
+    const log = await busyLog(alice);
+    expect(log.some((e) => e.rail === "map" && e.busy && (e.code === 429 || e.code === 503))).toBe(true);
+    expect(log.filter((e) => e.rail === "map").at(-1)?.busy).toBe(false);
 
     // The chat kept going: bob has every message, once, in order; alice saw none fail.
     await waitForCount(bob, '#messages li.msg[data-from="alice"]', texts.length);

@@ -72,7 +72,16 @@ interface VestPageGlobals {
       };
       reads: { count: number };
     };
+    busyLog: BusyEpisode[];
   };
+}
+
+/** One change of a rail's busy state, as the page logs it. */
+export interface BusyEpisode {
+  rail: string;
+  busy: boolean;
+  at: number;
+  code?: number;
 }
 
 // Waits go through locators, not string predicates: the page's Content-Security-Policy
@@ -120,6 +129,11 @@ export async function mapSettled(page: Page, timeout = 30_000): Promise<void> {
 /** Range reads of the archive the page made so far. */
 export function rangeReads(page: Page): Promise<number> {
   return page.evaluate(() => (globalThis as unknown as VestPageGlobals).vest.map.reads.count);
+}
+
+/** The page's log of busy states per rail. */
+export function busyLog(page: Page): Promise<BusyEpisode[]> {
+  return page.evaluate(() => (globalThis as unknown as VestPageGlobals).vest.busyLog);
 }
 
 /** Moves the map, as a pan and zoom would. */

@@ -2,11 +2,18 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { loadTlsMaterial } from "@omnigate/node";
 import { connect } from "@omnigate/sdk";
-import { pino } from "pino";
-import { type BackendLogger, startVestBackend, type VestBackend } from "./backend/vest-backend.js";
+import { type Logger, pino } from "pino";
+import { startVestBackend, type VestBackend } from "./backend/vest-backend.js";
 import { AdminApi, nodeAnswers } from "./node-runner/admin-api.js";
-import { DEFAULT_VEST_QUOTAS, type VestQuotas, writeNodeConfig } from "./node-runner/node-config.js";
+import {
+  DEFAULT_VEST_QUOTAS,
+  type NodeConfigInput,
+  nodeConfigToml,
+  type VestQuotas,
+  writeNodeConfig,
+} from "./node-runner/node-config.js";
 import { startNodeProcess, type VestNodeProcess } from "./node-runner/node-process.js";
+import { checkRunningNode } from "./node-runner/node-reuse.js";
 import {
   DEFAULT_VEST_PORTS,
   NEIGHBOUR_TENANT,
@@ -31,6 +38,8 @@ export interface StartVestOptions {
   ports?: Partial<VestPorts>;
   quotas?: VestQuotas;
   maxZoom?: number;
+  /** The chat's rooms (default DEFAULT_ROOMS); no others can be joined. */
+  rooms?: readonly string[];
   /** Progress lines for a person watching (default: none). */
   say?: (line: string) => void;
   /** More node.js flags for the node process (e.g. a heap-snapshot signal). */
@@ -77,6 +86,7 @@ export async function startVest(options: StartVestOptions = {}): Promise<Running
     host: ports.host,
     port: ports.backend,
     roomsFile: layout.roomsFile,
+    ...(options.rooms ? { rooms: options.rooms } : {}),
     logger,
   });
   const cleanups: Array<() => Promise<void>> = [() => backend.close()];
@@ -88,6 +98,7 @@ export async function startVest(options: StartVestOptions = {}): Promise<Running
     web = await startWebServer({
       host: ports.host,
       port: ports.web,
+      logger: logger.child({ name: "vest-web" }),
       pageConfig: () => {
         if (!pageConfig) throw new WebNotReadyError();
         return pageConfig();
@@ -103,21 +114,24 @@ export async function startVest(options: StartVestOptions = {}): Promise<Running
   };
   try {
     const adminUrl = `http://${ports.host}:${ports.admin}`;
+    const nodeConfig: NodeConfigInput = {
+      ports: { ...ports, backend: backend.server.port },
+      dataDir: layout.nodeDataDir,
+      backendCaFile: backendTls.caFile as string,
+      quotas,
+      origins: [new URL(web.url).origin],
+    };
     let node: VestNodeProcess | undefined;
     let oapUrl: string;
     let wsUrl: string;
     if (ports.admin !== 0 && (await nodeAnswers(adminUrl))) {
+      // Only a node this start could have started itself will do: see checkRunningNode.
+      await checkRunningNode({ adminUrl, layout, ports, wantedConfig: nodeConfigToml(nodeConfig) });
       say(`a node is already running at ${adminUrl}: using it`);
       oapUrl = `oap+tls://${ports.host}:${ports.oap}`;
       wsUrl = `wss://${ports.host}:${ports.ws}/oap`;
     } else {
-      await writeNodeConfig(layout.nodeConfig, {
-        ports: { ...ports, backend: backend.server.port },
-        dataDir: layout.nodeDataDir,
-        backendCaFile: backendTls.caFile as string,
-        quotas,
-        origins: [new URL(web.url).origin],
-      });
+      await writeNodeConfig(layout.nodeConfig, nodeConfig);
       say("starting the node…");
       node = await startNodeProcess({
         configFile: layout.nodeConfig,
@@ -164,7 +178,8 @@ export async function startVest(options: StartVestOptions = {}): Promise<Running
       tenantCap,
       tenant: VEST_TENANT,
       archive: stored,
-      storm: (seconds) => stormVest(stormTarget as StormTarget, { durationMs: seconds * 1000 }),
+      storm: (seconds, signal) =>
+        stormVest(stormTarget as StormTarget, { durationMs: seconds * 1000, signal }),
     });
     stormTarget = {
       nodeUrl: oapUrl,
@@ -217,8 +232,8 @@ function progressPrinter(say: (line: string) => void): (done: number, total: num
   };
 }
 
-/** The backend's JSON log lines, to a file (the leak test reads it too). */
-function fileLogger(file: string): BackendLogger {
+/** The backend's and the page server's JSON log lines, to a file (the leak test reads it too). */
+function fileLogger(file: string): Logger {
   return pino(
     { level: "info", base: { name: "vest-backend" } },
     pino.destination({ dest: file, append: true, sync: true }),

@@ -21,7 +21,10 @@ export class UserCapIssuer {
     ]);
   }
 
-  /** Map archive range reads, bundle reads, and the user's own bundle PUT. */
+  /**
+   * Map archive range reads, bundle reads, and PUTs: meant for the user's own bundle, but no
+   * caveat can limit a PUT to that or cap its size, so any object in the tenant's storage.
+   */
   storage(expiresAt: number): Uint8Array {
     return this.narrow([
       { kind: "apps", apps: [STORAGE_APP_ID] },

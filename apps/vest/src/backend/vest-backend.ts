@@ -1,8 +1,11 @@
 import { OapError } from "@omnigate/oap";
 import { type AppServer, type IncomingRequest, type Logger, serve } from "@omnigate/sdk";
 import {
+  BUNDLE_ADDRESS_PATTERN,
   DEFAULT_ROOMS,
   type JoinReply,
+  MAX_ROOMS,
+  MAX_STORM_SECONDS,
   NAME_PATTERN,
   roomInboxPrefix,
   type SigninReply,
@@ -13,14 +16,11 @@ import { RoomDirectory } from "./room-directory.js";
 import { SessionTokens } from "./session-tokens.js";
 import { UserCapIssuer } from "./user-caps.js";
 
-/** The SDK's logger plus info (pino's fits). */
+/** The SDK's logger plus info and error (pino's fits). */
 export interface BackendLogger extends Logger {
   info(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
 }
-
-const BUNDLE_ADDRESS = /^b3:[0-9a-f]{64}$/;
-/** The longest storm a page may ask for. */
-const MAX_STORM_SECONDS = 60;
 
 export interface VestBackendOptions {
   tls: { cert: string; key: string };
@@ -30,6 +30,8 @@ export interface VestBackendOptions {
   sessionSeconds?: number;
   /** Room directory file; default: kept in memory only. */
   roomsFile?: string;
+  /** The rooms there are (default DEFAULT_ROOMS); `join` of any other answers 404. */
+  rooms?: readonly string[];
   logger?: BackendLogger;
 }
 
@@ -40,8 +42,8 @@ export interface VestTenantContext {
   tenant: bigint;
   /** Where the map archive is stored. */
   archive: { addr: string; size: number };
-  /** Runs a storm for the page's storm switch; absent = the switch is refused. */
-  storm?: (seconds: number) => Promise<unknown>;
+  /** Runs a storm for the page's storm switch, until done or `signal` aborts; absent = refused. */
+  storm?: (seconds: number, signal: AbortSignal) => Promise<unknown>;
 }
 
 export interface VestBackend {
@@ -59,11 +61,17 @@ export interface VestBackend {
  */
 export async function startVestBackend(options: VestBackendOptions): Promise<VestBackend> {
   const sessions = new SessionTokens();
-  const rooms = new RoomDirectory(options.roomsFile, DEFAULT_ROOMS);
-  const sessionSeconds = options.sessionSeconds ?? 12 * 3600;
   const log = options.logger;
+  const rooms = new RoomDirectory({
+    rooms: configuredRooms(options.rooms ?? DEFAULT_ROOMS),
+    ...(options.roomsFile ? { file: options.roomsFile } : {}),
+    ...(log ? { logger: log } : {}),
+  });
+  const sessionSeconds = options.sessionSeconds ?? 12 * 3600;
   let attached: { context: VestTenantContext; issuer: UserCapIssuer } | undefined;
   let storming: Promise<unknown> | undefined;
+  // Aborted by close(): a storm must not outlive the backend that started it.
+  const stormAbort = new AbortController();
 
   const signedInUser = (session: unknown, now: number): { user: string; expiresAt: number } => {
     const user = typeof session === "string" ? sessions.verify(session, now) : undefined;
@@ -97,10 +105,18 @@ export async function startVestBackend(options: VestBackendOptions): Promise<Ves
       case "join": {
         const { user, expiresAt } = signedInUser(meta.session, now);
         const room = checkedName(meta.room, "room");
-        if (typeof meta.bundle !== "string" || !BUNDLE_ADDRESS.test(meta.bundle)) {
+        if (typeof meta.bundle !== "string" || !BUNDLE_ADDRESS_PATTERN.test(meta.bundle)) {
           throw new OapError("bad_meta", "bundle must be the b3: address of the user's stored prekey bundle");
         }
-        const members = rooms.join(room, user, meta.bundle);
+        const joined = rooms.join(room, user, meta.bundle);
+        if (joined.kind === "no_such_room") throw noSuchRoom(room, rooms.names());
+        if (joined.kind === "full") {
+          throw new OapError(
+            "conflict",
+            `room "${room}" is full (${joined.maxMembers} members); join another room`,
+          );
+        }
+        const members = joined.members;
         const reply: JoinReply = {
           room,
           members,
@@ -115,7 +131,7 @@ export async function startVestBackend(options: VestBackendOptions): Promise<Ves
       case "members": {
         signedInUser(meta.session, now);
         const room = checkedName(meta.room, "room");
-        if (!rooms.has(room)) throw new OapError("not_found", `no room "${room}"`);
+        if (!rooms.has(room)) throw noSuchRoom(room, rooms.names());
         return { meta: { room, members: rooms.members(room) } };
       }
       case "storm": {
@@ -131,9 +147,10 @@ export async function startVestBackend(options: VestBackendOptions): Promise<Ves
         }
         if (!context.storm) throw new OapError("unsupported", "this backend runs no storms");
         if (storming) return { meta: { started: false, running: true } };
+        if (stormAbort.signal.aborted) throw new OapError("shutting_down", "the Vest backend is stopping");
         log?.info({ event: "storm", user, seconds }, "storm started from a page");
         storming = context
-          .storm(seconds)
+          .storm(seconds, stormAbort.signal)
           .then((report) => log?.info({ event: "storm_done", report }, "storm over"))
           .catch((err: unknown) => log?.warn({ err }, "storm failed"))
           .finally(() => {
@@ -167,11 +184,32 @@ export async function startVestBackend(options: VestBackendOptions): Promise<Ves
       return issuer;
     },
     async close() {
+      stormAbort.abort();
       await server.close(2_000);
       await storming;
       await rooms.flush();
     },
   };
+}
+
+/** The configured rooms, checked: they all go into every sign-in reply. */
+function configuredRooms(names: readonly string[]): string[] {
+  if (names.length === 0 || names.length > MAX_ROOMS) {
+    throw new Error(`Vest needs 1 to ${MAX_ROOMS} rooms, got ${names.length}`);
+  }
+  for (const name of names) {
+    if (!NAME_PATTERN.test(name)) {
+      throw new Error(
+        `room name ${JSON.stringify(name)} is not valid: 1–24 characters, lower-case letters, digits, "-" or "_"`,
+      );
+    }
+  }
+  if (new Set(names).size !== names.length) throw new Error(`a room is named twice in ${names.join(", ")}`);
+  return [...names];
+}
+
+function noSuchRoom(room: string, names: string[]): OapError {
+  return new OapError("not_found", `no room "${room}" here; the rooms are ${names.join(", ")}`);
 }
 
 function checkedName(value: unknown, what: string): string {

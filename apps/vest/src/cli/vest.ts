@@ -7,11 +7,14 @@ import { Command } from "commander";
 import { DEFAULT_VEST_PORTS } from "../node-runner/vest-layout.js";
 import { startVest } from "../start-vest.js";
 
+/** Each zoom level has up to 4× the tiles of the one above: from about 12 the build never ends. */
+const MAX_ZOOM = 10;
+
 const program = new Command("vest")
   .description("Run the Vest pilot: a world map and an end-to-end-encrypted chat on an Omnigate node.")
   .option("--dir <dir>", "where the node's data, the archive and the logs live", ".vest")
   .option("--web-port <port>", "the page's HTTP port", String(DEFAULT_VEST_PORTS.web))
-  .option("--max-zoom <z>", "deepest zoom level cut into the archive", "6")
+  .option("--max-zoom <z>", `deepest zoom level cut into the archive, 0 to ${MAX_ZOOM}`, "6")
   .parse();
 
 const opts = program.opts<{ dir: string; webPort: string; maxZoom: string }>();
@@ -21,7 +24,7 @@ async function main(): Promise<void> {
   const vest = await startVest({
     dir: opts.dir,
     ports: { web: port(opts.webPort, "--web-port") },
-    maxZoom: port(opts.maxZoom, "--max-zoom"),
+    maxZoom: zoom(opts.maxZoom),
     say,
   });
   say("");
@@ -50,12 +53,23 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  // A closed terminal: stop as on Ctrl-C rather than die without stopping the node.
+  process.on("SIGHUP", stop);
 }
 
 function port(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+  if (value.trim() === "" || !Number.isInteger(n) || n < 0 || n > 65535) {
     process.stderr.write(`vest: ${flag} must be a number from 0 to 65535, got "${value}"\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+function zoom(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 0 || n > MAX_ZOOM) {
+    process.stderr.write(`vest: --max-zoom must be a whole number from 0 to ${MAX_ZOOM}, got "${value}"\n`);
     process.exit(2);
   }
   return n;

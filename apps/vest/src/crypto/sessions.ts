@@ -112,12 +112,9 @@ export class ChatSessions {
     const existing = this.#sessions.get(sessionIdText);
     let draft: Session;
     if (existing !== undefined && existing.peer.user === sender.user) {
-      if (!sameIdentity(existing.peer, sender)) {
-        throw new DecryptError(
-          "sender_identity_mismatch",
-          `bundle of "${sender.user}" is not the identity of this session`,
-        );
-      }
+      // The session is bound to the identity it was started with (its AD holds both keys), so
+      // that identity, not the bundle the caller has now, authenticates it: messages of a
+      // session still in flight when the peer re-keyed keep opening.
       draft = cloneSession(existing);
     } else {
       draft = this.#acceptSession(sender, header, sessionIdText, nextSeq);

@@ -14,6 +14,18 @@ export class AdminApi {
     return new AdminApi(baseUrl, token);
   }
 
+  /** Whether the node takes our admin token: it is the node of our data dir (GET /v1/caps/keys). */
+  async tokenAccepted(): Promise<boolean> {
+    const res = await fetch(`${this.baseUrl}/v1/caps/keys`, {
+      headers: { authorization: `Bearer ${this.token}` },
+      signal: AbortSignal.timeout(5_000),
+    });
+    await res.arrayBuffer();
+    if (res.status === 401 || res.status === 403) return false;
+    if (!res.ok) throw new Error(`the node at ${this.baseUrl} answered ${res.status} to GET /v1/caps/keys`);
+    return true;
+  }
+
   /** POST /v1/caps/mint: a tenant capability (base64url), never the root key. */
   async mintTenantCap(spec: { tenant: bigint; apps: number[]; ttlSeconds: number }): Promise<Uint8Array> {
     const res = await fetch(`${this.baseUrl}/v1/caps/mint`, {

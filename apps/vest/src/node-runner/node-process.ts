@@ -1,12 +1,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { readBanner } from "./node-banner.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 const NODE_BIN = "packages/node/src/bin/omnigate.ts";
+const PARENT_WATCH = new URL("./parent-watch.ts", import.meta.url).href;
+
+/** Our node children still running: the exit hook stops them with us. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
 
 /** The Vest node, started by us as a child process (its memory and logs are its own). */
 export interface VestNodeProcess {
@@ -28,40 +32,52 @@ export interface StartNodeProcessOptions {
   nodeFlags?: string[];
   /** Working directory of the child (heap snapshots land here). */
   cwd?: string;
-  log?: (line: string) => void;
 }
 
-/** Starts `omnigate --config <file>` from the sources and waits for its banner. */
+/**
+ * Starts `omnigate --config <file>` from the sources and waits for its banner. The node
+ * writes straight into its log file rather than through a pipe to us: it may outlive us by
+ * a drain, and its logger would spin forever on a pipe nobody reads (EPIPE, retried).
+ */
 export async function startNodeProcess(options: StartNodeProcessOptions): Promise<VestNodeProcess> {
   await mkdir(dirname(options.logFile), { recursive: true });
-  const logStream = createWriteStream(options.logFile, { flags: "a" });
-  const child = spawn(
-    process.execPath,
-    [
-      ...(options.nodeFlags ?? []),
-      "--conditions=source",
-      // Resolved here: the child runs in the Vest directory, where `tsx` alone would not resolve.
-      "--import",
-      import.meta.resolve("tsx"),
-      `${REPO_ROOT}${NODE_BIN}`,
-      "--config",
-      options.configFile,
-    ],
-    {
-      cwd: options.cwd ?? REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, FORCE_COLOR: "0" },
-    },
-  );
-  child.stderr?.pipe(logStream, { end: false });
-  const exited = new Promise<string>((resolve) =>
-    child.once("exit", (code, signal) => {
-      logStream.end();
-      resolve(signal ?? String(code));
-    }),
-  );
+  const log = await open(options.logFile, "a");
+  let child: ChildProcess;
+  let from: number;
   try {
-    const urls = await banner(child, logStream, exited);
+    from = (await log.stat()).size;
+    child = spawn(
+      process.execPath,
+      [
+        ...(options.nodeFlags ?? []),
+        "--conditions=source",
+        // Resolved here: the child runs in the Vest directory, where `tsx` alone would not resolve.
+        "--import",
+        import.meta.resolve("tsx"),
+        "--import",
+        PARENT_WATCH,
+        `${REPO_ROOT}${NODE_BIN}`,
+        "--config",
+        options.configFile,
+      ],
+      {
+        cwd: options.cwd ?? REPO_ROOT,
+        // stdin: a pipe never written to, closed by the kernel when we die (parent-watch.ts).
+        stdio: ["pipe", log.fd, log.fd],
+        env: { ...process.env, FORCE_COLOR: "0" },
+      },
+    );
+  } finally {
+    // The child holds its own copy of the descriptor.
+    await log.close();
+  }
+  child.stdin?.on("error", () => {});
+  const exited = new Promise<string>((resolve) =>
+    child.once("exit", (code, signal) => resolve(signal ?? String(code))),
+  );
+  stopWithUs(child);
+  try {
+    const urls = await readBanner(options.logFile, from, exited);
     return { pid: child.pid as number, ...urls, stop: () => stopChild(child, exited), exited };
   } catch (err) {
     await stopChild(child, exited);
@@ -69,35 +85,19 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
   }
 }
 
-function banner(
-  child: ChildProcess,
-  logStream: NodeJS.WritableStream,
-  exited: Promise<string>,
-): Promise<{ oapUrl: string; wsUrl: string; adminUrl: string }> {
-  return new Promise((resolve, reject) => {
-    let oapUrl: string | undefined;
-    let wsUrl: string | undefined;
-    let done = false;
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    const timer = setTimeout(
-      () => reject(new Error("the node did not print its banner within 60 s")),
-      60_000,
-    );
-    void exited.then((how) => {
-      if (!done) reject(new Error(`the node exited before it was ready (${how}); see its log`));
-    });
-    lines.on("line", (line) => {
-      logStream.write(`${line}\n`);
-      if (done) return;
-      oapUrl ??= /OAP\/1 over TLS\s+(oap\+tls:\/\/\S+)/.exec(line)?.[1];
-      wsUrl ??= /OAP\/1 over WSS\s+(wss:\/\/\S+)/.exec(line)?.[1];
-      const adminUrl = /admin HTTP\s+(http:\/\/[^/\s]+)/.exec(line)?.[1];
-      if (oapUrl && wsUrl && adminUrl) {
-        done = true;
-        clearTimeout(timer);
-        resolve({ oapUrl, wsUrl, adminUrl });
-      }
-    });
+/**
+ * The node must not outlive the Vest process that started it: it would hold Vest's ports
+ * and answer the next start with a stale config. On any exit of ours that runs handlers
+ * (return, process.exit, an uncaught exception) it gets SIGTERM here; when we die without
+ * them (SIGKILL, a signal nobody handles) it sees its stdin close (parent-watch.ts).
+ */
+function stopWithUs(child: ChildProcess): void {
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => {
+    for (const node of running) node.kill("SIGTERM");
   });
 }
 

@@ -12,8 +12,27 @@ export const MAILBOX_APP_ID = 0x0201;
 /** User and room names: lower-case, short, and safe inside a mailbox topic. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,23}$/;
 
-/** The rooms a new deployment has; users may open more. */
+/** A stored prekey bundle's address: what `join` takes and the room directory keeps. */
+export const BUNDLE_ADDRESS_PATTERN = /^b3:[0-9a-f]{64}$/;
+
+/**
+ * The rooms a deployment has unless it configures its own: the only rooms there are (`join`
+ * of any other answers 404), so no user can grow the sign-in reply.
+ */
 export const DEFAULT_ROOMS = ["lobby", "harbour", "summit"] as const;
+
+/** At most this many rooms may be configured: their names all go into the sign-in reply. */
+export const MAX_ROOMS = 64;
+
+/**
+ * Members a room holds at most; joining a full room is refused with 409 `conflict`. The
+ * `join`/`members` reply lists every member (≤ ~115 bytes each), so a full room's reply
+ * is ~30 KB, well inside a START frame's 64 KiB meta.
+ */
+export const MAX_ROOM_MEMBERS = 256;
+
+/** The longest storm a page may ask for, seconds (the page's Storm button asks for this). */
+export const MAX_STORM_SECONDS = 15;
 
 /** A user's inbox in a room. */
 export function inboxTopic(room: string, user: string): string {
@@ -41,7 +60,11 @@ export interface SigninReply {
   caps: {
     /** app 0x1001 only: join rooms, list members. */
     app: string;
-    /** storage.get/head (the map archive, bundles) and storage.put (its own bundle, size-capped). */
+    /**
+     * storage.get/head (the map archive, bundles) and storage.put of any object into the
+     * tenant's storage, up to the node's `storage.max_object_bytes` (a bundle is ~300 B).
+     * Caveats cannot cap an object's size, so only the tenant's quotas bound it.
+     */
     storage: string;
   };
   rooms: string[];
@@ -70,7 +93,8 @@ export interface RoomMember {
 export type VestRequest =
   | { op: "signin"; name: string }
   | { op: "join"; session: string; room: string; bundle: string }
-  | { op: "members"; session: string; room: string };
+  | { op: "members"; session: string; room: string }
+  | { op: "storm"; session: string; seconds: number };
 
 /** `/config.json`: what the page needs before anyone signs in (served by `npm run vest`). */
 export interface PageConfig {

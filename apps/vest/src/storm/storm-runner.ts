@@ -28,6 +28,8 @@ export interface StormOptions {
   deadlineMs?: number;
   connections?: number;
   signal?: AbortSignal;
+  /** Called once, when the node first refuses the Vest tenant's map reads. */
+  onMapQuotaSpent?: () => void;
 }
 
 /**
@@ -53,7 +55,12 @@ export async function stormVest(target: StormTarget, options: StormOptions = {})
         "vest storage",
         storageClients,
         storageRangeCall(target.archiveAddr),
-        { ratePerSec: factor * target.storageQuotaPerSec, durationMs, deadlineMs },
+        {
+          ratePerSec: factor * target.storageQuotaPerSec,
+          durationMs,
+          deadlineMs,
+          ...(options.onMapQuotaSpent ? { onFirstRefusal: options.onMapQuotaSpent } : {}),
+        },
         options.signal,
       ),
       runStorm(

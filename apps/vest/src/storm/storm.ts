@@ -10,6 +10,8 @@ export interface StormPlan {
   deadlineMs: number;
   /** Calls allowed in flight at once (beyond it the storm waits for room). */
   maxInflight?: number;
+  /** Called once, at the first refusal: the quota is spent from then on. */
+  onFirstRefusal?: () => void;
 }
 
 /** What the node answered, counted per outcome; a healthy node answers every call in time. */
@@ -78,7 +80,9 @@ export async function runStorm(
     while (due >= 1 && pending.size < maxInflight) {
       due -= 1;
       const client = clients[next++ % clients.length] as OapClient;
-      const one = fire(client, call, plan.deadlineMs, report).finally(() => pending.delete(one));
+      const one = fire(client, call, plan.deadlineMs, report, plan.onFirstRefusal).finally(() =>
+        pending.delete(one),
+      );
       pending.add(one);
     }
     if (pending.size >= maxInflight) due = Math.min(due, maxInflight);
@@ -94,6 +98,7 @@ async function fire(
   call: StormCall,
   deadlineMs: number,
   report: StormReport,
+  onFirstRefusal: (() => void) | undefined,
 ): Promise<void> {
   report.sent++;
   const t0 = performance.now();
@@ -103,6 +108,7 @@ async function fire(
     report.ok++;
   } catch (error) {
     if (error instanceof OapClientError && (error.code === 429 || error.code === 503)) {
+      if (Object.keys(report.refused).length === 0) onFirstRefusal?.();
       report.refused[error.code] = (report.refused[error.code] ?? 0) + 1;
       if (error.retryAfterMs === undefined) report.refusedWithoutRetryAfter++;
     } else {

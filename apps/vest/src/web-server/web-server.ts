@@ -16,11 +16,18 @@ export class WebNotReadyError extends Error {
 const WEB_DIR = fileURLToPath(new URL("../web/", import.meta.url));
 const require = createRequire(import.meta.url);
 
+/** Where failed requests are logged (pino's fits). */
+export interface WebServerLogger {
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
 export interface WebServerOptions {
   host: string;
   port: number;
   /** What `/config.json` answers (the guest capability may change: it is asked each time). */
   pageConfig: () => PageConfig;
+  logger?: WebServerLogger;
 }
 
 export interface VestWebServer {
@@ -55,7 +62,7 @@ export async function startWebServer(options: WebServerOptions): Promise<VestWeb
     ],
   ]);
 
-  const server = createServer((req, res) => answer(req, res, assets, options));
+  const server = createServer((req, res) => answerSafely(req, res, assets, options));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());
@@ -69,6 +76,35 @@ export async function startWebServer(options: WebServerOptions): Promise<VestWeb
   };
 }
 
+/** A request target `new URL` cannot take (`//`, `//a:b@`): answered 400. */
+class BadTargetError extends Error {}
+
+/**
+ * Never throws: a throw here would be an uncaught exception, ending `npm run vest` and
+ * everything it started, on a single odd request.
+ */
+function answerSafely(
+  req: IncomingMessage,
+  res: ServerResponse,
+  assets: Map<string, Asset>,
+  options: WebServerOptions,
+): void {
+  try {
+    answer(req, res, assets, options);
+  } catch (err) {
+    const bad = err instanceof BadTargetError;
+    if (bad) options.logger?.warn({ target: req.url }, "refused a request target that is not a path");
+    else options.logger?.error({ err, target: req.url }, "the page server failed a request");
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res
+      .writeHead(bad ? 400 : 500, { "content-type": "text/plain" })
+      .end(bad ? "bad request target\n" : "internal error\n");
+  }
+}
+
 function answer(
   req: IncomingMessage,
   res: ServerResponse,
@@ -79,7 +115,7 @@ function answer(
     res.writeHead(405, { allow: "GET, HEAD" }).end();
     return;
   }
-  const path = new URL(req.url ?? "/", "http://page").pathname;
+  const path = requestPath(req.url ?? "/");
   let config: PageConfig;
   try {
     config = options.pageConfig();
@@ -104,6 +140,14 @@ function answer(
   send(res, req, asset, config.wsUrl);
 }
 
+function requestPath(target: string): string {
+  try {
+    return new URL(target, "http://page").pathname;
+  } catch {
+    throw new BadTargetError(target);
+  }
+}
+
 function send(res: ServerResponse, req: IncomingMessage, asset: Asset, wsUrl: string): void {
   const wsOrigin = new URL(wsUrl).origin;
   res.writeHead(200, {
@@ -120,6 +164,10 @@ function send(res: ServerResponse, req: IncomingMessage, asset: Asset, wsUrl: st
       "child-src blob:",
       "img-src 'self' data: blob:",
       "style-src 'self' 'unsafe-inline'",
+      // Not framed (no clickjacking of the chat), no <base> rewrites, forms post only here.
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+      "form-action 'self'",
     ].join("; "),
   });
   res.end(req.method === "HEAD" ? undefined : asset.body);

@@ -22,16 +22,20 @@ const MAX_RETRY_MS = 10_000;
 /**
  * Runs calls of one rail (map, chat send, …) and, when the node answers 429/503, waits the
  * `retry_after_ms` it gave and tries again, telling the page meanwhile. The wait is bounded
- * by the call's own budget: a call that cannot finish in time fails instead of hanging.
+ * by the call's own budget: a call that cannot finish in time fails instead of hanging. The
+ * rail shows busy while any of its calls waits, with the soonest retry.
  */
 export class BusyGate {
-  private state: BusyState | undefined;
+  /** Calls waiting out a refusal now, each with when it tries again. */
+  private readonly waiting = new Map<symbol, BusyState>();
+  private shown: BusyState | undefined;
   private readonly listeners = new Set<(state: BusyState | undefined) => void>();
 
   constructor(readonly rail: string) {}
 
+  /** The earliest retry among the calls waiting now; undefined when none waits. */
   get busy(): BusyState | undefined {
-    return this.state;
+    return this.shown;
   }
 
   onChange(listener: (state: BusyState | undefined) => void): () => void {
@@ -42,25 +46,39 @@ export class BusyGate {
   /** Runs `call` until it is not refused for load, or `budgetMs` is spent (then it throws). */
   async run<T>(call: () => Promise<T>, budgetMs = 60_000, signal?: AbortSignal): Promise<T> {
     const giveUpAt = Date.now() + budgetMs;
-    for (;;) {
-      try {
-        const result = await call();
-        this.set(undefined);
-        return result;
-      } catch (error) {
-        if (!isBusyRefusal(error)) throw error;
-        const waitMs = Math.min(error.retryAfterMs ?? FALLBACK_RETRY_MS, MAX_RETRY_MS);
-        if (Date.now() + waitMs > giveUpAt) throw error;
-        this.set({ rail: this.rail, retryAt: Date.now() + waitMs, code: error.code, reason: error.reason });
-        await sleep(waitMs, signal);
+    const me = Symbol(this.rail);
+    try {
+      for (;;) {
+        try {
+          return await call();
+        } catch (error) {
+          if (!isBusyRefusal(error)) throw error;
+          const waitMs = Math.min(error.retryAfterMs ?? FALLBACK_RETRY_MS, MAX_RETRY_MS);
+          if (Date.now() + waitMs > giveUpAt) throw error;
+          this.waiting.set(me, {
+            rail: this.rail,
+            retryAt: Date.now() + waitMs,
+            code: error.code,
+            reason: error.reason,
+          });
+          this.update();
+          await sleep(waitMs, signal);
+        }
       }
+    } finally {
+      // Success, failure, out of budget or cancelled: this call no longer waits.
+      if (this.waiting.delete(me)) this.update();
     }
   }
 
-  private set(state: BusyState | undefined): void {
-    if (state === undefined && this.state === undefined) return;
-    this.state = state;
-    for (const listener of this.listeners) listener(state);
+  private update(): void {
+    let earliest: BusyState | undefined;
+    for (const state of this.waiting.values()) {
+      if (!earliest || state.retryAt < earliest.retryAt) earliest = state;
+    }
+    if (earliest === this.shown) return;
+    this.shown = earliest;
+    for (const listener of this.listeners) listener(earliest);
   }
 }
 

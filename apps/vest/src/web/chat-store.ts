@@ -3,13 +3,18 @@ import { type ChatMessage, compareMessages } from "./chat-types.js";
 
 /** Mailbox message ids remembered per room to drop redeliveries (oldest forgotten first). */
 const SEEN_LIMIT = 5_000;
-/** Messages kept per room in the page's storage. */
-const HISTORY_LIMIT = 1_000;
+/**
+ * Messages kept per room in the page's storage. With texts of up to 2,000 characters that is
+ * at most ~1 MB a room, within the ~5 MB a browser gives an origin.
+ */
+const HISTORY_LIMIT = 500;
 
 interface RoomState {
   messages: ChatMessage[];
   seen: string[];
   nextSeq: number;
+  /** Receipts owed, by sender: saved with the message they answer, so a reload still sends them. */
+  receipts?: Record<string, string[]>;
 }
 
 /**
@@ -82,6 +87,46 @@ export class ChatStore {
     set.add(mailboxId);
     state.seen.push(mailboxId);
     while (state.seen.length > SEEN_LIMIT) set.delete(state.seen.shift() as string);
+  }
+
+  /** Forgets a mailbox id whose handling could not be saved (it will be delivered again). */
+  unmarkSeen(room: string, mailboxId: string): void {
+    const state = this.room(room);
+    if (!this.seenSets.get(room)?.delete(mailboxId)) return;
+    const at = state.seen.lastIndexOf(mailboxId);
+    if (at !== -1) state.seen.splice(at, 1);
+  }
+
+  oweReceipt(room: string, to: string, messageId: string): void {
+    const state = this.room(room);
+    state.receipts ??= {};
+    const ids = state.receipts[to] ?? [];
+    if (!ids.includes(messageId)) ids.push(messageId);
+    state.receipts[to] = ids;
+  }
+
+  pendingReceipts(room: string): Map<string, string[]> {
+    return new Map(Object.entries(this.room(room).receipts ?? {}).map(([to, ids]) => [to, [...ids]]));
+  }
+
+  settleReceipts(room: string, to: string, ids: string[]): void {
+    const receipts = this.room(room).receipts;
+    const left = (receipts?.[to] ?? []).filter((id) => !ids.includes(id));
+    if (!receipts) return;
+    if (left.length === 0) delete receipts[to];
+    else receipts[to] = left;
+  }
+
+  /** Marks sends a reload cut short as failed; true when there were any. */
+  failInterruptedSends(room: string): boolean {
+    let any = false;
+    for (const message of this.room(room).messages) {
+      if (message.state === "sending") {
+        message.state = "failed";
+        any = true;
+      }
+    }
+    return any;
   }
 
   takeSeq(room: string): number {

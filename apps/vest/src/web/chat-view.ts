@@ -51,6 +51,11 @@ export class ChatView {
     if (atBottom) this.list.scrollTop = this.list.scrollHeight;
   }
 
+  /** Off while a room opens: nothing typed can go before the room's rails exist. */
+  setComposerEnabled(enabled: boolean): void {
+    for (const id of ["composer-text", "composer-send"]) byId<HTMLInputElement>(id).disabled = !enabled;
+  }
+
   notice(text: string): void {
     const item = el("li", "notice", text);
     this.notices.append(item);

@@ -2,7 +2,7 @@
  * The Vest page: sign in by name, then a map read from the archive over OAP and an
  * end-to-end-encrypted chat over the mailbox, both straight from this page to the node.
  */
-import { VEST_APP_ID } from "../shared/protocol.js";
+import { MAX_STORM_SECONDS, VEST_APP_ID } from "../shared/protocol.js";
 import { ChatKeys } from "./chat-keys.js";
 import { ChatStore } from "./chat-store.js";
 import { ChatView } from "./chat-view.js";
@@ -23,6 +23,8 @@ interface VestDebug {
   map?: MapView;
   sends: LatencyStats;
   chat?: RoomChat;
+  /** Busy episodes per rail (StatusView.log). */
+  busyLog?: StatusView["log"];
   ready: boolean;
   error?: string;
 }
@@ -61,6 +63,7 @@ async function enter(
   roomParam?: string,
 ): Promise<void> {
   document.body.dataset.view = "loading";
+  await holdUserLock(name);
   const conn = await VestConnection.signIn(config, name);
   localStorage.setItem(LAST_USER_KEY, conn.user);
   debug.user = conn.user;
@@ -70,6 +73,7 @@ async function enter(
   const map = createMapView(byId("map"), conn.storage, conn.signin.archive.addr);
   debug.map = map;
   const status = new StatusView(map.reads, debug.sends);
+  debug.busyLog = status.log;
   status.watch(map.gate);
   status.watch(conn.appGate);
   status.watch(conn.storageGate);
@@ -105,7 +109,9 @@ async function enter(
     view.showRoom(room, []);
     view.render(next.messages());
     renderRooms(conn.signin.rooms, room, (r) => void openRoom(r));
+    view.setComposerEnabled(false);
     await next.open();
+    view.setComposerEnabled(true);
     view.showRoom(room, next.memberNames, next.safetyNumbers());
   };
 
@@ -114,15 +120,17 @@ async function enter(
     button.disabled = true;
     try {
       await conn.app.request(VEST_APP_ID, {
-        meta: { op: "storm", session: conn.signin.session, seconds: 15 },
+        meta: { op: "storm", session: conn.signin.session, seconds: MAX_STORM_SECONDS },
       });
-      view.notice("storm started for 15 s: the node refuses what is over quota, the page retries");
+      view.notice(
+        `storm started for ${MAX_STORM_SECONDS} s: the node refuses what is over quota, the page retries`,
+      );
     } catch (err) {
       view.notice(`storm refused: ${(err as Error).message}`);
     } finally {
       setTimeout(() => {
         button.disabled = false;
-      }, 15_000);
+      }, MAX_STORM_SECONDS * 1000);
     }
   });
   byId<HTMLButtonElement>("signout").addEventListener("click", () => {
@@ -135,6 +143,21 @@ async function enter(
   await openRoom(initial);
   debug.ready = true;
   document.body.dataset.ready = "true";
+}
+
+/**
+ * One page per user in this browser: two tabs of one user would overwrite each other's
+ * ratchet state in localStorage. The lock is held for the page's life (a reload frees it).
+ */
+function holdUserLock(user: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    navigator.locks
+      .request(`vest/${user}`, { signal: AbortSignal.timeout(5_000) }, () => {
+        resolve();
+        return new Promise<never>(() => {});
+      })
+      .catch(() => reject(new Error(`Vest is already open for ${user} in another tab of this browser`)));
+  });
 }
 
 function renderRooms(rooms: string[], current: string, open: (room: string) => void): void {

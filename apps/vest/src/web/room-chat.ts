@@ -1,5 +1,5 @@
-import type { MailboxMessage, OapClient } from "@omnigate/sdk";
-import { ChatSessions, DuplicateMessageError, type PublicBundle } from "../crypto/index.js";
+import { type MailboxMessage, type OapClient, OapClientError } from "@omnigate/sdk";
+import { ChatSessions, DecryptError, DuplicateMessageError, type PublicBundle } from "../crypto/index.js";
 import { inboxTopic, type RoomMember } from "../shared/protocol.js";
 import { BusyGate, isBusyRefusal } from "./busy-gate.js";
 import type { ChatKeys } from "./chat-keys.js";
@@ -22,6 +22,18 @@ const SUBSCRIBE_CREDIT = 32;
 const VISIBILITY_MS = 5_000;
 /** Wait before subscribing again after an error that named no retry time. */
 const RESUBSCRIBE_MS = 1_000;
+/**
+ * Deliveries that fail to open for a reason a fresher bundle can cure (the peer re-keyed,
+ * our directory is behind) are handed back this many times before they are given up.
+ */
+const OPEN_RETRIES = 5;
+const OPEN_RETRY_DELAY_MS = 2_000;
+/** Open failures a later try may cure: the directory lags behind the peer's keys. */
+const CURABLE_OPEN_FAILURES = new Set([
+  "sender_identity_mismatch",
+  "unknown_session",
+  "unknown_signed_prekey",
+]);
 
 export interface RoomChatEvents {
   /** The room's messages (or their states) changed. */
@@ -29,6 +41,9 @@ export interface RoomChatEvents {
   /** Something the user should know (a message that could not be opened, a failed send). */
   notice(text: string): void;
 }
+
+/** A delivery that must not be acked: the page's state could not be saved, or it will be retried. */
+class KeepUnacked extends Error {}
 
 /**
  * One room of the chat: joins it, receives the user's inbox by SUBSCRIBE, sends by sealing
@@ -45,12 +60,11 @@ export class RoomChat {
   private sender: OapClient | undefined;
   private readonly stop = new AbortController();
   private membersTimer: ReturnType<typeof setInterval> | undefined;
-  private pendingReceipts = new Map<string, string[]>();
+  private receiptsQueued = false;
   private membersAt = -Infinity;
   private refreshing: Promise<void> | undefined;
   /** Members' verified bundles, by name. */
   private readonly resolved = new Map<string, PublicBundle>();
-  private receiptsQueued = false;
 
   constructor(
     readonly room: string,
@@ -82,6 +96,8 @@ export class RoomChat {
   }
 
   async open(): Promise<void> {
+    // Sends a reload interrupted never went (or not to everyone): say so, never spin.
+    if (this.store.failInterruptedSends(this.room)) this.store.saveRoom(this.room);
     const bundle = await this.keys.publishBundle();
     const joined = await this.conn.join(this.room, bundle);
     this.members = joined.members;
@@ -92,6 +108,8 @@ export class RoomChat {
     await this.refreshMembers();
     this.membersTimer = setInterval(() => void this.refreshMembers(), MEMBERS_REFRESH_MS);
     void this.receiveLoop(this.inbox);
+    // Receipts owed from before a reload.
+    if (this.store.pendingReceipts(this.room).size > 0) this.scheduleReceipts();
   }
 
   async close(): Promise<void> {
@@ -100,7 +118,11 @@ export class RoomChat {
     await Promise.allSettled([this.inbox?.close(), this.sender?.close()]);
   }
 
-  /** Seals `text` for every other member and sends it; resolves when the node stored every copy. */
+  /**
+   * Seals `text` for every other member and sends it. The message is `sent` when the node
+   * stored a copy for every member, `failed` when some member could not be reached (the
+   * others still get it).
+   */
   async send(text: string): Promise<ChatMessage> {
     const message: ChatMessage = {
       id: randomId(),
@@ -114,7 +136,10 @@ export class RoomChat {
       deliveredTo: [],
     };
     this.store.addMessage(message);
-    this.store.saveRoom(this.room);
+    if (!this.save()) {
+      message.state = "failed";
+      return message;
+    }
     this.events.changed(this.room);
     const payload: ChatPayload = {
       k: "msg",
@@ -126,29 +151,40 @@ export class RoomChat {
     };
     if (performance.now() - this.membersAt > MEMBERS_FRESH_MS) await this.refreshMembers();
     const recipients = this.members.filter((m) => m.user !== this.me);
-    try {
-      await Promise.all(
-        recipients.map((member) => this.deliver(member, payload, `${message.id}.${member.user}`)),
-      );
-      message.sentTo = recipients.map((m) => m.user);
-      const delivered = new Set(message.deliveredTo);
-      message.state =
-        recipients.length > 0 && message.sentTo.every((user) => delivered.has(user)) ? "delivered" : "sent";
-    } catch (err) {
+    const outcomes = await Promise.allSettled(recipients.map((member) => this.deliver(member, payload)));
+    const reached: string[] = [];
+    const missed: string[] = [];
+    outcomes.forEach((outcome, i) => {
+      const user = (recipients[i] as RoomMember).user;
+      if (outcome.status === "fulfilled") reached.push(user);
+      else missed.push(`${user} (${(outcome.reason as Error).message})`);
+    });
+    message.sentTo = reached;
+    const delivered = new Set(message.deliveredTo);
+    if (missed.length > 0) {
       message.state = "failed";
-      this.events.notice(`message not sent: ${(err as Error).message}`);
+      this.events.notice(`message not sent to ${missed.join(", ")}`);
+    } else {
+      message.state =
+        reached.length > 0 && reached.every((user) => delivered.has(user)) ? "delivered" : "sent";
     }
-    this.store.saveRoom(this.room);
+    this.save();
     this.events.changed(this.room);
     return message;
   }
 
-  /** Seals once (the ratchet moves once) and sends the same envelope until the node takes it. */
-  private async deliver(member: RoomMember, payload: ChatPayload, idemKey: string): Promise<void> {
+  /**
+   * Seals once (the ratchet moves once) and sends the same envelope, under one random
+   * idempotency key, until the node takes it: a retry can neither advance the ratchet nor
+   * store the message twice, and the key tells the node nothing about the message.
+   */
+  private async deliver(member: RoomMember, payload: ChatPayload): Promise<void> {
     const bundle = await this.keys.bundleAt(member.user, member.bundle);
     const envelope = this.keys.sessions.seal(bundle, new TextEncoder().encode(JSON.stringify(payload)));
     this.keys.persist();
-    const sender = this.sender as OapClient;
+    const sender = this.sender;
+    if (!sender) throw new Error("the room is still opening");
+    const idemKey = randomId();
     await this.sendGate.run(
       () => sender.mailbox.send(inboxTopic(this.room, member.user), envelope, { e2e: true, idemKey }),
       SEND_BUDGET_MS,
@@ -169,6 +205,12 @@ export class RoomChat {
         }
       } catch (err) {
         if (signal.aborted) return;
+        if (err instanceof OapClientError && (err.code === 401 || err.code === 403)) {
+          // Expired or refused capability: retrying cannot help, a new sign-in can.
+          this.events.notice(`this room stopped receiving (${err.reason}): reload the page to sign in again`);
+          return;
+        }
+        if (err instanceof KeepUnacked) return;
         const waitMs = isBusyRefusal(err) ? (err.retryAfterMs ?? RESUBSCRIBE_MS) : RESUBSCRIBE_MS;
         await new Promise((resolve) => setTimeout(resolve, waitMs));
       }
@@ -179,16 +221,22 @@ export class RoomChat {
     if (!this.store.hasSeen(this.room, msg.msgId)) {
       const sender = peekSender(msg);
       if (sender !== undefined && !this.resolved.has(sender)) await this.refreshMembers();
-      if (sender !== undefined && !this.resolved.has(sender)) {
-        // From someone the directory does not list (yet): hand it back for a later try.
-        await msg.nack(RESUBSCRIBE_MS * 2).catch(() => {});
+      const outcome = this.handle(msg, sender);
+      if (outcome === "retry") {
+        // Fresher keys may open it: look the sender up again and have it back later.
+        await this.refreshMembers();
+        await msg.nack(OPEN_RETRY_DELAY_MS).catch(() => {});
         return;
       }
-      this.handle(msg);
       this.store.markSeen(this.room, msg.msgId);
-      this.keys.persist();
-      this.store.saveRoom(this.room);
+      if (!this.save()) {
+        // Not saved, so not acked: a reload redelivers it from the last saved state.
+        this.store.unmarkSeen(this.room, msg.msgId);
+        this.stop.abort(new KeepUnacked("storage full"));
+        throw new KeepUnacked("the page could not save its state");
+      }
       this.events.changed(this.room);
+      if (outcome === "receipt-owed") this.scheduleReceipts();
     }
     await this.inboxGate
       .run(() => msg.ack(), SEND_BUDGET_MS)
@@ -198,48 +246,61 @@ export class RoomChat {
       });
   }
 
-  /** Opens one delivery; anything wrong with it is reported, never thrown at the loop. */
-  private handle(msg: MailboxMessage): void {
+  /**
+   * Opens one delivery and applies it. Anything wrong with it is reported, never thrown at
+   * the loop; "retry" asks for it again later (a fresher bundle may open it).
+   */
+  private handle(msg: MailboxMessage, sender: string | undefined): "done" | "retry" | "receipt-owed" {
     if (!msg.e2e) {
       this.events.notice("dropped a message that was not end-to-end encrypted");
-      return;
+      return "done";
     }
-    let sender: string;
-    try {
-      sender = ChatSessions.senderOf(msg.body);
-    } catch {
+    if (sender === undefined) {
       this.events.notice("dropped a malformed message");
-      return;
+      return "done";
     }
     const bundle = this.resolved.get(sender);
-    if (!bundle) return;
+    if (!bundle) {
+      if (msg.attempt < OPEN_RETRIES) return "retry";
+      this.events.notice(`dropped a message from ${sender}, who is not a member of #${this.room}`);
+      return "done";
+    }
     let plaintext: Uint8Array;
     try {
       plaintext = this.keys.sessions.open(bundle, msg.body);
     } catch (err) {
-      if (err instanceof DuplicateMessageError) return;
+      if (err instanceof DuplicateMessageError) return "done";
+      if (
+        err instanceof DecryptError &&
+        CURABLE_OPEN_FAILURES.has(err.reason) &&
+        msg.attempt < OPEN_RETRIES
+      ) {
+        return "retry";
+      }
       this.events.notice(`could not open a message from ${sender}: ${(err as Error).message}`);
-      return;
+      return "done";
     }
     const payload = parsePayload(plaintext);
     if (!payload || payload.room !== this.room) {
       this.events.notice(`dropped an unreadable message from ${sender}`);
-      return;
+      return "done";
     }
-    if (payload.k === "msg") {
-      this.store.addMessage({
-        id: payload.id,
-        room: this.room,
-        from: sender,
-        seq: payload.seq,
-        sentAt: payload.at,
-        text: payload.text,
-        state: "received",
-      });
-      this.queueReceipt(sender, payload.id);
-    } else {
+    if (payload.k === "rcpt") {
       for (const id of payload.ids) this.markDelivered(id, sender);
+      return "done";
     }
+    this.store.addMessage({
+      id: payload.id,
+      room: this.room,
+      from: sender,
+      seq: payload.seq,
+      sentAt: payload.at,
+      text: payload.text,
+      state: "received",
+    });
+    // Owed in the saved state, so a reload before it goes out still sends it.
+    this.store.oweReceipt(this.room, sender, payload.id);
+    return "receipt-owed";
   }
 
   private markDelivered(id: string, by: string): void {
@@ -254,10 +315,7 @@ export class RoomChat {
   }
 
   /** Receipts go out once per sender per turn, not once per message. */
-  private queueReceipt(to: string, id: string): void {
-    const ids = this.pendingReceipts.get(to) ?? [];
-    ids.push(id);
-    this.pendingReceipts.set(to, ids);
+  private scheduleReceipts(): void {
     if (this.receiptsQueued) return;
     this.receiptsQueued = true;
     setTimeout(() => void this.flushReceipts(), 0);
@@ -265,15 +323,30 @@ export class RoomChat {
 
   private async flushReceipts(): Promise<void> {
     this.receiptsQueued = false;
-    const batch = this.pendingReceipts;
-    this.pendingReceipts = new Map();
+    const owed = this.store.pendingReceipts(this.room);
     await Promise.allSettled(
-      [...batch].map(async ([to, ids]) => {
+      [...owed].map(async ([to, ids]) => {
         const member = this.members.find((m) => m.user === to);
         if (!member) return;
-        await this.deliver(member, { k: "rcpt", room: this.room, ids }, `rcpt.${ids[0]}.${ids.length}`);
+        await this.deliver(member, { k: "rcpt", room: this.room, ids });
+        this.store.settleReceipts(this.room, to, ids);
       }),
     );
+    this.save();
+  }
+
+  /** Saves the ratchet state and the room; false (and a notice) when the browser's storage refused. */
+  private save(): boolean {
+    try {
+      this.keys.persist();
+      this.store.saveRoom(this.room);
+      return true;
+    } catch (err) {
+      this.events.notice(
+        `this browser could not save the chat (${(err as Error).name}): free some site storage, then reload`,
+      );
+      return false;
+    }
   }
 
   /** Fetches the member list and every bundle not resolved yet; concurrent calls share one fetch. */
@@ -289,11 +362,13 @@ export class RoomChat {
     try {
       this.members = await this.conn.members(this.room);
       this.membersAt = started;
-      await Promise.all(
+      const results = await Promise.allSettled(
         this.members.map(async (member) => {
           this.resolved.set(member.user, await this.keys.bundleAt(member.user, member.bundle));
         }),
       );
+      const broken = this.members.filter((_, i) => results[i]?.status === "rejected").map((m) => m.user);
+      if (broken.length > 0) this.events.notice(`no valid keys for ${broken.join(", ")} yet`);
       this.events.changed(this.room);
     } catch (err) {
       if (!this.stop.signal.aborted) this.events.notice(`member list: ${(err as Error).message}`);

@@ -23,10 +23,23 @@ export class StatusView {
     this.setConnected(true);
   }
 
+  /** Every busy episode of every rail, for tests and the curious: `vest.busyLog`. */
+  readonly log: Array<{ rail: string; busy: boolean; at: number; code?: number }> = [];
+
   watch(gate: BusyGate): void {
     gate.onChange((state) => {
+      const was = this.busy.has(gate.rail);
       if (state) this.busy.set(gate.rail, state);
       else this.busy.delete(gate.rail);
+      if (was !== (state !== undefined)) {
+        this.log.push({
+          rail: gate.rail,
+          busy: state !== undefined,
+          at: Date.now(),
+          ...(state ? { code: state.code } : {}),
+        });
+        if (this.log.length > 1_000) this.log.shift();
+      }
       this.render();
     });
   }
