@@ -20,6 +20,7 @@ import {
   verifyBundle,
 } from "../../apps/vest/src/crypto/index.js";
 import { deriveChainStep, deriveRootStep } from "../../apps/vest/src/crypto/kdf.js";
+import { seededRandom } from "../support/seeded-random.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -77,18 +78,6 @@ function expectRejected(
   ).toBe(true);
   expect(snapshot(at)).toBe(before);
   return caught as VestCryptoError;
-}
-
-/** Deterministic shuffles, so a failure reproduces. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {

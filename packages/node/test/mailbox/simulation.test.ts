@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { OapError } from "@omnigate/oap";
 import { afterAll, describe, expect, it } from "vitest";
+import { seededRandom as prng } from "../../../../testing/support/seeded-random.js";
 import { tempDir } from "../../../../testing/support/temp-dir.js";
 import { ManualClock } from "../../src/mailbox/clock.js";
 import type { Delivery, EngineRules } from "../../src/mailbox/engine.js";
@@ -20,18 +21,6 @@ const RULES: EngineRules = { maxAttempts: 3, dedupeWindowMs: 2000, maxDepthPerTe
 const TENANT = "00000000000000000000000000000001";
 const TOPICS = ["a", "b"];
 const STEPS = 60;
-
-/** mulberry32: small, fast, and the same on every machine. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
