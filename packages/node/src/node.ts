@@ -6,6 +6,7 @@ import {
   type TransportKind,
   WsListener,
 } from "@omnigate/sdk";
+import { CapsApi } from "./admin/caps-api.js";
 import { observabilityRoutes } from "./admin/observability-routes.js";
 import { RecentEvents } from "./admin/recent-events.js";
 import { AdminServer, type Readiness } from "./admin/server.js";
@@ -22,8 +23,9 @@ import { KernelBus } from "./kernel/bus.js";
 import type { ManagedService } from "./kernel/lifecycle.js";
 import { type ServiceHealth, Supervisor } from "./kernel/supervisor.js";
 import { createLogger, type Logger } from "./log.js";
+import { MailboxMetrics } from "./mailbox/metrics.js";
 import { MailboxService } from "./mailbox/service.js";
-import { MailboxMetrics, NodeMetrics, observeSessions } from "./metrics/index.js";
+import { NodeMetrics, observeSessions } from "./metrics/index.js";
 import { loadNodeId } from "./node-id.js";
 import { EchoService } from "./services/echo.js";
 import { HelloService } from "./services/hello.js";
@@ -207,7 +209,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
       },
       config.statusRefreshMs,
     ),
-    [auth.api],
+    [new CapsApi(auth.authority, auth.adminToken)],
   );
 
   await supervisor.startAll();

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { generateOwnerKeyPair, readPrivateKey, signEntry } from "@omnigate/registry";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempDir } from "../../../testing/support/temp-dir.js";
-import { registeredAppIds } from "../src/apps/registry-ids.js";
+import { registeredAppIds } from "../src/config/registry-ids.js";
 import { APP_INT_KEYS, APP_OTHER_KEYS, ConfigError, loadConfig, startNode } from "../src/index.js";
 
 const dirs: Array<{ remove: () => void }> = [];

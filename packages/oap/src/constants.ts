@@ -65,6 +65,11 @@ export const AppProtoRange = {
   private: [0xf000, 0xffff],
 } as const;
 
+/** An app_proto_id as logs, metrics and messages show it: `0x0101`. */
+export function formatAppProtoId(id: number): string {
+  return `0x${id.toString(16).padStart(4, "0")}`;
+}
+
 export function flagNames(flags: number): FlagName[] {
   return (Object.keys(Flags) as FlagName[]).filter((name) => (flags & Flags[name]) !== 0);
 }

@@ -1,14 +1,9 @@
 import { allocBytes } from "./bytes.js";
 import { HEADER_LEN } from "./constants.js";
 import { FrameHeaderError } from "./errors.js";
-import { attachBody, type Frame } from "./frame.js";
-import {
-  DEFAULT_HEADER_LIMITS,
-  type FrameHeader,
-  type HeaderLimits,
-  readFrameHead,
-  validateHeader,
-} from "./header.js";
+import { attachBody } from "./frame.js";
+import type { Frame, FrameHeader } from "./frame-types.js";
+import { DEFAULT_HEADER_LIMITS, type HeaderLimits, readFrameHead, validateHeader } from "./header.js";
 
 /**
  * Incremental decoder for an OAP/1 byte stream.

@@ -1,6 +1,6 @@
 import { Flags } from "./constants.js";
 import { OapError } from "./errors.js";
-import type { FrameInit } from "./frame.js";
+import type { FrameInit } from "./frame-types.js";
 import { type ErrorMeta, encodeStartPayload } from "./payload.js";
 
 /**

@@ -1,30 +1,13 @@
 import { HEADER_LEN, OAP_VERSION } from "./constants.js";
 import { FrameHeaderError } from "./errors.js";
+import type { Frame, FrameHeader, FrameInit } from "./frame-types.js";
 import {
   DEFAULT_HEADER_LIMITS,
-  type FrameHeader,
   type HeaderLimits,
   readHeader,
   validateHeader,
   writeHeader,
 } from "./header.js";
-
-/** A decoded frame. `cap` and `payload` are views into the received bytes where possible. */
-export interface Frame extends FrameHeader {
-  cap: Uint8Array;
-  payload: Uint8Array;
-}
-
-/** What a sender supplies; `len`, `ver` and `capLen` are derived. */
-export interface FrameInit {
-  flags: number;
-  code?: number;
-  appProtoId: number;
-  tenantId?: bigint;
-  corrId: bigint;
-  cap?: Uint8Array;
-  payload?: Uint8Array;
-}
 
 const EMPTY = new Uint8Array(0);
 

@@ -8,21 +8,7 @@ import {
   RESERVED_FLAGS_MASK,
 } from "./constants.js";
 import { FrameHeaderError } from "./errors.js";
-import type { Frame } from "./frame.js";
-
-export interface FrameHeader {
-  /** Whole frame length, header included. */
-  len: number;
-  ver: number;
-  flags: number;
-  code: number;
-  appProtoId: number;
-  /** u128 tenant id. */
-  tenantId: bigint;
-  capLen: number;
-  /** u64 correlation id. */
-  corrId: bigint;
-}
+import type { Frame, FrameHeader } from "./frame-types.js";
 
 export interface HeaderLimits {
   maxFrame: number;

@@ -5,6 +5,7 @@ export * from "./decoder.js";
 export * from "./error-frame.js";
 export * from "./errors.js";
 export * from "./frame.js";
+export * from "./frame-types.js";
 export * from "./header.js";
 export * from "./hello.js";
 export * from "./message-framing.js";

@@ -1,7 +1,7 @@
 import { DEFAULT_MAX_INFLIGHT, Flags } from "./constants.js";
 import { CorrIdMap } from "./corr-id-map.js";
 import { OapError } from "./errors.js";
-import type { Frame } from "./frame.js";
+import type { Frame } from "./frame-types.js";
 
 /** One request stream as the receiving side tracks it. */
 export interface OpenStream {

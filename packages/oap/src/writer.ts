@@ -1,6 +1,6 @@
 import { allocBytes, asBuffer, nextTick } from "./bytes.js";
 import { HEADER_LEN } from "./constants.js";
-import type { FrameInit } from "./frame.js";
+import type { FrameInit } from "./frame-types.js";
 import { writeHeaderFields } from "./header.js";
 
 /** A frame's fixed fields: FrameInit without its payload. */

@@ -76,15 +76,10 @@ export function addressOf(bytes: Uint8Array): Promise<StorageAddress> {
 }
 
 export { type Blake3, createWasmBlake3 as createBlake3 } from "./blake3-wasm.js";
+export type { CallOptions, RequestOptions, StreamOptions } from "./client/call-options.js";
 export type { ResponseHead } from "./client/call-stream.js";
 export { type CapProvider, toCapBytes } from "./client/capability.js";
-export {
-  type CallOptions,
-  OapClient,
-  type OapResponse,
-  type RequestOptions,
-  type StreamOptions,
-} from "./client/client.js";
+export { OapClient, type OapResponse } from "./client/client.js";
 export {
   type ClientReason,
   OapAbortError,
@@ -95,7 +90,6 @@ export {
   OapTimeoutError,
 } from "./client/errors.js";
 export type { ClientEventName, ClientEvents, OapEvent } from "./client/events.js";
-export type { Logger } from "./client/logger.js";
 export {
   type DeadLetterMessage,
   type LeaseCallOptions,
@@ -123,4 +117,5 @@ export {
 } from "./client/storage.js";
 export { OapStream } from "./client/stream.js";
 export { DEFAULT_WS_PORT, type NodeAddress, parseNodeUrl } from "./client/url.js";
+export type { Logger } from "./logger.js";
 export * from "./mailbox/records.js";

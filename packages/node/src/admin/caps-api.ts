@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CapError, decodeToken, inspectToken, parseAppId, parseTenant } from "@omnigate/caps";
 import { OapError } from "@omnigate/oap";
@@ -28,10 +28,6 @@ export class CapsApi {
     private readonly authority: Authority,
     private readonly adminToken: string,
   ) {}
-
-  static newAdminToken(): string {
-    return randomBytes(24).toString("base64url");
-  }
 
   handles(path: string): boolean {
     return path.startsWith("/v1/caps/");

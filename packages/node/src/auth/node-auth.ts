@@ -1,6 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CapsApi } from "../admin/caps-api.js";
 import type { NodeConfig } from "../config/index.js";
 import { writeAtomic } from "../fs/write-atomic.js";
 import type { Logger } from "../log.js";
@@ -18,8 +18,14 @@ export interface AuthSummary {
 
 export interface NodeAuth {
   authority: Authority;
-  api: CapsApi;
+  /** Bearer token of the admin capability API (the composition root builds the API with it). */
+  adminToken: string;
   summary: AuthSummary;
+}
+
+/** A new bearer token for the admin capability API: 24 random bytes, base64url. */
+export function newAdminToken(): string {
+  return randomBytes(24).toString("base64url");
 }
 
 /**
@@ -45,7 +51,7 @@ export async function startNodeAuth(config: NodeConfig, log: Logger): Promise<No
   const adminTokenPath = join(dir, "admin.token");
   let adminToken = (await readFile(adminTokenPath, "utf8").catch(() => "")).trim();
   if (!adminToken) {
-    adminToken = CapsApi.newAdminToken();
+    adminToken = newAdminToken();
     await writeAtomic(adminTokenPath, `${adminToken}\n`, 0o600);
   }
   let devCap: { token: string; path: string | undefined } | undefined;
@@ -58,7 +64,7 @@ export async function startNodeAuth(config: NodeConfig, log: Logger): Promise<No
   }
   return {
     authority,
-    api: new CapsApi(authority, adminToken),
+    adminToken,
     summary: { mode, devCap: devCap?.token, devCapPath: devCap?.path, adminTokenPath },
   };
 }

@@ -1,6 +1,6 @@
 import { normalizeFingerprint, parseNodeUrl } from "@omnigate/sdk";
-import { registeredAppIds } from "../apps/registry-ids.js";
 import { ConfigError } from "./error.js";
+import { registeredAppIds } from "./registry-ids.js";
 
 /** One app backend the node routes to: an `[[apps]]` entry of the config file, resolved. */
 export interface AppSettings {

@@ -1,8 +1,7 @@
 import { EventEmitter } from "node:events";
-import { OapError } from "@omnigate/oap";
+import { formatAppProtoId, OapError } from "@omnigate/oap";
 import type { IncomingEvent, IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk";
 import type { Logger } from "../log.js";
-import { appLabel } from "../metrics/app-stats.js";
 import { restartDelay } from "./backoff.js";
 import type { KernelBus } from "./bus.js";
 import type { ManagedService, ServiceState } from "./lifecycle.js";
@@ -112,7 +111,7 @@ export class SupervisedService implements Service {
   health(now = Date.now()): ServiceHealth {
     return {
       service: this.name,
-      app: appLabel(this.appProtoId),
+      app: formatAppProtoId(this.appProtoId),
       state: this.state,
       ok: this.state === "running",
       restarts: this.restarts,
@@ -179,7 +178,7 @@ export class SupervisedService implements Service {
     this.retryAt = now + delay;
     const entry = {
       service: this.name,
-      app: appLabel(this.appProtoId),
+      app: formatAppProtoId(this.appProtoId),
       reason,
       origin,
       crashes_in_window: crashes,

@@ -9,11 +9,11 @@ import {
 } from "@omnigate/sdk";
 import type { NodeConfig } from "../config/index.js";
 import type { ManagedService } from "../kernel/lifecycle.js";
-import type { MailboxMetrics } from "../metrics/mailbox-metrics.js";
 import { creditGranted } from "./credit-grant.js";
 import { deliveryRecord } from "./delivery-record.js";
 import type { LeaseRef, MailboxEngine, SendInput } from "./engine.js";
 import { MetaFields } from "./meta-fields.js";
+import type { MailboxMetrics } from "./metrics.js";
 import { openEngine } from "./open-engine.js";
 import { Subscription } from "./subscription.js";
 

@@ -6,11 +6,6 @@ export const LATENCY_BUCKETS = [
 /** Status codes up to here are counted one by one (the protocol's are 200–504). */
 const MAX_TRACKED_CODE = 599;
 
-/** `0x0101`-style label for an app_proto_id. */
-export function appLabel(appProtoId: number): string {
-  return `0x${appProtoId.toString(16).padStart(4, "0")}`;
-}
-
 /** Label of every app_proto_id no service is registered for: keeps the label set bounded. */
 export const UNKNOWN_APP = "unknown";
 

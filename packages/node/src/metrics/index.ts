@@ -1,5 +1,4 @@
 export * from "./app-stats.js";
-export * from "./mailbox-metrics.js";
 export * from "./node-metrics.js";
 export * from "./observe-sessions.js";
 export * from "./storage-metrics.js";

@@ -1,7 +1,7 @@
-import { REASONS, STATUS_CODES } from "@omnigate/oap";
+import { formatAppProtoId, REASONS, STATUS_CODES } from "@omnigate/oap";
 import type { TransportKind } from "@omnigate/sdk";
 import { Counter, Gauge, Histogram, type MetricType, Registry } from "prom-client";
-import { AppStats, appLabel, LATENCY_BUCKETS, UNKNOWN_APP } from "./app-stats.js";
+import { AppStats, LATENCY_BUCKETS, UNKNOWN_APP } from "./app-stats.js";
 import { processRegistry } from "./process-metrics.js";
 import { StorageMetrics } from "./storage-metrics.js";
 
@@ -177,7 +177,7 @@ export class NodeMetrics {
 
   /** Gives a registered service its own `app` label; every other id counts as `unknown`. */
   registerApp(appProtoId: number): void {
-    if (!this.apps.has(appProtoId)) this.apps.set(appProtoId, new AppStats(appLabel(appProtoId)));
+    if (!this.apps.has(appProtoId)) this.apps.set(appProtoId, new AppStats(formatAppProtoId(appProtoId)));
   }
 
   /** Declares a supervised service, so its restart counter is exposed (at 0) before any crash. */

@@ -1,4 +1,4 @@
-import type { OapError } from "@omnigate/oap";
+import { formatAppProtoId, type OapError } from "@omnigate/oap";
 import type {
   IncomingRequest,
   ResponseWriter,
@@ -7,7 +7,6 @@ import type {
   StreamTarget,
 } from "@omnigate/sdk";
 import type { Logger } from "../log.js";
-import { appLabel } from "./app-stats.js";
 import type { NodeMetrics } from "./node-metrics.js";
 
 /**
@@ -73,7 +72,7 @@ export function observeSessions(inner: SessionHandler, metrics: NodeMetrics, log
           err: error,
           corr_id: String(req.corrId),
           tenant: tenantHex(req.tenantId),
-          app: appLabel(req.appProtoId),
+          app: formatAppProtoId(req.appProtoId),
           peer: req.peer,
         },
         "service failed",
@@ -87,7 +86,7 @@ function refusalEntry(error: OapError, target: StreamTarget): Record<string, unk
   return {
     corr_id: String(target.corrId),
     tenant: tenantHex(target.tenantId),
-    app: appLabel(target.appProtoId),
+    app: formatAppProtoId(target.appProtoId),
     code: error.code,
     reason: error.reason,
   };
@@ -97,7 +96,7 @@ function requestEntry(info: StreamEndInfo, latencyMs: number | undefined): Recor
   return {
     corr_id: String(info.corrId),
     tenant: tenantHex(info.tenantId),
-    app: appLabel(info.appProtoId),
+    app: formatAppProtoId(info.appProtoId),
     code: info.code,
     reason: info.reason,
     latency_ms: latencyMs,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { CommandRefused } from "../commands/fail.js";
+import { CommandRefused } from "../errors.js";
 import { createProgram } from "../program.js";
 
 try {

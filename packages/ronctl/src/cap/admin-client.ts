@@ -1,5 +1,5 @@
 import { request } from "node:http";
-import { CommandRefused } from "../commands/fail.js";
+import { CommandRefused } from "../errors.js";
 import type { AdminTarget } from "./admin-options.js";
 import type { Shape } from "./wire.js";
 

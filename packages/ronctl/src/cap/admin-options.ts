@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { CommandRefused } from "../commands/fail.js";
+import { CommandRefused } from "../errors.js";
 import { adminTokenFile, nodeDataDir } from "./data-dir.js";
 
 export const DEFAULT_ADMIN_URL = "http://127.0.0.1:9600";

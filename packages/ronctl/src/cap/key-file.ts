@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { KeySource } from "@omnigate/caps";
-import { CommandRefused } from "../commands/fail.js";
+import { CommandRefused } from "../errors.js";
 
 /** One key of the node's ring file `<data dir>/auth/root-keys.json`. */
 interface RootKeyRecord {

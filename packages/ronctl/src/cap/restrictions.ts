@@ -1,6 +1,6 @@
 import { CapError, type CaveatRule, parseAppId, parseCaveat } from "@omnigate/caps";
 import type { Command } from "commander";
-import { CommandRefused } from "../commands/fail.js";
+import { CommandRefused } from "../errors.js";
 
 /** What `mint` asks the node for and `attenuate` adds as caveats: the same flags for both. */
 export interface Restrictions {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { CapError, decodeToken, inspectToken, type TokenInspection } from "@omnigate/caps";
-import { CommandRefused } from "../commands/fail.js";
+import { CommandRefused } from "../errors.js";
 
 export const TOKEN_ARGUMENT_HELP = "the capability (base64url), or - to read it from stdin";
 

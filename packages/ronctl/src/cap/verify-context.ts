@@ -6,7 +6,7 @@ import {
   parseAppId,
   parseTenant,
 } from "@omnigate/caps";
-import { CommandRefused } from "../commands/fail.js";
+import { CommandRefused } from "../errors.js";
 
 export interface ContextOptions {
   tenant?: string;

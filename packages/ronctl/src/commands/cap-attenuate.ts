@@ -15,7 +15,7 @@ import {
   withRestrictionOptions,
 } from "../cap/restrictions.js";
 import { readTokenOrRefuse, TOKEN_ARGUMENT_HELP } from "../cap/token-input.js";
-import { CommandRefused } from "./fail.js";
+import { CommandRefused } from "../errors.js";
 
 interface AttenuateOptions extends RestrictionOptions {
   caveat: string[];

@@ -5,7 +5,7 @@ import { type AdminOptions, resolveAdminTarget, withAdminOptions } from "../cap/
 import { describeLines, nowSeconds, printJson, summarize } from "../cap/describe.js";
 import { parseRestrictions, type RestrictionOptions, withRestrictionOptions } from "../cap/restrictions.js";
 import { isMintResponse, type MintRequest } from "../cap/wire.js";
-import { CommandRefused } from "./fail.js";
+import { CommandRefused } from "../errors.js";
 
 interface MintOptions extends AdminOptions, RestrictionOptions {
   tenant: string;

@@ -4,7 +4,7 @@ import { callAdmin } from "../cap/admin-client.js";
 import { type AdminOptions, resolveAdminTarget, withAdminOptions } from "../cap/admin-options.js";
 import { printJson } from "../cap/describe.js";
 import { isRevokedResponse, isRevokeResponse, type Revocation, type RevokeRequest } from "../cap/wire.js";
-import { CommandRefused } from "./fail.js";
+import { CommandRefused } from "../errors.js";
 
 interface RevokeOptions extends AdminOptions {
   tokenId?: string;

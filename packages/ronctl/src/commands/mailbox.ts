@@ -1,6 +1,6 @@
 import { connect, type MailboxMessage, type OapClient, OapClientError } from "@omnigate/sdk";
 import { Command, Option } from "commander";
-import { CommandRefused } from "./fail.js";
+import { CommandRefused } from "../errors.js";
 
 interface NodeOptions {
   url?: string;

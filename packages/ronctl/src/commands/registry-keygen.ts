@@ -8,8 +8,8 @@ import {
   readPublicKey,
 } from "@omnigate/registry";
 import { Command } from "commander";
+import { CommandRefused } from "../errors.js";
 import { DEFAULT_REGISTRY_FILE, keysDirFor } from "./defaults.js";
-import { CommandRefused } from "./fail.js";
 
 /** Suffix of the private half that `keygen` writes; never commit it. */
 export const PRIVATE_KEY_SUFFIX = ".key.pem";

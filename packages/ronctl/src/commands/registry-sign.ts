@@ -11,8 +11,8 @@ import {
   validateRegistryDocument,
 } from "@omnigate/registry";
 import { Command } from "commander";
+import { CommandRefused } from "../errors.js";
 import { DEFAULT_REGISTRY_FILE, KEYS_OPTION_HELP, keysDirFor } from "./defaults.js";
-import { CommandRefused } from "./fail.js";
 
 interface SignOptions {
   key: string;

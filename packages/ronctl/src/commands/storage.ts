@@ -4,9 +4,9 @@ import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { isStorageAddress, type OapClient, OapClientError, type StorageAddress } from "@omnigate/sdk";
 import { Command } from "commander";
+import { CommandRefused } from "../errors.js";
 import { connectToNode, type NodeOptions, withNodeOptions } from "../storage/connection.js";
 import { progressFor } from "../storage/progress.js";
-import { CommandRefused } from "./fail.js";
 
 export function storageCommand(): Command {
   return new Command("storage")

@@ -1,7 +1,7 @@
 import { CapError, parseTenant } from "@omnigate/caps";
 import { connect, type OapClient } from "@omnigate/sdk";
 import type { Command } from "commander";
-import { CommandRefused } from "../commands/fail.js";
+import { CommandRefused } from "../errors.js";
 
 export interface NodeOptions {
   node?: string;

@@ -6,6 +6,7 @@ import { tempDir } from "../../../../testing/support/temp-dir.js";
 // Tests may reach into the node (ronctl's sources may not): the real admin API and Authority.
 import { CapsApi } from "../../../node/src/admin/caps-api.js";
 import { Authority } from "../../../node/src/auth/authority.js";
+import { newAdminToken } from "../../../node/src/auth/node-auth.js";
 import { createLogger } from "../../../node/src/log.js";
 
 export interface CapsNode {
@@ -37,7 +38,7 @@ export async function startCapsNode(): Promise<CapsNode> {
     },
     log: createLogger("silent", { pretty: false }),
   });
-  const adminToken = CapsApi.newAdminToken();
+  const adminToken = newAdminToken();
   mkdirSync(authDir, { recursive: true });
   writeFileSync(join(authDir, "admin.token"), `${adminToken}\n`, { mode: 0o600 });
   const api = new CapsApi(authority, adminToken);

@@ -1,14 +1,15 @@
-import { Flags, type HelloReply, type Meta } from "@omnigate/oap";
+import { Flags, type HelloReply } from "@omnigate/oap";
+import type { Logger } from "../logger.js";
 import { checkAppProtoId, checkFitsFrame } from "./call-checks.js";
+import type { CallOptions, OapCaller, RequestOptions, StreamOptions } from "./call-options.js";
 import { CallScope } from "./call-scope.js";
 import { type CallSpec, encodeCallMeta } from "./call-spec.js";
 import { CapRefresher, isRefreshableCapRefusal } from "./capability.js";
 import type { Connection } from "./connection.js";
 import type { DialSettings } from "./dial.js";
 import { type OapClientError, OapConnectionError } from "./errors.js";
-import { type ClientEventName, type ClientEvents, Listeners, type OapEvent } from "./events.js";
+import { type ClientEventName, type ClientEvents, Listeners } from "./events.js";
 import { Exchange } from "./exchange.js";
-import type { Logger } from "./logger.js";
 import { MailboxClient } from "./mailbox.js";
 import { NodeLink } from "./node-link.js";
 import { checkTenant, positive, type ResolvedClientOptions } from "./options.js";
@@ -22,56 +23,11 @@ export type { OapResponse } from "./unary-call.js";
 
 const EMPTY = new Uint8Array(0);
 
-/** Options every call takes. */
-export interface CallOptions {
-  meta?: Meta;
-  /** Tenant the stream acts for (default: the client's). */
-  tenant?: bigint;
-  /** Budget of the whole call in ms (default: the client's defaultDeadlineMs; Infinity for none). */
-  deadlineMs?: number;
-  signal?: AbortSignal;
-  /** The body is end-to-end encrypted by the app (APP_E2E): the node forwards it untouched. */
-  e2e?: boolean;
-  /**
-   * The body written is already zstd-compressed, e.g. an APP_E2E+COMP body a node passes
-   * through: frames carry COMP and the bytes go out as they are.
-   */
-  compressed?: boolean;
-  /** Capability token for this call (default: the client's). */
-  cap?: Uint8Array;
-}
-
-/** Options of one streamed call. */
-export interface StreamOptions extends CallOptions {
-  /**
-   * Takes the EVENT frames the node pushes under this stream's corr_id (e.g. the messages of a
-   * mailbox subscription), in order, as they arrive. Without it such events are dropped.
-   */
-  onEvent?: (event: OapEvent) => void;
-}
-
-/** Options of one request/response call. */
-export interface RequestOptions extends CallOptions {
-  body?: Uint8Array | string;
-  /** Marks the request safe to send again: enables retries on connection loss, 429 and 503. */
-  idempotencyKey?: string;
-  /**
-   * zstd-compress the body (COMP): "auto" (default) when it is at least the client's
-   * compressThresholdBytes and the node's HELLO lists COMP; true always; false never.
-   */
-  compress?: boolean | "auto";
-  /**
-   * Largest response body to collect (default: the client's maxResponseBytes, 64 MiB). A larger
-   * one fails the call with 413 payload_too_large; the rest of it is discarded as it arrives.
-   */
-  maxResponseBytes?: number;
-}
-
 /** How often one call moves on from a connection that started draining before its stream went out. */
 const MAX_DRAINING_REOPENS = 3;
 
 /** A client of one Omnigate node. Create it with `connect()`. */
-export class OapClient {
+export class OapClient implements OapCaller {
   private readonly listeners: Listeners;
   private readonly link: NodeLink;
   private readonly lifetime = new AbortController();

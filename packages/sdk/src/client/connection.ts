@@ -10,6 +10,7 @@ import {
   type HelloReply,
   type Meta,
 } from "@omnigate/oap";
+import type { Logger } from "../logger.js";
 import type { BufferAccount } from "./body-queue.js";
 import { MAX_TIMER_MS } from "./call-scope.js";
 import type { CallStream, StreamHost } from "./call-stream.js";
@@ -18,7 +19,6 @@ import { DeadlineTimer } from "./deadline-timer.js";
 import { OapConnectionError, OapTimeoutError } from "./errors.js";
 import { eventFromFrame, type OapEvent } from "./events.js";
 import { Exchange } from "./exchange.js";
-import type { Logger } from "./logger.js";
 import { InflightSlots } from "./slots.js";
 import type { ClientTransport } from "./transport.js";
 

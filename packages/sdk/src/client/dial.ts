@@ -7,11 +7,11 @@ import {
   isRetryableCode,
   OAP_VERSION,
 } from "@omnigate/oap";
+import type { Logger } from "../logger.js";
 import { NO_BUDGET } from "./call-scope.js";
 import { Connection, type ConnectionHooks } from "./connection.js";
 import { OapClientError, OapConnectionError } from "./errors.js";
 import { Exchange } from "./exchange.js";
-import type { Logger } from "./logger.js";
 import type { TransportOpener } from "./transport.js";
 
 export const CLIENT_ID = "omnigate-sdk-ts/0.1.0";

@@ -1,13 +1,9 @@
+export type { Logger } from "../logger.js";
 export { addressOf } from "./address-of.js";
+export type { CallOptions, RequestOptions, StreamOptions } from "./call-options.js";
 export type { ResponseHead } from "./call-stream.js";
 export { CAP_ENV, type CapProvider, toCapBytes } from "./capability.js";
-export {
-  type CallOptions,
-  OapClient,
-  type OapResponse,
-  type RequestOptions,
-  type StreamOptions,
-} from "./client.js";
+export { OapClient, type OapResponse } from "./client.js";
 export { connect, createClient } from "./connect.js";
 export {
   type ClientReason,
@@ -20,7 +16,6 @@ export {
   OapTimeoutError,
 } from "./errors.js";
 export type { ClientEventName, ClientEvents, OapEvent } from "./events.js";
-export type { Logger } from "./logger.js";
 export {
   type DeadLetterMessage,
   type LeaseCallOptions,

@@ -1,6 +1,6 @@
 import { AppProtoId, asBuffer, copyBytes, type Meta } from "@omnigate/oap";
 import { decodeRecords, encodeRecords, type MailboxRecord } from "../mailbox/records.js";
-import type { OapClient } from "./client.js";
+import type { OapCaller } from "./call-options.js";
 import { OapClientError, OapConnectionError, OapTimeoutError } from "./errors.js";
 import type { OapEvent } from "./events.js";
 import { ackOutcomes, type SendResult, sendOutcomes } from "./mailbox-batch-replies.js";
@@ -133,7 +133,7 @@ export class MailboxClient {
     { maxItems: MAX_BATCH_ITEMS, maxBytes: MAX_SEND_BATCH_BYTES, sizeOf: (item) => item.body.byteLength },
   );
 
-  constructor(private readonly client: OapClient) {}
+  constructor(private readonly client: OapCaller) {}
 
   /**
    * Sends issued in the same turn of the event loop to the same topic travel as one request

@@ -1,5 +1,5 @@
+import { SILENT_LOGGER } from "../logger.js";
 import { OapClient } from "./client.js";
-import { SILENT_LOGGER } from "./logger.js";
 import type { ConnectOptions, ResolvedClientOptions } from "./options.js";
 import type { ClientPlatform } from "./platform.js";
 import type { TransportOpener } from "./transport.js";

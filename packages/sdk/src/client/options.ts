@@ -1,5 +1,5 @@
+import type { Logger } from "../logger.js";
 import { type CapProvider, defaultCap, type Environment } from "./capability.js";
-import type { Logger } from "./logger.js";
 import type { RetryPolicy } from "./retry.js";
 
 export interface ConnectOptions {

@@ -1,6 +1,6 @@
 import { AppProtoId, concatBytes, type Meta, utf8Bytes } from "@omnigate/oap";
 import type { Blake3 } from "../blake3-wasm.js";
-import type { CallOptions, OapClient } from "./client.js";
+import type { CallOptions, OapCaller } from "./call-options.js";
 import { OapAbortError, OapClientError, OapRequestError } from "./errors.js";
 import type { OapStream } from "./stream.js";
 
@@ -71,7 +71,7 @@ export class StorageIntegrityError extends OapClientError {
  */
 export class StorageClient {
   constructor(
-    private readonly client: OapClient,
+    private readonly client: OapCaller,
     private readonly createBlake3: () => Promise<Blake3>,
   ) {}
 

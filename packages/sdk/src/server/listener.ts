@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import { createServer, type TLSSocket } from "node:tls";
-import type { Logger } from "../client/logger.js";
+import type { Logger } from "../logger.js";
 import { PooledListener } from "./pooled-listener.js";
 import { ServerSession, type SessionHandler, type SessionLimits } from "./session.js";
 import { type ConnectionGate, SessionPool } from "./session-pool.js";

@@ -7,7 +7,7 @@ import {
   OAP_VERSION,
   OapError,
 } from "@omnigate/oap";
-import { type Logger, SILENT_LOGGER } from "../client/logger.js";
+import { type Logger, SILENT_LOGGER } from "../logger.js";
 import { OapListener } from "./listener.js";
 import { DEFAULT_SESSION_LIMITS, type SessionHandler, type SessionLimits } from "./session.js";
 import type { IncomingRequest, ResponseWriter } from "./types.js";

@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import type { OapError } from "@omnigate/oap";
-import type { Logger } from "../client/logger.js";
+import type { Logger } from "../logger.js";
 import type { ServerSession, SessionHandler } from "./session.js";
 
 export interface ConnectionGate {

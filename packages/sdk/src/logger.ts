@@ -1,4 +1,4 @@
-/** pino-compatible subset; the client logs nothing unless given one. */
+/** pino-compatible subset; the client and serve() log nothing unless given one. */
 export interface Logger {
   debug(fields: Record<string, unknown>, message: string): void;
   warn(fields: Record<string, unknown>, message: string): void;

@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { MailboxEvent } from "../mailbox/counters.js";
-import type { DepthByState } from "../mailbox/engine.js";
+import type { MailboxEvent } from "./counters.js";
+import type { DepthByState } from "./engine.js";
 
 const COUNTERS: ReadonlyArray<[MailboxEvent, string, string]> = [
   ["enqueued", "mailbox_enqueued_total", "Messages accepted by SEND (duplicates not counted)."],

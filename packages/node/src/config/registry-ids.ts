@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { openRegistry, RegistryError } from "@omnigate/registry";
-import { ConfigError } from "../config/error.js";
+import { ConfigError } from "./error.js";
 
 /** The registry shipped with the node: `registry/app_proto_ids.json` at the repository root. */
 export const DEFAULT_REGISTRY_FILE = fileURLToPath(
