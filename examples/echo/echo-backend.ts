@@ -2,9 +2,9 @@
  * An app backend on the SDK's serve(): the echo app on app_proto_id 0x1001. The node routes
  * 0x1001 here (see node.toml); the app's logic runs in this process, never in the node.
  *
- *   npm run example:echo-backend          # terminal 1: this file, oap+tls://127.0.0.1:9701
- *   npm run example:echo-node             # terminal 2: a node routing 0x1001 to it
- *   npm run example:echo -- --app 0x1001  # terminal 3: the client, through the node
+ *   npm run example:echo-backend                   # terminal 1: this file, oap+tls://127.0.0.1:9701
+ *   npm start -- --config examples/echo/node.toml  # terminal 2: a node routing 0x1001 to it
+ *   npm run example:echo -- --app 0x1001           # terminal 3: the client, through the node
  *
  * Flags: --port (default 9701, 0 = any free port), --host, --tls-dir (where its dev CA and
  * certificate live, default examples/echo/.backend).

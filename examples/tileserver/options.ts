@@ -1,7 +1,17 @@
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { connect, type OapClient } from "@omnigate/sdk";
 
-export const DEFAULT_INDEX = "tiles-index.json";
+/**
+ * Where the loader writes the tile index and the server reads it unless `--index` says
+ * otherwise: `.omnigate/examples/tileserver/` in the repository root. `.omnigate/` is
+ * git-ignored, so loading tiles leaves the checkout clean (a stray `tiles-index.json` in the
+ * root used to fail the next `npm test` in Biome's format check). Resolved from this file
+ * rather than the working directory, so both scripts find the same file wherever they run.
+ */
+export const DEFAULT_INDEX = fileURLToPath(
+  new URL("../../.omnigate/examples/tileserver/tiles-index.json", import.meta.url),
+);
 
 /** Flags both scripts take; the node's URL and CA default to $RON_NODE_URL and $RON_CA_FILE. */
 export function readOptions(argv: string[]) {

@@ -1,4 +1,5 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { isStorageAddress, type StorageAddress } from "@omnigate/sdk";
 
 /** z/x/y → the address of the tile's PNG in storage. */
@@ -18,6 +19,8 @@ export async function readTileIndex(path: string): Promise<TileIndex> {
   return index;
 }
 
+/** Writes the index, making its directory first (the default one does not exist on a fresh checkout). */
 export async function writeTileIndex(path: string, index: TileIndex): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
   await writeFile(path, `${JSON.stringify({ tiles: Object.fromEntries(index) }, null, 1)}\n`);
 }
