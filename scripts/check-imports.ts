@@ -64,7 +64,7 @@ const LAYERS: Record<string, string[][]> = {
     ["config/", "tls/"],
     ["kernel/"],
     ["metrics/"],
-    // The router: the table services are registered in (the listener shims live here too).
+    // The router: the table services are registered in.
     ["gateway/"],
     // The admission chain and its stages; the capability stage is in auth/.
     ["admission/"],

@@ -1,6 +1,6 @@
 import type { OapClient } from "../../packages/sdk/src/index.js";
-import { cpuMicros } from "../oap-echo/cpu.js";
-import { LatencyRecorder } from "../oap-echo/stats.js";
+import { cpuMicros } from "../support/cpu.js";
+import { LatencyRecorder } from "../support/stats.js";
 
 export interface MixedPlan {
   topic: string;

@@ -1,5 +1,5 @@
 import { connect, type TLSSocket } from "node:tls";
-import type { EchoTarget } from "./load.js";
+import type { EchoTarget } from "../support/load.js";
 import { encodeRawFrame, RawFrameSplitter } from "./raw-frame.js";
 
 interface Pending {

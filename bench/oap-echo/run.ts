@@ -17,13 +17,13 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { installChildCleanup, stopChildren } from "./children.js";
-import { benchCli } from "./cli.js";
-import { closedLoop, type EchoTarget, type LoadResult } from "./load.js";
-import { connectOap } from "./oap-load.js";
+import { installChildCleanup, stopChildren } from "../support/children.js";
+import { benchCli } from "../support/cli.js";
+import { closedLoop, type EchoTarget, type LoadResult } from "../support/load.js";
+import { connectOap } from "../support/oap-load.js";
+import { profileFlags, startOapNode, startRawTlsServer } from "../support/servers.js";
+import { round } from "../support/stats.js";
 import { connectRawTls } from "./raw-tls-client.js";
-import { profileFlags, startOapNode, startRawTlsServer } from "./servers.js";
-import { round } from "./stats.js";
 
 const { emit, fail, list, positive, progress, run } = benchCli("oap-echo");
 

@@ -15,8 +15,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadTlsMaterial, startNode } from "@omnigate/node";
 import { connect, serve } from "@omnigate/sdk";
-import { closedLoop } from "../oap-echo/load.js";
-import { round } from "../oap-echo/stats.js";
+import { closedLoop } from "../support/load.js";
+import { round } from "../support/stats.js";
 
 const { values: args } = parseArgs({
   options: {

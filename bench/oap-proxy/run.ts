@@ -13,12 +13,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { installChildCleanup, spawnChild, stopChildren } from "../oap-echo/children.js";
-import { benchCli } from "../oap-echo/cli.js";
-import { closedLoop, type LoadResult } from "../oap-echo/load.js";
-import { connectOap } from "../oap-echo/oap-load.js";
-import { startOapNode } from "../oap-echo/servers.js";
-import { round } from "../oap-echo/stats.js";
+import { installChildCleanup, spawnChild, stopChildren } from "../support/children.js";
+import { benchCli } from "../support/cli.js";
+import { closedLoop, type LoadResult } from "../support/load.js";
+import { connectOap } from "../support/oap-load.js";
+import { startOapNode } from "../support/servers.js";
+import { round } from "../support/stats.js";
 
 const { emit, fail, list, positive, progress, run } = benchCli("oap-proxy");
 

@@ -17,8 +17,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { connect, type StorageAddress } from "@omnigate/sdk";
-import { installChildCleanup, spawnChild, stopChildren } from "../oap-echo/children.js";
-import { profileFlags, startOapNode } from "../oap-echo/servers.js";
+import { installChildCleanup, spawnChild, stopChildren } from "../support/children.js";
+import { profileFlags, startOapNode } from "../support/servers.js";
 import { httpsReader, type ObjectReader, oapReader, type ReadTiming } from "./readers.js";
 
 const MiB = 1024 * 1024;

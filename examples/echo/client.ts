@@ -14,7 +14,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { defaultDataDir } from "@omnigate/node";
-import { flagNames, type HelloReply } from "@omnigate/oap";
+import { flagNames, formatAppProtoId, type HelloReply } from "@omnigate/oap";
 import { connect, type OapClient, OapClientError } from "@omnigate/sdk";
 
 const nodeUrl = process.env.RON_NODE_URL || "oap+tls://127.0.0.1:9443";
@@ -93,7 +93,7 @@ async function echoStreamed(client: OapClient): Promise<void> {
 }
 
 function printHello(url: string, hello: HelloReply): void {
-  const services = hello.services.map((s) => `0x${s.app_proto_id.toString(16).padStart(4, "0")} ${s.name}`);
+  const services = hello.services.map((s) => `${formatAppProtoId(s.app_proto_id)} ${s.name}`);
   const rows: Array<[string, string]> = [
     ["node", hello.node_id],
     ["versions", hello.versions.map((v) => `OAP/${v}`).join(", ")],

@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import {
+  OapListener,
   parseOriginPolicy,
   type SessionHandler,
   type SessionLimits,
@@ -17,7 +18,6 @@ import type { Authority } from "./auth/authority.js";
 import { CapabilityStage } from "./auth/capability-stage.js";
 import { type AuthSummary, startNodeAuth } from "./auth/node-auth.js";
 import { type AppInput, type ConfigKey, loadConfig, type NodeConfig, parseAddress } from "./config/index.js";
-import { GatewayListener } from "./gateway/listener.js";
 import { Router } from "./gateway/router.js";
 import { KernelBus } from "./kernel/bus.js";
 import type { ManagedService } from "./kernel/lifecycle.js";
@@ -170,7 +170,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     log,
     connectionLimit: admission.chain.connections,
   };
-  const gateway = new GatewayListener({
+  const gateway = new OapListener({
     ...common,
     ...parseAddress(config.listen, "listen"),
     onSweep: bufferedBy("tls"),

@@ -4,14 +4,14 @@ import { describe, expect, it } from "vitest";
 import {
   AdmissionChain,
   type AdmissionOptions,
-  BoundedLru,
   ConnectionLimit,
   LoadReadiness,
   QuotaStage,
   TenantInflight,
-  TokenBucket,
 } from "../src/admission/index.js";
 import { NO_QUOTAS, parseQuotaRules } from "../src/config/index.js";
+import { BoundedLru } from "../src/util/bounded-lru.js";
+import { TokenBucket } from "../src/util/token-bucket.js";
 
 describe("TokenBucket", () => {
   it("spends its burst, then says how long until the next token", () => {

@@ -1,4 +1,4 @@
-import { AppProtoRange } from "@omnigate/oap";
+import { AppProtoRange, formatAppProtoId as formatId } from "@omnigate/oap";
 
 /** Which part of the 16-bit app_proto_id space an id falls in (specs/oap-1.md §11). */
 export type IdRange = "control" | "platform" | "registered" | "private";
@@ -14,7 +14,7 @@ export function parseAppProtoId(text: string): number | undefined {
 export function formatAppProtoId(id: number): string {
   if (!Number.isInteger(id) || id < 0 || id > 0xffff)
     throw new RangeError(`not a 16-bit app_proto_id: ${id}`);
-  return `0x${id.toString(16).padStart(4, "0")}`;
+  return formatId(id);
 }
 
 export function idRange(id: number): IdRange {

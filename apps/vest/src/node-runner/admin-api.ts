@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { formatAppProtoId } from "@omnigate/oap";
 
 /** A node's admin HTTP API, authorised by the admin token in its data dir. */
 export class AdminApi {
@@ -33,7 +34,7 @@ export class AdminApi {
       headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
       body: JSON.stringify({
         tenant: `0x${spec.tenant.toString(16)}`,
-        apps: spec.apps.map((id) => `0x${id.toString(16).padStart(4, "0")}`),
+        apps: spec.apps.map(formatAppProtoId),
         ttl_s: spec.ttlSeconds,
       }),
     });

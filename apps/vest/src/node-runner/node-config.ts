@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { formatAppProtoId } from "@omnigate/oap";
 import { MAILBOX_APP_ID, STORAGE_APP_ID, VEST_APP_ID } from "../shared/protocol.js";
 import type { VestPorts } from "./vest-layout.js";
 
@@ -24,7 +25,6 @@ export interface NodeConfigInput {
 export function nodeConfigToml(input: NodeConfigInput): string {
   const { ports } = input;
   const quotas = input.quotas ?? DEFAULT_VEST_QUOTAS;
-  const hex = (id: number) => `0x${id.toString(16).padStart(4, "0")}`;
   return `# Written by \`npm run vest\` on each start: the Vest pilot's node.
 listen = "${ports.host}:${ports.oap}"
 admin = "${ports.host}:${ports.admin}"
@@ -36,18 +36,18 @@ allowed_origins = ${JSON.stringify(input.origins.join(","))}
 
 # The Vest backend: sign-in and the room directory (apps/vest/src/backend).
 [[apps]]
-id = "${hex(VEST_APP_ID)}"
+id = "${formatAppProtoId(VEST_APP_ID)}"
 name = "vest"
 backend = "oap+tls://${ports.host}:${ports.backend}"
 ca_file = ${JSON.stringify(input.backendCaFile)}
 timeout_ms = 5000
 
 # Per-tenant quotas: what a storm runs into (npm run vest:storm).
-[quotas.apps."${hex(STORAGE_APP_ID)}"]
+[quotas.apps."${formatAppProtoId(STORAGE_APP_ID)}"]
 rate = ${quotas.storageRate}
 burst = ${quotas.storageRate * 2}
 
-[quotas.apps."${hex(MAILBOX_APP_ID)}"]
+[quotas.apps."${formatAppProtoId(MAILBOX_APP_ID)}"]
 rate = ${quotas.mailboxRate}
 burst = ${quotas.mailboxRate * 2}
 `;

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { listenOn } from "../gateway/listen.js";
+import { listenOn } from "@omnigate/sdk";
 
 export interface Readiness {
   ready: boolean;

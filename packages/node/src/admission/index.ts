@@ -5,5 +5,3 @@ export * from "./from-config.js";
 export * from "./quota.js";
 export * from "./readiness.js";
 export * from "./snapshot.js";
-export * from "./tenant-lru.js";
-export * from "./token-bucket.js";

@@ -1,7 +1,7 @@
-import { OapError } from "@omnigate/oap";
+import { formatAppProtoId, OapError } from "@omnigate/oap";
 import type { QuotaRules, RateRule } from "../config/quota-rules.js";
-import { BoundedLru } from "./tenant-lru.js";
-import { TokenBucket } from "./token-bucket.js";
+import { BoundedLru } from "../util/bounded-lru.js";
+import { TokenBucket } from "../util/token-bucket.js";
 
 /** Request buckets shared by several nodes (Redis); `take` resolves with 0 or the ms until a token. */
 export interface GlobalBuckets {
@@ -131,7 +131,7 @@ export class QuotaStage {
         : `${rule.bytesPerSec} body bytes/s`;
     if (kind === "requests") this.refusedRequests++;
     else this.refusedBytes++;
-    return new OapError("quota", `quota for app 0x${hex(app)} exhausted (${limit}); retry later`, {
+    return new OapError("quota", `quota for app ${formatAppProtoId(app)} exhausted (${limit}); retry later`, {
       retryAfterMs,
     });
   }
@@ -139,10 +139,6 @@ export class QuotaStage {
 
 function bucketKey(tenant: bigint, app: number): string {
   return `${app}:${tenant}`;
-}
-
-function hex(id: number): string {
-  return id.toString(16).padStart(4, "0");
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -1,4 +1,4 @@
-import { isReason, OapError } from "@omnigate/oap";
+import { formatAppProtoId, isReason, OapError } from "@omnigate/oap";
 import {
   type IncomingRequest,
   OapAbortError,
@@ -11,7 +11,7 @@ import {
   type ResponseWriter,
   type Service,
 } from "@omnigate/sdk";
-import { type AppSettings, hex } from "../config/index.js";
+import type { AppSettings } from "../config/index.js";
 import type { AppStats } from "./app-stats.js";
 import type { BackendPool } from "./backend-pool.js";
 import { BackendTimeoutError, BackendWatch, ProxiedStream } from "./proxied-stream.js";
@@ -50,7 +50,7 @@ export class AppProxyService implements Service {
       stats.count("overloaded");
       throw new OapError(
         "overloaded",
-        `${this.app.maxInflight} streams are already open to the backend of ${hex(this.app.id)}; retry shortly`,
+        `${this.app.maxInflight} streams are already open to the backend of ${formatAppProtoId(this.app.id)}; retry shortly`,
         { retryAfterMs: OVERLOADED_RETRY_MS },
       );
     }
@@ -117,7 +117,7 @@ export class AppProxyService implements Service {
   /** Ends the stream with the error the client should see, and counts it. */
   private fail(error: unknown, res: ResponseWriter): void {
     if (res.ended || error instanceof OapAbortError) return; // the node already ended it
-    const app = hex(this.app.id);
+    const app = formatAppProtoId(this.app.id);
     if (error instanceof BackendTimeoutError) {
       this.stats.count("backendTimeout");
       res.fail(new OapError("backend_timeout", `the backend of app ${app} did not answer in time`));

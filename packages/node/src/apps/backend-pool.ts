@@ -1,5 +1,6 @@
+import { formatAppProtoId } from "@omnigate/oap";
 import { createClient, type OapClient } from "@omnigate/sdk";
-import { type AppSettings, ConfigError, hex } from "../config/index.js";
+import { type AppSettings, ConfigError } from "../config/index.js";
 import type { Logger } from "../log.js";
 
 /** A connect attempt to a backend never waits longer than this, even with a long timeout_ms. */
@@ -36,7 +37,7 @@ export class BackendPool {
     } catch (err) {
       // The URL and fingerprint were checked with the config; what is left is reading ca_file.
       throw new ConfigError(
-        `app ${hex(app.id)}: cannot use its backend trust settings: ${(err as Error).message}`,
+        `app ${formatAppProtoId(app.id)}: cannot use its backend trust settings: ${(err as Error).message}`,
       );
     }
     return new BackendPool(clients);

@@ -1,8 +1,8 @@
 import type { VerifiedCap } from "@omnigate/caps";
 import { AppProtoId, OapError } from "@omnigate/oap";
 import type { IncomingRequest } from "@omnigate/sdk";
-import { BoundedLru } from "../admission/tenant-lru.js";
-import { TokenBucket } from "../admission/token-bucket.js";
+import { BoundedLru } from "../util/bounded-lru.js";
+import { TokenBucket } from "../util/token-bucket.js";
 import type { Authority } from "./authority.js";
 
 /** Tokens whose `rps`/`bytes` caveats are metered at once; the least recently used beyond are forgotten. */

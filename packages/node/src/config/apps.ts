@@ -1,3 +1,4 @@
+import { formatAppProtoId } from "@omnigate/oap";
 import { normalizeFingerprint, parseNodeUrl } from "@omnigate/sdk";
 import { ConfigError } from "./error.js";
 import { registeredAppIds } from "./registry-ids.js";
@@ -124,18 +125,18 @@ export function resolveApps(entries: LabelledApp[], registryFile: string): AppSe
   const seen = new Set<number>();
   return entries.map(({ input, label }) => {
     const id = appId(input.id, label);
-    if (seen.has(id)) throw new ConfigError(`${label}: app id ${hex(id)} is configured twice`);
+    if (seen.has(id)) throw new ConfigError(`${label}: app id ${formatAppProtoId(id)} is configured twice`);
     seen.add(id);
     if (id < REGISTERED_APP_MIN) {
       throw new ConfigError(
-        `${label}: app id ${hex(id)} is below 0x1000, the range of the node's own services; app backends use registered ids (0x1000–0xEFFF) or private ones (0xF000–0xFFFF)`,
+        `${label}: app id ${formatAppProtoId(id)} is below 0x1000, the range of the node's own services; app backends use registered ids (0x1000–0xEFFF) or private ones (0xF000–0xFFFF)`,
       );
     }
     if (id < PRIVATE_APP_MIN) {
       registry ??= registeredAppIds(registryFile);
       if (!registry.has(id)) {
         throw new ConfigError(
-          `${label}: app id ${hex(id)} is not in the app registry (${registryFile || "registry/app_proto_ids.json"}); claim it first (see REGISTRY.md), or use a private id in 0xF000–0xFFFF`,
+          `${label}: app id ${formatAppProtoId(id)} is not in the app registry (${registryFile || "registry/app_proto_ids.json"}); claim it first (see REGISTRY.md), or use a private id in 0xF000–0xFFFF`,
         );
       }
     }
@@ -199,8 +200,4 @@ function appId(raw: unknown, label: string): number {
 function text(raw: unknown, what: string): string {
   if (typeof raw !== "string") throw new ConfigError(`${what} must be a string, got ${JSON.stringify(raw)}`);
   return raw;
-}
-
-export function hex(id: number): string {
-  return `0x${id.toString(16).padStart(4, "0")}`;
 }

@@ -1,4 +1,4 @@
-import { OapError } from "@omnigate/oap";
+import { formatAppProtoId, OapError } from "@omnigate/oap";
 import type { IncomingEvent, IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk";
 
 /** Routes each stream to the service registered for its app_proto_id. */
@@ -7,7 +7,9 @@ export class Router {
 
   register(service: Service): void {
     if (this.services.has(service.appProtoId)) {
-      throw new Error(`app_proto_id 0x${hex(service.appProtoId)} is already served by ${service.name}`);
+      throw new Error(
+        `app_proto_id ${formatAppProtoId(service.appProtoId)} is already served by ${service.name}`,
+      );
     }
     this.services.set(service.appProtoId, service);
   }
@@ -24,7 +26,10 @@ export class Router {
   dispatch(req: IncomingRequest, res: ResponseWriter): void | Promise<void> {
     const service = this.services.get(req.appProtoId);
     if (!service) {
-      throw new OapError("unknown_app", `no service for app_proto_id 0x${hex(req.appProtoId)} on this node`);
+      throw new OapError(
+        "unknown_app",
+        `no service for app_proto_id ${formatAppProtoId(req.appProtoId)} on this node`,
+      );
     }
     return service.handle(req, res);
   }
@@ -33,12 +38,11 @@ export class Router {
   event(event: IncomingEvent): void {
     const service = this.services.get(event.appProtoId);
     if (!service?.event) {
-      throw new OapError("unsupported", `app_proto_id 0x${hex(event.appProtoId)} takes no EVENT frames`);
+      throw new OapError(
+        "unsupported",
+        `app_proto_id ${formatAppProtoId(event.appProtoId)} takes no EVENT frames`,
+      );
     }
     service.event(event);
   }
-}
-
-function hex(id: number): string {
-  return id.toString(16).padStart(4, "0");
 }

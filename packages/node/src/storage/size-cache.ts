@@ -1,4 +1,4 @@
-import { BoundedLru } from "../admission/tenant-lru.js";
+import { BoundedLru } from "../util/bounded-lru.js";
 
 const ABSENT = -1;
 

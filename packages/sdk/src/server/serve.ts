@@ -1,6 +1,7 @@
 import {
   AppProtoId,
   FLAGS_SUPPORTED,
+  formatAppProtoId,
   type HelloReply,
   MAX_META_LEN,
   type Meta,
@@ -84,7 +85,7 @@ export async function serve(options: ServeOptions): Promise<AppServer> {
     throw new RangeError(`appId must be an integer in 0x0001..0xFFFF, got ${appId}`);
   }
   const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.limits };
-  const name = options.name ?? `app-${hex(appId)}`;
+  const name = options.name ?? `app-${formatAppProtoId(appId)}`;
   const log = options.logger ?? SILENT_LOGGER;
   const hello = helloReply(appId, name, limits);
 
@@ -92,7 +93,7 @@ export async function serve(options: ServeOptions): Promise<AppServer> {
     dispatch(req, res) {
       if (req.appProtoId === appId) return runHandler(handler, req, res);
       if (req.appProtoId === AppProtoId.CONTROL) return res.reply(200, hello as unknown as Meta);
-      throw new OapError("unknown_app", `this backend serves app_proto_id ${hex(appId)} only`);
+      throw new OapError("unknown_app", `this backend serves app_proto_id ${formatAppProtoId(appId)} only`);
     },
     serviceError(err, req) {
       log.warn({ err, corr_id: String(req.corrId), app: req.appProtoId, peer: req.peer }, "handler failed");
@@ -179,8 +180,4 @@ function helloReply(appId: number, name: string, limits: SessionLimits): HelloRe
       default_deadline_ms: limits.defaultDeadlineMs,
     },
   };
-}
-
-function hex(id: number): string {
-  return `0x${id.toString(16).padStart(4, "0")}`;
 }

@@ -1,1 +1,0 @@
-export { listenOn } from "@omnigate/sdk";
