@@ -50,6 +50,36 @@ export interface StreamHost {
 }
 
 /**
+ * Where a stream is in its life (`CallStream.phase`), as `ws` holds a socket's in `readyState`:
+ *
+ *   unsent ──START sent──▶ sent ──head──▶ head
+ *     └──head──▶ early ──START sent──▶ head
+ *   unsent, sent, early, head ──fail (error frame, bad frame, caller gave up)──▶ failed
+ *   any phase but ended ──node's END / connection lost / dropped while unsent──▶ ended
+ *
+ * - `unsent`: attached to its connection; the START frame has not gone out.
+ * - `sent`: the START went out; the node's response head has not arrived.
+ * - `early`: the response head arrived before our START went out. Only a misbehaving node does
+ *   this (it answered a corr_id it never saw); the stream takes the head as always and still
+ *   opens its request with START, so it reads as `head` for responses and `unsent` for requests.
+ * - `head`: the START went out and the head (code < 400) arrived: body frames may follow.
+ * - `failed`: the stream failed (`failure` says why) but stays tracked until the node's END.
+ * - `ended`: the connection no longer tracks the stream (the node's END, the connection died,
+ *   or it was dropped before its START went out). It ended well unless `failure` is set.
+ */
+type StreamPhase = "unsent" | "sent" | "early" | "head" | "failed" | "ended";
+
+/** The legal moves between phases; setPhase() holds every change to it. */
+const NEXT_PHASES: Readonly<Record<StreamPhase, Readonly<Partial<Record<StreamPhase, true>>>>> = {
+  unsent: { sent: true, early: true, failed: true, ended: true },
+  sent: { head: true, failed: true, ended: true },
+  early: { head: true, failed: true, ended: true },
+  head: { failed: true, ended: true },
+  failed: { ended: true },
+  ended: {},
+};
+
+/**
  * One stream on a connection, from the caller's START to the node's final RESP END: it sends
  * the request frames and holds the RESP frames to the rules of OAP/1 (START first, error
  * frames, a single START, END). Subclasses decide what the caller gets: a head and a body
@@ -62,10 +92,11 @@ export abstract class CallStream {
   /** Assigned by the connection when it opens the stream. */
   corrId = 0n;
   protected host!: StreamHost;
-  private headSettled = false;
-  private startSent = false;
-  /** The node's final frame arrived, the connection died, or the stream was dropped before it was sent. */
-  private done = false;
+  private phase: StreamPhase = "unsent";
+  /**
+   * Why the stream failed: data, not a phase. It is set on entering `failed` and kept in
+   * `ended`, where it tells a failed stream (sends throw it) from one that ended well.
+   */
   private failure: OapClientError | undefined;
   private onCallerAbort: (() => void) | undefined;
 
@@ -90,7 +121,7 @@ export abstract class CallStream {
 
   /** The node's final frame arrived, or the stream ended without one. */
   protected get isDone(): boolean {
-    return this.done;
+    return this.phase === "ended";
   }
 
   /** The connection opened the stream under `corrId`: its RESP frames arrive here from now on. */
@@ -109,8 +140,9 @@ export abstract class CallStream {
 
   /** A RESP frame for this corr_id arrived. */
   onFrame(frame: Frame): void {
-    if (this.done) return;
-    if (!this.failure) this.deliver(frame);
+    const phase = this.phase;
+    if (phase === "ended") return;
+    if (phase !== "failed") this.deliver(frame);
     if (frame.flags & Flags.END) this.complete();
   }
 
@@ -120,15 +152,17 @@ export abstract class CallStream {
    * its START went out and before its response ended.
    */
   onEvent(frame: Frame): void {
-    if (this.done || this.failure || !this.startSent) return;
+    // Only `sent` and `head` qualify: not before the START, not once failed or ended.
+    if (this.phase !== "sent" && this.phase !== "head") return;
     if (frame.appProtoId !== this.target.appProtoId || frame.tenantId !== this.target.tenantId) return;
     this.onPushed(eventFromFrame(frame));
   }
 
   /** The connection died: the stream fails (a reader still gets what arrived before). */
   connectionLost(error: OapConnectionError): void {
-    if (this.done) return;
-    this.done = true;
+    if (this.phase === "ended") return;
+    // Ended before fail(): onFail sees the stream as done, and fail() keeps it `ended`.
+    this.setPhase("ended");
     this.fail(withCorrId(error, this.corrId), false);
     this.finished();
   }
@@ -143,11 +177,12 @@ export abstract class CallStream {
    * also what still arrives; keep tracking the stream until the node ends it.
    */
   abandon(error: OapClientError): void {
-    if (this.failure || this.done) return;
+    const phase = this.phase;
+    if (phase === "failed" || phase === "ended") return;
     this.fail(withCorrId(error, this.corrId), true);
-    if (!this.startSent) {
+    if (phase === "unsent" || phase === "early") {
       // The node never saw this stream: its slot is free at once.
-      this.done = true;
+      this.setPhase("ended");
       this.host.finish(this);
       this.finished();
     }
@@ -189,9 +224,9 @@ export abstract class CallStream {
    */
   protected sendPiece(body: Uint8Array, end: boolean): boolean | Promise<boolean> {
     if (this.failure) throw this.failure;
-    if (this.done) return true;
+    if (this.phase === "ended") return true;
     const target = this.target;
-    const first = !this.startSent;
+    const first = this.phase === "unsent" || this.phase === "early";
     // The node uses the connection's bound capability for STARTs without one: no need to resend it.
     const cap = target.cap === this.host.boundCap ? undefined : target.cap;
     const capLen = first ? (cap?.byteLength ?? 0) : 0;
@@ -217,7 +252,7 @@ export abstract class CallStream {
         meta: this.startMeta,
         body,
       });
-      this.startSent = true;
+      this.startWentOut();
       return room;
     }
     // An empty piece that does not end the request has nothing to say.
@@ -239,7 +274,8 @@ export abstract class CallStream {
    */
   protected sendEventFrame(meta: Meta, extraFlags: number): boolean {
     if (this.failure) throw this.failure;
-    if (this.done || !this.startSent) return true;
+    // Not failed: so nothing to send in `unsent`, `early` or `ended`.
+    if (this.phase !== "sent" && this.phase !== "head") return true;
     const target = this.target;
     return this.host.sendStart({
       flags: Flags.EVENT | Flags.START | Flags.END | extraFlags,
@@ -255,16 +291,37 @@ export abstract class CallStream {
     for (const frame of frames) {
       if (!room) await this.host.drained();
       if (this.failure) throw this.failure;
-      if (this.done) return true;
+      if (this.phase === "ended") return true;
       room = this.host.send(frame);
-      this.startSent = true;
+      this.startWentOut();
     }
     return room;
   }
 
+  /** A request frame went out (the first one is the START): `unsent` and `early` move on. */
+  private startWentOut(): void {
+    const phase = this.phase;
+    if (phase === "unsent") this.setPhase("sent");
+    else if (phase === "early") this.setPhase("head");
+  }
+
+  /** The response head (code < 400) arrived. */
+  private headArrived(): void {
+    this.setPhase(this.phase === "unsent" ? "early" : "head");
+  }
+
+  /** Every change of phase goes through here; an illegal one is a bug in this class. */
+  private setPhase(next: StreamPhase): void {
+    if (NEXT_PHASES[this.phase][next] !== true) {
+      throw new Error(`CallStream: illegal phase change ${this.phase} -> ${next}`);
+    }
+    this.phase = next;
+  }
+
   private deliver(frame: Frame): void {
     const isError = frame.code >= 400;
-    if (!this.headSettled) {
+    // deliver() runs in unsent, sent, early or head: the first two still wait for the head.
+    if (this.phase === "unsent" || this.phase === "sent") {
       if (!(frame.flags & Flags.START)) {
         this.fail(protocolError(this.corrId, "the node sent a response frame before its START frame"), false);
         return;
@@ -272,7 +329,7 @@ export abstract class CallStream {
       const payload = frame.payload;
       if (!isError && payload.byteLength >= 2 && payload[0] === 0 && payload[1] === 0) {
         // No meta (meta_len 0), the usual reply: no JSON and no intermediate object.
-        this.headSettled = true;
+        this.headArrived();
         this.onHead(frame.code, {}, (frame.flags & Flags.APP_E2E) !== 0);
         this.pushBody(payload.subarray(2));
         return;
@@ -283,7 +340,7 @@ export abstract class CallStream {
         this.failFromNode(frame.code, start.meta);
         return;
       }
-      this.headSettled = true;
+      this.headArrived();
       this.onHead(frame.code, start.meta, (frame.flags & Flags.APP_E2E) !== 0);
       this.pushBody(start.body);
       return;
@@ -325,9 +382,10 @@ export abstract class CallStream {
   }
 
   private complete(): void {
-    this.done = true;
+    const phase = this.phase;
+    this.setPhase("ended");
     if (!this.failure) {
-      if (this.headSettled) this.onEnd();
+      if (phase === "head" || phase === "early") this.onEnd();
       else this.fail(protocolError(this.corrId, "the node ended the stream without a response"), false);
     }
     this.host.finish(this);
@@ -337,7 +395,8 @@ export abstract class CallStream {
   private fail(error: OapClientError, abandoned: boolean): void {
     if (this.failure) return;
     this.failure = error;
-    this.headSettled = true;
+    // A stream that already ended (connection lost, END without a head) stays `ended`.
+    if (this.phase !== "ended") this.setPhase("failed");
     this.onFail(error, abandoned);
   }
 }

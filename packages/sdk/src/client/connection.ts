@@ -40,6 +40,30 @@ export interface ConnectionSettings {
 }
 
 /**
+ * Where a connection is in its life (`Connection.phase`), as `ws` holds a socket's in `readyState`:
+ *
+ *   open ──503 shutting_down──▶ draining ──┐
+ *     │                                    ├──destroy / end / transport closed──▶ closed
+ *     └────────────────────────────────────┘
+ *
+ * - `open`: takes new streams.
+ * - `draining`: the node said it is draining (503 shutting_down): no new streams, the open ones
+ *   finish; when the last one does, the connection ends itself.
+ * - `closed`: shut down; every stream and slot waiter failed with `closedWith`.
+ *
+ * The transport can be destroyed while the phase is still `open` or `draining` (its `closed`
+ * event comes later): `isOpen` and the write checks look at `transport.destroyed` too.
+ */
+type ConnectionPhase = "open" | "draining" | "closed";
+
+/** The legal moves between phases; setPhase() holds every change to it. */
+const NEXT_PHASES: Readonly<Record<ConnectionPhase, Readonly<Partial<Record<ConnectionPhase, true>>>>> = {
+  open: { draining: true, closed: true },
+  draining: { closed: true },
+  closed: {},
+};
+
+/**
  * One connection to the node, over whichever transport carries it (TLS, WebSocket): reads
  * frames and routes them to their streams, writes request frames, enforces max_inflight with
  * FIFO slots, fails streams whose deadline passed (one timer for all of them, see
@@ -63,17 +87,30 @@ export class Connection {
   private nextCorrId = 1;
   private slots: InflightSlots | undefined;
   private helloReply: HelloReply | undefined;
+  private phase: ConnectionPhase = "open";
+  /** The error streams and waiters failed with: set on entering `closed` (the phase's data). */
   private closedWith: OapConnectionError | undefined;
-  /** Why the connection is going away, learnt before the transport closed. */
+  /**
+   * Why the connection is going away, learnt before the transport closed. Not a phase: it is
+   * gathered while `open` or `draining` (a node's error frame, the transport's `ending`) and
+   * only read when the close comes.
+   */
   private cause: { message: string; error?: unknown } | undefined;
   private buffered = 0;
+  /**
+   * Reading from the node is paused for unread response bytes. Flow control, not a phase: it
+   * comes and goes while `open` or `draining`, independently of them.
+   */
   private paused = false;
   /** Streams whose response ended with body bytes unread, and when those expire (performance.now()). */
   private readonly unread = new Map<Exchange, number>();
   private sweepTimer: TimerHandle | undefined;
   /** Resolved when the transport has closed. */
   private readonly transportClosed: Promise<void>;
-  /** Set once the node said it is draining (503 shutting_down): no new streams here. */
+  /**
+   * The error for calls refused because the node is draining (503 shutting_down): set on
+   * entering `draining` and kept in `closed`, so `isDraining` stays true after a drained close.
+   */
   private drainingWith: OapConnectionError | undefined;
   private readonly host: StreamHost;
   private readonly deadlines = new DeadlineTimer((now) => this.expireStreams(now));
@@ -137,7 +174,7 @@ export class Connection {
   }
 
   get isOpen(): boolean {
-    return this.closedWith === undefined && !this.transport.destroyed;
+    return this.phase !== "closed" && !this.transport.destroyed;
   }
 
   /** The node is draining this connection: it finishes the open streams and takes no new ones. */
@@ -174,7 +211,7 @@ export class Connection {
    * path, which then opens its stream without awaiting anything.
    */
   tryAcquireSlot(): boolean {
-    if (this.closedWith || this.drainingWith || this.transport.destroyed) return false;
+    if (this.phase !== "open" || this.transport.destroyed) return false;
     return this.slots?.tryAcquire() ?? false;
   }
 
@@ -184,16 +221,24 @@ export class Connection {
    * draining error, before anything was sent: the caller may open its stream elsewhere.
    */
   async acquireSlot(signal?: AbortSignal): Promise<void> {
-    if (this.closedWith) throw this.closedWith;
-    if (this.drainingWith) throw this.drainingWith;
+    const refused = this.refusal();
+    if (refused) throw refused;
     const slots = this.slots;
     if (!slots) throw new Error("the connection has not finished its HELLO");
     await slots.acquire(signal);
-    if (this.closedWith) throw this.closedWith;
-    if (this.drainingWith) {
-      slots.release();
-      throw this.drainingWith;
+    const late = this.refusal();
+    if (late) {
+      // A closed connection failed its slots already; a draining one gives this one back.
+      if (this.phase === "draining") slots.release();
+      throw late;
     }
+  }
+
+  /** The error a new stream gets here: `closedWith` once closed, `drainingWith` while draining. */
+  private refusal(): OapConnectionError | undefined {
+    if (this.phase === "closed") return this.closedWith;
+    if (this.phase === "draining") return this.drainingWith;
+    return undefined;
   }
 
   /**
@@ -202,7 +247,7 @@ export class Connection {
    * tryAcquireSlot/acquireSlot; the HELLO holds none (the limit is not known yet).
    */
   open(stream: CallStream): void {
-    if (this.closedWith) throw this.closedWith;
+    if (this.phase === "closed") throw this.closedWith;
     const corrId = this.nextCorrId++;
     this.streams.set(corrId, stream);
     stream.attach(this.host, BigInt(corrId));
@@ -211,7 +256,7 @@ export class Connection {
 
   /** Tears the connection down; every tracked stream and waiter fails with `error`. */
   destroy(error: OapConnectionError): void {
-    if (this.closedWith) return;
+    if (this.phase === "closed") return;
     this.cause = { message: error.message, error };
     this.shutdown(error, false);
     this.transport.destroy();
@@ -223,7 +268,7 @@ export class Connection {
    * fail with `error` and drop what they buffered.
    */
   async end(error: OapConnectionError, graceMs = 1000): Promise<void> {
-    if (!this.closedWith) this.shutdown(error, true);
+    if (this.phase !== "closed") this.shutdown(error, true);
     if (this.transport.destroyed) return;
     const timer = setTimeout(() => this.transport.destroy(), graceMs);
     unrefTimer(timer);
@@ -235,7 +280,7 @@ export class Connection {
 
   /** Frames can only go out while the connection is up. */
   private checkWritable(): void {
-    if (this.closedWith) throw this.closedWith;
+    if (this.phase === "closed") throw this.closedWith;
     if (this.transport.destroyed) {
       throw new OapConnectionError(this.cause?.message ?? "the connection to the node is closed");
     }
@@ -254,7 +299,7 @@ export class Connection {
       stream.body.onSettled(() => this.unread.delete(stream));
       if (this.paused) this.scheduleSweep();
     }
-    if (this.drainingWith && this.streams.size === 0 && !this.closedWith) {
+    if (this.phase === "draining" && this.streams.size === 0 && this.drainingWith) {
       // The node finished what it had: close politely instead of waiting for it to.
       void this.end(this.drainingWith);
     }
@@ -273,12 +318,13 @@ export class Connection {
   }
 
   private startDraining(): void {
-    if (this.drainingWith || this.closedWith) return;
+    if (this.phase !== "open") return;
     const error = new OapConnectionError(
       "the node is shutting down this connection (503 shutting_down); new calls use a new connection",
       { reason: "shutting_down", retryAfterMs: 0 },
     );
     this.drainingWith = error;
+    this.setPhase("draining");
     this.logger.debug({}, "the node is draining the connection; new calls go to a new one");
     // Callers queued for a slot here sent nothing yet: they go to a new connection.
     this.slots?.fail(error);
@@ -327,6 +373,11 @@ export class Connection {
     }
   }
 
+  private setPhase(next: ConnectionPhase): void {
+    checkPhaseChange(this.phase, next);
+    this.phase = next;
+  }
+
   private addBuffered(bytes: number): void {
     this.buffered += bytes;
     if (!this.paused && this.buffered > this.maxBufferedBytes) {
@@ -342,7 +393,7 @@ export class Connection {
       this.paused = false;
       clearTimeout(this.sweepTimer);
       this.sweepTimer = undefined;
-      if (!this.closedWith) this.transport.resume();
+      if (this.phase !== "closed") this.transport.resume();
     }
   }
 
@@ -350,7 +401,7 @@ export class Connection {
   private scheduleSweep(): void {
     clearTimeout(this.sweepTimer);
     this.sweepTimer = undefined;
-    if (!this.paused || this.closedWith || this.unread.size === 0) return;
+    if (!this.paused || this.phase === "closed" || this.unread.size === 0) return;
     let earliest = Number.POSITIVE_INFINITY;
     for (const expiry of this.unread.values()) earliest = Math.min(earliest, expiry);
     const delay = Math.min(Math.max(0, Math.ceil(earliest - performance.now())), MAX_TIMER_MS);
@@ -387,7 +438,7 @@ export class Connection {
   }
 
   private onClose(): void {
-    if (this.closedWith) return;
+    if (this.phase === "closed") return;
     this.shutdown(
       new OapConnectionError(this.cause?.message ?? "the connection to the node was lost", {
         cause: this.cause?.error,
@@ -399,6 +450,7 @@ export class Connection {
   /** `abandoned`: the callers gave up on their streams, so buffered bodies are dropped too. */
   private shutdown(error: OapConnectionError, abandoned: boolean): void {
     this.closedWith = error;
+    this.setPhase("closed");
     this.deadlines.stop();
     clearTimeout(this.sweepTimer);
     this.sweepTimer = undefined;
@@ -412,6 +464,11 @@ export class Connection {
     this.slots?.fail(error);
     this.hooks.onClose(error);
   }
+}
+
+/** Every change of phase goes through here; an illegal one is a bug in Connection. */
+function checkPhaseChange(from: ConnectionPhase, to: ConnectionPhase): void {
+  if (NEXT_PHASES[from][to] !== true) throw new Error(`Connection: illegal phase change ${from} -> ${to}`);
 }
 
 function safeMeta(payload: Uint8Array): Meta {

@@ -71,6 +71,45 @@ const FATAL_CLOSE_GRACE_MS = 2_000;
 const SHUTTING_DOWN_RETRY_MS = 1_000;
 const REQUEST_START = Flags.REQ | Flags.START;
 
+/**
+ * Where a session is in its life (`ServerSession.phase`), as `ws` holds a socket's in `readyState`:
+ *
+ *   open ──drain()──▶ draining
+ *     │                  │
+ *     ├──────────────────┴──fatal error / idle / write stall──▶ closing
+ *     │                  │                                         │
+ *     └──────────────────┴──────────transport closed───────────────┴──▶ closed
+ *
+ * - `open`: takes new streams.
+ * - `draining`: refuses new streams with 503 shutting_down; drain() resolves once the open
+ *   ones have finished.
+ * - `closing`: the session gave up on the connection (a fatal error frame went out, it was
+ *   idle, its peer stopped reading) and reads nothing more; open streams may still finish
+ *   until the transport reports its close.
+ * - `closed`: the transport closed; every stream was aborted.
+ *
+ * drain() on a `closing` or `closed` session changes nothing: it resolves at once, and no
+ * frame is read after the session stopped reading (onData checks at each read), so the
+ * shutting_down refusal is never due there.
+ */
+type SessionPhase = "open" | "draining" | "closing" | "closed";
+
+/**
+ * The legal moves between phases; setPhase() holds every change to it. `closed` may repeat:
+ * the transport reports its close once, and a repeat would only redo the same cleanup.
+ */
+const NEXT_PHASES: Readonly<Record<SessionPhase, Readonly<Partial<Record<SessionPhase, true>>>>> = {
+  open: { draining: true, closing: true, closed: true },
+  draining: { closing: true, closed: true },
+  closing: { closed: true },
+  closed: { closed: true },
+};
+
+/** The session reads nothing more and takes no new work: `closing` or `closed`. */
+function isShut(phase: SessionPhase): boolean {
+  return phase === "closing" || phase === "closed";
+}
+
 export interface StreamTarget {
   corrId: bigint;
   appProtoId: number;
@@ -151,10 +190,9 @@ export class ServerSession {
   private readonly gate: ReadGate;
   private readonly peer: string;
   private bufferedBodyBytes = 0;
-  private closed = false;
+  private phase: SessionPhase = "open";
   /** What services see of this connection: per-connection state and pushed events. */
   readonly connection: SessionConnection;
-  private draining = false;
   private drainWaiters: Array<() => void> = [];
   // Made once per connection, not per stream: every request hands these to its objects.
   private readonly onConsumed = (cost: number): void => this.consumed(cost);
@@ -163,7 +201,10 @@ export class ServerSession {
   private sweeper: NodeJS.Timeout | undefined;
   /** Date.now() as of the chunk being processed. */
   private now = Date.now();
-  /** True while a received chunk is being processed, i.e. while `now` is current. */
+  /**
+   * True while a received chunk is being processed, i.e. while `now` is current. Read state,
+   * not a phase: it turns on and off with every read while the session is `open` or `draining`.
+   */
   private inChunk = false;
   private readonly timeouts: ConnectionTimeouts;
   /** Frames decoded so far; tells the timeouts whether a read completed one. */
@@ -187,7 +228,7 @@ export class ServerSession {
       data: (bytes) => this.onData(bytes),
       readDone: () => this.onReadDone(),
       violation: (error) => {
-        if (!this.closed) this.failConnection(error);
+        if (!isShut(this.phase)) this.failConnection(error);
       },
       closed: () => this.onClose(),
     });
@@ -218,7 +259,7 @@ export class ServerSession {
    * Returns the limit that closed the connection, if one did.
    */
   checkTimeouts(now: number): TimeoutKind | undefined {
-    if (this.closed) return undefined;
+    if (isShut(this.phase)) return undefined;
     // Streams were open as of this sweep: the idle clock starts when they are gone.
     if (this.table.size > 0) this.timeouts.active(now);
     const kind = this.timeouts.expired(
@@ -244,12 +285,12 @@ export class ServerSession {
         break;
       case "idle":
         this.close();
-        this.closed = true;
+        this.stopReading();
         setTimeout(() => this.transport.destroy(), FATAL_CLOSE_GRACE_MS).unref();
         break;
       case "write_stall":
         // It reads nothing, so an error frame would never arrive: just let go of it.
-        this.closed = true;
+        this.stopReading();
         this.transport.destroy();
         break;
     }
@@ -258,14 +299,14 @@ export class ServerSession {
 
   /** Refuse new streams with 503 `shutting_down`; resolves when the open ones have finished. */
   drain(): Promise<void> {
-    this.draining = true;
-    if (this.table.size === 0 || this.closed) return Promise.resolve();
+    if (this.phase === "open") this.setPhase("draining");
+    if (this.table.size === 0 || isShut(this.phase)) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
   /** Flushes pending frames and closes the connection; `why` picks the WebSocket close code. */
   close(why: CloseKind = "normal"): void {
-    if (this.closed) return;
+    if (isShut(this.phase)) return;
     this.writer.flush();
     this.transport.end(why);
   }
@@ -276,7 +317,7 @@ export class ServerSession {
 
   /** Bytes of frames: a TLS read, or one WebSocket message of a read (readDone follows). */
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
+    if (isShut(this.phase)) return;
     // One clock read per read from the peer, not per stream: a read often carries dozens of STARTs.
     if (!this.inChunk) {
       this.now = Date.now();
@@ -300,7 +341,7 @@ export class ServerSession {
    * WebSocket message in transit): that counts as a partial frame too.
    */
   private onReadDone(): void {
-    if (this.closed) return;
+    if (isShut(this.phase)) return;
     const pending = this.transport.pendingBytes;
     const now = this.inChunk ? this.now : Date.now();
     const newFrame = this.inChunk && this.framesReceived !== this.framesAtReadStart;
@@ -329,7 +370,7 @@ export class ServerSession {
 
   /** Answer once, stop reading, close: after a header failure the byte stream cannot be trusted. */
   private failConnection(err: OapError): void {
-    this.closed = true;
+    this.stopReading();
     const target = { corrId: err instanceof FrameHeaderError ? err.corrId : 0n, appProtoId: 0, tenantId: 0n };
     this.handler.rejected?.(err, target);
     this.abortAll(err);
@@ -339,6 +380,19 @@ export class ServerSession {
     this.transport.end("protocol_error");
     // A peer that never reads its error must not keep the socket alive.
     setTimeout(() => this.transport.destroy(), FATAL_CLOSE_GRACE_MS).unref();
+  }
+
+  /** The session gives up on the connection (`closing`) unless it already has. */
+  private stopReading(): void {
+    if (!isShut(this.phase)) this.setPhase("closing");
+  }
+
+  /** Every change of phase goes through here; an illegal one is a bug in this class. */
+  private setPhase(next: SessionPhase): void {
+    if (NEXT_PHASES[this.phase][next] !== true) {
+      throw new Error(`ServerSession: illegal phase change ${this.phase} -> ${next}`);
+    }
+    this.phase = next;
   }
 
   private onFrame(frame: Frame): void {
@@ -464,7 +518,7 @@ export class ServerSession {
 
   /** Throws the OapError a START frame is refused with, before any service sees it. */
   private checkStart(frame: Frame): void {
-    if (this.draining) {
+    if (this.phase === "draining") {
       throw new OapError("shutting_down", "the node is shutting down; retry on another connection", {
         retryAfterMs: SHUTTING_DOWN_RETRY_MS,
       });
@@ -653,7 +707,8 @@ export class ServerSession {
       peer: this.peer,
       transport: this.transport.kind,
     });
-    if (this.draining && this.table.size === 0) this.resolveDrain();
+    // Not only `draining`: drain() waiters of a session that then went `closing` are resolved here too.
+    if (this.phase !== "open" && this.table.size === 0) this.resolveDrain();
   }
 
   /** A request whose START frame was refused ends here too, so every request is counted once. */
@@ -681,7 +736,7 @@ export class ServerSession {
   }
 
   private onClose(): void {
-    this.closed = true;
+    this.setPhase("closed");
     this.stopSweeping();
     const gone = new OapError("internal", "connection closed");
     this.abortAll(gone);
@@ -692,6 +747,8 @@ export class ServerSession {
 
   private resolveDrain(): void {
     const waiters = this.drainWaiters;
+    // Only drain() adds waiters, and only while `draining`: without any there is nothing to do.
+    if (waiters.length === 0) return;
     this.drainWaiters = [];
     for (const resolve of waiters) resolve();
   }
