@@ -73,19 +73,20 @@ export async function runStorm(
   const started = performance.now();
   const pending = new Set<Promise<void>>();
   const tickMs = 10;
-  let due = 0;
   let next = 0;
-  while (performance.now() - started < plan.durationMs && !signal?.aborted) {
-    due += (plan.ratePerSec * tickMs) / 1000;
-    while (due >= 1 && pending.size < maxInflight) {
-      due -= 1;
+  for (;;) {
+    const elapsed = performance.now() - started;
+    if (elapsed >= plan.durationMs || signal?.aborted) break;
+    // Owed calls follow the clock, not the tick count: a loop that wakes late (a busy machine)
+    // catches up instead of quietly storming slower than planned.
+    const owed = Math.floor((plan.ratePerSec * elapsed) / 1000) - report.sent;
+    for (let i = 0; i < owed && pending.size < maxInflight; i++) {
       const client = clients[next++ % clients.length] as OapClient;
       const one = fire(client, call, plan.deadlineMs, report, plan.onFirstRefusal).finally(() =>
         pending.delete(one),
       );
       pending.add(one);
     }
-    if (pending.size >= maxInflight) due = Math.min(due, maxInflight);
     await new Promise((resolve) => setTimeout(resolve, tickMs));
   }
   await Promise.all(pending);

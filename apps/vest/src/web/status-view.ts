@@ -3,13 +3,20 @@ import type { BusyGate, BusyState } from "./busy-gate.js";
 import { byId } from "./dom.js";
 import type { LatencyStats } from "./latency-stats.js";
 
+/** How long a rail's busy banner outlives its last refusal. */
+const BANNER_LINGER_MS = 1_500;
+
 /**
  * The top bar's indicators: connection state, map and chat latency, and the busy banner
  * ("map busy, retrying in 3 s") while the node refuses for load. The banner counts down from
- * the retry_after_ms the node gave, and goes away by itself when a retry succeeds.
+ * the retry_after_ms the node gave, and goes away by itself when a retry succeeds. A rail's
+ * banner stays up BANNER_LINGER_MS after its last refusal, so a storm of short refusals
+ * (retry_after_ms of a few ms each) reads as one steady message instead of a flicker.
  */
 export class StatusView {
   private readonly busy = new Map<string, BusyState>();
+  /** Rails that were busy a moment ago: their last state and when the banner may drop it. */
+  private readonly lingering = new Map<string, { state: BusyState; until: number }>();
   private readonly connection = byId("connection");
   private readonly latency = byId("latency");
   private readonly banner = byId("busy");
@@ -28,10 +35,15 @@ export class StatusView {
 
   watch(gate: BusyGate): void {
     gate.onChange((state) => {
-      const was = this.busy.has(gate.rail);
-      if (state) this.busy.set(gate.rail, state);
-      else this.busy.delete(gate.rail);
-      if (was !== (state !== undefined)) {
+      const was = this.busy.get(gate.rail);
+      if (state) {
+        this.busy.set(gate.rail, state);
+        this.lingering.delete(gate.rail);
+      } else if (was) {
+        this.busy.delete(gate.rail);
+        this.lingering.set(gate.rail, { state: was, until: Date.now() + BANNER_LINGER_MS });
+      }
+      if ((was !== undefined) !== (state !== undefined)) {
         this.log.push({
           rail: gate.rail,
           busy: state !== undefined,
@@ -65,13 +77,14 @@ export class StatusView {
       tiles === undefined ? "map –" : `map p95 ${Math.round(tiles)} ms`,
       send === undefined ? "chat –" : `chat ${Math.round(send)} ms`,
     ].join(" · ");
-    const states = [...this.busy.values()];
+    const now = Date.now();
+    for (const [rail, { until }] of this.lingering) if (until <= now) this.lingering.delete(rail);
+    const states = [...this.busy.values(), ...[...this.lingering.values()].map((l) => l.state)];
     if (states.length === 0) {
       this.banner.dataset.state = "idle";
       this.banner.textContent = "";
       return;
     }
-    const now = Date.now();
     this.banner.dataset.state = "busy";
     this.banner.textContent = states
       .map((s) => {
