@@ -51,6 +51,7 @@ const LAYERS: Record<string, string[][]> = {
     ["frame.ts"],
     ["decoder.ts", "writer.ts", "message-framing.ts", "error-frame.ts", "stream-table.ts"],
     ["index.ts"],
+    ["internal.ts"],
   ],
   "packages/sdk": [
     ["logger.ts", "blake3-wasm.ts"],
@@ -58,6 +59,7 @@ const LAYERS: Record<string, string[][]> = {
     // The client and the server side share the wire codec and the helpers below, never each other.
     ["client/", "server/"],
     ["index.ts", "browser.ts"],
+    ["internal.ts"],
   ],
   "packages/node": [
     ["util/", "fs/", "log.ts", "version.ts", "node-id.ts"],

@@ -6,7 +6,13 @@
  *
  *   node --conditions=source --import tsx bench/observe-overhead/run.ts [--requests N]
  */
-import type { IncomingRequest, ResponseWriter, Service, SessionHandler, StreamEndInfo } from "@omnigate/sdk";
+import type {
+  IncomingRequest,
+  ResponseWriter,
+  Service,
+  SessionHandler,
+  StreamEndInfo,
+} from "@omnigate/sdk/internal";
 import pino from "pino";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { KernelBus } from "../../packages/node/src/kernel/bus.js";

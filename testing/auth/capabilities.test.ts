@@ -12,7 +12,7 @@ import { connect, type OapClient, OapRequestError } from "@omnigate/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { chainSignature } from "../../packages/caps/src/hmac.js";
 import type { OmnigateNode } from "../../packages/node/src/index.js";
-import type { IncomingRequest, ResponseWriter, Service } from "../../packages/sdk/src/index.js";
+import type { IncomingRequest, ResponseWriter, Service } from "../../packages/sdk/src/internal.js";
 import { TestScope } from "../support/scope.js";
 
 const PROBE = 0xf0a1;

@@ -9,7 +9,7 @@ import { drain, KiB, MiB, objectPath, randomBytes, randomStream, storageClient }
 const scope = new TestScope();
 afterEach(() => scope.close());
 
-describe.each(["fs", "memory"])("storage on the %s engine", (engine) => {
+describe.each(["fs", "memory"] as const)("storage on the %s engine", (engine) => {
   it.each([0, 1, 64 * KiB - 1, 64 * KiB, 64 * KiB + 1, 10 * MiB])("round-trips %i bytes", async (size) => {
     const node = await scope.node({ storageEngine: engine });
     const client = await storageClient(scope, node);

@@ -1,7 +1,8 @@
 import { randomFillSync } from "node:crypto";
 import { connect, type OapClient, type StorageAddress } from "@omnigate/sdk";
 import { createBLAKE3 } from "hash-wasm";
-import { FsEngine, type OmnigateNode, tenantNamespace } from "../../packages/node/src/index.js";
+import { FsEngine, type OmnigateNode } from "../../packages/node/src/index.js";
+import { tenantNamespace } from "../../packages/node/src/storage/namespaces.js";
 import type { TestScope } from "../support/scope.js";
 
 export const KiB = 1024;

@@ -6,11 +6,8 @@ import { decodeVarint, encodeVarint } from "./varint.js";
 // libmacaroons v2 binary format: a version byte, then fields `type:varint | len:varint | data`,
 // with EOS (type 0, no length) closing the header, each caveat and the caveat list.
 const VERSION = 2;
-const EOS = 0;
-const LOCATION = 1;
-const IDENTIFIER = 2;
-const VID = 4;
-const SIGNATURE = 6;
+/** Field types, as libmacaroons names them (TYPE_EOS, TYPE_LOCATION, …). */
+const TYPE = { EOS: 0, LOCATION: 1, IDENTIFIER: 2, VID: 4, SIGNATURE: 6 } as const;
 const SIGNATURE_LEN = 32;
 
 const utf8 = new TextEncoder();
@@ -18,17 +15,17 @@ const utf8Strict = new TextDecoder("utf-8", { fatal: true });
 
 export function encodeV2(m: Macaroon): Uint8Array {
   const out: number[] = [VERSION];
-  if (m.location !== undefined) field(out, LOCATION, utf8.encode(m.location));
-  field(out, IDENTIFIER, m.identifier);
-  out.push(EOS);
+  if (m.location !== undefined) field(out, TYPE.LOCATION, utf8.encode(m.location));
+  field(out, TYPE.IDENTIFIER, m.identifier);
+  out.push(TYPE.EOS);
   for (const c of m.caveats) {
-    if (c.location !== undefined) field(out, LOCATION, utf8.encode(c.location));
-    field(out, IDENTIFIER, c.id);
-    if (c.vid) field(out, VID, c.vid);
-    out.push(EOS);
+    if (c.location !== undefined) field(out, TYPE.LOCATION, utf8.encode(c.location));
+    field(out, TYPE.IDENTIFIER, c.id);
+    if (c.vid) field(out, TYPE.VID, c.vid);
+    out.push(TYPE.EOS);
   }
-  out.push(EOS);
-  field(out, SIGNATURE, m.signature);
+  out.push(TYPE.EOS);
+  field(out, TYPE.SIGNATURE, m.signature);
   return Uint8Array.from(out);
 }
 
@@ -45,24 +42,24 @@ export function decodeV2(bytes: Uint8Array): Macaroon {
   }
   const r = new FieldReader(bytes);
   if (r.byte() !== VERSION) throw malformed("not a v2 macaroon (first byte must be 0x02)");
-  const location = r.optional(LOCATION);
-  const identifier = r.required(IDENTIFIER);
+  const location = r.optional(TYPE.LOCATION);
+  const identifier = r.required(TYPE.IDENTIFIER);
   r.eos();
   const caveats: Caveat[] = [];
   while (!r.atEos()) {
     if (caveats.length === MAX_CAVEATS) {
       throw new CapError("cap_too_large", `token has more than ${MAX_CAVEATS} caveats`);
     }
-    const loc = r.optional(LOCATION);
-    const caveat: Caveat = { id: r.required(IDENTIFIER) };
-    const vid = r.optional(VID);
+    const loc = r.optional(TYPE.LOCATION);
+    const caveat: Caveat = { id: r.required(TYPE.IDENTIFIER) };
+    const vid = r.optional(TYPE.VID);
     if (vid) caveat.vid = vid;
     if (loc) caveat.location = text(loc);
     r.eos();
     caveats.push(caveat);
   }
   r.eos();
-  const signature = r.required(SIGNATURE);
+  const signature = r.required(TYPE.SIGNATURE);
   if (signature.byteLength !== SIGNATURE_LEN) throw malformed("signature must be 32 bytes");
   if (!r.done()) throw malformed("trailing bytes after the signature");
   const m: Macaroon = { identifier, caveats, signature };
@@ -85,10 +82,10 @@ class FieldReader {
   }
   atEos(): boolean {
     if (this.at >= this.bytes.byteLength) throw malformed("truncated");
-    return this.bytes[this.at] === EOS;
+    return this.bytes[this.at] === TYPE.EOS;
   }
   eos(): void {
-    if (this.byte() !== EOS) throw malformed("field where the end of a section was expected");
+    if (this.byte() !== TYPE.EOS) throw malformed("field where the end of a section was expected");
   }
   done(): boolean {
     return this.at === this.bytes.byteLength;

@@ -3,10 +3,9 @@ import {
   OapListener,
   parseOriginPolicy,
   type SessionHandler,
-  type SessionLimits,
   type TransportKind,
   WsListener,
-} from "@omnigate/sdk";
+} from "@omnigate/sdk/internal";
 import { CapsApi } from "./admin/caps-api.js";
 import { observabilityRoutes } from "./admin/observability-routes.js";
 import { RecentEvents } from "./admin/recent-events.js";
@@ -17,7 +16,15 @@ import type { AppStatsSnapshot } from "./apps/app-stats.js";
 import type { Authority } from "./auth/authority.js";
 import { CapabilityStage } from "./auth/capability-stage.js";
 import { type AuthSummary, startNodeAuth } from "./auth/node-auth.js";
-import { type AppInput, type ConfigKey, loadConfig, type NodeConfig, parseAddress } from "./config/index.js";
+import {
+  type AppInput,
+  type ConfigKey,
+  type ConfigValues,
+  loadConfig,
+  type NodeConfig,
+  parseAddress,
+} from "./config/index.js";
+import { sessionLimits } from "./config/session-limits.js";
 import { Router } from "./gateway/router.js";
 import { KernelBus } from "./kernel/bus.js";
 import type { ManagedService } from "./kernel/lifecycle.js";
@@ -37,8 +44,10 @@ import { VERSION } from "./version.js";
 const STATUS_EVENTS_KEPT = 20;
 
 export interface StartOptions {
-  /** Settings that win over env and file (what flags do on the command line). */
-  overrides?: Partial<NodeConfig>;
+  /** Settings from code, typed (`{ maxInflight: 64 }`): checked like any other source, and they win over all, flags included. */
+  overrides?: Partial<ConfigValues>;
+  /** Raw values as the command line gives them (`--max-inflight 64` → `{ maxInflight: "64" }`); they win over env and file. */
+  flags?: Partial<Record<ConfigKey, string>>;
   /** TOML config file. */
   configFile?: string;
   env?: NodeJS.ProcessEnv;
@@ -47,7 +56,7 @@ export interface StartOptions {
   /** App backends to route besides the config file's `[[apps]]` (checked the same way). */
   apps?: AppInput[];
   logger?: Logger;
-  logLevel?: string;
+  logLevel?: NodeConfig["logLevel"];
 }
 
 export interface OmnigateNode {
@@ -87,11 +96,10 @@ export interface OmnigateNode {
 }
 
 export async function startNode(options: StartOptions = {}): Promise<OmnigateNode> {
-  const flags = options.overrides as Partial<Record<ConfigKey, string | number>> | undefined;
   const { apps, ...loaded } = loadConfig({
     file: options.configFile,
     env: options.env,
-    flags,
+    flags: { ...options.flags, ...options.overrides },
     apps: options.apps,
   });
   const log = options.logger ?? createLogger(options.logLevel ?? loaded.logLevel);
@@ -283,25 +291,6 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
       })();
       return closing;
     },
-  };
-}
-
-function sessionLimits(config: NodeConfig): SessionLimits {
-  return {
-    maxFrame: config.maxFrame,
-    maxInflight: config.maxInflight,
-    maxCapLen: config.maxCapLen,
-    readBufferBytes: config.readBufferBytes,
-    writeBufferBytes: config.writeBufferBytes,
-    defaultDeadlineMs: config.defaultDeadlineMs,
-    maxDeadlineMs: config.maxDeadlineMs,
-    firstHeaderTimeoutMs: config.firstHeaderTimeoutMs,
-    frameTimeoutMs: config.frameTimeoutMs,
-    idleTimeoutMs: config.idleTimeoutMs,
-    writeStallTimeoutMs: config.writeStallTimeoutMs,
-    compMaxOutputBytes: config.compMaxOutputBytes,
-    compMaxRatio: config.compMaxRatio,
-    compRatioGraceBytes: config.compRatioGraceBytes,
   };
 }
 

@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { generateOwnerKeyPair, readPrivateKey, signEntry } from "@omnigate/registry";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempDir } from "../../../testing/support/temp-dir.js";
+import { APP_INT_KEYS, APP_OTHER_KEYS } from "../src/config/apps.js";
 import { registeredAppIds } from "../src/config/registry-ids.js";
-import { APP_INT_KEYS, APP_OTHER_KEYS, ConfigError, loadConfig, startNode } from "../src/index.js";
+import { ConfigError, loadConfig, startNode } from "../src/index.js";
 
 const dirs: Array<{ remove: () => void }> = [];
 afterEach(() => {

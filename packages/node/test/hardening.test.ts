@@ -4,7 +4,7 @@ import { createServer, connect as tcpConnect } from "node:net";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { encodeFrame, encodeStartPayload, Flags, OapError } from "@omnigate/oap";
-import type { Service } from "@omnigate/sdk";
+import type { Service } from "@omnigate/sdk/internal";
 import { afterEach, describe, expect, it } from "vitest";
 import { RawOapConnection } from "../../../testing/support/raw-oap.js";
 import { TestScope } from "../../../testing/support/scope.js";

@@ -1,17 +1,46 @@
-export * from "./bytes.js";
-export * from "./constants.js";
-export * from "./corr-id-map.js";
-export * from "./decoder.js";
-export * from "./error-frame.js";
-export * from "./errors.js";
-export * from "./frame.js";
-export * from "./frame-types.js";
-export * from "./header.js";
-export * from "./hello.js";
-export * from "./message-framing.js";
-export * from "./payload.js";
-export * from "./reasons.js";
-export * from "./split.js";
-export * from "./stream-table.js";
-export * from "./writer.js";
-export * from "./zstd-guard.js";
+/**
+ * @omnigate/oap: the OAP/1 wire format, for the SDK, the node and any independent client.
+ * Every name here is public API; the buffers, stream tables and writers the SDK and the
+ * node are built from are in `@omnigate/oap/internal`.
+ */
+export {
+  AppProtoId,
+  AppProtoRange,
+  DEFAULT_MAX_CAP_LEN,
+  DEFAULT_MAX_FRAME,
+  DEFAULT_MAX_INFLIGHT,
+  FLAGS_SUPPORTED,
+  type FlagName,
+  Flags,
+  flagNames,
+  formatAppProtoId,
+  HEADER_LEN,
+  MAX_META_LEN,
+  OAP_VERSION,
+} from "./constants.js";
+export { FrameDecoder } from "./decoder.js";
+export { FrameHeaderError, OapError } from "./errors.js";
+export { decodeFrame, encodeFrame } from "./frame.js";
+export type { Frame, FrameHeader, FrameInit } from "./frame-types.js";
+export { DEFAULT_HEADER_LIMITS, type HeaderLimits } from "./header.js";
+export {
+  type CompLimits,
+  type HelloCapResult,
+  type HelloReply,
+  type HelloRequest,
+  type HelloService,
+  isHelloReply,
+  type RevokedEvent,
+} from "./hello.js";
+export { WS_PATH, WS_SUBPROTOCOL } from "./message-framing.js";
+export {
+  decodeStartPayload,
+  type ErrorMeta,
+  encodeMeta,
+  encodeStartPayload,
+  type Meta,
+  parseMeta,
+  type StartPayload,
+} from "./payload.js";
+export { isReason, isRetryableCode, REASONS, type Reason, STATUS_CODES, type StatusCode } from "./reasons.js";
+export { BoundedInflater, compressBody, DEFAULT_INFLATE_LIMITS, type InflateLimits } from "./zstd-guard.js";

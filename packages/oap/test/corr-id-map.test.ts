@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CorrIdMap } from "../src/index.js";
+import { CorrIdMap } from "../src/internal.js";
 
 /** A deterministic pseudo-random sequence. */
 function random(seed: number): () => number {

@@ -7,7 +7,7 @@ import {
   Flags,
   type FrameHeaderError,
   FrameMessageSplitter,
-} from "../src/index.js";
+} from "../src/internal.js";
 
 const frame = (corrId: bigint, body: Uint8Array) =>
   encodeFrame({

@@ -8,7 +8,7 @@ import {
   OapError,
   parseMeta,
   toOapError,
-} from "../src/index.js";
+} from "../src/internal.js";
 
 // The START payload layout of specs/oap-1.md §6 and the error frame of §7.
 

@@ -15,7 +15,7 @@ import {
   OapError,
   REASONS,
   RESERVED_FLAGS_MASK,
-} from "../src/index.js";
+} from "../src/internal.js";
 import { hexOf, plain } from "./support.js";
 
 const RUNS = { numRuns: 1000 };

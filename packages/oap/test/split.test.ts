@@ -8,7 +8,7 @@ import {
   HEADER_LEN,
   OapError,
   splitIntoFrames,
-} from "../src/index.js";
+} from "../src/internal.js";
 
 const MIN_FRAME = 4096;
 const concat = (pieces: FramePiece[]) => Buffer.concat(pieces.map((p) => p.payload));

@@ -11,7 +11,7 @@ import {
   OapError,
   RequestStreamTable,
   type StreamAction,
-} from "../src/index.js";
+} from "../src/internal.js";
 
 // The stream rules of specs/oap-1.md §4, as kept by the side that receives requests.
 

@@ -20,7 +20,7 @@ import {
   REASONS,
   RequestStreamTable,
   STATUS_CODES,
-} from "../src/index.js";
+} from "../src/internal.js";
 import { bytesOf, hexOf, plain } from "./support.js";
 
 // The vectors of specs/oap-1.md §13, written by specs/vectors/generate.ts independently of this codec.

@@ -10,7 +10,7 @@ import {
   FrameWriter,
   startPayload,
   WRITE_BATCH_BYTES,
-} from "../src/index.js";
+} from "../src/internal.js";
 
 /** A socket that keeps every write. */
 function sink(): { socket: Writable; writes: Buffer[] } {

@@ -5,7 +5,7 @@ import {
   DEFAULT_INFLATE_LIMITS,
   OapError,
   windowLogFor,
-} from "../src/index.js";
+} from "../src/internal.js";
 
 const MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 

@@ -40,26 +40,24 @@ export function generateOwnerKeyPair(): { privateKeyPem: string; publicKeyPem: s
 
 /** Parses an Ed25519 private key PEM; throws a readable error for anything else. */
 export function readPrivateKey(pem: string | Buffer): KeyObject {
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(pem);
-  } catch {
-    throw new Error("not a PEM private key");
-  }
-  requireEd25519(key, "private");
-  return key;
+  return readEd25519Key(pem, "private");
 }
 
 /** Parses an Ed25519 public key PEM (SPKI); throws a readable error for anything else. */
 export function readPublicKey(pem: string | Buffer): KeyObject {
+  // createPublicKey would quietly derive the public half from a private key PEM.
   if (/PRIVATE KEY/.test(pem.toString())) throw new Error("holds a private key, not a public key");
+  return readEd25519Key(pem, "public");
+}
+
+function readEd25519Key(pem: string | Buffer, kind: "private" | "public"): KeyObject {
   let key: KeyObject;
   try {
-    key = createPublicKey(pem);
+    key = kind === "private" ? createPrivateKey(pem) : createPublicKey(pem);
   } catch {
-    throw new Error("not a PEM public key");
+    throw new Error(`not a PEM ${kind} key`);
   }
-  requireEd25519(key, "public");
+  requireEd25519(key, kind);
   return key;
 }
 

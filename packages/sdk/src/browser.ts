@@ -76,46 +76,4 @@ export function addressOf(bytes: Uint8Array): Promise<StorageAddress> {
 }
 
 export { type Blake3, createWasmBlake3 as createBlake3 } from "./blake3-wasm.js";
-export type { CallOptions, RequestOptions, StreamOptions } from "./client/call-options.js";
-export type { ResponseHead } from "./client/call-stream.js";
-export { type CapProvider, toCapBytes } from "./client/capability.js";
-export { OapClient, type OapResponse } from "./client/client.js";
-export {
-  type ClientReason,
-  OapAbortError,
-  OapClientError,
-  OapConnectionError,
-  OapProtocolError,
-  OapRequestError,
-  OapTimeoutError,
-} from "./client/errors.js";
-export type { ClientEventName, ClientEvents, OapEvent } from "./client/events.js";
-export {
-  type DeadLetterMessage,
-  type LeaseCallOptions,
-  type MailboxCallOptions,
-  MailboxClient,
-  MailboxMessage,
-  type RecvOptions,
-  type SendOptions,
-  type SubscribeOptions,
-} from "./client/mailbox.js";
-export { CLIENT_DEFAULTS, type ConnectOptions } from "./client/options.js";
-export { backoffMs, type RetryPolicy } from "./client/retry.js";
-export {
-  type GetOptions,
-  isStorageAddress,
-  type ObjectHead,
-  type ObjectInfo,
-  type PutOptions,
-  type PutResult,
-  type StorageAddress,
-  type StorageCallOptions,
-  StorageClient,
-  StorageIntegrityError,
-  StorageReader,
-} from "./client/storage.js";
-export { OapStream } from "./client/stream.js";
-export { DEFAULT_WS_PORT, type NodeAddress, parseNodeUrl } from "./client/url.js";
-export type { Logger } from "./logger.js";
-export * from "./mailbox/records.js";
+export * from "./client/api.js";

@@ -1,7 +1,7 @@
 import { randomFillSync } from "node:crypto";
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
-import { type ByteSink, FrameMessageSplitter } from "@omnigate/oap";
+import { type ByteSink, FrameMessageSplitter } from "@omnigate/oap/internal";
 
 /** RFC 6455 §5.2: FIN set, opcode 2 (binary). */
 const FIN_BINARY = 0x82;

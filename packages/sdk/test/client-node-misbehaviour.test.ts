@@ -11,7 +11,7 @@ import {
   OapRequestError,
   type ResponseWriter,
   type SessionHandler,
-} from "../src/index.js";
+} from "../src/internal.js";
 import { eventually, startTestNode, type TestNode } from "./support/node.js";
 import { helloMeta, type SessionServer, startSessionServer } from "./support/session-server.js";
 

@@ -1,4 +1,4 @@
-import { checkFrameMessage, decodeFrame, Flags, FrameWriter } from "@omnigate/oap";
+import { checkFrameMessage, decodeFrame, Flags, FrameWriter } from "@omnigate/oap/internal";
 import { describe, expect, it } from "vitest";
 import { BrowserWebSocketSink, HIGH_WATER_BYTES, LOW_WATER_BYTES } from "../src/client/browser-ws-sink.js";
 import type { PlatformWebSocket } from "../src/client/platform-websocket.js";

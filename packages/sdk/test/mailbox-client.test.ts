@@ -9,7 +9,7 @@ import {
   type OapClient,
   type OapEvent,
   OapRequestError,
-} from "../src/index.js";
+} from "../src/internal.js";
 import { eventually, startTestNode, type TestNode } from "./support/node.js";
 
 async function refusal(promise: Promise<unknown>): Promise<OapRequestError> {

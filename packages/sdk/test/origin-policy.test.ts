@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { originAllowed, parseOriginPolicy } from "../src/index.js";
+import { originAllowed, parseOriginPolicy } from "../src/internal.js";
 
 describe("ws.allowed_origins", () => {
   it("by default lets in pages of the host name the client dialled, on any port or scheme, and no other", () => {

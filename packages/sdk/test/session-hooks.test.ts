@@ -1,7 +1,7 @@
 import { encodeFrame, encodeStartPayload, Flags, OapError } from "@omnigate/oap";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RawOapConnection } from "../../../testing/support/raw-oap.js";
-import type { StreamEndInfo } from "../src/index.js";
+import type { StreamEndInfo } from "../src/internal.js";
 import { eventually, startTestNode, type TestNode } from "./support/node.js";
 import { startSessionServer } from "./support/session-server.js";
 

@@ -1,8 +1,8 @@
 import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
-import { encodeFrame, encodeStartPayload, Flags, FrameWriter } from "@omnigate/oap";
+import { encodeFrame, encodeStartPayload, Flags, FrameWriter } from "@omnigate/oap/internal";
 import { describe, expect, it } from "vitest";
-import { WebSocketMessageSink } from "../src/index.js";
+import { WebSocketMessageSink } from "../src/internal.js";
 
 /** A socket that records what is written to it, as one byte string. */
 function recordingSocket() {

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { CapError, decodeToken, inspectToken, parseAppId, parseTenant } from "@omnigate/caps";
 import { OapError } from "@omnigate/oap";
 import type { Authority, MintSpec } from "../auth/authority.js";
+import { readCapped } from "../util/capped-body.js";
 
 const MAX_BODY = 64 * 1024;
 const WHO = "admin-api";
@@ -146,16 +147,14 @@ function stringList(value: unknown, name: string): string[] {
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.byteLength;
-    if (size > MAX_BODY) throw new ApiError(413, `request body over ${MAX_BODY} bytes`);
-    chunks.push(chunk);
-  }
-  if (size === 0) return {};
+  const body = await readCapped(
+    req,
+    MAX_BODY,
+    () => new ApiError(413, `request body over ${MAX_BODY} bytes`),
+  );
+  if (body.byteLength === 0) return {};
   try {
-    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    const parsed: unknown = JSON.parse(body.toString("utf8"));
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
       throw new Error("not an object");
     return parsed as Record<string, unknown>;

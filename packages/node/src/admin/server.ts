@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { listenOn } from "@omnigate/sdk";
+import { listenOn } from "@omnigate/sdk/internal";
 
 export interface Readiness {
   ready: boolean;

@@ -1,5 +1,5 @@
 import { OapError } from "@omnigate/oap";
-import type { IncomingRequest, StreamTarget } from "@omnigate/sdk";
+import type { IncomingRequest, StreamTarget } from "@omnigate/sdk/internal";
 import { ConnectionLimit } from "./connection-limit.js";
 import { TenantInflight } from "./fairness.js";
 import { type QuotaOptions, QuotaStage, type QuotaVerdict } from "./quota.js";

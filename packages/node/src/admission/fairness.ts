@@ -1,4 +1,4 @@
-import { type CorrKey, corrKey } from "@omnigate/oap";
+import { type CorrKey, corrKey } from "@omnigate/oap/internal";
 
 /**
  * Open streams per tenant, so that near the node's ceiling the tenant holding more than

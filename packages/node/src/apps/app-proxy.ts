@@ -10,7 +10,7 @@ import {
   type ResponseHead,
   type ResponseWriter,
   type Service,
-} from "@omnigate/sdk";
+} from "@omnigate/sdk/internal";
 import type { AppSettings } from "../config/index.js";
 import type { AppStats } from "./app-stats.js";
 import type { BackendPool } from "./backend-pool.js";

@@ -7,6 +7,7 @@ import {
   decodeToken,
   encodeToken,
   inspectToken,
+  type MintOptions,
   mintToken,
   type VerifiedCap,
 } from "@omnigate/caps";
@@ -29,15 +30,10 @@ export interface AuthSettings {
   devCapTtlSeconds: number;
 }
 
-export interface MintSpec {
-  tenant: bigint;
-  apps?: number[];
-  ops?: string[];
-  topics?: string;
+/** A token to mint: its tenant, the restrictions it carries, and a lifetime counted from now. */
+export type MintSpec = Pick<MintOptions, "tenant" | "apps" | "ops" | "topics" | "rps" | "bytes"> & {
   ttlSeconds?: number;
-  rps?: number;
-  bytes?: number;
-}
+};
 
 export interface MintedCap {
   token: string;

@@ -35,7 +35,7 @@ export function newAdminToken(): string {
  */
 export async function startNodeAuth(config: NodeConfig, log: Logger): Promise<NodeAuth> {
   const dir = join(config.dataDir, "auth");
-  const mode = config.authMode === "off" ? "off" : "on";
+  const mode = config.authMode;
   const authority = await Authority.open({
     dir,
     nodeId: config.nodeId,

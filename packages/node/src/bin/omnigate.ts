@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   let node: OmnigateNode;
   try {
     node = await startNode({
-      overrides: flags as never,
+      flags,
       configFile: opts.config ?? process.env.OMNIGATE_CONFIG,
     });
   } catch (err) {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { HEADER_LEN } from "@omnigate/oap";
-import { parseOriginPolicy } from "@omnigate/sdk";
+import { parseOriginPolicy } from "@omnigate/sdk/internal";
 import { parse as parseToml } from "smol-toml";
 import { type AppInput, type AppSettings, appsFromToml, resolveApps } from "./apps.js";
 import { ConfigError } from "./error.js";

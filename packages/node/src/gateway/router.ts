@@ -1,5 +1,5 @@
 import { formatAppProtoId, OapError } from "@omnigate/oap";
-import type { IncomingEvent, IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk";
+import type { IncomingEvent, IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk/internal";
 
 /** Routes each stream to the service registered for its app_proto_id. */
 export class Router {

@@ -1,4 +1,4 @@
-import type { Service } from "@omnigate/sdk";
+import type { Service } from "@omnigate/sdk/internal";
 
 /** What a supervised service gets when it starts. */
 export interface ServiceContext {

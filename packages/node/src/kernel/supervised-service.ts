@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { formatAppProtoId, OapError } from "@omnigate/oap";
-import type { IncomingEvent, IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk";
+import type { IncomingEvent, IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk/internal";
 import type { Logger } from "../log.js";
 import { restartDelay } from "./backoff.js";
 import type { KernelBus } from "./bus.js";

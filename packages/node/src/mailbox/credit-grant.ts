@@ -1,5 +1,5 @@
 import { OapError } from "@omnigate/oap";
-import type { IncomingEvent } from "@omnigate/sdk";
+import type { IncomingEvent } from "@omnigate/sdk/internal";
 
 /**
  * The credit an EVENT frame grants a subscription (docs/mailbox.md, SUBSCRIBE): a one-frame

@@ -1,4 +1,4 @@
-import type { MailboxRecord } from "@omnigate/sdk";
+import type { MailboxRecord } from "@omnigate/sdk/internal";
 import type { Delivery } from "./engine.js";
 
 /** A delivery as a mailbox record: its fields in meta, the message body as the body. */

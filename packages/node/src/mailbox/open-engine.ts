@@ -32,7 +32,7 @@ export async function openEngine(config: NodeConfig, count: MailboxCounter): Pro
   return new SqlEngine({
     ...rules,
     path: join(config.dataDir, MAILBOX_DB_FILE),
-    synchronous: config.mailboxSqliteSync === "normal" ? "normal" : "full",
+    synchronous: config.mailboxSqliteSync,
     count,
   });
 }

@@ -6,9 +6,10 @@ import {
   type IncomingRequest,
   type MailboxRecord,
   type ResponseWriter,
-} from "@omnigate/sdk";
+} from "@omnigate/sdk/internal";
 import type { NodeConfig } from "../config/index.js";
 import type { ManagedService } from "../kernel/lifecycle.js";
+import { readCapped } from "../util/capped-body.js";
 import { creditGranted } from "./credit-grant.js";
 import { deliveryRecord } from "./delivery-record.js";
 import type { LeaseRef, MailboxEngine, SendInput } from "./engine.js";
@@ -306,14 +307,7 @@ async function readBody(req: IncomingRequest, max: number): Promise<Uint8Array> 
     if (whole.byteLength > max) throw tooLarge(max);
     return whole;
   }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of req.body) {
-    size += chunk.byteLength;
-    if (size > max) throw tooLarge(max);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  return readCapped(req.body, max, () => tooLarge(max));
 }
 
 function tooLarge(max: number): OapError {

@@ -281,7 +281,15 @@ export class SqlEngine implements MailboxEngine {
       const rows = this.sql.deadSeqs.all(tenant, topic, max);
       for (const row of rows) {
         this.sql.redrive.run(now, row.seq);
-        this.index.add(row.seq, tenant, topic, READY, now, 0, row.deliveries);
+        this.index.add({
+          seq: row.seq,
+          tenant,
+          topic,
+          state: READY,
+          visibleAt: now,
+          attempt: 0,
+          deliveries: row.deliveries,
+        });
       }
       if (rows.length > 0) this.wakeOnCommit(topicKey(tenant, topic));
       return rows.length;
@@ -377,7 +385,15 @@ export class SqlEngine implements MailboxEngine {
         now + this.options.dedupeWindowMs,
       );
     }
-    const message = this.index.add(seq, input.tenant, input.topic, READY, now, 0, 0);
+    const message = this.index.add({
+      seq,
+      tenant: input.tenant,
+      topic: input.topic,
+      state: READY,
+      visibleAt: now,
+      attempt: 0,
+      deliveries: 0,
+    });
     this.addDepth(input.tenant, 1);
     this.count("enqueued", 1);
     this.pruneDedupe(now);
@@ -498,7 +514,8 @@ export class SqlEngine implements MailboxEngine {
   private loadIndex(): void {
     this.index.clear();
     for (const row of this.sql.liveRows.iterate()) {
-      this.index.add(row.seq, row.tenant, row.topic, row.state, row.visible_at, row.attempt, row.deliveries);
+      const { seq, tenant, topic, state, attempt, deliveries } = row;
+      this.index.add({ seq, tenant, topic, state, visibleAt: row.visible_at, attempt, deliveries });
     }
     this.depthByTenant.clear();
     for (const { tenant, n } of this.sql.tenants.all()) this.depthByTenant.set(tenant, n);

@@ -1,5 +1,5 @@
 import { AppProtoId, OapError } from "@omnigate/oap";
-import type { ConnectionContext, IncomingRequest, ResponseWriter } from "@omnigate/sdk";
+import type { ConnectionContext, IncomingRequest, ResponseWriter } from "@omnigate/sdk/internal";
 import { deliveryRecord } from "./delivery-record.js";
 import type { Delivery, MailboxEngine } from "./engine.js";
 

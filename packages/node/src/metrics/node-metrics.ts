@@ -1,11 +1,10 @@
 import { formatAppProtoId, REASONS, STATUS_CODES } from "@omnigate/oap";
-import type { TransportKind } from "@omnigate/sdk";
-import { Counter, Gauge, Histogram, type MetricType, Registry } from "prom-client";
+import type { TransportKind } from "@omnigate/sdk/internal";
+import { Histogram, type MetricType, Registry } from "prom-client";
 import { AppStats, LATENCY_BUCKETS, UNKNOWN_APP } from "./app-stats.js";
 import { processRegistry } from "./process-metrics.js";
+import { registerScraped, type Source, single } from "./scraped.js";
 import { StorageMetrics } from "./storage-metrics.js";
-
-type Labels = Record<string, string | number>;
 
 /** Requests and frame bytes of one transport. */
 export interface TransportStats {
@@ -56,122 +55,69 @@ export class NodeMetrics {
   };
 
   constructor() {
-    const self = this;
-    const perApp = (read: (s: AppStats) => number) =>
-      function (this: Counter<"app"> | Gauge<"app">) {
-        this.reset();
-        for (const s of self.allApps()) setOrInc(this, { app: s.label }, read(s));
-      };
-    new Counter({
-      name: "requests_total",
-      help: "Requests finished, by app and status code (refusals included).",
+    const byLabel = (label: string, values: () => Iterable<readonly [string, number]>): Source => ({
+      labelNames: [label],
+      read: () => Array.from(values(), ([key, n]) => [{ [label]: key }, n] as const),
+    });
+    const byApp = (read: (s: AppStats) => number) =>
+      byLabel("app", () => this.allApps().map((s) => [s.label, read(s)] as const));
+    const byTransport = (read: (s: TransportStats) => number) =>
+      byLabel("transport", () =>
+        Object.entries(this.byTransport).map(([kind, s]) => [kind, read(s)] as const),
+      );
+    const byAppAndCode: Source = {
       labelNames: ["app", "code"],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const s of self.allApps()) {
-          for (const [code, n] of s.codes()) this.inc({ app: s.label, code: codeLabel(code) }, n);
-        }
-      },
-    });
-    new Counter({
-      name: "bytes_in_total",
-      help: "Request frame bytes received (headers included), by app.",
-      labelNames: ["app"],
-      registers: [this.registry],
-      collect: perApp((s) => s.bytesIn),
-    });
-    new Counter({
-      name: "bytes_out_total",
-      help: "Response frame bytes sent (headers included), by app.",
-      labelNames: ["app"],
-      registers: [this.registry],
-      collect: perApp((s) => s.bytesOut),
-    });
-    new Counter({
-      name: "rejected_total",
-      help: "Frames and streams refused, by canonical reason.",
-      labelNames: ["reason"],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [reason, n] of self.rejections) this.inc({ reason }, n);
-      },
-    });
+      read: () =>
+        this.allApps().flatMap((s) =>
+          s.codes().map(([code, n]) => [{ app: s.label, code: codeLabel(code) }, n] as const),
+        ),
+    };
+    // Counters unless marked "gauge".
+    const scraped: Record<string, [help: string, source: Source, type?: "gauge"]> = {
+      requests_total: ["Requests finished, by app and status code (refusals included).", byAppAndCode],
+      bytes_in_total: ["Request frame bytes received (headers included), by app.", byApp((s) => s.bytesIn)],
+      bytes_out_total: ["Response frame bytes sent (headers included), by app.", byApp((s) => s.bytesOut)],
+      rejected_total: [
+        "Frames and streams refused, by canonical reason.",
+        byLabel("reason", () => this.rejections),
+      ],
+      inflight: ["Requests being served now, by app.", byApp((s) => s.inflight), "gauge"],
+      quota_exhaustions_total: ["Requests refused with 429 quota, by app.", byApp((s) => s.quotaExhaustions)],
+      bus_overflow_dropped_total: [
+        "Kernel bus events dropped because a subscriber was too slow.",
+        single(() => this.busDropped),
+      ],
+      connections: [
+        "Open OAP connections, by transport (tls, wss).",
+        byLabel("transport", () => Object.entries(this.connectionCounts())),
+        "gauge",
+      ],
+      transport_requests_total: [
+        "Requests finished (refusals included), by the transport that carried them.",
+        byTransport((s) => s.requests),
+      ],
+      transport_bytes_in_total: [
+        "Request frame bytes received (headers included), by transport.",
+        byTransport((s) => s.bytesIn),
+      ],
+      transport_bytes_out_total: [
+        "Response frame bytes sent (headers included), by transport.",
+        byTransport((s) => s.bytesOut),
+      ],
+      service_restarts_total: [
+        "Restarts of a crashed service by the supervisor, by service.",
+        byLabel("service", () => this.restartCounts),
+      ],
+    };
+    for (const [name, [help, source, type = "counter"]] of Object.entries(scraped)) {
+      registerScraped(this.registry, type, name, help, source);
+    }
     new LatencyHistogram(this.registry, () => this.allApps());
     this.decompressRatio = new Histogram({
       name: "decompress_ratio",
       help: "Inflated ÷ compressed size of COMP request bodies (refused bombs included, at the point they were stopped).",
       buckets: [1, 2, 3, 5, 10, 20, 50, 100, 1000],
       registers: [this.registry],
-    });
-    new Gauge({
-      name: "inflight",
-      help: "Requests being served now, by app.",
-      labelNames: ["app"],
-      registers: [this.registry],
-      collect: perApp((s) => s.inflight),
-    });
-    new Counter({
-      name: "quota_exhaustions_total",
-      help: "Requests refused with 429 quota, by app.",
-      labelNames: ["app"],
-      registers: [this.registry],
-      collect: perApp((s) => s.quotaExhaustions),
-    });
-    new Counter({
-      name: "bus_overflow_dropped_total",
-      help: "Kernel bus events dropped because a subscriber was too slow.",
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(self.busDropped);
-      },
-    });
-    new Gauge({
-      name: "connections",
-      help: "Open OAP connections, by transport (tls, wss).",
-      labelNames: ["transport"],
-      registers: [this.registry],
-      collect() {
-        for (const [transport, n] of Object.entries(self.connectionCounts())) this.set({ transport }, n);
-      },
-    });
-    const perTransport = (read: (s: TransportStats) => number) =>
-      function (this: Counter<"transport">) {
-        this.reset();
-        for (const [transport, s] of Object.entries(self.byTransport)) this.inc({ transport }, read(s));
-      };
-    new Counter({
-      name: "transport_requests_total",
-      help: "Requests finished (refusals included), by the transport that carried them.",
-      labelNames: ["transport"],
-      registers: [this.registry],
-      collect: perTransport((s) => s.requests),
-    });
-    new Counter({
-      name: "transport_bytes_in_total",
-      help: "Request frame bytes received (headers included), by transport.",
-      labelNames: ["transport"],
-      registers: [this.registry],
-      collect: perTransport((s) => s.bytesIn),
-    });
-    new Counter({
-      name: "transport_bytes_out_total",
-      help: "Response frame bytes sent (headers included), by transport.",
-      labelNames: ["transport"],
-      registers: [this.registry],
-      collect: perTransport((s) => s.bytesOut),
-    });
-    new Counter({
-      name: "service_restarts_total",
-      help: "Restarts of a crashed service by the supervisor, by service.",
-      labelNames: ["service"],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [service, n] of self.restartCounts) this.inc({ service }, n);
-      },
     });
   }
 
@@ -250,11 +196,6 @@ export class NodeMetrics {
   private allApps(): AppStats[] {
     return [...this.apps.values(), this.unknown];
   }
-}
-
-function setOrInc(metric: Counter<"app"> | Gauge<"app">, labels: Labels, value: number): void {
-  if (metric instanceof Gauge) metric.set(labels, value);
-  else metric.inc(labels, value);
 }
 
 const KNOWN_CODES = new Set<number>(STATUS_CODES);

@@ -5,7 +5,7 @@ import type {
   SessionHandler,
   StreamEndInfo,
   StreamTarget,
-} from "@omnigate/sdk";
+} from "@omnigate/sdk/internal";
 import type { Logger } from "../log.js";
 import type { NodeMetrics } from "./node-metrics.js";
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppProtoId } from "@omnigate/oap";
-import type { IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk";
+import type { IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk/internal";
 
 const MAX_DELAY_MS = 10_000;
 const E2E = { e2e: true } as const;

@@ -9,7 +9,7 @@ import {
   OapError,
   type RevokedEvent,
 } from "@omnigate/oap";
-import type { ConnectionContext, IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk";
+import type { ConnectionContext, IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk/internal";
 import type { Authority } from "../auth/authority.js";
 import type { NodeConfig } from "../config/index.js";
 import type { Router } from "../gateway/router.js";

@@ -1,5 +1,6 @@
 import { OapError } from "@omnigate/oap";
 import { createBlake3, type IncomingRequest, type ResponseWriter } from "@omnigate/sdk";
+import { capped } from "../util/capped-body.js";
 import { addressFromMeta, addressOfDigest, digestOf } from "./address.js";
 import type { PendingObject, StorageEngine } from "./engine.js";
 import { PUBLIC_NAMESPACE, tenantNamespace } from "./namespaces.js";
@@ -28,9 +29,8 @@ export async function put(
   const pending: PendingObject = await engine.create(namespace);
   try {
     let size = 0;
-    for await (const chunk of req.body) {
+    for await (const chunk of capped(req.body, maxObjectBytes, () => tooLarge(maxObjectBytes))) {
       size += chunk.byteLength;
-      if (size > maxObjectBytes) throw tooLarge(maxObjectBytes);
       hasher.update(chunk);
       await pending.write(chunk);
     }

@@ -74,30 +74,34 @@ export function fingerprint(pem: string): string {
   return new X509Certificate(pem).fingerprint256;
 }
 
-function createCa(): Promise<Pair> {
+type PairOptions = Pick<NonNullable<Parameters<typeof generate>[1]>, "ca" | "extensions">;
+
+/** An EC P-256 key and a SHA-256 certificate for `commonName`, valid from a day ago (clock skew) for `days`. */
+async function generatePair(commonName: string, days: number, options: PairOptions): Promise<Pair> {
   const now = Date.now();
-  return generate([{ name: "commonName", value: "Omnigate dev CA" }], {
+  const generated = await generate([{ name: "commonName", value: commonName }], {
     keyType: "ec",
     curve: "P-256",
     algorithm: "sha256",
     notBeforeDate: new Date(now - DAY_MS),
-    notAfterDate: new Date(now + 3650 * DAY_MS),
+    notAfterDate: new Date(now + days * DAY_MS),
+    ...options,
+  });
+  return { cert: generated.cert, key: generated.private };
+}
+
+function createCa(): Promise<Pair> {
+  return generatePair("Omnigate dev CA", 3650, {
     extensions: [
       { name: "basicConstraints", cA: true, critical: true },
       { name: "keyUsage", keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     ],
-  }).then((r) => ({ cert: r.cert, key: r.private }));
+  });
 }
 
 function issueServerCert(ca: Pair): Promise<Pair> {
-  const now = Date.now();
-  return generate([{ name: "commonName", value: "omnigate node" }], {
-    keyType: "ec",
-    curve: "P-256",
-    algorithm: "sha256",
-    notBeforeDate: new Date(now - DAY_MS),
-    notAfterDate: new Date(now + 825 * DAY_MS),
-    ca: { key: ca.key, cert: ca.cert },
+  return generatePair("omnigate node", 825, {
+    ca,
     extensions: [
       { name: "basicConstraints", cA: false },
       { name: "keyUsage", digitalSignature: true, critical: true },
@@ -112,7 +116,7 @@ function issueServerCert(ca: Pair): Promise<Pair> {
         ],
       },
     ],
-  }).then((r) => ({ cert: r.cert, key: r.private }));
+  });
 }
 
 /** A stored pair that is readable, not about to expire, matched by its key and (optionally) signed by `issuer`. */

@@ -17,7 +17,15 @@ describe("MinHeap.retain", () => {
 describe("QueueIndex visibility marks", () => {
   it("stay bounded when a consumer extends one lease over and over, and the lease still comes due once", () => {
     const index = new QueueIndex((tenant, topic) => `${tenant}/${topic}`);
-    const message = index.add(1, "t", "chat", LEASED, 1000, 1, 1);
+    const message = index.add({
+      seq: 1,
+      tenant: "t",
+      topic: "chat",
+      state: LEASED,
+      visibleAt: 1000,
+      attempt: 1,
+      deliveries: 1,
+    });
     for (let at = 1001; at <= 200_000; at++) index.hide(message, LEASED, at);
     const queue = index.find("t", "chat");
     if (!queue) throw new Error("no queue");
@@ -30,7 +38,15 @@ describe("QueueIndex visibility marks", () => {
   it("drop the marks of removed messages once they outnumber the live ones", () => {
     const index = new QueueIndex((tenant, topic) => `${tenant}/${topic}`);
     const messages = Array.from({ length: 10_000 }, (_, i) =>
-      index.add(i + 1, "t", "chat", LEASED, 5000 + i, 1, 1),
+      index.add({
+        seq: i + 1,
+        tenant: "t",
+        topic: "chat",
+        state: LEASED,
+        visibleAt: 5000 + i,
+        attempt: 1,
+        deliveries: 1,
+      }),
     );
     // Acked: gone from the index, their marks left behind.
     for (const message of messages.slice(0, 9_990)) index.remove(message);

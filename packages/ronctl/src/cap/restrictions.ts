@@ -1,16 +1,11 @@
-import { CapError, type CaveatRule, parseAppId, parseCaveat } from "@omnigate/caps";
+import { CapError, type CaveatRule, type MintOptions, parseAppId, parseCaveat } from "@omnigate/caps";
 import type { Command } from "commander";
 import { CommandRefused } from "../errors.js";
 
 /** What `mint` asks the node for and `attenuate` adds as caveats: the same flags for both. */
-export interface Restrictions {
-  apps?: number[];
-  ops?: string[];
-  topics?: string;
+export type Restrictions = Pick<MintOptions, "apps" | "ops" | "topics" | "rps" | "bytes"> & {
   ttlSeconds?: number;
-  rps?: number;
-  bytes?: number;
-}
+};
 
 export interface RestrictionOptions {
   apps?: string;

@@ -1,4 +1,4 @@
-import { concatBytes } from "@omnigate/oap";
+import { concatBytes } from "@omnigate/oap/internal";
 
 /** Where a queue reports the bytes it holds, so the connection can pause its socket. */
 export interface BufferAccount {

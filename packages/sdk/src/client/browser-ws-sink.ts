@@ -1,4 +1,10 @@
-import { type ByteSink, concatBytes, copyBytes, FrameMessageSplitter, nextTick } from "@omnigate/oap";
+import {
+  type ByteSink,
+  concatBytes,
+  copyBytes,
+  FrameMessageSplitter,
+  nextTick,
+} from "@omnigate/oap/internal";
 import { type PlatformWebSocket, WEBSOCKET_OPEN } from "./platform-websocket.js";
 
 /** Bytes queued in the WebSocket above which writers are asked to wait (writableNeedDrain). */

@@ -1,4 +1,4 @@
-import { checkFrameMessage, FrameHeaderError, WS_SUBPROTOCOL } from "@omnigate/oap";
+import { WS_SUBPROTOCOL } from "@omnigate/oap/internal";
 import { BrowserWebSocketSink } from "./browser-ws-sink.js";
 import { OapConnectionError } from "./errors.js";
 import {
@@ -8,6 +8,7 @@ import {
   type WebSocketEventLike,
 } from "./platform-websocket.js";
 import type { ClientTransport, TransportReceiver } from "./transport.js";
+import { receiveWsMessage } from "./ws-message.js";
 
 /**
  * OAP/1 over the platform WebSocket (a browser's): each binary message carries exactly one
@@ -85,25 +86,10 @@ export class BrowserWebSocketTransport implements ClientTransport {
   }
 }
 
-/** Checks one received message is one whole binary frame, then hands it on. */
 function deliver(receiver: TransportReceiver, data: unknown): void {
-  if (typeof data === "string") {
-    receiver.invalid(
-      new FrameHeaderError("bad_frame", "a text message; OAP/1 frames travel in binary WebSocket messages"),
-    );
-    return;
-  }
   // binaryType "arraybuffer": every binary message is an ArrayBuffer (not tested with
   // instanceof, which fails for one made in another realm).
-  const bytes = new Uint8Array(data as ArrayBuffer);
-  try {
-    checkFrameMessage(bytes);
-  } catch (error) {
-    if (!(error instanceof FrameHeaderError)) throw error;
-    receiver.invalid(error);
-    return;
-  }
-  receiver.data(bytes);
+  receiveWsMessage(receiver, typeof data === "string" ? undefined : new Uint8Array(data as ArrayBuffer));
 }
 
 /**

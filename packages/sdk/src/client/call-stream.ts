@@ -9,7 +9,7 @@ import {
   type Meta,
   type StartFrameInit,
   type StartPayload,
-} from "@omnigate/oap";
+} from "@omnigate/oap/internal";
 import type { BufferAccount } from "./body-queue.js";
 import { type CallBudget, callerAbortError } from "./call-scope.js";
 import type { CallTarget } from "./call-spec.js";

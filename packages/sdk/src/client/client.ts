@@ -99,7 +99,7 @@ export class OapClient implements OapCaller {
       const body = options.body === undefined ? EMPTY : toBytes(options.body);
       const scope = this.scope(options);
       if (this.capRefresher && options.cap === undefined) {
-        return this.refreshingCap(appProtoId, options, body, maxResponseBytes, scope);
+        return this.refreshingCap(() => this.sendRequest(appProtoId, options, body, maxResponseBytes, scope));
       }
       return this.sendRequest(appProtoId, options, body, maxResponseBytes, scope);
     } catch (error) {
@@ -144,24 +144,20 @@ export class OapClient implements OapCaller {
   /**
    * Sends, and when the node refuses the client's capability as expired, revoked or unknown,
    * gets a new one from capProvider and sends once more. The node checks capabilities before
-   * any work is done, so resending is safe without an idempotency key.
+   * any work is done, so resending is safe without an idempotency key. `send` reads the
+   * client's cap each time it is called, so the second send carries the new one.
    */
-  private async refreshingCap(
-    appProtoId: number,
-    options: RequestOptions,
-    body: Uint8Array,
-    maxResponseBytes: number,
-    scope: CallScope,
-  ): Promise<OapResponse> {
+  private async refreshingCap(send: () => Promise<OapResponse>): Promise<OapResponse> {
+    const sentWith = this.options.cap;
     try {
-      return await this.sendRequest(appProtoId, options, body, maxResponseBytes, scope);
+      return await send();
     } catch (error) {
       if (!this.capRefresher || !isRefreshableCapRefusal(error)) throw error;
-      const refused = this.options.cap;
-      // Calls refused together share one refresh; one that lost the race uses the new cap.
-      if (this.options.cap === refused) this.options.cap = await this.capRefresher.refresh();
+      // Calls refused together share one refresh; a call sent before another call's refresh
+      // finished uses the new cap rather than refreshing again.
+      if (this.options.cap === sentWith) this.options.cap = await this.capRefresher.refresh();
       this.logger.debug({ reason: (error as OapClientError).reason }, "capability refreshed; sending again");
-      return this.sendRequest(appProtoId, options, body, maxResponseBytes, scope);
+      return send();
     }
   }
 

@@ -22,3 +22,10 @@ export function connectError(error: Error, target: string): OapConnectionError {
     cause: error,
   });
 }
+
+/** The node closed the connection while it was being opened (`during` the TLS handshake, the WebSocket upgrade). */
+export function closedWhileOpening(target: string, during: string): OapConnectionError {
+  return new OapConnectionError(`${target} closed the connection during ${during}`, {
+    reason: "connect_failed",
+  });
+}

@@ -9,7 +9,7 @@ import {
   FrameWriter,
   type HelloReply,
   type Meta,
-} from "@omnigate/oap";
+} from "@omnigate/oap/internal";
 import type { Logger } from "../logger.js";
 import type { BufferAccount } from "./body-queue.js";
 import { MAX_TIMER_MS } from "./call-scope.js";

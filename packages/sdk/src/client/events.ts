@@ -1,4 +1,11 @@
-import { copyBytes, decodeStartPayload, Flags, type Frame, type HelloReply, type Meta } from "@omnigate/oap";
+import {
+  copyBytes,
+  decodeStartPayload,
+  Flags,
+  type Frame,
+  type HelloReply,
+  type Meta,
+} from "@omnigate/oap/internal";
 import type { OapConnectionError } from "./errors.js";
 
 /**

@@ -1,53 +1,8 @@
-export type { Logger } from "../logger.js";
+/** The client in Node: the shared client names, plus connect() over TLS or WSS and Node's trust settings. */
+
 export { addressOf } from "./address-of.js";
-export type { CallOptions, RequestOptions, StreamOptions } from "./call-options.js";
-export type { ResponseHead } from "./call-stream.js";
-export { CAP_ENV, type CapProvider, toCapBytes } from "./capability.js";
-export { OapClient, type OapResponse } from "./client.js";
+export * from "./api.js";
+export { CAP_ENV } from "./capability.js";
 export { connect, createClient } from "./connect.js";
-export {
-  type ClientReason,
-  type ConnectionErrorOptions,
-  OapAbortError,
-  OapClientError,
-  OapConnectionError,
-  OapProtocolError,
-  OapRequestError,
-  OapTimeoutError,
-} from "./errors.js";
-export type { ClientEventName, ClientEvents, OapEvent } from "./events.js";
-export {
-  type DeadLetterMessage,
-  type LeaseCallOptions,
-  type MailboxCallOptions,
-  MailboxClient,
-  MailboxMessage,
-  type RecvOptions,
-  type SendOptions,
-  type SubscribeOptions,
-} from "./mailbox.js";
-export { CLIENT_DEFAULTS, type ConnectOptions } from "./options.js";
-export { backoffMs, type RetryPolicy } from "./retry.js";
-export {
-  type GetOptions,
-  isStorageAddress,
-  type ObjectHead,
-  type ObjectInfo,
-  type PutOptions,
-  type PutResult,
-  type StorageAddress,
-  type StorageCallOptions,
-  StorageClient,
-  StorageIntegrityError,
-  StorageReader,
-} from "./storage.js";
-export { OapStream } from "./stream.js";
 export { CA_FILE_ENV, normalizeFingerprint } from "./trust.js";
-export {
-  DEFAULT_PORT,
-  DEFAULT_WS_PORT,
-  NODE_URL_ENV,
-  type NodeAddress,
-  type NodeTransport,
-  parseNodeUrl,
-} from "./url.js";
+export { DEFAULT_PORT, NODE_URL_ENV, type NodeTransport } from "./url.js";

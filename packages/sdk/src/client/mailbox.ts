@@ -1,4 +1,4 @@
-import { AppProtoId, asBuffer, copyBytes, type Meta } from "@omnigate/oap";
+import { AppProtoId, asBuffer, copyBytes, type Meta } from "@omnigate/oap/internal";
 import { decodeRecords, encodeRecords, type MailboxRecord } from "../mailbox/records.js";
 import type { OapCaller } from "./call-options.js";
 import { OapClientError, OapConnectionError, OapTimeoutError } from "./errors.js";
@@ -89,21 +89,46 @@ export interface DeadLetterMessage {
   e2e: boolean;
 }
 
+/** What a delivered message carries, as a RECV reply or a pushed EVENT gives it. */
+export interface MailboxMessageFields {
+  msgId: string;
+  /** The lease's receipt: what ack, nack and extend name. */
+  receipt: string;
+  attempt: number;
+  sentAt: number;
+  topic: string;
+  attrs: Record<string, string>;
+  body: Buffer;
+  /** The sender flagged the body APP_E2E (encrypted by the app end to end). */
+  e2e: boolean;
+}
+
 /** A delivered message. `ack()` removes it; `nack()` hands it back; `extend()` keeps it longer. */
 export class MailboxMessage {
+  readonly msgId: string;
+  readonly receipt: string;
+  readonly attempt: number;
+  readonly sentAt: number;
+  readonly topic: string;
+  readonly attrs: Record<string, string>;
+  readonly body: Buffer;
+  /** The sender flagged the body APP_E2E (encrypted by the app end to end). */
+  readonly e2e: boolean;
+
   constructor(
     private readonly mailbox: MailboxClient,
-    readonly msgId: string,
-    readonly receipt: string,
-    readonly attempt: number,
-    readonly sentAt: number,
-    readonly topic: string,
-    readonly attrs: Record<string, string>,
-    readonly body: Buffer,
-    /** The sender flagged the body APP_E2E (encrypted by the app end to end). */
-    readonly e2e: boolean,
+    fields: MailboxMessageFields,
     private readonly options: MailboxCallOptions,
-  ) {}
+  ) {
+    this.msgId = fields.msgId;
+    this.receipt = fields.receipt;
+    this.attempt = fields.attempt;
+    this.sentAt = fields.sentAt;
+    this.topic = fields.topic;
+    this.attrs = fields.attrs;
+    this.body = fields.body;
+    this.e2e = fields.e2e;
+  }
 
   ack(): Promise<void> {
     return this.mailbox.ack(this.receipt, { ...this.options, topic: this.topic });
@@ -343,18 +368,17 @@ export class MailboxClient {
     options: MailboxCallOptions,
     e2eFlag = false,
   ): MailboxMessage {
-    return new MailboxMessage(
-      this,
-      String(meta.msg_id),
-      String(meta.receipt),
-      Number(meta.attempt),
-      Number(meta.sent_at),
-      String(meta.topic),
-      (meta.attrs ?? {}) as Record<string, string>,
-      asBuffer(body),
-      e2eFlag || meta.e2e === true,
-      { tenant: options.tenant },
-    );
+    const fields: MailboxMessageFields = {
+      msgId: String(meta.msg_id),
+      receipt: String(meta.receipt),
+      attempt: Number(meta.attempt),
+      sentAt: Number(meta.sent_at),
+      topic: String(meta.topic),
+      attrs: (meta.attrs ?? {}) as Record<string, string>,
+      body: asBuffer(body),
+      e2e: e2eFlag || meta.e2e === true,
+    };
+    return new MailboxMessage(this, fields, { tenant: options.tenant });
   }
 }
 

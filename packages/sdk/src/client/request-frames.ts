@@ -1,4 +1,4 @@
-import { Flags, type FrameInit, splitIntoFrames, startPayload } from "@omnigate/oap";
+import { Flags, type FrameInit, splitIntoFrames, startPayload } from "@omnigate/oap/internal";
 
 /** The fixed identity of a request stream's frames. */
 export interface RequestStreamId {

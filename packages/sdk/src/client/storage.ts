@@ -1,4 +1,4 @@
-import { AppProtoId, concatBytes, type Meta, utf8Bytes } from "@omnigate/oap";
+import { AppProtoId, concatBytes, type Meta, utf8Bytes } from "@omnigate/oap/internal";
 import type { Blake3 } from "../blake3-wasm.js";
 import type { CallOptions, OapCaller } from "./call-options.js";
 import { OapAbortError, OapClientError, OapRequestError } from "./errors.js";

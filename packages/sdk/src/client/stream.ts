@@ -1,4 +1,4 @@
-import { type Meta, utf8Bytes } from "@omnigate/oap";
+import { type Meta, utf8Bytes } from "@omnigate/oap/internal";
 import type { ResponseHead } from "./call-stream.js";
 import type { OapClientError } from "./errors.js";
 import type { Exchange } from "./exchange.js";

@@ -1,6 +1,6 @@
 import { type TLSSocket, connect as tlsConnect } from "node:tls";
-import type { ByteSink } from "@omnigate/oap";
-import { connectError } from "./connect-error.js";
+import type { ByteSink } from "@omnigate/oap/internal";
+import { closedWhileOpening, connectError } from "./connect-error.js";
 import { OapConnectionError } from "./errors.js";
 import type { ClientTransport, TransportReceiver } from "./transport.js";
 import { type TrustSettings, verifyPinnedPeer } from "./trust.js";
@@ -76,12 +76,7 @@ export function openTls(
     };
     const onAbort = () => fail(signal.reason);
     const onError = (error: Error) => fail(connectError(error, target));
-    const onClose = () =>
-      fail(
-        new OapConnectionError(`${target} closed the connection during the TLS handshake`, {
-          reason: "connect_failed",
-        }),
-      );
+    const onClose = () => fail(closedWhileOpening(target, "the TLS handshake"));
     const onSecure = () => {
       const pin = trust.pin;
       const pinFailure = pin === undefined ? undefined : verifyPinnedPeer(socket, pin);

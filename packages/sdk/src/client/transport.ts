@@ -1,4 +1,4 @@
-import type { ByteSink, FrameHeaderError } from "@omnigate/oap";
+import type { ByteSink, FrameHeaderError } from "@omnigate/oap/internal";
 
 /** What a ClientTransport reports to the Connection above it. */
 export interface TransportReceiver {

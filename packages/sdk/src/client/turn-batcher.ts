@@ -1,4 +1,4 @@
-import { nextTick } from "@omnigate/oap";
+import { nextTick } from "@omnigate/oap/internal";
 
 /** One item's outcome in a batch reply: its result, or the error that refused it alone. */
 export type ItemOutcome<R> = { ok: true; value: R } | { ok: false; error: Error };

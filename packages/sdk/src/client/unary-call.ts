@@ -1,4 +1,4 @@
-import { allocBytes, concatBytes, type Meta } from "@omnigate/oap";
+import { allocBytes, concatBytes, type Meta } from "@omnigate/oap/internal";
 import { asClientError } from "./call-checks.js";
 import type { CallBudget } from "./call-scope.js";
 import type { CallTarget } from "./call-spec.js";

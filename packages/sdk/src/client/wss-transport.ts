@@ -1,13 +1,14 @@
 import type { ClientRequest, IncomingMessage } from "node:http";
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from "node:tls";
-import { checkFrameMessage, DEFAULT_MAX_FRAME, FrameHeaderError, WS_SUBPROTOCOL } from "@omnigate/oap";
+import { DEFAULT_MAX_FRAME, WS_SUBPROTOCOL } from "@omnigate/oap/internal";
 import WebSocket from "ws";
 import { WebSocketMessageSink } from "../ws-message-sink.js";
-import { connectError } from "./connect-error.js";
+import { closedWhileOpening, connectError } from "./connect-error.js";
 import { OapConnectionError } from "./errors.js";
 import type { ClientTransport, TransportReceiver } from "./transport.js";
 import { type TrustSettings, verifyPinnedPeer } from "./trust.js";
 import { describeAddress, type NodeAddress, webSocketUrl } from "./url.js";
+import { receiveWsMessage } from "./ws-message.js";
 
 /**
  * OAP/1 over a secure WebSocket from Node, with the `ws` package: each binary message carries
@@ -31,8 +32,9 @@ export class NodeWebSocketTransport implements ClientTransport {
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       // The per-message path: no closure unless the message came before attach().
       const receiver = this.receiver;
-      if (!receiver) this.early.push((r) => onMessage(r, data, isBinary));
-      else if (!this.stopped) onMessage(receiver, data, isBinary);
+      const binary = isBinary ? data : undefined;
+      if (!receiver) this.early.push((r) => receiveWsMessage(r, binary));
+      else if (!this.stopped) receiveWsMessage(receiver, binary);
     });
     ws.on("error", (error: Error) =>
       this.deliver((r) => r.ending(`connection to the node failed: ${error.message}`, error)),
@@ -81,24 +83,6 @@ export class NodeWebSocketTransport implements ClientTransport {
     if (!receiver) this.early.push(event);
     else event(this.stopped ? closeOnly(receiver) : receiver);
   }
-}
-
-/** Checks one received message is one whole binary frame, then hands it on. */
-function onMessage(receiver: TransportReceiver, data: Buffer, isBinary: boolean): void {
-  if (!isBinary) {
-    receiver.invalid(
-      new FrameHeaderError("bad_frame", "a text message; OAP/1 frames travel in binary WebSocket messages"),
-    );
-    return;
-  }
-  try {
-    checkFrameMessage(data);
-  } catch (error) {
-    if (!(error instanceof FrameHeaderError)) throw error;
-    receiver.invalid(error);
-    return;
-  }
-  receiver.data(data);
 }
 
 /** After destroy(): only the close goes through, so a dropped connection reads nothing more. */
@@ -171,12 +155,7 @@ export function openNodeWebSocket(
       );
     };
     const onError = (error: Error) => fail(openError(error, target));
-    const onClose = () =>
-      fail(
-        new OapConnectionError(`${target} closed the connection during the WebSocket upgrade`, {
-          reason: "connect_failed",
-        }),
-      );
+    const onClose = () => fail(closedWhileOpening(target, "the WebSocket upgrade"));
     const onOpen = () => {
       if (ws.protocol !== WS_SUBPROTOCOL || !socket) {
         fail(subprotocolRefused(target, ws.protocol));

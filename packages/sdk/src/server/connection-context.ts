@@ -1,4 +1,4 @@
-import { encodeMeta, Flags, type FrameWriter, type Meta } from "@omnigate/oap";
+import { encodeMeta, Flags, type FrameWriter, type Meta } from "@omnigate/oap/internal";
 
 /** An EVENT frame a service pushes to the peer (specs/oap-1.md §4.5). */
 export interface PushedEvent {

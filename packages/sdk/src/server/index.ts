@@ -1,14 +1,7 @@
-export * from "./body-queue.js";
-export * from "./connection-context.js";
-export * from "./connection-timeouts.js";
-export * from "./listen.js";
-export * from "./listener.js";
-export * from "./origin-policy.js";
-export * from "./response.js";
-export * from "./serve.js";
-export * from "./session.js";
-export * from "./session-pool.js";
-export * from "./transport.js";
-export * from "./types.js";
-export * from "./ws-listener.js";
-export * from "./ws-transport.js";
+/**
+ * The server side an app author uses: serve() an app behind a node, and the request and
+ * response it hands the app's handler. The session, listeners and transports the node is
+ * built from are in `../internal.ts`.
+ */
+export { type AppHandler, type AppReply, type AppServer, type ServeOptions, serve } from "./serve.js";
+export type { BodyOptions, IncomingRequest, ReplyOptions, ResponseWriter } from "./types.js";

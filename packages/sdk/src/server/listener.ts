@@ -1,7 +1,6 @@
-import type { Socket } from "node:net";
 import { createServer, type TLSSocket } from "node:tls";
 import type { Logger } from "../logger.js";
-import { PooledListener } from "./pooled-listener.js";
+import { listenerTls, PooledListener } from "./pooled-listener.js";
 import { ServerSession, type SessionHandler, type SessionLimits } from "./session.js";
 import { type ConnectionGate, SessionPool } from "./session-pool.js";
 import { SocketTransport } from "./transport.js";
@@ -28,24 +27,10 @@ export interface ListenerOptions {
 export class OapListener extends PooledListener {
   constructor(private readonly options: ListenerOptions) {
     const pool = new SessionPool(options);
-    const server = createServer(
-      {
-        cert: options.cert,
-        key: options.key,
-        minVersion: "TLSv1.3",
-        ALPNProtocols: ["oap/1"],
-        handshakeTimeout: options.handshakeTimeoutMs,
-      },
-      (socket) => this.accept(socket),
+    const server = createServer({ ...listenerTls(options), ALPNProtocols: ["oap/1"] }, (socket) =>
+      this.accept(socket),
     );
-    super(server, pool, options);
-    // Connection limits run here, on the TCP connection, before any TLS work is spent on it.
-    server.on("connection", (socket: Socket) => pool.admit(socket));
-    server.on("tlsClientError", (err, socket) => {
-      // Node reports a handshake timeout here but leaves the socket open: close it.
-      socket.destroy();
-      options.log.debug({ peer: socket.remoteAddress, err: err.message }, "TLS handshake failed");
-    });
+    super(server, pool, options, options.log);
   }
 
   private accept(socket: TLSSocket): void {

@@ -1,7 +1,27 @@
-import type { Meta } from "@omnigate/oap";
+import type { Frame, Meta } from "@omnigate/oap";
 import { BodyQueue, chunkCost } from "./body-queue.js";
 import type { ConnectionContext } from "./connection-context.js";
 import type { IncomingRequest } from "./types.js";
+
+/** What a request is made of: its START frame, decoded, and the session's hook for consumed bytes. */
+export interface ServerRequestInit {
+  /** The START frame: corr_id, app id, tenant and capability are taken from it. */
+  frame: Pick<Frame, "corrId" | "appProtoId" | "tenantId" | "cap">;
+  /** The START frame's meta, decoded. */
+  meta: Meta;
+  /** The body is APP_E2E: the app's bytes, passed through untouched. */
+  e2e: boolean;
+  /** The body is still zstd-compressed (COMP on an APP_E2E request, which the node never inflates). */
+  compressed: boolean;
+  /** The connection the request came on (its peer, state and pushed events). */
+  connection: ConnectionContext;
+  /** The START frame's body (already inflated when it was COMP and not APP_E2E). */
+  body: Uint8Array;
+  /** The START frame carried END too: `body` is the whole request body. */
+  requestEnded: boolean;
+  /** Called with the cost of body bytes once they are read or dropped (the connection's read buffer). */
+  onConsumed: (cost: number) => void;
+}
 
 /**
  * A request stream as services see it. The abort controller and the body queue are made
@@ -18,22 +38,24 @@ export class ServerRequest implements IncomingRequest {
   private abortReason: Error | undefined;
   readonly startBodyBytes: number;
 
-  constructor(
-    readonly corrId: bigint,
-    readonly appProtoId: number,
-    readonly tenantId: bigint,
-    readonly meta: Meta,
-    readonly e2e: boolean,
-    readonly compressed: boolean,
-    readonly cap: Uint8Array,
-    readonly connection: ConnectionContext,
-    firstBody: Uint8Array,
-    requestEnded: boolean,
-    private readonly onConsumed: (cost: number) => void,
-  ) {
-    this.startBodyBytes = firstBody.byteLength;
-    this.firstBody = firstBody.byteLength > 0 ? firstBody : undefined;
-    this.ended = requestEnded;
+  readonly corrId: bigint;
+  readonly appProtoId: number;
+  readonly tenantId: bigint;
+  readonly cap: Uint8Array;
+  readonly meta: Meta;
+  readonly e2e: boolean;
+  readonly compressed: boolean;
+  readonly connection: ConnectionContext;
+  private readonly onConsumed: (cost: number) => void;
+
+  constructor(init: ServerRequestInit) {
+    const { frame, body } = init;
+    ({ corrId: this.corrId, appProtoId: this.appProtoId, tenantId: this.tenantId, cap: this.cap } = frame);
+    ({ meta: this.meta, e2e: this.e2e, compressed: this.compressed, connection: this.connection } = init);
+    this.onConsumed = init.onConsumed;
+    this.startBodyBytes = body.byteLength;
+    this.firstBody = body.byteLength > 0 ? body : undefined;
+    this.ended = init.requestEnded;
   }
 
   get peer(): string {

@@ -11,7 +11,7 @@ import {
   type OpenStream,
   type Reason,
   splitIntoFrames,
-} from "@omnigate/oap";
+} from "@omnigate/oap/internal";
 import type { BodyOptions, ReplyOptions, ResponseWriter } from "./types.js";
 
 const EMPTY = new Uint8Array(0);

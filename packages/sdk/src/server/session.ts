@@ -19,7 +19,7 @@ import {
   startMeta,
   startMetaLength,
   toOapError,
-} from "@omnigate/oap";
+} from "@omnigate/oap/internal";
 import { SessionConnection } from "./connection-context.js";
 import { type ConnectionTimeoutLimits, ConnectionTimeouts, type TimeoutKind } from "./connection-timeouts.js";
 import { ReadGate } from "./read-gate.js";
@@ -440,19 +440,16 @@ export class ServerSession {
       return this.refusedStart(err as OapError, frame);
     }
 
-    const request = new ServerRequest(
-      frame.corrId,
-      frame.appProtoId,
-      frame.tenantId,
+    const request = new ServerRequest({
+      frame,
       meta,
       e2e,
-      compressed && e2e,
-      frame.cap,
-      this.connection,
+      compressed: compressed && e2e,
+      connection: this.connection,
       body,
-      stream.requestEnded,
-      this.onConsumed,
-    );
+      requestEnded: stream.requestEnded,
+      onConsumed: this.onConsumed,
+    });
     const response = new StreamResponse(stream, this.writer, this.limits.maxFrame, this.onStreamReplied);
     const now = this.now;
     const deadlineMs = this.deadlineFor(meta.deadline_ms);

@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import type { ByteSink, FrameHeaderError } from "@omnigate/oap";
+import type { ByteSink, FrameHeaderError } from "@omnigate/oap/internal";
 
 /** Which transport carried a connection: a metrics label and HELLO's `transports` entry. */
 export type TransportKind = "tls" | "wss";

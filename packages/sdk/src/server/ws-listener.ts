@@ -5,7 +5,7 @@ import { OapError, WS_PATH, WS_SUBPROTOCOL } from "@omnigate/oap";
 import { WebSocketServer } from "ws";
 import type { ListenerOptions } from "./listener.js";
 import { type OriginPolicy, originAllowed } from "./origin-policy.js";
-import { PooledListener } from "./pooled-listener.js";
+import { listenerTls, PooledListener } from "./pooled-listener.js";
 import { ServerSession } from "./session.js";
 import { SessionPool } from "./session-pool.js";
 import { WebSocketTransport } from "./ws-transport.js";
@@ -33,10 +33,7 @@ export class WsListener extends PooledListener {
     const pool = new SessionPool(options);
     const server = createServer(
       {
-        cert: options.cert,
-        key: options.key,
-        minVersion: "TLSv1.3",
-        handshakeTimeout: options.handshakeTimeoutMs,
+        ...listenerTls(options),
         // An upgrade request whose headers never finish is answered 408 and closed (clientError).
         headersTimeout: options.handshakeTimeoutMs,
         requestTimeout: options.handshakeTimeoutMs,
@@ -44,7 +41,7 @@ export class WsListener extends PooledListener {
       },
       (req, res) => this.plainRequest(req, res),
     );
-    super(server, pool, options);
+    super(server, pool, options, options.log);
     this.https = server;
     this.wss = new WebSocketServer({
       noServer: true,
@@ -57,11 +54,6 @@ export class WsListener extends PooledListener {
       skipUTF8Validation: true,
       clientTracking: false,
       handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
-    });
-    server.on("connection", (socket: Socket) => pool.admit(socket));
-    server.on("tlsClientError", (err, socket) => {
-      socket.destroy();
-      options.log.debug({ peer: socket.remoteAddress, err: err.message }, "TLS handshake failed");
     });
     server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
       options.log.debug({ err: err.message }, "bad HTTP request on the WebSocket listener");

@@ -1,5 +1,10 @@
 import type { Socket } from "node:net";
-import { type ByteSink, checkFrameMessage, FrameHeaderError, type HeaderLimits } from "@omnigate/oap";
+import {
+  type ByteSink,
+  checkFrameMessage,
+  FrameHeaderError,
+  type HeaderLimits,
+} from "@omnigate/oap/internal";
 import type { WebSocket } from "ws";
 import { WebSocketMessageSink } from "../ws-message-sink.js";
 import type { CloseKind, SessionTransport, TransportReceiver } from "./transport.js";

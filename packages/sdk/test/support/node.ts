@@ -1,6 +1,6 @@
 import { type OmnigateNode, startNode } from "@omnigate/node";
 import { tempDir } from "../../../../testing/support/temp-dir.js";
-import type { Service } from "../../src/index.js";
+import type { Service } from "../../src/internal.js";
 
 export interface TestNode {
   node: OmnigateNode;

@@ -1,6 +1,6 @@
 import { createServer, type TLSSocket } from "node:tls";
 import type { Meta } from "@omnigate/oap";
-import { ServerSession, type SessionHandler, SocketTransport } from "../../src/index.js";
+import { ServerSession, type SessionHandler, SocketTransport } from "../../src/internal.js";
 
 /** A HELLO reply meta as a node sends it; `overrides` replace (or break) single keys. */
 export function helloMeta(overrides: Meta = {}): Meta {

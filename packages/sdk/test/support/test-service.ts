@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { OapError } from "@omnigate/oap";
-import type { IncomingRequest, ResponseWriter, Service } from "../../src/index.js";
+import type { IncomingRequest, ResponseWriter, Service } from "../../src/internal.js";
 
 /** Private-range id of the test service (never registered). */
 export const TEST_APP = 0xf001;

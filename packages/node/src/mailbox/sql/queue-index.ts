@@ -21,6 +21,20 @@ export interface LiveMessage {
   deliveries: number;
 }
 
+/** A message as QueueIndex.add takes it: its row's seq, topic and queue state. */
+export interface IndexEntry {
+  seq: number;
+  tenant: string;
+  topic: string;
+  state: LiveState;
+  /** Leased or delayed: when the message is visible again. */
+  visibleAt: number;
+  /** Deliveries counted against mailbox.max_attempts (a redrive starts them again). */
+  attempt: number;
+  /** Deliveries in all, redrives included. */
+  deliveries: number;
+}
+
 interface HiddenMark {
   at: number;
   seq: number;
@@ -62,15 +76,8 @@ export class QueueIndex {
   }
 
   /** Adds a message (a send, a redrive, or a row read when the engine opens). */
-  add(
-    seq: number,
-    tenant: string,
-    topic: string,
-    state: LiveState,
-    visibleAt: number,
-    attempt: number,
-    deliveries: number,
-  ): LiveMessage {
+  add(entry: IndexEntry): LiveMessage {
+    const { seq, tenant, topic, state, visibleAt, attempt, deliveries } = entry;
     const key = this.keyOf(tenant, topic);
     let queue = this.topics.get(key);
     if (!queue) {
