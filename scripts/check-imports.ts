@@ -54,7 +54,8 @@ const LAYERS: Record<string, string[][]> = {
     ["internal.ts"],
   ],
   "packages/sdk": [
-    ["logger.ts", "blake3-wasm.ts"],
+    // tracing/: the OpenTelemetry helpers both sides share (spans, traceparent in meta).
+    ["logger.ts", "blake3-wasm.ts", "tracing/"],
     ["blake3.ts", "ws-message-sink.ts", "mailbox/"],
     // The client and the server side share the wire codec and the helpers below, never each other.
     ["client/", "server/"],
@@ -62,7 +63,7 @@ const LAYERS: Record<string, string[][]> = {
     ["internal.ts"],
   ],
   "packages/node": [
-    ["util/", "fs/", "log.ts", "version.ts", "node-id.ts"],
+    ["util/", "fs/", "log.ts", "version.ts", "node-id.ts", "tracing/"],
     ["config/", "tls/"],
     ["kernel/"],
     ["metrics/"],
@@ -80,8 +81,9 @@ const LAYERS: Record<string, string[][]> = {
   ],
   "packages/ronctl": [
     ["errors.ts", "version.ts"],
-    // Helpers of the commands: token input, admin client, storage connection.
-    ["cap/", "storage/"],
+    // Helpers of the commands: token input, admin client, storage progress, which node to reach
+    // (flags, environment, contexts); how a failure is printed.
+    ["cap/", "storage/", "target/", "report-error.ts"],
     ["commands/"],
     ["program.ts"],
     ["bin/", "index.ts"],

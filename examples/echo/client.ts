@@ -5,41 +5,29 @@
  *   npm start              # terminal 1: a node on 127.0.0.1:9443 with a dev CA
  *   npm run example:echo   # terminal 2: this file
  *
- * RON_NODE_URL and RON_CA_FILE point it at another node. `--app 0x1001` calls the echo app
- * backend (echo-backend.ts) through the node instead of the node's built-in echo (0x0101).
+ * It finds the node as ronctl does: --node, else $RON_NODE_URL, else oap+tls://127.0.0.1:9443;
+ * --ca-file, else $RON_CA_FILE, else (for a node on this machine) the dev CA `npm start` made
+ * in its data dir, and likewise the dev capability unless $RON_CAP is set. `--app 0x1001`
+ * calls the echo app backend (echo-backend.ts) through the node instead of the node's
+ * built-in echo (0x0101); `--verbose` adds the stack trace to an error.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { defaultDataDir } from "@omnigate/node";
 import { flagNames, formatAppProtoId, type HelloReply } from "@omnigate/oap";
-import { connect, type OapClient, OapClientError } from "@omnigate/sdk";
+import { connect, DEFAULT_NODE_URL, NODE_URL_ENV, type OapClient, OapClientError } from "@omnigate/sdk";
 
-const nodeUrl = process.env.RON_NODE_URL || "oap+tls://127.0.0.1:9443";
-// `npm start` creates a dev CA in the per-user data dir; trusting it (rather than passing
-// `insecure: true`) keeps the example honest about how real clients verify the node.
-const caFile = process.env.RON_CA_FILE || join(defaultDataDir(), "tls", "ca.pem");
-// Every request carries a capability. RON_CAP if set, else the dev capability `npm start`
-// keeps next to its keys (tenant 0, every app; what its banner prints).
-const devCapFile = join(defaultDataDir(), "auth", "dev.cap");
-const cap =
-  process.env.RON_CAP || (existsSync(devCapFile) ? readFileSync(devCapFile, "utf8").trim() : undefined);
-const { values: args } = parseArgs({ options: { app: { type: "string", default: "0x0101" } } });
+const args = readArgs();
+const nodeUrl = args.node || process.env[NODE_URL_ENV] || DEFAULT_NODE_URL;
 const appId = Number.parseInt(args.app.replace(/^0x/i, ""), 16);
 if (!Number.isInteger(appId) || appId < 0 || appId > 0xffff)
   fail(`--app ${args.app} is not an app_proto_id like 0x1001`);
 
 async function main(): Promise<void> {
-  if (!existsSync(caFile)) {
-    fail(`no CA certificate at ${caFile}: start a node first with npm start, or set RON_CA_FILE`);
-  }
-
-  // connect() resolves after TLS and the HELLO exchange, so the node's limits are known.
-  const client = await connect(nodeUrl, { caFile, ...(cap ? { cap } : {}) }).catch((error: unknown) =>
-    fail(connectFailure(error)),
-  );
+  // connect() resolves after TLS and the HELLO exchange, so the node's limits are known. With
+  // no trust option it trusts a local node's dev CA rather than passing `insecure: true`,
+  // which keeps the example honest about how real clients verify the node.
+  const client = await connect(nodeUrl, args["ca-file"] ? { caFile: args["ca-file"] } : {});
   try {
     printHello(nodeUrl, client.hello);
     await echoOnce(client);
@@ -108,13 +96,19 @@ function printHello(url: string, hello: HelloReply): void {
   for (const [name, value] of rows) console.log(`  ${name.padEnd(13)}${value}`);
 }
 
-/** What to tell the user: an untrusted certificate and an absent node need different fixes. */
-function connectFailure(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof OapClientError && error.reason === "tls_untrusted") {
-    return `the certificate of the node at ${nodeUrl} was not issued by ${caFile}; set RON_CA_FILE to the dev CA its banner shows\n  (${message})`;
+function readArgs() {
+  try {
+    return parseArgs({
+      options: {
+        app: { type: "string", default: "0x0101" },
+        node: { type: "string" },
+        "ca-file": { type: "string" },
+        verbose: { type: "boolean", default: false },
+      },
+    }).values;
+  } catch (error) {
+    fail((error as Error).message);
   }
-  return `cannot reach the node at ${nodeUrl}: ${message}\n  start one with npm start, or set RON_NODE_URL`;
 }
 
 function fail(message: string): never {
@@ -123,7 +117,15 @@ function fail(message: string): never {
 }
 
 main().catch((error: unknown) => {
-  // OapClientError carries the node's canonical reason; anything else is a bug worth a stack.
-  if (error instanceof OapClientError) fail(`${error.reason} (${error.code}): ${error.message}`);
-  throw error;
+  // OapClientError carries the code, the canonical reason and what to do (hint).
+  if (!(error instanceof Error)) fail(String(error));
+  const why = error instanceof OapClientError ? ` (${error.code} ${error.reason})` : "";
+  const hint = error instanceof OapClientError && error.hint ? `\n  hint: ${error.hint}` : "";
+  // Two lines at most unless asked for more.
+  const more = args.verbose
+    ? `\n${error.stack}`
+    : hint
+      ? ""
+      : "\n  (run again with --verbose for the details)";
+  fail(`${error.message}${why}${hint}${more}`);
 });

@@ -13,7 +13,11 @@ export const DEFAULT_INDEX = fileURLToPath(
   new URL("../../.omnigate/examples/tileserver/tiles-index.json", import.meta.url),
 );
 
-/** Flags both scripts take; the node's URL and CA default to $RON_NODE_URL and $RON_CA_FILE. */
+/**
+ * Flags both scripts take. Without --node/--ca-file, connect() resolves the node as ronctl
+ * does: $RON_NODE_URL, else oap+tls://127.0.0.1:9443; $RON_CA_FILE and $RON_CAP, else, for a
+ * node on this machine, the dev CA and dev capability in its data dir.
+ */
 export function readOptions(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
@@ -25,16 +29,21 @@ export function readOptions(argv: string[]) {
       "max-zoom": { type: "string", default: "3" },
       port: { type: "string", default: "8080" },
       host: { type: "string", default: "127.0.0.1" },
+      verbose: { type: "boolean", default: false },
     },
   });
+  const tenant = values.tenant.replace(/^0x/i, "");
+  if (!/^[0-9a-f]{1,32}$/i.test(tenant))
+    throw new TypeError(`--tenant must be 1–32 hex digits, got "${values.tenant}"`);
   return {
     node: values.node,
     caFile: values["ca-file"],
-    tenant: BigInt(values.tenant.startsWith("0x") ? values.tenant : `0x${values.tenant}`),
+    tenant: BigInt(`0x${tenant}`),
     index: values.index,
     maxZoom: Number(values["max-zoom"]),
     port: Number(values.port),
     host: values.host,
+    verbose: values.verbose,
   };
 }
 

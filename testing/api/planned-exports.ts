@@ -10,15 +10,17 @@ export const PLANNED_EXPORTS: Record<string, string> = {
     addressOf type:AppHandler type:AppReply type:AppServer backoffMs type:Blake3 type:BodyOptions
     CA_FILE_ENV type:CallOptions CAP_ENV type:CapProvider CLIENT_DEFAULTS type:ClientEventName
     type:ClientEvents type:ClientReason connect type:ConnectionErrorOptions type:ConnectOptions
-    createBlake3 createClient type:DeadLetterMessage DEFAULT_PORT DEFAULT_WS_PORT type:GetOptions
+    createBlake3 createClient DATA_DIR_ENV type:DeadLetterMessage DEFAULT_NODE_URL DEFAULT_PORT
+    DEFAULT_WS_PORT defaultDataDir type:Environment type:GetOptions
     type:IncomingRequest isStorageAddress type:LeaseCallOptions type:Logger type:MailboxCallOptions
-    MailboxClient MailboxMessage NODE_URL_ENV type:NodeAddress type:NodeTransport
+    MailboxClient MailboxMessage NODE_URL_ENV nodeDataDir type:NodeAddress type:NodeTransport
     normalizeFingerprint OapAbortError OapClient OapClientError OapConnectionError type:OapEvent
     OapProtocolError OapRequestError type:OapResponse OapStream OapTimeoutError type:ObjectHead
     type:ObjectInfo parseNodeUrl type:PutOptions type:PutResult type:RecvOptions type:ReplyOptions
     type:RequestOptions type:ResponseHead type:ResponseWriter type:RetryPolicy type:SendOptions
-    serve type:ServeOptions type:StorageAddress type:StorageCallOptions StorageClient
-    StorageIntegrityError StorageReader type:StreamOptions type:SubscribeOptions toCapBytes
+    type:SendResult serve type:ServeOptions type:SessionLimits type:StorageAddress
+    type:StorageCallOptions StorageClient StorageIntegrityError StorageReader type:StreamOptions
+    type:SubscribeOptions toCapBytes
   `,
   // @omnigate/sdk (browser)
   "packages/sdk/src/browser.ts": `
@@ -29,9 +31,11 @@ export const PLANNED_EXPORTS: Record<string, string> = {
     type:MailboxCallOptions MailboxClient MailboxMessage type:NodeAddress OapAbortError OapClient
     OapClientError OapConnectionError type:OapEvent OapProtocolError OapRequestError
     type:OapResponse OapStream OapTimeoutError type:ObjectHead type:ObjectInfo parseNodeUrl
-    type:PutOptions type:PutResult type:RecvOptions type:RequestOptions type:ResponseHead
-    type:RetryPolicy type:SendOptions type:StorageAddress type:StorageCallOptions StorageClient
+    type:PlatformWebSocket type:PlatformWebSocketConstructor type:PutOptions type:PutResult
+    type:RecvOptions type:RequestOptions type:ResponseHead type:RetryPolicy type:SendOptions
+    type:SendResult type:StorageAddress type:StorageCallOptions StorageClient
     StorageIntegrityError StorageReader type:StreamOptions type:SubscribeOptions toCapBytes
+    type:WebSocketEventLike type:WebSocketEventType
   `,
   // @omnigate/oap
   "packages/oap/src/index.ts": `

@@ -17,20 +17,61 @@ import { CapError } from "./errors.js";
  * closed: a verifier that cannot evaluate a restriction must not ignore it.
  */
 export type CaveatRule =
-  | { kind: "tenant"; tenant: bigint }
-  | { kind: "apps"; apps: number[] }
-  | { kind: "ops"; ops: string[] }
-  | { kind: "topics"; prefix: string }
-  | { kind: "expires"; at: number }
-  | { kind: "not-before"; at: number }
-  | { kind: "rps"; max: number }
-  | { kind: "bytes"; max: number };
+  | {
+      /** `tenant = …`: the token acts for this tenant only. */
+      kind: "tenant";
+      /** The tenant id (u128). */
+      tenant: bigint;
+    }
+  | {
+      /** `apps = …`: the token may call only these apps. */
+      kind: "apps";
+      /** The allowed app_proto_ids. */
+      apps: number[];
+    }
+  | {
+      /** `ops = …`: the token may perform only these operations. */
+      kind: "ops";
+      /** The allowed operations, such as `mailbox.send`. */
+      ops: string[];
+    }
+  | {
+      /** `topics ^= …`: the token may touch only topics under this prefix. */
+      kind: "topics";
+      /** The topic prefix. */
+      prefix: string;
+    }
+  | {
+      /** `expires < …`: the token is refused from this time on. */
+      kind: "expires";
+      /** Unix seconds. */
+      at: number;
+    }
+  | {
+      /** `not-before = …`: the token is refused before this time. */
+      kind: "not-before";
+      /** Unix seconds. */
+      at: number;
+    }
+  | {
+      /** `rps <= …`: a request rate limit for the quota stage. */
+      kind: "rps";
+      /** Requests per second. */
+      max: number;
+    }
+  | {
+      /** `bytes <= …`: a request body byte-rate limit for the quota stage. */
+      kind: "bytes";
+      /** Request body bytes per second. */
+      max: number;
+    };
 
 const TENANT_MAX = (1n << 128n) - 1n;
 const OP = /^[a-z0-9_.-]{1,64}$/;
 const TOPIC_PREFIX = /^[\x21-\x7e]{1,256}$/;
 const UINT = /^(0|[1-9][0-9]{0,15})$/;
 
+/** The caveat's text in the grammar above: what goes into a token and what parseCaveat reads back. */
 export function formatCaveat(rule: CaveatRule): string {
   switch (rule.kind) {
     case "tenant":
@@ -86,10 +127,12 @@ export function parseCaveat(text: string): CaveatRule {
   }
 }
 
+/** A tenant id as caveats write it: 0x + 32 lowercase hex digits. */
 export function formatTenant(tenant: bigint): string {
   return `0x${tenant.toString(16).padStart(32, "0")}`;
 }
 
+/** An app id as caveats write it: 0x-prefixed, four lowercase hex digits. */
 export function formatAppId(id: number): string {
   return `0x${id.toString(16).padStart(4, "0")}`;
 }

@@ -16,9 +16,15 @@ export type CapRefusal =
   | "tenant_mismatch"
   | "forbidden";
 
+/**
+ * Thrown when a token is malformed or refused; `reason` says which, so the node answers with
+ * the matching OAP/1 status and reason instead of parsing the message.
+ */
 export class CapError extends Error {
+  /** `"CapError"`, as logs and `error.name` checks see it. */
   override readonly name = "CapError";
   constructor(
+    /** The refusal, which the node maps to its status code (see {@link CapRefusal}). */
     readonly reason: CapRefusal,
     message: string,
   ) {

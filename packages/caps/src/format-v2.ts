@@ -13,6 +13,7 @@ const SIGNATURE_LEN = 32;
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder("utf-8", { fatal: true });
 
+/** Encodes a macaroon in the libmacaroons v2 binary format: the bytes a token travels as. */
 export function encodeV2(m: Macaroon): Uint8Array {
   const out: number[] = [VERSION];
   if (m.location !== undefined) field(out, TYPE.LOCATION, utf8.encode(m.location));

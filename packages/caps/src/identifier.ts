@@ -7,8 +7,11 @@ import { CapError } from "./errors.js";
  * `ronctl cap inspect` and other macaroon tools show it readably.
  */
 export interface TokenIdentifier {
+  /** Which root key signed the token: the verifier looks it up in its KeySource. */
   keyId: string;
+  /** The token's own id, which revocation by id names. */
   tokenId: string;
+  /** The tenant's revocation epoch when the token was minted. */
   epoch: number;
 }
 
@@ -23,6 +26,7 @@ export function encodeIdentifier(id: TokenIdentifier): Uint8Array {
   return new TextEncoder().encode(`${PREFIX}:${id.keyId}:${id.tokenId}:${id.epoch}`);
 }
 
+/** Parses an `og1:<key id>:<token id>:<epoch>` identifier; throws CapError `unauthenticated` if malformed. */
 export function decodeIdentifier(bytes: Uint8Array): TokenIdentifier {
   const parts = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1").split(":");
   const [prefix, keyId, tokenId, epoch] = parts;

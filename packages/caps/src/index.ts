@@ -2,6 +2,8 @@
  * @omnigate/caps: capability tokens (macaroons in the libmacaroons v2 binary format with
  * Omnigate's caveat grammar): mint, attenuate, inspect, verify. Every name here is public
  * API; the HMAC chain and byte codecs under it are in `@omnigate/caps/internal`.
+ *
+ * @module @omnigate/caps
  */
 export {
   type CaveatRule,

@@ -7,16 +7,34 @@ import type { Caveat, Macaroon } from "./macaroon.js";
  * Used for interop with other macaroon libraries and for debugging; the wire form is binary.
  */
 export interface MacaroonJsonV2 {
+  /** Location hint, when the token has one. */
   l?: string;
+  /** Identifier as UTF-8 text. */
   i?: string;
+  /** Identifier as base64url, when it is not valid UTF-8. */
   i64?: string;
-  c?: Array<{ i?: string; i64?: string; v?: string; v64?: string; l?: string }>;
+  /** Caveats in order. */
+  c?: Array<{
+    /** Caveat id as UTF-8 text (a first-party caveat's condition). */
+    i?: string;
+    /** Caveat id as base64url, when it is not valid UTF-8. */
+    i64?: string;
+    /** Verification id as text (third-party caveats only). */
+    v?: string;
+    /** Verification id as base64url. */
+    v64?: string;
+    /** Location of a third-party caveat. */
+    l?: string;
+  }>;
+  /** Signature as text (in practice never: 32 random-looking bytes are rarely UTF-8). */
   s?: string;
+  /** Signature as base64url. */
   s64?: string;
 }
 
 const strict = new TextDecoder("utf-8", { fatal: true });
 
+/** The v2 JSON form of a macaroon, for other macaroon libraries and for reading by eye. */
 export function toJsonV2(m: Macaroon): MacaroonJsonV2 {
   const out: MacaroonJsonV2 = {};
   if (m.location !== undefined) out.l = m.location;
@@ -32,6 +50,7 @@ export function toJsonV2(m: Macaroon): MacaroonJsonV2 {
   return out;
 }
 
+/** Reads a macaroon from its v2 JSON form; encode it with encodeV2 to get a token. */
 export function fromJsonV2(json: MacaroonJsonV2): Macaroon {
   const caveats: Caveat[] = (json.c ?? []).map((c) => {
     const caveat: Caveat = { id: getField(c, "i") };

@@ -6,23 +6,33 @@ import { chainSignature, hmac } from "./hmac.js";
 import { decodeIdentifier, encodeIdentifier, type TokenIdentifier } from "./identifier.js";
 import { MAX_CAVEATS, MAX_TOKEN_BYTES } from "./limits.js";
 
+/** What mintToken puts in a new token; each optional field adds one caveat. */
 export interface MintOptions {
+  /** The root key the HMAC chain starts from; the verifier must hold it under `keyId`. */
   rootKey: Uint8Array;
+  /** The id the verifier finds `rootKey` under (rotate keys by minting under a new id). */
   keyId: string;
+  /** The tenant the token is bound to (always the first caveat). */
   tenant: bigint;
+  /** App ids (app_proto_id) the token may call; all when absent. */
   apps?: number[];
+  /** Operations (such as `mailbox.send`) the token may perform; all when absent. */
   ops?: string[];
   /** Topic prefix the token is limited to. */
   topics?: string;
   /** Unix seconds after which the token is refused. */
   expiresAt?: number;
+  /** Unix seconds before which the token is refused. */
   notBefore?: number;
+  /** Requests per second the node's quota stage allows this token. */
   rps?: number;
+  /** Request body bytes per second the node's quota stage allows this token. */
   bytes?: number;
   /** Defaults to 16 random bytes, base64url. */
   tokenId?: string;
   /** The tenant's revocation epoch at mint time (default 0). */
   epoch?: number;
+  /** Location hint, stored in the token unsigned. */
   location?: string;
 }
 
@@ -71,12 +81,15 @@ export function attenuateToken(token: Uint8Array, caveats: Array<CaveatRule | st
   return checkedSize(encodeV2({ ...m, signature }));
 }
 
+/** What inspectToken reads from a token: its identifier, location and caveats, unverified. */
 export interface TokenInspection extends TokenIdentifier {
+  /** The token's location hint, if it has one. */
   location?: string;
   /** Caveats as text, in order. */
   caveats: string[];
   /** Parsed caveats; an entry is undefined when the caveat is outside the grammar. */
   rules: Array<CaveatRule | undefined>;
+  /** How many third-party caveats the token carries (Omnigate's verifier refuses any). */
   thirdPartyCaveats: number;
 }
 

@@ -8,17 +8,21 @@ import { DEFAULT_SKEW_SECONDS } from "./limits.js";
 
 /** Root keys by id. A retired key is simply absent. */
 export interface KeySource {
+  /** The root key with this id, or undefined when it is unknown or retired. */
   get(keyId: string): Uint8Array | undefined;
 }
 
 /** Answers whether a verified token has been revoked (by its id or its tenant's epoch). */
 export interface RevocationCheck {
+  /** True when the token's id, or its tenant's epoch, has been revoked. */
   isRevoked(token: { tokenId: string; tenant: bigint; epoch: number }): boolean;
 }
 
 /** What one request wants to do. */
 export interface CapContext {
+  /** The tenant the request acts for; must be the token's. */
   tenant: bigint;
+  /** The app_proto_id the request calls, checked against an `apps` caveat. */
   app: number;
   /** e.g. `mailbox.send`; requests without an op fail an `ops` caveat (fail closed). */
   op?: string;
@@ -28,22 +32,33 @@ export interface CapContext {
 
 /** A token whose MAC checked out, with its caveats parsed: what the cache holds. */
 export interface VerifiedCap {
+  /** The root key id the token was signed under. */
   keyId: string;
+  /** The token's id, as revocation by id names it. */
   tokenId: string;
+  /** The tenant epoch the token was minted in. */
   epoch: number;
+  /** The tenant of the token's tenant caveat. */
   tenant: bigint;
+  /** Every caveat, parsed, in order. */
   rules: CaveatRule[];
   /** Tightest `rps <=` / `bytes <=` caveats, for the quota stage; undefined when none. */
   rps: number | undefined;
+  /** Tightest `bytes <=` caveat (bytes per second), for the quota stage; undefined when none. */
   bytes: number | undefined;
+  /** Earliest `expires` caveat, Unix seconds; undefined when the token does not expire. */
   expiresAt: number | undefined;
 }
 
+/** How a CapVerifier finds root keys and revocations, and how it caches and keeps time. */
 export interface VerifierOptions {
+  /** The root keys tokens may be signed under. */
   keys: KeySource;
+  /** Consulted on every check, cached or not; without it nothing counts as revoked. */
   revocations?: RevocationCheck;
   /** Tokens whose MAC checked out, by SHA-256 of their bytes (LRU). Default 10,000. */
   cacheSize?: number;
+  /** Clock skew tolerated on `expires` and `not-before` (default DEFAULT_SKEW_SECONDS). */
   skewSeconds?: number;
   /** Unix seconds; injectable for tests of expiry. */
   now?: () => number;
@@ -118,10 +133,12 @@ export class CapVerifier {
     this.authorize(cap, { tenant, app: -1 }, true);
   }
 
+  /** Forgets every cached token: each is parsed and MAC-checked again on its next use. */
   clearCache(): void {
     this.cache.clear();
   }
 
+  /** How many verified tokens the cache holds now. */
   get cachedTokens(): number {
     return this.cache.size;
   }

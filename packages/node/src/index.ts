@@ -3,10 +3,12 @@
  * TLS material and logger, and read its state. Every name here is public API; the node's
  * own tests reach its parts through their source files.
  */
+
+/** The SDK's: clients look for a local node's dev CA and capability in the same place. */
+export { defaultDataDir } from "@omnigate/sdk";
 export type { AdmissionSnapshot } from "./admission/index.js";
 export type { AppStatsSnapshot } from "./apps/app-stats.js";
 export type { AppInput, AppSettings } from "./config/apps.js";
-export { defaultDataDir } from "./config/data-dir.js";
 export { ConfigError, type LoadedConfig, type LoadOptions, loadConfig } from "./config/load.js";
 export type { QuotaRules, RateRule, TenantOverride } from "./config/quota-rules.js";
 export {

@@ -1,9 +1,12 @@
 import { mkdir } from "node:fs/promises";
 import {
+  type IncomingRequest,
   OapListener,
   parseOriginPolicy,
+  type ResponseWriter,
   type SessionHandler,
   type TransportKind,
+  traceSessions,
   WsListener,
 } from "@omnigate/sdk/internal";
 import { CapsApi } from "./admin/caps-api.js";
@@ -38,6 +41,7 @@ import { EchoService } from "./services/echo.js";
 import { HelloService } from "./services/hello.js";
 import { createStorageService, type StorageService } from "./storage/index.js";
 import { loadTlsMaterial, type TlsMaterial } from "./tls/dev-certs.js";
+import { NODE_TRACER } from "./tracing/spans.js";
 import { VERSION } from "./version.js";
 
 /** Kernel events the status page keeps. */
@@ -148,15 +152,22 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   let state: "starting" | "serving" | "draining" = "starting";
   // Admission guards dispatch and takes streams back when they end; metrics and request logs
   // come from the session hooks around it (see observeSessions).
+  // With a tracer provider registered, each request runs under a SERVER span (parented by
+  // meta's traceparent) through tracedGuard: admission and dispatch as its child spans.
+  const route = (req: IncomingRequest, res: ResponseWriter) => router.dispatch(req, res);
+  const traced = admission.tracedGuard(route);
   const handler: SessionHandler = observeSessions(
-    {
-      dispatch: admission.guard((req, res) => router.dispatch(req, res)),
-      // Events act only on their connection's own streams (a subscription's credit), which
-      // admission already let through.
-      event: (event) => router.event(event),
-      streamEnded: (info) => admission.chain.release(info),
-      bodyReceived: (target, bytes) => admission.chain.bodyReceived(target, bytes),
-    },
+    traceSessions(
+      {
+        dispatch: admission.guard(route),
+        // Events act only on their connection's own streams (a subscription's credit), which
+        // admission already let through.
+        event: (event) => router.event(event),
+        streamEnded: (info) => admission.chain.release(info),
+        bodyReceived: (target, bytes) => admission.chain.bodyReceived(target, bytes),
+      },
+      { tracer: NODE_TRACER, spanName: "omnigate.request", tracedDispatch: traced },
+    ),
     metrics,
     log,
   );

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { capCommand } from "./commands/cap.js";
+import { contextCommand } from "./commands/context.js";
 import { mailboxCommand } from "./commands/mailbox.js";
 import { registryCommand } from "./commands/registry.js";
 import { storageCommand } from "./commands/storage.js";
@@ -10,9 +11,11 @@ export function createProgram(): Command {
   return new Command("ronctl")
     .description("Omnigate operator and developer tool.")
     .version(VERSION)
+    .option("--verbose", "on failure, print the stack trace and causes too")
     .showHelpAfterError()
     .addCommand(registryCommand())
     .addCommand(capCommand())
     .addCommand(mailboxCommand())
-    .addCommand(storageCommand());
+    .addCommand(storageCommand())
+    .addCommand(contextCommand());
 }

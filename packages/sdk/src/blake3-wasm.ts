@@ -2,6 +2,7 @@ import { createBLAKE3 } from "hash-wasm";
 
 /** An incremental BLAKE3 hash (content addresses are `b3:<hex>` of it). */
 export interface Blake3 {
+  /** Feeds the next bytes; call it once per chunk, in order. */
   update(bytes: Uint8Array): void;
   /** The 32-byte digest as 64 lowercase hex characters. */
   digestHex(): string;

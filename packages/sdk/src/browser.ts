@@ -4,6 +4,8 @@
  * Node (request, stream, mailbox with SUBSCRIBE, storage with verified GET). It imports no
  * Node module: BLAKE3 is hash-wasm's, the page's TLS trust applies, and request bodies are
  * never zstd-compressed (COMP needs zstd-napi).
+ *
+ * @module @omnigate/sdk in a browser
  */
 import { createWasmBlake3 } from "./blake3-wasm.js";
 import { openBrowserWebSocket } from "./client/browser-wss-transport.js";
@@ -18,7 +20,10 @@ import { parseNodeUrl, webSocketUrl } from "./client/url.js";
 /** Trust options of Node's connect(): a page's WebSocket trusts what the browser trusts. */
 const NODE_TRUST_OPTIONS = ["ca", "caFile", "fingerprint", "insecure", "servername"] as const;
 
-/** connect() options in a browser: Node's, without the TLS trust options. */
+/**
+ * connect() options in a browser: Node's, without the TLS trust options (`ca`, `caFile`,
+ * `fingerprint`, `insecure`, `servername`), which the page's WebSocket cannot honour.
+ */
 export interface BrowserConnectOptions extends Omit<ConnectOptions, (typeof NODE_TRUST_OPTIONS)[number]> {
   /** The WebSocket class to dial with (default: the page's `WebSocket`). */
   WebSocket?: PlatformWebSocketConstructor;
@@ -77,3 +82,9 @@ export function addressOf(bytes: Uint8Array): Promise<StorageAddress> {
 
 export { type Blake3, createWasmBlake3 as createBlake3 } from "./blake3-wasm.js";
 export * from "./client/api.js";
+export type {
+  PlatformWebSocket,
+  PlatformWebSocketConstructor,
+  WebSocketEventLike,
+  WebSocketEventType,
+} from "./client/platform-websocket.js";

@@ -27,6 +27,7 @@ export {
   type StreamTarget,
 } from "./server/session.js";
 export { type ConnectionGate, SessionPool, type SessionPoolOptions } from "./server/session-pool.js";
+export { type TraceSessionsOptions, traceSessions } from "./server/trace-sessions.js";
 export {
   type CloseKind,
   type SessionTransport,
@@ -37,4 +38,13 @@ export {
 export type { IncomingEvent, Service } from "./server/types.js";
 export { WsListener, type WsListenerOptions } from "./server/ws-listener.js";
 export { WebSocketTransport, WS_CLOSE } from "./server/ws-transport.js";
+export {
+  endSpan,
+  extractTraceContext,
+  injectTraceContext,
+  streamAttributes,
+  TraceAttributes,
+  tracerOf,
+  tracingEnabled,
+} from "./tracing/otel.js";
 export { WebSocketMessageSink, type WebSocketState } from "./ws-message-sink.js";

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { resolveNodeUrl } from "../src/client/url.js";
 import { connect, OapConnectionError } from "../src/index.js";
 
 /** A TCP server on 127.0.0.1 that does `onSocket` with every connection; not an OAP node. */
@@ -48,13 +49,12 @@ describe("connect failures", () => {
     await expect(connect("oap+tls://127.0.0.1:1", { insecure: true, ca: "x" })).rejects.toThrow(/insecure/);
   });
 
-  it("needs a URL or RON_NODE_URL", async () => {
-    const saved = process.env.RON_NODE_URL;
-    delete process.env.RON_NODE_URL;
-    try {
-      await expect(connect()).rejects.toThrow(/RON_NODE_URL/);
-    } finally {
-      if (saved !== undefined) process.env.RON_NODE_URL = saved;
-    }
+  it("without a URL: RON_NODE_URL, else the local default oap+tls://127.0.0.1:9443", () => {
+    // Dialling the default is testing/dx/local-node.test.ts's job (it needs port 9443 free).
+    expect(resolveNodeUrl(undefined, {})).toBe("oap+tls://127.0.0.1:9443");
+    expect(resolveNodeUrl(undefined, { RON_NODE_URL: "oap+tls://n.example" })).toBe("oap+tls://n.example");
+    expect(resolveNodeUrl("wss://given:1/oap", { RON_NODE_URL: "oap+tls://n.example" })).toBe(
+      "wss://given:1/oap",
+    );
   });
 });

@@ -1,6 +1,8 @@
 import type { IncomingRequest, ResponseWriter } from "@omnigate/sdk";
+import { context } from "@opentelemetry/api";
 import type { NodeConfig } from "../config/index.js";
 import type { Logger } from "../log.js";
+import { inSpan } from "../tracing/spans.js";
 import { AdmissionChain, type CapabilityCheck } from "./chain.js";
 import type { RedisBuckets } from "./redis-buckets.js";
 
@@ -8,6 +10,13 @@ export interface NodeAdmission {
   chain: AdmissionChain;
   /** Wraps the router's dispatch so every stream passes the chain first (synchronously unless a global quota is asked). */
   guard(
+    route: (req: IncomingRequest, res: ResponseWriter) => void | Promise<void>,
+  ): (req: IncomingRequest, res: ResponseWriter) => void | Promise<void>;
+  /**
+   * guard() for a traced request (run inside its SERVER span): `admit` and `route` each run
+   * under a child span, `omnigate.admission` and `omnigate.dispatch`.
+   */
+  tracedGuard(
     route: (req: IncomingRequest, res: ResponseWriter) => void | Promise<void>,
   ): (req: IncomingRequest, res: ResponseWriter) => void | Promise<void>;
   close(): Promise<void>;
@@ -64,6 +73,14 @@ export async function createAdmission(
     guard: (route) => (req, res) => {
       const admitted = chain.admit(req);
       return admitted ? admitted.then(() => route(req, res)) : route(req, res);
+    },
+    tracedGuard: (route) => (req, res) => {
+      const admitted = inSpan("omnigate.admission", undefined, () => chain.admit(req));
+      const dispatch = () => inSpan("omnigate.dispatch", undefined, () => route(req, res));
+      if (!admitted) return dispatch();
+      // The SERVER span's context, also without a context manager that follows promises.
+      const traced = context.active();
+      return admitted.then(() => context.with(traced, dispatch));
     },
     close: async () => {
       await redis?.close();

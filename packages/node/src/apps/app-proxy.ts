@@ -56,6 +56,9 @@ export class AppProxyService implements Service {
     }
     // No signal: a client that goes away ends `res` and the request body, which stops both pumps
     // (an AbortSignal per stream would cost more than the rest of a small request's forwarding).
+    // Called in the request's trace context (the node's dispatch span, when traced): the SDK
+    // client's CLIENT span for this stream is the proxy hop, and its traceparent replaces the
+    // client's in the meta sent on. Untraced, the client's traceparent goes on as it came.
     const upstream = this.pool.pick().stream(this.app.id, {
       meta: req.meta,
       tenant: req.tenantId,

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { DEFAULT_NODE_URL, defaultDataDir } from "@omnigate/sdk";
 import { Command, Option } from "commander";
 import { CONFIG_SCHEMA, ConfigError, type ConfigKey, envName, flagName } from "../config/index.js";
 import { type OmnigateNode, startNode } from "../node.js";
@@ -39,7 +40,10 @@ async function main(): Promise<void> {
     });
   } catch (err) {
     if (err instanceof ConfigError || isListenError(err)) {
-      process.stderr.write(`omnigate: ${(err as Error).message}\n`);
+      const hint = isListenError(err)
+        ? "  hint: is another node running? stop it, or pick other ports with --listen, --ws-listen and --admin\n"
+        : "";
+      process.stderr.write(`omnigate: ${(err as Error).message}\n${hint}`);
       process.exit(2);
     }
     throw err;
@@ -80,8 +84,7 @@ function printBanner(node: OmnigateNode): void {
       `  dev CA           ${node.tls.caFile}${node.tls.created ? "  (created now)" : ""}`,
       `  CA SHA-256       ${node.caFingerprint}`,
       "",
-      "  Try it:  npm run example:echo",
-      `      or:  RON_NODE_URL=${node.oapUrl} RON_CA_FILE=${node.tls.caFile} npx tsx examples/echo/client.ts`,
+      ...tryIt(node),
     );
   } else {
     lines.push(`  cert SHA-256     ${node.tls.certFingerprint}`);
@@ -99,6 +102,20 @@ function printBanner(node: OmnigateNode): void {
   }
   lines.push("  Stop with Ctrl-C (in-flight streams finish first).", "");
   process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/**
+ * Clients on this machine reach oap+tls://127.0.0.1:9443 and read the dev CA and capability
+ * from the default data dir by themselves; a node elsewhere needs the two variables that say so.
+ */
+function tryIt(node: OmnigateNode): string[] {
+  const foundByDefault = node.oapUrl === DEFAULT_NODE_URL && node.config.dataDir === defaultDataDir();
+  if (foundByDefault) {
+    return ["  Try it:  npm run example:echo   (clients here find this node, its CA and dev capability)"];
+  }
+  return [
+    `  Try it:  RON_NODE_URL=${node.oapUrl} OMNIGATE_DATA_DIR=${node.config.dataDir} npm run example:echo`,
+  ];
 }
 
 function isListenError(err: unknown): boolean {

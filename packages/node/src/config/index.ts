@@ -1,5 +1,4 @@
 export * from "./apps.js";
-export * from "./data-dir.js";
 export * from "./load.js";
 export * from "./quota-rules.js";
 export * from "./schema.js";

@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_CAP_LEN, DEFAULT_MAX_FRAME, DEFAULT_MAX_INFLIGHT } from "@omnigate/oap";
+import { defaultDataDir } from "@omnigate/sdk";
 import { DEFAULT_SESSION_LIMITS } from "@omnigate/sdk/internal";
-import { defaultDataDir } from "./data-dir.js";
 import type { QuotaRules } from "./quota-rules.js";
 
 const KiB = 1024;
@@ -105,7 +105,8 @@ export const CONFIG_SCHEMA = {
     doc: "admin HTTP listen address (/healthz, /readyz, /metrics, /status), host:port",
   }),
   dataDir: path("data_dir", {
-    default: defaultDataDir,
+    // One home for the default: clients look for a local node's dev CA and capability there too.
+    default: () => defaultDataDir(),
     doc: "directory for the node's state (dev certificates, node id, engines)",
   }),
   tlsCert: path("tls.cert", {

@@ -7,6 +7,7 @@ import type {
   StreamTarget,
 } from "@omnigate/sdk/internal";
 import type { Logger } from "../log.js";
+import { traceIdOf } from "../tracing/trace-id.js";
 import type { NodeMetrics } from "./node-metrics.js";
 
 /**
@@ -15,7 +16,8 @@ import type { NodeMetrics } from "./node-metrics.js";
  * is counted in `rejected_total{reason}` through `rejected`, and every request ends once
  * in `streamEnded` (refused ones included) for `requests_total`, bytes and latency.
  *
- * Log lines carry corr_id, tenant, app, code, reason, latency_ms and peer — never a body.
+ * Log lines carry corr_id, tenant, app, code, reason, latency_ms, peer and the trace_id of the
+ * request's traceparent — never a body.
  * A finished request logs at debug; server-side failures (5xx except 503, which is load or
  * a restart under way) at warn.
  */
@@ -103,6 +105,8 @@ function requestEntry(info: StreamEndInfo, latencyMs: number | undefined): Recor
     peer: info.peer,
     bytes_in: info.bytesIn,
     bytes_out: info.bytesOut,
+    // The request's W3C traceparent, when it carried one: corr_id → trace.
+    trace_id: traceIdOf(info.request?.meta),
   };
 }
 

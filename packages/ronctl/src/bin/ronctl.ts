@@ -1,13 +1,11 @@
 #!/usr/bin/env node
-import { CommandRefused } from "../errors.js";
 import { createProgram } from "../program.js";
+import { errorReport } from "../report-error.js";
 
 try {
   await createProgram().parseAsync();
 } catch (err) {
-  // A refusal is an answer for the user; anything else is a bug worth its stack trace.
-  process.stderr.write(
-    `ronctl: ${err instanceof CommandRefused ? err.message : err instanceof Error ? err.stack : String(err)}\n`,
-  );
+  // --verbose is read from argv: the failure may come before or during option parsing.
+  process.stderr.write(`${errorReport(err, process.argv.includes("--verbose")).join("\n")}\n`);
   process.exitCode = 1;
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
+import { nodeDataDir } from "@omnigate/sdk";
 import type { Command } from "commander";
 import { CommandRefused } from "../errors.js";
-import { adminTokenFile, nodeDataDir } from "./data-dir.js";
+import { adminTokenFile } from "./data-dir.js";
 
 export const DEFAULT_ADMIN_URL = "http://127.0.0.1:9600";
 

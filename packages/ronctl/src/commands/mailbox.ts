@@ -1,13 +1,8 @@
-import { connect, type MailboxMessage, type OapClient, OapClientError } from "@omnigate/sdk";
+import type { MailboxMessage } from "@omnigate/sdk";
 import { Command, Option } from "commander";
 import { CommandRefused } from "../errors.js";
-
-interface NodeOptions {
-  url?: string;
-  caFile?: string;
-  insecure?: boolean;
-  tenant: string;
-}
+import { withNodeClient } from "../target/connect-node.js";
+import { type NodeOptions, withNodeOptions } from "../target/node-options.js";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -17,7 +12,7 @@ export function mailboxCommand(): Command {
     "The mailbox (app 0x0201): send, recv, tail a topic, and its dead-letter queue (see docs/mailbox.md).",
   );
   mailbox.addCommand(
-    withNode(new Command("send"))
+    withNodeOptions(new Command("send"))
       .description(
         "Send one message; prints {msg_id, duplicate}. The body is the argument, or stdin without one.",
       )
@@ -34,7 +29,7 @@ export function mailboxCommand(): Command {
           body: string | undefined,
           opts: NodeOptions & { idemKey?: string; attr?: string[] },
         ) =>
-          withClient(opts, async (client) => {
+          withNodeClient(opts, async (client) => {
             const bytes = body !== undefined ? Buffer.from(body) : await readStdin();
             const sent = await client.mailbox.send(topic, bytes, {
               idemKey: opts.idemKey,
@@ -45,7 +40,7 @@ export function mailboxCommand(): Command {
       ),
   );
   mailbox.addCommand(
-    withNode(new Command("recv"))
+    withNodeOptions(new Command("recv"))
       .description("Receive up to --max messages, one JSON line each; --ack acks them after printing.")
       .argument("<topic>")
       .option("--max <n>", "most messages", "1")
@@ -57,7 +52,7 @@ export function mailboxCommand(): Command {
           topic: string,
           opts: NodeOptions & { max: string; waitMs: string; visibilityMs?: string; ack?: boolean },
         ) =>
-          withClient(opts, async (client) => {
+          withNodeClient(opts, async (client) => {
             const got = await client.mailbox.recv(topic, {
               max: int("--max", opts.max),
               waitMs: int("--wait-ms", opts.waitMs),
@@ -72,7 +67,7 @@ export function mailboxCommand(): Command {
       ),
   );
   mailbox.addCommand(
-    withNode(new Command("tail"))
+    withNodeOptions(new Command("tail"))
       .description(
         "Subscribe and print messages as they arrive, until interrupted (explicit mode acks each once printed).",
       )
@@ -86,7 +81,7 @@ export function mailboxCommand(): Command {
       .option("--count <n>", "stop after this many messages")
       .action(
         (topic: string, opts: NodeOptions & { ack: "auto" | "explicit"; credit: string; count?: string }) =>
-          withClient(opts, async (client) => {
+          withNodeClient(opts, async (client) => {
             const stop = new AbortController();
             process.once("SIGINT", () => stop.abort());
             const limit = opts.count === undefined ? Number.POSITIVE_INFINITY : int("--count", opts.count);
@@ -106,11 +101,11 @@ export function mailboxCommand(): Command {
   );
   const dlq = new Command("dlq").description("A topic's dead-letter queue.");
   dlq.addCommand(
-    withNode(new Command("list"))
+    withNodeOptions(new Command("list"))
       .argument("<topic>")
       .option("--max <n>", "most dead letters", "10")
       .action((topic: string, opts: NodeOptions & { max: string }) =>
-        withClient(opts, async (client) => {
+        withNodeClient(opts, async (client) => {
           for (const d of await client.mailbox.dlqList(topic, { max: int("--max", opts.max) })) {
             printLine({
               msg_id: d.msgId,
@@ -125,54 +120,27 @@ export function mailboxCommand(): Command {
       ),
   );
   dlq.addCommand(
-    withNode(new Command("redrive"))
+    withNodeOptions(new Command("redrive"))
       .argument("<topic>")
       .option("--max <n>", "most dead letters to move back")
       .action((topic: string, opts: NodeOptions & { max?: string }) =>
-        withClient(opts, async (client) => {
+        withNodeClient(opts, async (client) => {
           const max = opts.max === undefined ? undefined : int("--max", opts.max);
           printLine({ redriven: await client.mailbox.dlqRedrive(topic, { max }) });
         }),
       ),
   );
   dlq.addCommand(
-    withNode(new Command("purge"))
+    withNodeOptions(new Command("purge"))
       .argument("<topic>")
       .action((topic: string, opts: NodeOptions) =>
-        withClient(opts, async (client) => {
+        withNodeClient(opts, async (client) => {
           printLine({ purged: await client.mailbox.dlqPurge(topic) });
         }),
       ),
   );
   mailbox.addCommand(dlq);
   return mailbox;
-}
-
-function withNode(command: Command): Command {
-  return command
-    .option("--url <url>", "node URL, oap+tls://host:port (default $RON_NODE_URL)")
-    .option("--ca-file <path>", "CA to trust (default $RON_CA_FILE)")
-    .option("--insecure", "skip certificate checks (throwaway local nodes only)")
-    .option("--tenant <hex>", "tenant id (u128, hex)", "0");
-}
-
-async function withClient(opts: NodeOptions, run: (client: OapClient) => Promise<void>): Promise<void> {
-  let tenant: bigint;
-  try {
-    tenant = BigInt(`0x${opts.tenant.replace(/^0x/i, "")}`);
-  } catch {
-    throw new CommandRefused(`--tenant ${opts.tenant} is not a hex number`);
-  }
-  let client: OapClient | undefined;
-  try {
-    client = await connect(opts.url, { caFile: opts.caFile, insecure: opts.insecure, tenant });
-    await run(client);
-  } catch (err) {
-    if (err instanceof OapClientError) throw new CommandRefused(`${err.message} (${err.code} ${err.reason})`);
-    throw err;
-  } finally {
-    await client?.close();
-  }
 }
 
 function messageLine(msg: MailboxMessage): Record<string, unknown> {

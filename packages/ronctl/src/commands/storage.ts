@@ -2,11 +2,12 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { isStorageAddress, type OapClient, OapClientError, type StorageAddress } from "@omnigate/sdk";
+import { isStorageAddress, type OapClient, type StorageAddress } from "@omnigate/sdk";
 import { Command } from "commander";
 import { CommandRefused } from "../errors.js";
-import { connectToNode, type NodeOptions, withNodeOptions } from "../storage/connection.js";
 import { progressFor } from "../storage/progress.js";
+import { withNodeClient } from "../target/connect-node.js";
+import { type NodeOptions, withNodeOptions } from "../target/node-options.js";
 
 export function storageCommand(): Command {
   return new Command("storage")
@@ -16,14 +17,14 @@ export function storageCommand(): Command {
     .addCommand(hasCommand());
 }
 
-interface PutOptions extends NodeOptions {
+interface PutOptions extends TransferOptions {
   public?: boolean;
   json?: boolean;
   progress: boolean;
 }
 
 function putCommand(): Command {
-  return withNodeOptions(
+  return withStorageOptions(
     new Command("put")
       .description("Store a file (or stdin with -) and print its address, b3:<hex>.")
       .argument("<file>", "file to store, - for stdin")
@@ -51,14 +52,14 @@ function putCommand(): Command {
   });
 }
 
-interface GetOptions extends NodeOptions {
+interface GetOptions extends TransferOptions {
   out?: string;
   range?: string;
   progress: boolean;
 }
 
 function getCommand(): Command {
-  return withNodeOptions(
+  return withStorageOptions(
     new Command("get")
       .description(
         "Fetch an object to a file (or stdout). A whole object is verified against its address; " +
@@ -107,12 +108,12 @@ function getCommand(): Command {
 }
 
 function hasCommand(): Command {
-  return withNodeOptions(
+  return withStorageOptions(
     new Command("has")
       .description("Print the object's size if this tenant can read it; exit 1 if it cannot.")
       .argument("<addr>", "object address, b3:<64 hex digits>")
       .option("--json", "print {addr, size, public} as JSON"),
-  ).action(async (addr: string, opts: NodeOptions & { json?: boolean }) => {
+  ).action(async (addr: string, opts: TransferOptions & { json?: boolean }) => {
     const address = mustBeAddress(addr);
     await withClient(opts, async (client, deadlineMs) => {
       const info = await client.storage.has(address, { deadlineMs });
@@ -122,18 +123,24 @@ function hasCommand(): Command {
   });
 }
 
-async function withClient(opts: NodeOptions, work: (client: OapClient, deadlineMs: number) => Promise<void>) {
-  const { client, deadlineMs } = await connectToNode(opts);
-  try {
-    await work(client, deadlineMs);
-  } catch (error) {
-    // The node's refusals (404, 409, 413, 416, object_corrupt) are answers for the user.
-    if (error instanceof OapClientError)
-      throw new CommandRefused(`${error.message} (${error.code} ${error.reason})`);
-    throw error;
-  } finally {
-    await client.close();
-  }
+interface TransferOptions extends NodeOptions {
+  timeout: string;
+}
+
+/** The node options, and --timeout: the deadline of the whole transfer. */
+function withStorageOptions(command: Command): Command {
+  return withNodeOptions(command).option("--timeout <seconds>", "deadline of the whole transfer", "300");
+}
+
+async function withClient(
+  opts: TransferOptions,
+  work: (client: OapClient, deadlineMs: number) => Promise<void>,
+): Promise<void> {
+  const seconds = Number(opts.timeout);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new CommandRefused("--timeout must be a positive number of seconds");
+  // The node's refusals (404, 409, 413, 416, object_corrupt) reach the user as they are: code, reason, hint.
+  await withNodeClient(opts, (client) => work(client, seconds * 1000));
 }
 
 function mustBeAddress(value: string): StorageAddress {
@@ -146,9 +153,12 @@ async function fileSize(file: string): Promise<number> {
   try {
     return (await stat(file)).size;
   } catch (error) {
-    throw new CommandRefused(
-      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-    );
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT" ? "no such file" : code === "EACCES" ? "not readable by you" : String(error);
+    throw new CommandRefused(`cannot read ${file}: ${why}`, {
+      hint: "give the path of a file to store, or - to store stdin",
+    });
   }
 }
 

@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const BIN = fileURLToPath(new URL("../../src/bin/ronctl.ts", import.meta.url));
@@ -27,11 +29,18 @@ export interface RunOptions {
   input?: string;
 }
 
+/**
+ * Where ronctl looks for contexts and a local node's data dir unless a test says otherwise:
+ * paths nothing creates, so the user's own contexts and node never leak into a test.
+ */
+const NOTHING_THERE = join(tmpdir(), "omnigate-ronctl-test-nothing-here");
+const HERMETIC_DEFAULTS = { XDG_CONFIG_HOME: NOTHING_THERE, OMNIGATE_DATA_DIR: NOTHING_THERE };
+
 /** Runs the real `ronctl` as a child process from the repository root. */
 export function ronctl(args: string[], options: RunOptions = {}): Promise<RunResult> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of RONCTL_ENV) delete env[name];
-  Object.assign(env, options.env);
+  Object.assign(env, HERMETIC_DEFAULTS, options.env);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", BIN, ...args], {
       cwd: ROOT,

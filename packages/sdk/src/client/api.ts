@@ -8,16 +8,8 @@ export type { CallOptions, RequestOptions, StreamOptions } from "./call-options.
 export type { ResponseHead } from "./call-stream.js";
 export { type CapProvider, toCapBytes } from "./capability.js";
 export { OapClient, type OapResponse } from "./client.js";
-export {
-  type ClientReason,
-  type ConnectionErrorOptions,
-  OapAbortError,
-  OapClientError,
-  OapConnectionError,
-  OapProtocolError,
-  OapRequestError,
-  OapTimeoutError,
-} from "./errors.js";
+// errors.ts holds the public error types and nothing else.
+export * from "./errors.js";
 export type { ClientEventName, ClientEvents, OapEvent } from "./events.js";
 export {
   type DeadLetterMessage,
@@ -29,6 +21,7 @@ export {
   type SendOptions,
   type SubscribeOptions,
 } from "./mailbox.js";
+export type { SendResult } from "./mailbox-batch-replies.js";
 export { CLIENT_DEFAULTS, type ConnectOptions } from "./options.js";
 export { backoffMs, type RetryPolicy } from "./retry.js";
 export {

@@ -5,11 +5,13 @@ import type { OapResponse } from "./unary-call.js";
 
 /** Options every call takes. */
 export interface CallOptions {
+  /** The request's meta map, the app's own fields; the client adds `deadline_ms` and `idempotency_key`. */
   meta?: Meta;
   /** Tenant the stream acts for (default: the client's). */
   tenant?: bigint;
   /** Budget of the whole call in ms (default: the client's defaultDeadlineMs; Infinity for none). */
   deadlineMs?: number;
+  /** Aborts the call: it rejects with OapAbortError and what is buffered is dropped. */
   signal?: AbortSignal;
   /** The body is end-to-end encrypted by the app (APP_E2E): the node forwards it untouched. */
   e2e?: boolean;
@@ -33,6 +35,7 @@ export interface StreamOptions extends CallOptions {
 
 /** Options of one request/response call. */
 export interface RequestOptions extends CallOptions {
+  /** The request body; a string is sent as UTF-8. */
   body?: Uint8Array | string;
   /** Marks the request safe to send again: enables retries on connection loss, 429 and 503. */
   idempotencyKey?: string;

@@ -1,4 +1,5 @@
 import { encodeMeta, type Meta } from "@omnigate/oap";
+import type { ClientSpan } from "../tracing/client-span.js";
 import { asClientError } from "./call-checks.js";
 import type { CallScope } from "./call-scope.js";
 
@@ -11,6 +12,8 @@ export interface CallTarget {
   e2e: boolean;
   /** The body is zstd-compressed: frames carry COMP (decided per attempt, see compressFor). */
   compressed?: boolean;
+  /** The call's CLIENT span, while a tracer provider is registered (see tracing/). */
+  trace?: ClientSpan;
 }
 
 /** One call as the caller asked for it; every attempt of the call sends it anew. */

@@ -19,14 +19,16 @@ import {
   OapProtocolError,
   OapRequestError,
   OapTimeoutError,
-  withCorrId,
 } from "./errors.js";
 import { eventFromFrame, type OapEvent } from "./events.js";
 import { requestFrames } from "./request-frames.js";
+import { withCorrId } from "./with-corr-id.js";
 
 /** The status line of a response: code < 400 and the meta of its START frame. */
 export interface ResponseHead {
+  /** The OAP/1 status code (below 400: an error status rejects instead). */
   code: number;
+  /** The START frame's meta, as the app sent it. */
   meta: Meta;
   /** The response frames carry APP_E2E: the body is end-to-end encrypted by the app. */
   e2e: boolean;
@@ -128,6 +130,7 @@ export abstract class CallStream {
   attach(host: StreamHost, corrId: bigint): void {
     this.host = host;
     this.corrId = corrId;
+    this.target.trace?.attached(corrId);
     const signal = this.budget.callerSignal;
     if (signal === undefined) return;
     if (signal.aborted) {
@@ -164,7 +167,7 @@ export abstract class CallStream {
     // Ended before fail(): onFail sees the stream as done, and fail() keeps it `ended`.
     this.setPhase("ended");
     this.fail(withCorrId(error, this.corrId), false);
-    this.finished();
+    this.done();
   }
 
   /** The call's deadline passed while its stream was open (see DeadlineTimer). */
@@ -184,7 +187,7 @@ export abstract class CallStream {
       // The node never saw this stream: its slot is free at once.
       this.setPhase("ended");
       this.host.finish(this);
-      this.finished();
+      this.done();
     }
   }
 
@@ -202,6 +205,12 @@ export abstract class CallStream {
 
   /** The stream is no longer tracked by its connection. */
   protected finished(): void {}
+
+  /** The stream is over: its span learns how (a client.stream() span ends here), then finished(). */
+  private done(): void {
+    this.target.trace?.streamDone(this.failure);
+    this.finished();
+  }
 
   /** The caller's signal fired. */
   protected callerAborted(signal: AbortSignal): void {
@@ -389,7 +398,7 @@ export abstract class CallStream {
       else this.fail(protocolError(this.corrId, "the node ended the stream without a response"), false);
     }
     this.host.finish(this);
-    this.finished();
+    this.done();
   }
 
   private fail(error: OapClientError, abandoned: boolean): void {

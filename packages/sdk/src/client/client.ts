@@ -1,7 +1,9 @@
 import { Flags, type HelloReply } from "@omnigate/oap";
 import type { Logger } from "../logger.js";
+import { ClientSpan } from "../tracing/client-span.js";
+import { tracingEnabled } from "../tracing/otel.js";
 import { checkAppProtoId, checkFitsFrame } from "./call-checks.js";
-import type { CallOptions, OapCaller, RequestOptions, StreamOptions } from "./call-options.js";
+import type { CallOptions, RequestOptions, StreamOptions } from "./call-options.js";
 import { CallScope } from "./call-scope.js";
 import { type CallSpec, encodeCallMeta } from "./call-spec.js";
 import { CapRefresher, isRefreshableCapRefusal } from "./capability.js";
@@ -27,7 +29,7 @@ const EMPTY = new Uint8Array(0);
 const MAX_DRAINING_REOPENS = 3;
 
 /** A client of one Omnigate node. Create it with `connect()`. */
-export class OapClient implements OapCaller {
+export class OapClient {
   private readonly listeners: Listeners;
   private readonly link: NodeLink;
   private readonly lifetime = new AbortController();
@@ -74,11 +76,13 @@ export class OapClient implements OapCaller {
     return this.lifetime.signal.aborted;
   }
 
+  /** Adds a listener for `connect`, `disconnect` or control `event`s (see ClientEvents). */
   on<K extends ClientEventName>(name: K, listener: ClientEvents[K]): this {
     this.listeners.on(name, listener);
     return this;
   }
 
+  /** Removes a listener added with `on()`. */
   off<K extends ClientEventName>(name: K, listener: ClientEvents[K]): this {
     this.listeners.off(name, listener);
     return this;
@@ -90,6 +94,33 @@ export class OapClient implements OapCaller {
    * loss, 429 and 503 are retried with full-jitter backoff inside the deadline.
    */
   request(appProtoId: number, options: RequestOptions = {}): Promise<OapResponse> {
+    // One flag check when no tracer provider is registered (the benchmarked path).
+    if (tracingEnabled()) return this.tracedRequest(appProtoId, options);
+    return this.startRequest(appProtoId, options, undefined);
+  }
+
+  /** request() under a CLIENT span whose trace context travels in the START frame's meta. */
+  private tracedRequest(appProtoId: number, options: RequestOptions): Promise<OapResponse> {
+    const span = new ClientSpan(
+      "oap.request",
+      appProtoId,
+      options.tenant ?? this.options.tenant,
+      options.meta,
+      false,
+    );
+    const call = this.startRequest(appProtoId, { ...options, meta: span.meta }, span);
+    call.then(
+      (response) => span.finish(undefined, response.code),
+      (error: unknown) => span.fail(error),
+    );
+    return call;
+  }
+
+  private startRequest(
+    appProtoId: number,
+    options: RequestOptions,
+    span: ClientSpan | undefined,
+  ): Promise<OapResponse> {
     // Not async: on the fast path the request is written before this returns, and the caller
     // awaits the call's own promise, the only one a small request makes.
     try {
@@ -99,9 +130,11 @@ export class OapClient implements OapCaller {
       const body = options.body === undefined ? EMPTY : toBytes(options.body);
       const scope = this.scope(options);
       if (this.capRefresher && options.cap === undefined) {
-        return this.refreshingCap(() => this.sendRequest(appProtoId, options, body, maxResponseBytes, scope));
+        return this.refreshingCap(() =>
+          this.sendRequest(appProtoId, options, body, maxResponseBytes, scope, span),
+        );
       }
-      return this.sendRequest(appProtoId, options, body, maxResponseBytes, scope);
+      return this.sendRequest(appProtoId, options, body, maxResponseBytes, scope, span);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -114,14 +147,20 @@ export class OapClient implements OapCaller {
   stream(appProtoId: number, options: StreamOptions = {}): OapStream {
     checkAppProtoId(appProtoId);
     const scope = this.scope(options);
+    const span = tracingEnabled()
+      ? new ClientSpan("oap.stream", appProtoId, options.tenant ?? this.options.tenant, options.meta, true)
+      : undefined;
     const opened = (async () => {
-      const spec = this.spec(appProtoId, options, undefined);
+      const spec = this.spec(appProtoId, span ? { ...options, meta: span.meta } : options, undefined);
+      if (span) spec.trace = span;
       const connection = await this.slot(spec, scope);
       const exchange = new Exchange(spec, encodeCallMeta(spec, scope), scope, true);
       exchange.onPushedEvent = options.onEvent;
       connection.open(exchange);
       return exchange;
     })();
+    // The span ends with the stream (CallStream), or here when it never opened.
+    if (span) opened.then(undefined, (error: unknown) => span.fail(error));
     return new OapStream(opened);
   }
 
@@ -168,9 +207,11 @@ export class OapClient implements OapCaller {
     body: Uint8Array,
     maxResponseBytes: number,
     scope: CallScope,
+    span: ClientSpan | undefined,
   ): Promise<OapResponse> {
     const spec = this.spec(appProtoId, options, options.idempotencyKey);
     spec.compress = options.compress;
+    if (span) spec.trace = span;
     if (options.idempotencyKey === undefined) return this.attempt(spec, body, maxResponseBytes, scope);
     return this.retrying(spec, body, maxResponseBytes, scope);
   }

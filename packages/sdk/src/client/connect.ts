@@ -1,4 +1,5 @@
 import type { OapClient } from "./client.js";
+import { withLocalDevCredentials } from "./local-node.js";
 import { newClient } from "./new-client.js";
 import { NODE_PLATFORM } from "./node-platform.js";
 import { type ConnectOptions, resolveClientOptions } from "./options.js";
@@ -11,9 +12,11 @@ import { openNodeWebSocket } from "./wss-transport.js";
 /**
  * Connects to an Omnigate node at `oap+tls://host:port` (default port 9443: TLS 1.3 with
  * ALPN oap/1) or `wss://host:port/oap` (default port 9444: a secure WebSocket with
- * subprotocol oap.1), then HELLO; the default URL comes from $RON_NODE_URL. Both take the
- * same trust options. Resolves once the node has answered the HELLO; rejects with
- * OapConnectionError (reason "tls_untrusted" when the certificate is not trusted).
+ * subprotocol oap.1), then HELLO. Without a URL it is $RON_NODE_URL, else the local default
+ * oap+tls://127.0.0.1:9443; for a node on this machine with no trust option or cap given, the
+ * dev CA and dev capability in its data dir (`$OMNIGATE_DATA_DIR`, else defaultDataDir()) are
+ * used. Both transports take the same trust options. Resolves once the node has answered the
+ * HELLO; rejects with OapConnectionError (reason "tls_untrusted" when the certificate is not trusted).
  */
 export async function connect(url?: string, options?: ConnectOptions): Promise<OapClient>;
 export async function connect(options: ConnectOptions): Promise<OapClient>;
@@ -36,11 +39,12 @@ export async function connect(
  */
 export async function createClient(url?: string, options: ConnectOptions = {}): Promise<OapClient> {
   const address = parseNodeUrl(resolveNodeUrl(url));
-  const resolved = resolveClientOptions(options, process.env);
-  const trust = await resolveTrust(options, address.host);
+  const local = withLocalDevCredentials(options, address.host, process.env);
+  const resolved = resolveClientOptions(local, process.env);
+  const trust = await resolveTrust(local, address.host);
   const open: TransportOpener =
     address.transport === "wss"
       ? (signal) => openNodeWebSocket(address, trust, signal)
       : (signal) => openTls(address, trust, signal);
-  return newClient(open, address, options, resolved, NODE_PLATFORM);
+  return newClient(open, address, local, resolved, NODE_PLATFORM);
 }

@@ -1,4 +1,5 @@
 import { isRetryableCode, type Meta, REASONS } from "@omnigate/oap";
+import { hintFor } from "./hints.js";
 
 /** Reasons the client itself reports (the node's reasons come from the canonical list in @omnigate/oap). */
 export type ClientReason =
@@ -20,6 +21,8 @@ interface ClientErrorInit {
   retryable: boolean;
   retryAfterMs?: number | undefined;
   cause?: unknown;
+  /** What to do; default: the hint for `reason` (hints.ts). */
+  hint?: string | undefined;
 }
 
 /** Base of every error the client rejects with. */
@@ -34,7 +37,10 @@ export class OapClientError extends Error {
   readonly retryable: boolean;
   /** The node's hint for how long to wait before trying again. */
   readonly retryAfterMs: number | undefined;
+  /** What the user can do about it, in one short line (e.g. how to start a node or mint a capability). */
+  readonly hint: string | undefined;
 
+  /** @internal The client and its subclasses construct it; catch and read it. */
   constructor(message: string, init: ClientErrorInit) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
     this.name = "OapClientError";
@@ -43,6 +49,7 @@ export class OapClientError extends Error {
     this.corrId = init.corrId;
     this.retryable = init.retryable;
     this.retryAfterMs = init.retryAfterMs;
+    this.hint = init.hint ?? hintFor(init.reason);
   }
 }
 
@@ -75,15 +82,19 @@ export class OapTimeoutError extends OapClientError {
   }
 }
 
+/** What an OapConnectionError says beyond its message; every field has a default. */
 export interface ConnectionErrorOptions {
   /** A ClientReason, or the node's reason when it refused the HELLO. Default "connection_lost". */
   reason?: ClientReason | (string & {});
   /** Default 503; the node's code when it refused the HELLO. */
   code?: number;
+  /** The stream the failure hit, when it hit one. */
   corrId?: bigint | undefined;
   /** Default true. */
   retryable?: boolean;
+  /** How long the node asked the client to wait before connecting again (a refused HELLO). */
   retryAfterMs?: number | undefined;
+  /** The underlying error (a socket or TLS error), kept as the error's `cause`. */
   cause?: unknown;
 }
 
@@ -136,14 +147,4 @@ export class OapAbortError extends OapClientError {
     super(message, { code: 499, reason: "aborted", corrId, retryable: false, cause });
     this.name = "OapAbortError";
   }
-}
-
-/** Re-labels a call-scope error with the corr_id it happened on. */
-export function withCorrId(error: OapClientError, corrId: bigint | undefined): OapClientError {
-  if (corrId === undefined || error.corrId !== undefined) return error;
-  if (error instanceof OapTimeoutError) return new OapTimeoutError(error.message, corrId);
-  if (error instanceof OapAbortError) return new OapAbortError(error.message, corrId, error.cause);
-  if (error instanceof OapConnectionError) return error.forStream(corrId);
-  if (error instanceof OapProtocolError) return new OapProtocolError(error.message, corrId);
-  return error;
 }

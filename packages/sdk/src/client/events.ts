@@ -14,11 +14,15 @@ import type { OapConnectionError } from "./errors.js";
  * messages of a mailbox subscription).
  */
 export interface OapEvent {
+  /** The app the event belongs to (0: the node's control app). */
   appProtoId: number;
+  /** The tenant the event is for. */
   tenantId: bigint;
+  /** What the pushing service means by it: a subscription's corr_id, 0 for the node's control events. */
   corrId: bigint;
   /** Meta of a START event frame; empty otherwise. */
   meta: Meta;
+  /** The event's payload (a copy the app may keep). */
   body: Buffer;
   /** The node asked for an acknowledgement (ACK_REQ). */
   ackRequested: boolean;
@@ -49,6 +53,7 @@ export function eventFromFrame(frame: Frame): OapEvent {
   };
 }
 
+/** The client's events and their listeners' signatures, for `client.on()` and `client.off()`. */
 export interface ClientEvents {
   /** A control EVENT frame arrived. */
   event: (event: OapEvent) => void;
@@ -58,6 +63,7 @@ export interface ClientEvents {
   disconnect: (error: OapConnectionError) => void;
 }
 
+/** A name `client.on()` takes: `event`, `connect` or `disconnect`. */
 export type ClientEventName = keyof ClientEvents;
 
 /** A small typed listener set; a throwing listener is reported to `onListenerError`, never to the socket. */

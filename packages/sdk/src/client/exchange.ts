@@ -3,8 +3,9 @@ import { BodyQueue } from "./body-queue.js";
 import type { CallBudget } from "./call-scope.js";
 import type { CallTarget } from "./call-spec.js";
 import { CallStream, type ResponseHead, type StreamHost } from "./call-stream.js";
-import { OapAbortError, OapClientError, withCorrId } from "./errors.js";
+import { OapAbortError, OapClientError } from "./errors.js";
 import type { OapEvent } from "./events.js";
+import { withCorrId } from "./with-corr-id.js";
 
 /**
  * The stream behind `client.stream()` (and the HELLO): the request body is sent piece by

@@ -2,7 +2,8 @@
 
 export { addressOf } from "./address-of.js";
 export * from "./api.js";
-export { CAP_ENV } from "./capability.js";
+export { CAP_ENV, type Environment } from "./capability.js";
 export { connect, createClient } from "./connect.js";
+export { DATA_DIR_ENV, defaultDataDir, nodeDataDir } from "./data-dir.js";
 export { CA_FILE_ENV, normalizeFingerprint } from "./trust.js";
-export { DEFAULT_PORT, NODE_URL_ENV, type NodeTransport } from "./url.js";
+export { DEFAULT_NODE_URL, DEFAULT_PORT, NODE_URL_ENV, type NodeTransport } from "./url.js";

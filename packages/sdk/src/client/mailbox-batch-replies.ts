@@ -2,8 +2,11 @@ import type { Meta } from "@omnigate/oap";
 import { OapRequestError } from "./errors.js";
 import type { ItemOutcome } from "./turn-batcher.js";
 
+/** What `mailbox.send()` resolves to once the node has stored the message. */
 export interface SendResult {
+  /** The message's id: what a delivery's msgId and `mailbox.delete()` name. */
   msgId: string;
+  /** True when the idemKey matched an earlier send, so `msgId` is that send's and nothing new was stored. */
   duplicate: boolean;
 }
 

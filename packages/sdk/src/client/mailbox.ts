@@ -36,10 +36,13 @@ interface QueuedSend {
   attrs: Record<string, string> | undefined;
 }
 
+/** Options every mailbox call takes. */
 export interface MailboxCallOptions {
   /** Tenant the call acts for (default: the client's). */
   tenant?: bigint;
+  /** Budget of the call in ms (default: the client's defaultDeadlineMs; RECV adds its waitMs). */
   deadlineMs?: number;
+  /** Aborts the call (OapAbortError). */
   signal?: AbortSignal;
 }
 
@@ -49,17 +52,21 @@ export interface MailboxCallOptions {
  * topics needs it; `msg.ack()` always sends it.
  */
 export interface LeaseCallOptions extends MailboxCallOptions {
+  /** The topic the delivery came from. */
   topic?: string;
 }
 
+/** Options of `mailbox.send()`. */
 export interface SendOptions extends MailboxCallOptions {
   /** Idempotency key: the same key and body within the node's dedupe window returns the first msg_id. Also makes the SDK retry the send. */
   idemKey?: string;
+  /** String attributes delivered with the message (headers the consumer reads unparsed). */
   attrs?: Record<string, string>;
   /** The body is end-to-end encrypted by the app (APP_E2E). */
   e2e?: boolean;
 }
 
+/** Options of `mailbox.recv()`: how many messages, for how long they are leased, how long to wait. */
 export interface RecvOptions extends MailboxCallOptions {
   /** Most messages to take (default 1). */
   max?: number;
@@ -69,21 +76,31 @@ export interface RecvOptions extends MailboxCallOptions {
   waitMs?: number;
 }
 
+/** Options of `mailbox.subscribe()`: ack mode, credit, and each lease's visibility. */
 export interface SubscribeOptions extends MailboxCallOptions {
   /** "explicit" (default): call msg.ack(); "auto": the node acks as it pushes (at-most-once). */
   ack?: "auto" | "explicit";
   /** Messages pushed ahead of the consumer (default 16). */
   credit?: number;
+  /** How long each pushed message stays invisible to others (default: the node's). */
   visibilityMs?: number;
 }
 
+/** A message in a topic's dead-letter queue, as `mailbox.dlqList()` lists it. */
 export interface DeadLetterMessage {
+  /** The id SEND returned. */
   msgId: string;
+  /** The topic it was sent to. */
   topic: string;
+  /** How many deliveries it had before it was dead-lettered. */
   attempts: number;
+  /** When the node accepted it, in Unix milliseconds. */
   sentAt: number;
+  /** Why it was dead-lettered: its last NACK's `error` ("nacked" if none), or "visibility timeout expired". */
   lastError: string;
+  /** The attributes it was sent with. */
   attrs: Record<string, string>;
+  /** Its body, byte-exact. */
   body: Buffer;
   /** The sender flagged the body APP_E2E (encrypted by the app end to end). */
   e2e: boolean;
@@ -105,16 +122,24 @@ export interface MailboxMessageFields {
 
 /** A delivered message. `ack()` removes it; `nack()` hands it back; `extend()` keeps it longer. */
 export class MailboxMessage {
+  /** The id SEND returned: the same on every delivery of this message. */
   readonly msgId: string;
+  /** Names this delivery's lease: what ack, nack and extend take. Stale once the lease ends. */
   readonly receipt: string;
+  /** 1 on the first delivery, +1 on each redelivery. */
   readonly attempt: number;
+  /** When the node accepted the message, in Unix milliseconds. */
   readonly sentAt: number;
+  /** The topic it was sent to. */
   readonly topic: string;
+  /** The attributes it was sent with. */
   readonly attrs: Record<string, string>;
+  /** The message body, byte-exact. */
   readonly body: Buffer;
   /** The sender flagged the body APP_E2E (encrypted by the app end to end). */
   readonly e2e: boolean;
 
+  /** @internal Messages come from `recv()` and `subscribe()`. */
   constructor(
     private readonly mailbox: MailboxClient,
     fields: MailboxMessageFields,
@@ -130,14 +155,20 @@ export class MailboxMessage {
     this.e2e = fields.e2e;
   }
 
+  /** Removes the message: it was handled. */
   ack(): Promise<void> {
     return this.mailbox.ack(this.receipt, { ...this.options, topic: this.topic });
   }
 
+  /**
+   * Hands the message back now: it is delivered again after `delayMs` (default 0), or
+   * dead-lettered once out of attempts; `error` is kept as the dead letter's `lastError`.
+   */
   nack(delayMs?: number, error?: string): Promise<void> {
     return this.mailbox.nack(this.receipt, { ...this.options, topic: this.topic, delayMs, error });
   }
 
+  /** Keeps the lease `visibilityMs` longer from now, for a handler that needs more time. */
   extend(visibilityMs: number): Promise<void> {
     return this.mailbox.extend(this.receipt, visibilityMs, { ...this.options, topic: this.topic });
   }
@@ -158,6 +189,7 @@ export class MailboxClient {
     { maxItems: MAX_BATCH_ITEMS, maxBytes: MAX_SEND_BATCH_BYTES, sizeOf: (item) => item.body.byteLength },
   );
 
+  /** @internal Use `client.mailbox`. */
   constructor(private readonly client: OapCaller) {}
 
   /**
@@ -211,6 +243,10 @@ export class MailboxClient {
     return ackOutcomes(reply.meta, receipts.length);
   }
 
+  /**
+   * Leases up to `max` messages of a topic (long-polling up to `waitMs` when there are none);
+   * each must be acked, nacked or left to expire. An empty array means none arrived in time.
+   */
   async recv(topic: string, options: RecvOptions = {}): Promise<MailboxMessage[]> {
     const meta: Meta = { op: "recv", topic, max: options.max ?? 1, wait_ms: options.waitMs ?? 0 };
     if (options.visibilityMs !== undefined) meta.visibility_ms = options.visibilityMs;
@@ -235,6 +271,7 @@ export class MailboxClient {
     await this.acks.add(`${options.tenant ?? ""}\u0000${options.topic ?? ""}`, key, receipt);
   }
 
+  /** Ends a lease now: the message is visible again after `delayMs` (default 0). See MailboxMessage.nack(). */
   async nack(
     receipt: string,
     options: LeaseCallOptions & { delayMs?: number; error?: string } = {},
@@ -245,6 +282,7 @@ export class MailboxClient {
     await this.call(meta, options);
   }
 
+  /** Keeps a lease `visibilityMs` longer from now. */
   async extend(receipt: string, visibilityMs: number, options: LeaseCallOptions = {}): Promise<void> {
     await this.call(withTopic({ op: "extend", receipt, visibility_ms: visibilityMs }, options), options);
   }
@@ -256,6 +294,7 @@ export class MailboxClient {
     );
   }
 
+  /** Lists up to `max` (default 10) dead letters of a topic, without removing them. */
   async dlqList(
     topic: string,
     options: MailboxCallOptions & { max?: number } = {},
@@ -273,12 +312,14 @@ export class MailboxClient {
     }));
   }
 
+  /** Moves up to `max` dead letters back onto their topic, attempts reset; returns how many moved. */
   async dlqRedrive(topic: string, options: MailboxCallOptions & { max?: number } = {}): Promise<number> {
     const meta: Meta = { op: "dlq.redrive", topic };
     if (options.max !== undefined) meta.max = options.max;
     return Number((await this.call(meta, options)).meta.redriven);
   }
 
+  /** Removes every dead letter of a topic; returns how many. */
   async dlqPurge(topic: string, options: MailboxCallOptions = {}): Promise<number> {
     return Number((await this.call({ op: "dlq.purge", topic }, options)).meta.purged);
   }

@@ -2,6 +2,7 @@ import type { Logger } from "../logger.js";
 import { type CapProvider, defaultCap, type Environment } from "./capability.js";
 import type { RetryPolicy } from "./retry.js";
 
+/** How connect() and createClient() reach, trust and call a node; every field is optional. */
 export interface ConnectOptions {
   /** PEM certificate(s) of the CA(s) to trust instead of the system store. */
   ca?: string | Buffer | Array<string | Buffer>;
@@ -32,6 +33,7 @@ export interface ConnectOptions {
   defaultDeadlineMs?: number;
   /** Bound on TCP + TLS + HELLO, in ms (default 10000). */
   connectTimeoutMs?: number;
+  /** How idempotent calls are retried after connection loss, 429 and 503 (see CLIENT_DEFAULTS.retry). */
   retry?: Partial<RetryPolicy>;
   /** Unread response bytes, across streams, above which the socket is paused (default 8 MiB). */
   maxBufferedBytes?: number;
@@ -39,6 +41,7 @@ export interface ConnectOptions {
   maxResponseBytes?: number;
   /** Request bodies at least this long are zstd-compressed (COMP) when the node supports it (default 16 KiB). */
   compressThresholdBytes?: number;
+  /** Where the client logs retries, capability refreshes and listener errors (default: nowhere). */
   logger?: Logger;
 }
 
@@ -55,13 +58,28 @@ export interface ResolvedClientOptions {
   compressThresholdBytes: number;
 }
 
+/** The value ConnectOptions falls back to for each setting not given. */
 export const CLIENT_DEFAULTS = {
+  /** Tenant 0. */
   tenant: 0n,
+  /** 30 s per call. */
   defaultDeadlineMs: 30_000,
+  /** 10 s for TCP + TLS + HELLO. */
   connectTimeoutMs: 10_000,
-  retry: { baseMs: 100, capMs: 5_000, maxAttempts: 5 },
+  /** Up to 5 attempts, full-jitter backoff from 100 ms, at most 5 s apart. */
+  retry: {
+    /** Backoff base in ms. */
+    baseMs: 100,
+    /** Upper bound of one backoff in ms. */
+    capMs: 5_000,
+    /** Attempts in all, the first included. */
+    maxAttempts: 5,
+  },
+  /** 8 MiB of unread response bytes before the socket is paused. */
   maxBufferedBytes: 8 * 1024 * 1024,
+  /** 64 MiB: the largest response body request() collects. */
   maxResponseBytes: 64 * 1024 * 1024,
+  /** 16 KiB: request bodies from this size are compressed when the node supports COMP. */
   compressThresholdBytes: 16 * 1024,
 } as const;
 

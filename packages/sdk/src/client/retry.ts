@@ -1,5 +1,6 @@
 import { OapClientError } from "./errors.js";
 
+/** How a retryable call is tried again: capped full-jitter exponential backoff (backoffMs). */
 export interface RetryPolicy {
   /** Backoff base in ms (default 100). */
   baseMs: number;

@@ -11,6 +11,7 @@ const ADDRESS = /^b3:[0-9a-f]{64}$/;
 /** Bytes per write when a put is given one large buffer (the client splits it into frames). */
 const PUT_SLICE_BYTES = 256 * 1024;
 
+/** True when `value` is a well-formed storage address (`b3:` + 64 lowercase hex digits). */
 export function isStorageAddress(value: unknown): value is StorageAddress {
   return typeof value === "string" && ADDRESS.test(value);
 }
@@ -18,6 +19,7 @@ export function isStorageAddress(value: unknown): value is StorageAddress {
 /** Options shared by storage calls: tenant, deadline, signal and capability, as on any stream. */
 export type StorageCallOptions = Omit<CallOptions, "meta" | "e2e">;
 
+/** Options of `storage.put()`: namespace, announced size, progress. */
 export interface PutOptions extends StorageCallOptions {
   /** Publish to the shared `public` namespace, readable by every tenant (docs/storage.md). */
   public?: boolean;
@@ -27,13 +29,17 @@ export interface PutOptions extends StorageCallOptions {
   onProgress?: (sentBytes: number) => void;
 }
 
+/** What `storage.put()` resolves to once the node has stored the object. */
 export interface PutResult {
+  /** The object's address, as the node computed it from the bytes it stored. */
   addr: StorageAddress;
+  /** The object's size in bytes. */
   size: number;
   /** False when the node already held these bytes (PUT is idempotent). */
   created: boolean;
 }
 
+/** Options of `storage.get()` and `storage.getBytes()`: a byte range, or the whole object. */
 export interface GetOptions extends StorageCallOptions {
   /** One byte range: `start-end` (inclusive), `start-` or `-suffix`; the reply is then 206 and not verified. */
   range?: string;
@@ -41,7 +47,9 @@ export interface GetOptions extends StorageCallOptions {
 
 /** What the node says about an object in a GET reply's head. */
 export interface ObjectHead {
+  /** 200 for the whole object, 206 for a range. */
   code: number;
+  /** The address asked for. */
   addr: StorageAddress;
   /** The whole object's size. */
   size: number;
@@ -49,11 +57,15 @@ export interface ObjectHead {
   length: number;
   /** The span served (`start-end`, inclusive) on a 206. */
   range?: string;
+  /** The object was found in the shared `public` namespace rather than the tenant's. */
   public: boolean;
 }
 
+/** What `storage.has()` says about an object that exists. */
 export interface ObjectInfo {
+  /** The object's size in bytes. */
   size: number;
+  /** It is in the shared `public` namespace rather than the tenant's. */
   public: boolean;
 }
 
@@ -70,6 +82,7 @@ export class StorageIntegrityError extends OapClientError {
  * streams and returns the address, GET streams chunks and verifies whole objects, HAS.
  */
 export class StorageClient {
+  /** @internal Use `client.storage`. */
   constructor(
     private readonly client: OapCaller,
     private readonly createBlake3: () => Promise<Blake3>,
@@ -175,7 +188,9 @@ export class StorageClient {
 
 /** One GET: `head()` for the reply's meta, iteration for the bytes. */
 export class StorageReader implements AsyncIterable<Buffer> {
+  /** @internal Use `client.storage.get()`. */
   constructor(
+    /** The address being read. */
     readonly addr: StorageAddress,
     private readonly stream: OapStream,
     /** Hashes a whole-object read to verify it; undefined for a range, which cannot be. */
@@ -200,6 +215,10 @@ export class StorageReader implements AsyncIterable<Buffer> {
     this.stream.discard();
   }
 
+  /**
+   * The object's bytes, chunk by chunk as they arrive. A whole-object read is hashed as it goes
+   * and throws StorageIntegrityError at the end if the bytes do not match the address.
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     const head = await this.head();
     const hasher = this.createBlake3 ? await this.createBlake3() : undefined;

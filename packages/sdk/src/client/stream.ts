@@ -101,6 +101,10 @@ export class OapStream implements AsyncIterable<Buffer> {
     this.exchange?.abandon(reason);
   }
 
+  /**
+   * The response body, chunk by chunk (`for await (const chunk of stream)`); ends with the
+   * stream and throws its error. Leaving the loop early discards the rest.
+   */
   [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
     const iterator: AsyncIterableIterator<Buffer> = {
       next: async () => (await this.opened).body.next(),

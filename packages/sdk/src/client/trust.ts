@@ -123,11 +123,21 @@ async function loadCa(options: ConnectOptions): Promise<ConnectionOptions["ca"]>
   if (options.ca !== undefined && options.caFile !== undefined) {
     throw new TypeError("give either ca or caFile, not both");
   }
-  if (options.caFile !== undefined) return readFile(options.caFile);
+  if (options.caFile !== undefined) return readCaFile(options.caFile, "caFile");
   if (options.ca !== undefined || options.fingerprint !== undefined) return options.ca;
   // No trust option given: $RON_CA_FILE (e.g. the dev CA a local node printed), else the system store.
   const fromEnv = process.env[CA_FILE_ENV];
-  return fromEnv ? readFile(fromEnv) : undefined;
+  return fromEnv ? readCaFile(fromEnv, `$${CA_FILE_ENV}`) : undefined;
+}
+
+/** The CA file's bytes; a missing or unreadable file is named with the setting that gave it. */
+async function readCaFile(file: string, setting: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new TypeError(`cannot read the CA file ${file} (from ${setting}): ${why}`, { cause: error });
+  }
 }
 
 /** Environment variable naming a CA file to trust when no trust option is passed. */

@@ -2,20 +2,27 @@ import { WS_PATH } from "@omnigate/oap";
 
 export const OAP_SCHEME = "oap+tls:";
 export const WSS_SCHEME = "wss:";
+/** Default port of a node's TLS listener: what `oap+tls://host` means without a port. */
 export const DEFAULT_PORT = 9443;
 /** Default port of a node's WebSocket listener (ws.listen). */
 export const DEFAULT_WS_PORT = 9444;
 /** Environment variable naming the node when `connect()` is given no URL. */
 export const NODE_URL_ENV = "RON_NODE_URL";
+/** The node a client reaches when given no URL and no $RON_NODE_URL: a local node's default listener. */
+export const DEFAULT_NODE_URL = `oap+tls://127.0.0.1:${DEFAULT_PORT}`;
 
 const EXPECTED = "oap+tls://host:port or wss://host:port/oap";
 
 /** Which transport carries OAP/1 to the node: TLS (oap+tls://) or secure WebSocket (wss://). */
 export type NodeTransport = "tls" | "wss";
 
+/** A node's URL, parsed: what parseNodeUrl returns and the client dials. */
 export interface NodeAddress {
+  /** TLS or secure WebSocket. */
   transport: NodeTransport;
+  /** Host name or IP address, as written in the URL (IPv6 without brackets). */
   host: string;
+  /** TCP port (the transport's default when the URL names none). */
   port: number;
 }
 
@@ -103,11 +110,10 @@ function redact(parsed: URL): string {
   return copy.href;
 }
 
-/** The URL to use: the one given, else $RON_NODE_URL. */
+/**
+ * The URL to use: the one given, else $RON_NODE_URL, else the node `npm start` runs on this
+ * machine (DEFAULT_NODE_URL).
+ */
 export function resolveNodeUrl(url: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const chosen = url ?? env[NODE_URL_ENV];
-  if (chosen === undefined || chosen === "") {
-    throw new TypeError(`no node URL given and ${NODE_URL_ENV} is not set; pass ${EXPECTED}`);
-  }
-  return chosen;
+  return url || env[NODE_URL_ENV] || DEFAULT_NODE_URL;
 }

@@ -4,4 +4,5 @@
  * built from are in `../internal.ts`.
  */
 export { type AppHandler, type AppReply, type AppServer, type ServeOptions, serve } from "./serve.js";
+export type { SessionLimits } from "./session.js";
 export type { BodyOptions, IncomingRequest, ReplyOptions, ResponseWriter } from "./types.js";

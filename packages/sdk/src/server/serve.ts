@@ -11,12 +11,14 @@ import {
 import { type Logger, SILENT_LOGGER } from "../logger.js";
 import { OapListener } from "./listener.js";
 import { DEFAULT_SESSION_LIMITS, type SessionHandler, type SessionLimits } from "./session.js";
+import { traceSessions } from "./trace-sessions.js";
 import type { IncomingRequest, ResponseWriter } from "./types.js";
 
 /** What a handler may return instead of writing through `res`: one reply, whole or streamed. */
 export interface AppReply {
   /** Status, 200 by default (codes ≥ 400 are for errors: throw an OapError instead). */
   code?: number;
+  /** The response's meta map. */
   meta?: Meta;
   /** The whole body, or a stream of chunks sent as they come (with backpressure). */
   body?: Uint8Array | string | AsyncIterable<Uint8Array>;
@@ -35,13 +37,20 @@ export type AppHandler = (
   // biome-ignore lint/suspicious/noConfusingVoidType: an async handler that answers through res, and sometimes returns a reply, has this type.
 ) => AppReply | undefined | void | Promise<AppReply | undefined | void>;
 
+/** What serve() listens as and with: the app id, TLS material, handler, address and limits. */
 export interface ServeOptions {
   /** The app_proto_id this backend serves; requests for any other id get 404 `unknown_app`. */
   appId: number;
   /** Name reported in the HELLO reply (default `app-0x<id>`). */
   name?: string;
   /** PEM certificate chain and private key the backend presents. */
-  tls: { cert: string | Buffer; key: string | Buffer };
+  tls: {
+    /** PEM certificate chain, leaf first. */
+    cert: string | Buffer;
+    /** PEM private key of the leaf certificate. */
+    key: string | Buffer;
+  };
+  /** Answers each request routed to this app. */
   handler: AppHandler;
   /** Default 127.0.0.1. */
   host?: string;
@@ -55,10 +64,13 @@ export interface ServeOptions {
   logger?: Logger;
 }
 
+/** A running app backend, as serve() resolves to it: its address and how to stop it. */
 export interface AppServer {
   /** oap+tls://host:port, with the real port when 0 was asked. */
   readonly url: string;
+  /** The address listened on. */
   readonly host: string;
+  /** The port listened on (the one the OS picked when 0 was asked). */
   readonly port: number;
   /** Streams open across all connections. */
   openStreams(): number;
@@ -89,7 +101,7 @@ export async function serve(options: ServeOptions): Promise<AppServer> {
   const log = options.logger ?? SILENT_LOGGER;
   const hello = helloReply(appId, name, limits);
 
-  const session: SessionHandler = {
+  const untraced: SessionHandler = {
     dispatch(req, res) {
       if (req.appProtoId === appId) return runHandler(handler, req, res);
       if (req.appProtoId === AppProtoId.CONTROL) return res.reply(200, hello as unknown as Meta);
@@ -99,6 +111,13 @@ export async function serve(options: ServeOptions): Promise<AppServer> {
       log.warn({ err, corr_id: String(req.corrId), app: req.appProtoId, peer: req.peer }, "handler failed");
     },
   };
+  // A SERVER span per request of the app (not the node's HELLO), parented by meta's traceparent;
+  // the handler runs in its context, so spans the handler makes are its children.
+  const session = traceSessions(untraced, {
+    tracer: "@omnigate/sdk",
+    spanName: "omnigate.backend",
+    traces: (req) => req.appProtoId === appId,
+  });
   const host = options.host ?? "127.0.0.1";
   const listener = new OapListener({
     host,

@@ -28,9 +28,16 @@ import { StreamResponse } from "./response.js";
 import type { CloseKind, SessionTransport, TransportKind } from "./transport.js";
 import type { IncomingEvent, IncomingRequest, ResponseWriter } from "./types.js";
 
+/**
+ * Per-connection limits of an OAP/1 server (serve()'s `limits`, the node's listeners): frame
+ * and capability sizes, concurrent streams, buffers, deadlines, COMP inflation and timeouts.
+ */
 export interface SessionLimits extends ConnectionTimeoutLimits {
+  /** Largest frame accepted, header included (HELLO's `max_frame`); larger is 413. */
   maxFrame: number;
+  /** Streams open at once on one connection (HELLO's `max_inflight`); one more is 429. */
   maxInflight: number;
+  /** Largest capability token a START frame may carry. */
   maxCapLen: number;
   /** Cost of request body chunks buffered for services before the socket stops reading. */
   readBufferBytes: number;
@@ -153,6 +160,8 @@ export interface StreamEndInfo extends StreamTarget {
   peer: string;
   /** The transport that carried the connection. */
   transport: TransportKind;
+  /** The request handed to dispatch; absent when its START frame was refused before that. */
+  request?: IncomingRequest;
 }
 
 interface LiveStream {
@@ -703,6 +712,7 @@ export class ServerSession {
       bytesOut: live.response.bytesOut,
       peer: this.peer,
       transport: this.transport.kind,
+      request: live.request,
     });
     // Not only `draining`: drain() waiters of a session that then went `closing` are resolved here too.
     if (this.phase !== "open" && this.table.size === 0) this.resolveDrain();

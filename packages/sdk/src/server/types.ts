@@ -3,9 +3,13 @@ import type { ConnectionContext } from "./connection-context.js";
 
 /** A request stream as a service sees it. */
 export interface IncomingRequest {
+  /** The stream's id on its connection. */
   corrId: bigint;
+  /** The app the request is for (what routed it here). */
   appProtoId: number;
+  /** The tenant the request acts for, as the node admitted it. */
   tenantId: bigint;
+  /** The request's meta map, decoded. */
   meta: Meta;
   /** The body is end-to-end encrypted by the app: route it, never inspect it. */
   e2e: boolean;
@@ -29,10 +33,17 @@ export interface IncomingRequest {
   signal: AbortSignal;
   /** Remote address of the connection, "ip:port". */
   peer: string;
-  /** The connection the request arrived on: per-connection state, pushed events. */
+  /**
+   * The connection the request arrived on: per-connection state, pushed events. For the node's
+   * own services; in an app backend it is one of the node's pooled connections, shared by many
+   * clients, so it is left out of the API reference.
+   *
+   * @internal
+   */
   connection: ConnectionContext;
 }
 
+/** Options of a body write (`res.write()`, `res.end()`). */
 export interface BodyOptions {
   /**
    * Called once the connection is done with the body's bytes, so the service may reuse their
@@ -41,6 +52,7 @@ export interface BodyOptions {
   onWritten?: () => void;
 }
 
+/** Options of `res.reply()` and `res.start()`. */
 export interface ReplyOptions extends BodyOptions {
   /** Mark response bodies as APP_E2E. */
   e2e?: boolean;
@@ -48,7 +60,9 @@ export interface ReplyOptions extends BodyOptions {
 
 /** The response side of one stream. Every method is a no-op once the stream ended. */
 export interface ResponseWriter {
+  /** The first response frame has been sent: the status and meta can no longer change. */
   readonly started: boolean;
+  /** The response has ended (or the stream was torn down): nothing more can be sent. */
   readonly ended: boolean;
   /** Sends the whole response in one go (split across frames if it exceeds max_frame). */
   reply(code: number, meta?: Meta, body?: Uint8Array, options?: ReplyOptions): void;
