@@ -16,6 +16,7 @@ const SERVERS = [
   { kind: "node", command: /^npm start(\s|$)/, ready: /is serving/ },
   { kind: "echo-backend", command: /^npm run example:echo-backend(\s|$)/, ready: /is serving/ },
   { kind: "tileserver", command: /^npm run example:tileserver(\s|$)/, ready: /^tileserver: http/m },
+  { kind: "vest", command: /^npm run vest(\s|$)/, ready: /^Vest is running: open http/m },
 ] as const;
 
 /** `npm ci` is what set up the checkout the walk runs in; running it again would pull node_modules from under the tests. */

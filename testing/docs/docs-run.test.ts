@@ -23,8 +23,8 @@ const WALKED = [
   "examples/tileserver/README.md",
 ];
 const PROGRAMS = ["README.md", "docs/sdk.md"];
-/** The documented defaults the walk's servers take: node OAP/WSS/admin, echo backend, tile server. */
-const DEFAULT_PORTS = [9443, 9444, 9600, 9701, 8080];
+/** The documented defaults the walk's servers take: node OAP/WSS/admin, echo backend, tile server, Vest. */
+const DEFAULT_PORTS = [9443, 9444, 9600, 9701, 8080, 9543, 9544, 9640, 9711, 8090];
 const PLAYGROUND = join(REPO, "playground");
 
 let home: { path: string; remove: () => void };

@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, it } from "vitest";
 import { loadTlsMaterial } from "../../packages/node/src/tls/dev-certs.js";
 import { type Command, npmScript, REPO_ROOT } from "../examples/commands.js";
 import { freePort } from "../support/free-port.js";
+import { expectFriendlyFailure } from "../support/friendly-failure.js";
 import { TestScope } from "../support/scope.js";
 import { tempDir } from "../support/temp-dir.js";
 
@@ -32,15 +33,6 @@ function runScript({ command, args, env }: Command): Promise<Result> {
     child.once("error", fail);
     child.once("close", (code) => done({ code, stderr }));
   });
-}
-
-/** One or two lines on stderr, no stack frame, exit code ≠ 0. */
-function expectFriendlyFailure(result: Result, ...patterns: RegExp[]): void {
-  expect(result.code, result.stderr).not.toBe(0);
-  const lines = result.stderr.trimEnd().split("\n");
-  expect(lines.length, result.stderr).toBeLessThanOrEqual(2);
-  expect(result.stderr).not.toMatch(/^\s+at /m);
-  for (const pattern of patterns) expect(result.stderr).toMatch(pattern);
 }
 
 describe("the examples' scripts fail with what to do, not a stack trace", { timeout: 120_000 }, () => {

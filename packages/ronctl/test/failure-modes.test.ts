@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../testing/support/free-port.js";
+import { expectFriendlyFailure } from "../../../testing/support/friendly-failure.js";
 import { TestScope } from "../../../testing/support/scope.js";
 import { tempDir } from "../../../testing/support/temp-dir.js";
 import type { OmnigateNode } from "../../node/src/index.js";
@@ -30,16 +31,6 @@ afterAll(() => scope.close());
 /** `ronctl mailbox send` to the test node, with the flags given after the defaults. */
 function send(topic: string, flags: string[]): Promise<RunResult> {
   return ronctl(["mailbox", "send", topic, "hi", "--node", node.oapUrl, "--ca-file", caFile, ...flags]);
-}
-
-/** Every expected failure: exit code ≠ 0, one or two lines on stderr, no stack frame. */
-function expectFriendlyFailure(result: RunResult, ...patterns: RegExp[]): void {
-  expect(result.code, result.stderr).not.toBe(0);
-  const lines = result.stderr.trimEnd().split("\n");
-  expect(lines.length, result.stderr).toBeGreaterThanOrEqual(1);
-  expect(lines.length, result.stderr).toBeLessThanOrEqual(2);
-  expect(result.stderr).not.toMatch(/^\s+at /m);
-  for (const pattern of patterns) expect(result.stderr).toMatch(pattern);
 }
 
 // Each command is a child process running the TypeScript sources: slow on a loaded machine.
