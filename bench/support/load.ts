@@ -57,23 +57,21 @@ export async function closedLoop(target: EchoTarget, plan: LoadPlan): Promise<Lo
     }
   };
 
+  /** CPU time so far of this process, the server and the backend (if any), µs. */
+  const cpuNow = () => ({
+    client: cpuMicros(),
+    server: cpuMicros(plan.serverPid),
+    backend: plan.backendPid === undefined ? undefined : cpuMicros(plan.backendPid),
+  });
   const loops = Array.from({ length: plan.inflight }, loop);
   await Promise.race([sleep(plan.warmupMs), Promise.all(loops)]);
   measuring = true;
   const windowStart = process.hrtime.bigint();
-  const cpuStart = {
-    client: cpuMicros(),
-    server: cpuMicros(plan.serverPid),
-    backend: plan.backendPid === undefined ? undefined : cpuMicros(plan.backendPid),
-  };
+  const cpuStart = cpuNow();
   await Promise.race([sleep(plan.measureMs), Promise.all(loops)]);
   running = false;
   const windowEnd = process.hrtime.bigint();
-  const cpuEnd = {
-    client: cpuMicros(),
-    server: cpuMicros(plan.serverPid),
-    backend: plan.backendPid === undefined ? undefined : cpuMicros(plan.backendPid),
-  };
+  const cpuEnd = cpuNow();
   await Promise.all(loops);
   if (failure !== undefined) throw failure;
 
