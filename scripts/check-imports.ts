@@ -32,7 +32,7 @@ import ts from "typescript";
 
 /** Rows of packages, lowest first (by package directory). */
 const PACKAGE_LAYERS: string[][] = [
-  ["packages/oap", "packages/caps"],
+  ["packages/oap", "packages/caps", "packages/dht"],
   ["packages/registry", "packages/sdk"],
   ["packages/node", "packages/ronctl"],
   ["apps/vest"],
@@ -55,7 +55,8 @@ const LAYERS: Record<string, string[][]> = {
   ],
   "packages/sdk": [
     // tracing/: the OpenTelemetry helpers both sides share (spans, traceparent in meta).
-    ["logger.ts", "blake3-wasm.ts", "tracing/"],
+    // verified/: the BLAKE3 tree of 64 KiB groups, outboards and the chunk-proof stream.
+    ["logger.ts", "blake3-wasm.ts", "tracing/", "verified/"],
     ["blake3.ts", "ws-message-sink.ts", "mailbox/"],
     // The client and the server side share the wire codec and the helpers below, never each other.
     ["client/", "server/"],
@@ -72,7 +73,8 @@ const LAYERS: Record<string, string[][]> = {
     // The admission chain and its stages; the capability stage is in auth/.
     ["admission/"],
     ["auth/", "storage/", "mailbox/", "apps/"],
-    ["services/"],
+    // dht/: the node-to-node app, the Kademlia core over OAP/1 and fetch-through for storage.
+    ["services/", "dht/"],
     // The admin HTTP port: status, metrics and the capability API over auth's authority.
     ["admin/"],
     // The composition root: builds every part above and wires them together.

@@ -42,15 +42,20 @@ export function httpsReader(port: number, ca: string): ObjectReader {
 }
 
 /**
- * Reads through the SDK from the node: `client.storage.get(addr)`, which the node verifies
- * against the address as it reads from disk and the SDK verifies again as it arrives
- * (`verify`), or a `0-` range, which neither verifies (the same bytes, as HTTPS serves them).
+ * How the node is read: `whole` = `client.storage.get(addr)`, which the node verifies against
+ * the address as it reads from disk and the SDK verifies again as it arrives; `range` = a `0-`
+ * range, which neither verifies (the same bytes, as HTTPS serves them); `chunks` = a
+ * chunk-verified GET, each 64 KiB group proven against the address by the SDK before use.
  */
+export type OapReadMode = "whole" | "range" | "chunks";
+
+/** Reads through the SDK from the node, in one of the three modes. */
 export function oapReader(
   client: OapClient,
   addrs: Map<string, StorageAddress>,
-  verify: boolean,
+  mode: OapReadMode,
 ): ObjectReader {
+  const options = mode === "range" ? { range: "0-" } : mode === "chunks" ? { verify: "chunks" as const } : {};
   return {
     async read(name) {
       const addr = addrs.get(name);
@@ -58,7 +63,7 @@ export function oapReader(
       const started = performance.now();
       let firstByteMs = -1;
       let bytes = 0;
-      const reader = client.storage.get(addr, { deadlineMs: 300_000, ...(verify ? {} : { range: "0-" }) });
+      const reader = client.storage.get(addr, { deadlineMs: 300_000, ...options });
       for await (const chunk of reader) {
         if (firstByteMs < 0) firstByteMs = performance.now() - started;
         bytes += chunk.byteLength;

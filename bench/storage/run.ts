@@ -2,7 +2,8 @@
  * Storage GET against a plain node:https static file server serving the same bytes, in the
  * same run:
  *   1. throughput (MB/s) of one GET of a large object (default 256 MiB), best of --repeat
- *      (default 5), the systems taking turns run by run;
+ *      (default 5), the systems taking turns run by run: the node read whole (verified at the
+ *      end), as a `0-` range (not verified) and chunk-verified (each 64 KiB group proven);
  *   2. time to first byte, p50/p95, with --readers concurrent readers (default 50, one
  *      connection each) of small objects (default 1 MiB), --rounds rounds, the systems again
  *      taking turns round by round.
@@ -12,7 +13,16 @@
  * stdout: one JSON line per result, then one comparison line per measure. stderr: progress.
  */
 import { randomFillSync } from "node:crypto";
-import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -22,8 +32,17 @@ import { profileFlags, startOapNode } from "../support/servers.js";
 import { httpsReader, type ObjectReader, oapReader, type ReadTiming } from "./readers.js";
 
 const MiB = 1024 * 1024;
-/** The issue's targets: throughput ≥ 0.8× the HTTPS server's; first-byte p95 < 100 ms. */
-const TARGET = { throughputRatio: 0.8, firstByteP95Ms: 100 } as const;
+const MODES = { oap: "whole", "oap-range": "range", "oap-chunks": "chunks" } as const;
+/**
+ * The targets: throughput ≥ 0.8× the HTTPS server's; first-byte p95 < 100 ms; a chunk-verified
+ * GET ≥ 0.8× a whole-object GET; the outboard ≤ 0.5% of its object.
+ */
+const TARGET = {
+  throughputRatio: 0.8,
+  firstByteP95Ms: 100,
+  chunkVerifiedRatio: 0.8,
+  outboardShare: 0.005,
+} as const;
 
 const { values: args } = parseArgs({
   options: {
@@ -46,7 +65,7 @@ const dataDir = mkdtempSync(join(tmpdir(), "storage-bench-"));
 const filesDir = join(dataDir, "files");
 installChildCleanup(() => rmSync(dataDir, { recursive: true, force: true }));
 
-type System = "https" | "oap" | "oap-range";
+type System = "https" | "oap" | "oap-range" | "oap-chunks";
 /** One system's readers in the first-byte measure and what they saw. */
 interface SmallRun {
   pool: ObjectReader[];
@@ -74,10 +93,8 @@ async function main(): Promise<void> {
 
   const connectOap = () => connect(node.url, { ca, cap: node.cap, defaultDeadlineMs: 300_000 });
   const readerFor = async (system: System): Promise<ObjectReader> =>
-    system === "https"
-      ? httpsReader(https.ready, ca)
-      : oapReader(await connectOap(), addrs, system === "oap");
-  const systems: System[] = ["https", "oap", "oap-range"];
+    system === "https" ? httpsReader(https.ready, ca) : oapReader(await connectOap(), addrs, MODES[system]);
+  const systems: System[] = ["https", "oap", "oap-range", "oap-chunks"];
 
   // The systems take turns, run by run, so a change in the machine's speed during the
   // benchmark (other tenants of the host, page cache, CPU clock) falls on all of them alike.
@@ -159,8 +176,31 @@ async function main(): Promise<void> {
     });
   }
 
+  // Chunk-verified GETs against today's whole-object GET (issue 18: ≥ 0.8×), and the outboard
+  // the node keeps for the big object (≤ 0.5% of it).
+  const chunksRatio = (throughput.get("oap-chunks") ?? 0) / (throughput.get("oap") ?? 1);
+  emit({
+    bench: "storage",
+    compare: "get_throughput",
+    system: "oap-chunks",
+    baseline: "oap",
+    ratio: round(chunksRatio),
+    target: TARGET.chunkVerifiedRatio,
+    meets_target: chunksRatio >= TARGET.chunkVerifiedRatio,
+  });
+  const outboard = outboardFileBytes(join(dataDir, "node"), addrs.get("big") as StorageAddress);
+  emit({
+    bench: "storage",
+    measure: "outboard",
+    object_bytes: bigBytes,
+    outboard_bytes: outboard,
+    share: round((outboard / bigBytes) * 100) / 100,
+    target_share: TARGET.outboardShare,
+    meets_target: outboard / bigBytes <= TARGET.outboardShare,
+  });
+
   const https0 = throughput.get("https") ?? 0;
-  for (const system of ["oap", "oap-range"] as const) {
+  for (const system of ["oap", "oap-range", "oap-chunks"] as const) {
     const ratio = (throughput.get(system) ?? 0) / https0;
     emit({
       bench: "storage",
@@ -182,6 +222,21 @@ async function main(): Promise<void> {
       meets_target: p95 < TARGET.firstByteP95Ms,
     });
   }
+}
+
+/** Size of the outboard file the node keeps for a tenant-0 object (0 when it has none). */
+function outboardFileBytes(nodeDir: string, addr: StorageAddress): number {
+  const hex = addr.slice(3);
+  const path = join(
+    nodeDir,
+    "storage",
+    "outboards",
+    `t-${"0".repeat(32)}`,
+    hex.slice(0, 2),
+    hex.slice(2, 4),
+    hex,
+  );
+  return existsSync(path) ? statSync(path).size : 0;
 }
 
 function writeFiles(): string[] {

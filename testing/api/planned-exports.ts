@@ -19,7 +19,7 @@ export const PLANNED_EXPORTS: Record<string, string> = {
     type:ObjectInfo parseNodeUrl type:PutOptions type:PutResult type:RecvOptions type:ReplyOptions
     type:RequestOptions type:ResponseHead type:ResponseWriter type:RetryPolicy type:SendOptions
     type:SendResult serve type:ServeOptions type:SessionLimits type:StorageAddress
-    type:StorageCallOptions StorageClient StorageIntegrityError StorageReader type:StreamOptions
+    type:StorageCallOptions StorageChunkError StorageClient StorageIntegrityError StorageReader type:StreamOptions
     type:SubscribeOptions toCapBytes
   `,
   // @omnigate/sdk (browser)
@@ -34,7 +34,7 @@ export const PLANNED_EXPORTS: Record<string, string> = {
     type:PlatformWebSocket type:PlatformWebSocketConstructor type:PutOptions type:PutResult
     type:RecvOptions type:RequestOptions type:ResponseHead type:RetryPolicy type:SendOptions
     type:SendResult type:StorageAddress type:StorageCallOptions StorageClient
-    StorageIntegrityError StorageReader type:StreamOptions type:SubscribeOptions toCapBytes
+    StorageChunkError StorageIntegrityError StorageReader type:StreamOptions type:SubscribeOptions toCapBytes
     type:WebSocketEventLike type:WebSocketEventType
   `,
   // @omnigate/oap
@@ -83,5 +83,16 @@ export const PLANNED_EXPORTS: Record<string, string> = {
   // @omnigate/ronctl
   "packages/ronctl/src/index.ts": `
     createProgram
+  `,
+  // @omnigate/dht
+  "packages/dht/src/index.ts": `
+    bucketIndex type:Contact type:ContactRtt type:DhtClock type:DhtId DhtNode type:DhtNodeOptions
+    type:DhtNodeStats DhtRefusal type:DhtRefusalReason type:DhtTransport distanceCompare
+    type:FindProvidersAnswer type:FindProvidersOptions type:FindProvidersResult ID_BITS ID_BYTES
+    idEquals idFromHex idKey idToHex isDhtId iterativeLookup type:LookupEvent type:LookupOutcome
+    type:LookupParams type:MaintenanceReport type:ProviderRecord ProviderStore
+    type:ProviderStoreOptions type:ProviderStoreStats type:QueryAnswer randomId randomIdInBucket
+    RoutingTable type:RoutingTableOptions RttEstimator seededRandom shortId type:TimeoutPolicy
+    type:UpdateResult xorDistance
   `,
 };

@@ -25,6 +25,8 @@ export interface NodeProcess {
 export interface NodeProcessOptions {
   /** Data dir to use (kept afterwards, e.g. to start again on it); default a fresh one, removed at stop. */
   dataDir?: string;
+  /** Called with every line the node prints on stdout (its JSON log lines; raise --log-level to see more). */
+  onLine?: (line: string) => void;
 }
 
 /** Starts `omnigate` on ephemeral 127.0.0.1 ports with a fresh data dir and the given flags. */
@@ -60,7 +62,7 @@ export async function startNodeProcess(
     { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] },
   );
   try {
-    const { oapUrl, wsUrl, adminUrl } = await banner(child);
+    const { oapUrl, wsUrl, adminUrl } = await banner(child, options.onLine);
     const pid = child.pid as number;
     return {
       pid,
@@ -82,7 +84,10 @@ export async function startNodeProcess(
   }
 }
 
-function banner(child: ChildProcess): Promise<{ oapUrl: string; wsUrl: string; adminUrl: string }> {
+function banner(
+  child: ChildProcess,
+  onLine: ((line: string) => void) | undefined,
+): Promise<{ oapUrl: string; wsUrl: string; adminUrl: string }> {
   return new Promise((resolve, reject) => {
     let oapUrl: string | undefined;
     let wsUrl: string | undefined;
@@ -90,6 +95,7 @@ function banner(child: ChildProcess): Promise<{ oapUrl: string; wsUrl: string; a
     const timer = setTimeout(() => reject(new Error("node did not print its banner within 30 s")), 30_000);
     child.once("exit", (code) => reject(new Error(`node exited before it was ready (code ${code})`)));
     lines.on("line", (line) => {
+      onLine?.(line);
       oapUrl ??= /OAP\/1 over TLS\s+(oap\+tls:\/\/\S+)/.exec(line)?.[1];
       wsUrl ??= /OAP\/1 over WSS\s+(wss:\/\/\S+)/.exec(line)?.[1];
       const adminUrl = /admin HTTP\s+(http:\/\/[^/\s]+)/.exec(line)?.[1];

@@ -28,6 +28,7 @@ import {
   parseAddress,
 } from "./config/index.js";
 import { sessionLimits } from "./config/session-limits.js";
+import { createNodeDht, type NodeDht } from "./dht/index.js";
 import { Router } from "./gateway/router.js";
 import { KernelBus } from "./kernel/bus.js";
 import type { ManagedService } from "./kernel/lifecycle.js";
@@ -95,6 +96,8 @@ export interface OmnigateNode {
   appStats(): AppStatsSnapshot[];
   /** The storage service on 0x0301 and its engine. */
   readonly storage: StorageService;
+  /** The DHT (dht.mode = on): the node-to-node service and, once joined, the Kademlia core. */
+  readonly dht: NodeDht | undefined;
   /** Graceful stop: refuse new streams, finish open ones (bounded by drain_timeout_ms), close. */
   close(): Promise<void>;
 }
@@ -132,11 +135,14 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   const router = new Router();
   const mailbox = new MailboxService(config, new MailboxMetrics(metrics.registry));
   const storage = createStorageService(config, metrics.storage, log);
+  const dht =
+    config.dhtMode === "on" ? await createNodeDht(config, storage, metrics.registry, log) : undefined;
   const services: ManagedService[] = [
     new HelloService(config, router, auth.authority),
     new EchoService(),
     mailbox,
     storage,
+    ...(dht ? [dht.service] : []),
     ...(options.services ?? []),
   ];
   for (const service of services) {
@@ -256,6 +262,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   }
   state = "serving";
   const oapUrl = `oap+tls://${urlHost(oapBound.value.address)}:${oapBound.value.port}`;
+  dht?.join(oapUrl);
   const wsBoundTo = wsBound.value;
   const wsUrl = wsBoundTo && `wss://${urlHost(wsBoundTo.address)}:${wsBoundTo.port}/oap`;
   const adminUrl = `http://${urlHost(adminBound.value.address)}:${adminBound.value.port}`;
@@ -287,6 +294,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     authority: auth.authority,
     appStats: () => appPlane.stats(),
     storage,
+    dht,
     close() {
       closing ??= (async () => {
         state = "draining";
@@ -294,6 +302,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
         log.info({ open_streams: gateway.openStreams() + (wsGateway?.openStreams() ?? 0) }, "draining");
         mailbox.drain();
         await Promise.all([gateway.close(config.drainTimeoutMs), wsGateway?.close(config.drainTimeoutMs)]);
+        await dht?.close();
         await supervisor.stopAll();
         await Promise.all([admin.close(), appPlane.close(), admission.close(), auth.authority.close()]);
         bus.close();

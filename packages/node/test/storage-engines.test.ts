@@ -130,6 +130,37 @@ describe.each(Object.keys(engines))("the %s storage engine", (kind) => {
     expect(await engine.size("t1", digest)).toBeUndefined();
     expect(engine.totals()).toEqual({ objects: 0, bytes: 0 });
   });
+
+  it("keeps an object's outboard beside it, outside the counts, and drops it with a quarantine", async () => {
+    const { engine } = await open();
+    const bytes = randomBytes(3 * CHUNK);
+    const outboard = randomBytes(2 * 64);
+    const pending = await engine.create("public");
+    await pending.write(bytes);
+    expect(await pending.commit(digest, outboard)).toBe(true);
+    expect(Buffer.from((await engine.readOutboard("public", digest)) ?? []).equals(outboard)).toBe(true);
+    expect(await engine.readOutboard("t1", digest)).toBeUndefined();
+    expect(engine.totals()).toEqual({ objects: 1, bytes: bytes.length });
+    const replaced = randomBytes(2 * 64);
+    await engine.writeOutboard("public", digest, replaced);
+    expect(Buffer.from((await engine.readOutboard("public", digest)) ?? []).equals(replaced)).toBe(true);
+    await engine.quarantine("public", digest);
+    expect(await engine.readOutboard("public", digest)).toBeUndefined();
+  });
+
+  it("lists the digests a namespace holds, and nothing of the others", async () => {
+    const { engine } = await open();
+    const [a, b, c] = ["a1", "b2", "c3"].map((p) => p.repeat(32)) as [string, string, string];
+    await store(engine, "public", a, randomBytes(10));
+    await store(engine, "public", b, randomBytes(10));
+    await store(engine, "t1", c, randomBytes(10));
+    const listed: string[] = [];
+    for await (const d of engine.list("public")) listed.push(d);
+    expect(listed.sort()).toEqual([a, b]);
+    const none: string[] = [];
+    for await (const d of engine.list("t-nobody")) none.push(d);
+    expect(none).toEqual([]);
+  });
 });
 
 describe("the fs storage engine on disk", () => {

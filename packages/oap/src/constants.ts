@@ -57,6 +57,8 @@ export const AppProtoId = {
   ECHO: 0x0101,
   MAILBOX: 0x0201,
   STORAGE: 0x0301,
+  /** Node to node: DHT provider discovery (§11.2), called with a node capability. */
+  DHT: 0x0401,
 } as const;
 
 export const AppProtoRange = {

@@ -59,6 +59,9 @@ describe("ronctl storage against a node", { timeout: 120_000 }, () => {
     const range = await ronctl(["storage", "get", result.addr, "--range", "7-"], { env });
     expect(range.code, range.stderr).toBe(0);
     expect(range.stdout).toBe("storage");
+    const proven = await ronctl(["storage", "get", result.addr, "--range", "7-", "--verify-chunks"], { env });
+    expect(proven.code, proven.stderr).toBe(0);
+    expect(proven.stdout).toBe("storage");
 
     const outside = await ronctl(["storage", "get", result.addr, "--range", "100-"], { env });
     expect(outside.code).toBe(1);

@@ -47,4 +47,25 @@ export {
   tracerOf,
   tracingEnabled,
 } from "./tracing/otel.js";
+export {
+  Blake3TreeBuilder,
+  type Blake3TreeResult,
+  buildOutboard,
+  encodeGroupRecordHead,
+  expectedProofLength,
+  GROUP_BYTES,
+  GroupVerificationError,
+  groupCount,
+  groupCv,
+  groupLength,
+  groupSpanFor,
+  outboardBytes,
+  ProofStreamError,
+  parentCv,
+  proofFor,
+  treeRoot,
+  type VerifiedGroup,
+  VerifiedGroupReader,
+  verifyGroup,
+} from "./verified/index.js";
 export { WebSocketMessageSink, type WebSocketState } from "./ws-message-sink.js";

@@ -27,7 +27,8 @@ interface TokenMeter {
  * the one its connection bound in HELLO), verified before any quota token is spent or any
  * service sees the request. HELLO itself (app 0) needs none: it is how a client learns the
  * node's limits and `rev_seq`. The request's op is `<service name>.<meta.op>` and its topic
- * `meta.topic`. A token's `rps <= n` and `bytes <= n` caveats are applied here as per-token
+ * `meta.topic`. The node-to-node app (0x0401) is left to its service, which checks node
+ * capabilities under the DHT network key instead of the tenants' root keys. A token's `rps <= n` and `bytes <= n` caveats are applied here as per-token
  * token buckets (n requests/s and n request-body bytes/s, bursts of n), refused with 429
  * `quota` like any quota.
  */
@@ -45,7 +46,14 @@ export class CapabilityStage {
 
   /** Throws the OapError that refuses the request; returns the verified token otherwise. */
   check(req: IncomingRequest, now: number): VerifiedCap | undefined {
-    if (!this.authority.enabled || req.appProtoId === AppProtoId.CONTROL) return undefined;
+    // The node-to-node app checks node capabilities under the network key itself (dht/).
+    if (
+      !this.authority.enabled ||
+      req.appProtoId === AppProtoId.CONTROL ||
+      req.appProtoId === AppProtoId.DHT
+    ) {
+      return undefined;
+    }
     const bytes = req.cap.byteLength > 0 ? req.cap : req.connection.boundCap;
     const op =
       typeof req.meta.op === "string" ? `${this.serviceName(req.appProtoId)}.${req.meta.op}` : undefined;

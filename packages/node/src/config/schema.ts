@@ -477,6 +477,57 @@ export const CONFIG_SCHEMA = {
     max: 64 * GiB,
     doc: "with storage.engine = memory: total object bytes held; a PUT past it gets 413 payload_too_large (bytes)",
   }),
+  dhtMode: choice("dht.mode", {
+    choices: ["off", "on"],
+    default: "off",
+    doc: "join a DHT network of nodes: announce public objects, fetch missing ones through (docs/dht.md)",
+  }),
+  dhtBootstrap: text("dht.bootstrap", {
+    default: "",
+    doc: "comma-separated oap+tls:// URLs of nodes to join the DHT through; empty = wait to be contacted",
+  }),
+  dhtAdvertiseUrl: text("dht.advertise_url", {
+    default: "",
+    doc: "oap+tls:// URL peers reach this node at; empty = the OAP listener's address",
+  }),
+  dhtNetworkKeyFile: path("dht.network_key_file", {
+    default: "",
+    doc: "file with the network key (32 bytes, base64url) shared by the network's nodes; empty = data_dir/dht/network.key, made on first start",
+  }),
+  dhtCaFiles: text("dht.ca_files", {
+    default: "",
+    doc: "comma-separated PEM files of the CAs peers' certificates are checked against; empty = this node's dev CA",
+  }),
+  dhtContactTimeoutMs: int("dht.contact_timeout_ms", {
+    default: 1000,
+    min: 50,
+    max: 60_000,
+    doc: "per-contact timeout of a DHT query before round trips are known, and the ceiling of adaptive ones (ms)",
+  }),
+  dhtProviderTtlMs: int("dht.provider_ttl_ms", {
+    default: 24 * 3_600_000,
+    min: 60_000,
+    max: 7 * 24 * 3_600_000,
+    doc: "lifetime of the provider records this node publishes; they are republished at half of it (ms)",
+  }),
+  dhtMaxProviderKeys: int("dht.max_provider_keys", {
+    default: 100_000,
+    min: 1,
+    max: 10_000_000,
+    doc: "keys the provider store holds records for; records past it are refused (429 quota)",
+  }),
+  dhtFetchHedgeMs: int("dht.fetch_hedge_ms", {
+    default: 500,
+    min: 0,
+    max: 60_000,
+    doc: "fetch-through: with no verified group from the first provider after this, a second one is asked too (ms)",
+  }),
+  dhtFetchIdleTimeoutMs: int("dht.fetch_idle_timeout_ms", {
+    default: 10_000,
+    min: 100,
+    max: 600_000,
+    doc: "fetch-through: a provider that delivers no verified group for this long is dropped (ms)",
+  }),
 };
 
 /** The scalar settings, typed from the schema: numbers, unions of choices, strings. */

@@ -14,6 +14,16 @@ export interface StorageEngine {
   create(namespace: string): Promise<PendingObject>;
   /** Opens an object for reading, or undefined when the namespace does not hold it. */
   openReader(namespace: string, digest: string): Promise<ObjectReader | undefined>;
+  /**
+   * The object's BLAKE3 outboard (docs/storage.md, verified GETs): the tree's parent nodes,
+   * kept beside the bytes. Undefined when the object or its outboard is missing (an object of
+   * one 64 KiB group has none; one stored before outboards existed gets one on first use).
+   */
+  readOutboard(namespace: string, digest: string): Promise<Uint8Array | undefined>;
+  /** Keeps an outboard for an object already in the store (made for an older object). */
+  writeOutboard(namespace: string, digest: string, outboard: Uint8Array): Promise<void>;
+  /** The digests a namespace holds (what a node announces to the DHT at start). */
+  list(namespace: string): AsyncIterable<string>;
   /** Takes a corrupt object out of the store (kept aside where the engine can). */
   quarantine(namespace: string, digest: string): Promise<void>;
   /** Objects and bytes held now, across namespaces. */
@@ -32,8 +42,11 @@ export interface ObjectReader {
 
 export interface PendingObject {
   write(chunk: Uint8Array): Promise<void>;
-  /** Publishes the object under `digest`; false when it was already there (nothing changes). */
-  commit(digest: string): Promise<boolean>;
+  /**
+   * Publishes the object under `digest`, with its outboard when it has one (more than one
+   * 64 KiB group); false when it was already there (nothing changes).
+   */
+  commit(digest: string, outboard?: Uint8Array): Promise<boolean>;
   /** Drops what was written. Safe to call after commit or twice. */
   abort(): Promise<void>;
 }

@@ -1,5 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
+import type { Dirent } from "node:fs";
+import {
+  type FileHandle,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from "node:fs/promises";
 import { join } from "node:path";
 import type { ObjectReader, PendingObject, StorageEngine } from "./engine.js";
 import { OpenFiles } from "./open-files.js";
@@ -9,7 +22,9 @@ import { SizeCache } from "./size-cache.js";
  * Objects as files under `root`: `objects/<namespace>/<hex 0-2>/<hex 2-4>/<hex>`, so no
  * directory grows past 65,536 shards of entries. A PUT writes to `tmp/` and is published with
  * link(2), which fails if the object exists: two writers of the same bytes never race, and a
- * reader sees a whole object or none. Corrupt objects are moved to `quarantine/`.
+ * reader sees a whole object or none. Corrupt objects are moved to `quarantine/`. Outboards
+ * live in a parallel tree, `outboards/<namespace>/…/<hex>`, written before their object is
+ * published (so a visible object's outboard is complete) and removed with it.
  */
 export class FsEngine implements StorageEngine {
   readonly kind = "fs";
@@ -79,9 +94,10 @@ export class FsEngine implements StorageEngine {
         await writeAll(file, chunk);
         written += chunk.byteLength;
       },
-      commit: async (digest) => {
+      commit: async (digest, outboard) => {
         await file.datasync();
         await closeFile();
+        if (outboard && outboard.byteLength > 0) await this.writeOutboard(namespace, digest, outboard);
         const target = this.pathOf(namespace, digest);
         await mkdir(join(target, ".."), { recursive: true });
         try {
@@ -128,7 +144,38 @@ export class FsEngine implements StorageEngine {
     };
   }
 
+  async *list(namespace: string): AsyncIterable<string> {
+    const dir = join(this.objectsDir, namespace);
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true, recursive: true });
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw error;
+    }
+    for (const entry of entries) if (entry.isFile() && DIGEST.test(entry.name)) yield entry.name;
+  }
+
+  async readOutboard(namespace: string, digest: string): Promise<Uint8Array | undefined> {
+    try {
+      return await readFile(this.outboardPathOf(namespace, digest));
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async writeOutboard(namespace: string, digest: string, outboard: Uint8Array): Promise<void> {
+    const target = this.outboardPathOf(namespace, digest);
+    const tmp = join(this.tmpDir, `ob-${Date.now()}-${randomBytes(8).toString("hex")}`);
+    await writeFile(tmp, outboard, { mode: 0o600 });
+    await mkdir(join(target, ".."), { recursive: true });
+    // rename(2) replaces atomically: a reader sees the old whole outboard or the new one.
+    await rename(tmp, target);
+  }
+
   async quarantine(namespace: string, digest: string): Promise<void> {
+    await rm(this.outboardPathOf(namespace, digest), { force: true });
     const path = this.pathOf(namespace, digest);
     const size = await this.size(namespace, digest);
     this.changed(namespace, digest);
@@ -160,11 +207,17 @@ export class FsEngine implements StorageEngine {
     return { objects: this.objects, bytes: this.bytes };
   }
 
+  private outboardPathOf(namespace: string, digest: string): string {
+    return join(this.root, "outboards", namespace, digest.slice(0, 2), digest.slice(2, 4), digest);
+  }
+
   /** Where an object's file is (tests damage objects on disk through it). */
   pathOf(namespace: string, digest: string): string {
     return join(this.objectsDir, namespace, digest.slice(0, 2), digest.slice(2, 4), digest);
   }
 }
+
+const DIGEST = /^[0-9a-f]{64}$/;
 
 async function writeAll(file: FileHandle, chunk: Uint8Array): Promise<void> {
   for (let done = 0; done < chunk.byteLength; ) {

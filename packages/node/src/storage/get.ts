@@ -1,13 +1,13 @@
 import { performance } from "node:perf_hooks";
 import { type Meta, OapError } from "@omnigate/oap";
 import { type Blake3, createBlake3, type IncomingRequest, type ResponseWriter } from "@omnigate/sdk";
-import type { Logger } from "../log.js";
-import type { StorageMetrics } from "../metrics/storage-metrics.js";
 import { addressFromMeta, digestOf, type ObjectAddress } from "./address.js";
-import { type BlockPool, SharedBlock } from "./block-pool.js";
+import { SharedBlock } from "./block-pool.js";
 import type { StorageEngine } from "./engine.js";
-import { type LocatedObject, locate } from "./namespaces.js";
+import type { GetDeps } from "./get-deps.js";
+import { type LocatedObject, locate, PUBLIC_NAMESPACE } from "./namespaces.js";
 import { type ByteSpan, formatSpan, resolveRange } from "./range.js";
+import { verifiedGet } from "./verified-get.js";
 
 const EMPTY = new Uint8Array(0);
 /**
@@ -18,14 +18,11 @@ const EMPTY = new Uint8Array(0);
  */
 const MAX_BLOCK_CHUNKS = 8;
 
-export interface GetDeps {
-  engine: StorageEngine;
-  metrics: StorageMetrics;
-  log: Logger;
-  chunkBytes: number;
-  /** Where read blocks come from and go back to once written. */
-  blocks: BlockPool;
-}
+/**
+ * Finds an object this node does not hold (on other nodes, through the DHT), stores it and
+ * says where; undefined when no one has it. What fetch-through plugs in.
+ */
+export type ObjectFinder = (addr: ObjectAddress, signal: AbortSignal) => Promise<LocatedObject | undefined>;
 
 /** HAS: the object's size (and whether it is the public copy), or 404. */
 export async function has(engine: StorageEngine, req: IncomingRequest, res: ResponseWriter): Promise<void> {
@@ -44,14 +41,53 @@ export async function has(engine: StorageEngine, req: IncomingRequest, res: Resp
  * held back until the digest matches the address: a corrupt object never ends as a success —
  * the stream fails with 500 `object_corrupt` and the object is quarantined.
  */
-export async function get(deps: GetDeps, req: IncomingRequest, res: ResponseWriter): Promise<void> {
+export async function get(
+  deps: GetDeps,
+  req: IncomingRequest,
+  res: ResponseWriter,
+  findElsewhere?: ObjectFinder,
+): Promise<void> {
   const arrived = performance.now();
-  const addr = addressFromMeta(req.meta, "addr");
-  const range = req.meta.range;
+  const { addr, range, verify } = readGetMeta(req.meta);
+  const found =
+    (await locate(deps.engine, req.tenantId, digestOf(addr))) ??
+    (await findElsewhere?.(addr, req.signal)) ??
+    notFound(addr);
+  const plan = planSpan(addr, found, range, arrived);
+  if (verify) return verifiedGet(deps, req, res, plan);
+  const { span, code, head } = plan;
+  const whole = span.start === 0 && span.end === found.size;
+  const hasher = whole ? await createBlake3() : undefined;
+  await stream(deps, req, res, { addr, found, span, code, head, hasher, arrived });
+}
+
+/**
+ * A peer's fetch (op `fetch` on the node-to-node app id): a chunk-verified GET of an object in
+ * the public namespace only — tenants' objects never leave their node — and never fetched
+ * through from a third node, so two nodes cannot send one request around in a circle.
+ */
+export async function peerGet(deps: GetDeps, req: IncomingRequest, res: ResponseWriter): Promise<void> {
+  const arrived = performance.now();
+  const { addr, range } = readGetMeta(req.meta);
+  const size = await deps.engine.size(PUBLIC_NAMESPACE, digestOf(addr));
+  if (size === undefined) notFound(addr);
+  await verifiedGet(deps, req, res, planSpan(addr, { namespace: PUBLIC_NAMESPACE, size }, range, arrived));
+}
+
+function readGetMeta(meta: Meta): { addr: ObjectAddress; range: string | undefined; verify: boolean } {
+  const addr = addressFromMeta(meta, "addr");
+  const range = meta.range;
   if (range !== undefined && typeof range !== "string") {
     throw new OapError("bad_meta", 'meta "range" must be a string: "start-end", "start-" or "-suffix"');
   }
-  const found = await mustLocate(deps.engine, req.tenantId, addr);
+  const verify = meta.verify;
+  if (verify !== undefined && verify !== "chunks") {
+    throw new OapError("bad_meta", 'meta "verify" must be "chunks" (or absent for a whole-object check)');
+  }
+  return { addr, range, verify: verify === "chunks" };
+}
+
+function planSpan(addr: ObjectAddress, found: LocatedObject, range: string | undefined, arrived: number) {
   const span: ByteSpan =
     range === undefined ? { start: 0, end: found.size } : resolveRange(range, found.size);
   const code = range === undefined ? 200 : 206;
@@ -60,9 +96,7 @@ export async function get(deps: GetDeps, req: IncomingRequest, res: ResponseWrit
     length: span.end - span.start,
     ...(code === 206 ? { range: formatSpan(span) } : {}),
   };
-  const whole = span.start === 0 && span.end === found.size;
-  const hasher = whole ? await createBlake3() : undefined;
-  await stream(deps, req, res, { addr, found, span, code, head, hasher, arrived });
+  return { addr, found, span, code, head, arrived };
 }
 
 interface GetPlan {
@@ -161,9 +195,11 @@ async function mustLocate(
   tenantId: bigint,
   addr: ObjectAddress,
 ): Promise<LocatedObject> {
-  const found = await locate(engine, tenantId, digestOf(addr));
-  if (!found) throw new OapError("not_found", `no object ${addr} is visible to this tenant`);
-  return found;
+  return (await locate(engine, tenantId, digestOf(addr))) ?? notFound(addr);
+}
+
+function notFound(addr: ObjectAddress): never {
+  throw new OapError("not_found", `no object ${addr} is visible to this tenant`);
 }
 
 function headMeta(addr: ObjectAddress, found: LocatedObject): Meta {

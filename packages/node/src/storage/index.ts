@@ -11,7 +11,7 @@ export * from "./address.js";
 export * from "./engine.js";
 export { FsEngine } from "./fs-engine.js";
 export { MemoryEngine } from "./memory-engine.js";
-export { PUBLIC_NAMESPACE, tenantNamespace } from "./namespaces.js";
+export { type LocatedObject, PUBLIC_NAMESPACE, tenantNamespace } from "./namespaces.js";
 export { StorageService } from "./service.js";
 
 /** The engine `storage.engine` names: files under data_dir/storage, or memory. */

@@ -7,6 +7,8 @@ import { type ObjectReader, type PendingObject, type StorageEngine, StoreFullErr
 export class MemoryEngine implements StorageEngine {
   readonly kind = "memory";
   private readonly objects = new Map<string, Uint8Array[]>();
+  /** Outboards by object (about 0.1% of an object's bytes; not counted against maxBytes). */
+  private readonly outboards = new Map<string, Uint8Array>();
   private stored = 0;
   /** Bytes held by objects still being written. */
   private pending = 0;
@@ -17,6 +19,7 @@ export class MemoryEngine implements StorageEngine {
 
   async close(): Promise<void> {
     this.objects.clear();
+    this.outboards.clear();
     this.stored = 0;
   }
 
@@ -45,11 +48,12 @@ export class MemoryEngine implements StorageEngine {
         held += chunk.byteLength;
         this.pending += chunk.byteLength;
       },
-      commit: async (digest) => {
+      commit: async (digest, outboard) => {
         release();
         const k = key(namespace, digest);
         if (this.objects.has(k)) return false;
         this.objects.set(k, chunks);
+        if (outboard && outboard.byteLength > 0) this.outboards.set(k, Uint8Array.from(outboard));
         this.stored += held;
         return true;
       },
@@ -85,11 +89,26 @@ export class MemoryEngine implements StorageEngine {
     };
   }
 
+  async *list(namespace: string): AsyncIterable<string> {
+    const prefix = `${namespace}/`;
+    for (const k of [...this.objects.keys()]) if (k.startsWith(prefix)) yield k.slice(prefix.length);
+  }
+
+  async readOutboard(namespace: string, digest: string): Promise<Uint8Array | undefined> {
+    return this.outboards.get(key(namespace, digest));
+  }
+
+  async writeOutboard(namespace: string, digest: string, outboard: Uint8Array): Promise<void> {
+    const k = key(namespace, digest);
+    if (this.objects.has(k)) this.outboards.set(k, Uint8Array.from(outboard));
+  }
+
   async quarantine(namespace: string, digest: string): Promise<void> {
     const k = key(namespace, digest);
     const chunks = this.objects.get(k);
     if (!chunks) return;
     this.objects.delete(k);
+    this.outboards.delete(k);
     this.stored -= byteLength(chunks);
   }
 

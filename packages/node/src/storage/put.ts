@@ -1,13 +1,15 @@
 import { OapError } from "@omnigate/oap";
-import { createBlake3, type IncomingRequest, type ResponseWriter } from "@omnigate/sdk";
+import type { IncomingRequest, ResponseWriter } from "@omnigate/sdk";
+import { Blake3TreeBuilder } from "@omnigate/sdk/internal";
 import { capped } from "../util/capped-body.js";
-import { addressFromMeta, addressOfDigest, digestOf } from "./address.js";
+import { addressFromMeta, addressOfDigest, digestOf, type ObjectAddress } from "./address.js";
 import type { PendingObject, StorageEngine } from "./engine.js";
 import { PUBLIC_NAMESPACE, tenantNamespace } from "./namespaces.js";
 
 /**
- * PUT: streams the body into a new object while hashing it, then publishes it under its
- * address. Idempotent: the same bytes again answer the same address (`created: false`).
+ * PUT: streams the body into a new object while hashing it as a BLAKE3 tree of 64 KiB groups,
+ * then publishes it under its address (the tree's root, the plain BLAKE3 of the bytes) with
+ * the tree's outboard, which verified GETs prove each group with. Idempotent: the same bytes again answer the same address (`created: false`).
  * Meta: `expected` (an address the bytes must have, else 409 conflict and nothing is
  * stored), `size` (the announced length, refused at once when over the limit), `public`.
  */
@@ -16,6 +18,7 @@ export async function put(
   maxObjectBytes: number,
   req: IncomingRequest,
   res: ResponseWriter,
+  onPublic?: (addr: ObjectAddress) => void,
 ): Promise<void> {
   const meta = req.meta;
   const expected = meta.expected === undefined ? undefined : addressFromMeta(meta, "expected");
@@ -25,24 +28,26 @@ export async function put(
   if (typeof meta.size === "number" && meta.size > maxObjectBytes) throw tooLarge(maxObjectBytes);
   const namespace = meta.public === true ? PUBLIC_NAMESPACE : tenantNamespace(req.tenantId);
 
-  const hasher = await createBlake3();
+  const tree = new Blake3TreeBuilder();
   const pending: PendingObject = await engine.create(namespace);
   try {
     let size = 0;
     for await (const chunk of capped(req.body, maxObjectBytes, () => tooLarge(maxObjectBytes))) {
       size += chunk.byteLength;
-      hasher.update(chunk);
+      tree.update(chunk);
       await pending.write(chunk);
     }
-    const addr = addressOfDigest(hasher.digestHex());
+    const { root, outboard } = tree.finish();
+    const addr = addressOfDigest(Buffer.from(root).toString("hex"));
     if (expected !== undefined && expected !== addr) {
       throw new OapError(
         "conflict",
         `the body hashes to ${addr}, not the expected ${expected}; nothing was stored`,
       );
     }
-    const created = await pending.commit(digestOf(addr));
+    const created = await pending.commit(digestOf(addr), outboard);
     res.reply(200, { addr, size, created, ...(namespace === PUBLIC_NAMESPACE ? { public: true } : {}) });
+    if (namespace === PUBLIC_NAMESPACE) onPublic?.(addr);
   } finally {
     await pending.abort();
   }

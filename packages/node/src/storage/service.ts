@@ -3,11 +3,21 @@ import type { IncomingRequest, ResponseWriter } from "@omnigate/sdk";
 import type { ManagedService } from "../kernel/lifecycle.js";
 import type { Logger } from "../log.js";
 import type { StorageMetrics } from "../metrics/storage-metrics.js";
+import type { ObjectAddress } from "./address.js";
 import { BlockPool } from "./block-pool.js";
 import type { StorageEngine } from "./engine.js";
 import { toOapError } from "./errors.js";
-import { get, has } from "./get.js";
+import { get, has, type ObjectFinder, peerGet } from "./get.js";
+import type { GetDeps } from "./get-deps.js";
 import { put } from "./put.js";
+
+/** How storage reaches other nodes (the DHT): announce public objects, find missing ones. */
+export interface StorageNetwork {
+  /** A public object is stored here now (PUT or fetched): tell the network this node has it. */
+  announce(addr: ObjectAddress): void;
+  /** Fetch-through: finds, verifies and stores an object this node lacks. */
+  findElsewhere: ObjectFinder;
+}
 
 export interface StorageSettings {
   maxObjectBytes: number;
@@ -26,6 +36,7 @@ export class StorageService implements ManagedService {
   readonly name = "storage";
   /** Read blocks of GETs, reused; at most 32 MiB of them idle. */
   readonly blocks = new BlockPool(32 * 1024 * 1024);
+  private network: StorageNetwork | undefined;
 
   constructor(
     readonly engine: StorageEngine,
@@ -44,24 +55,41 @@ export class StorageService implements ManagedService {
     await this.engine.close();
   }
 
+  /** A peer's chunk-verified read of a public object (op `fetch` of the node-to-node app id). */
+  async peerFetch(req: IncomingRequest, res: ResponseWriter): Promise<void> {
+    try {
+      return await peerGet(this.getDeps(), req, res);
+    } catch (error) {
+      if (req.signal.aborted) return;
+      throw toOapError(error, this.log, "fetch");
+    }
+  }
+
+  private getDeps(): GetDeps {
+    return {
+      engine: this.engine,
+      metrics: this.metrics,
+      log: this.log,
+      chunkBytes: this.settings.chunkBytes,
+      blocks: this.blocks,
+    };
+  }
+
+  /** Joins storage to the node network (set once the DHT is up). */
+  connect(network: StorageNetwork): void {
+    this.network = network;
+  }
+
   async handle(req: IncomingRequest, res: ResponseWriter): Promise<void> {
     const op = req.meta.op;
     try {
       switch (op) {
         case "put":
-          return await put(this.engine, this.settings.maxObjectBytes, req, res);
-        case "get":
-          return await get(
-            {
-              engine: this.engine,
-              metrics: this.metrics,
-              log: this.log,
-              chunkBytes: this.settings.chunkBytes,
-              blocks: this.blocks,
-            },
-            req,
-            res,
+          return await put(this.engine, this.settings.maxObjectBytes, req, res, (addr) =>
+            this.network?.announce(addr),
           );
+        case "get":
+          return await get(this.getDeps(), req, res, this.network?.findElsewhere);
         case "has":
           return await has(this.engine, req, res);
         default:

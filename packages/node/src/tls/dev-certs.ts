@@ -1,4 +1,4 @@
-import { createPrivateKey, X509Certificate } from "node:crypto";
+import { createPrivateKey, randomBytes, X509Certificate } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -91,7 +91,9 @@ async function generatePair(commonName: string, days: number, options: PairOptio
 }
 
 function createCa(): Promise<Pair> {
-  return generatePair("Omnigate dev CA", 3650, {
+  // A name of its own per CA: a peer that trusts several nodes' dev CAs (dht.ca_files) finds
+  // each issuer by its subject, and OpenSSL tries only the first CA whose name matches.
+  return generatePair(`Omnigate dev CA ${randomBytes(4).toString("hex")}`, 3650, {
     extensions: [
       { name: "basicConstraints", cA: true, critical: true },
       { name: "keyUsage", keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },

@@ -55,6 +55,7 @@ function putCommand(): Command {
 interface GetOptions extends TransferOptions {
   out?: string;
   range?: string;
+  verifyChunks?: boolean;
   progress: boolean;
 }
 
@@ -63,11 +64,13 @@ function getCommand(): Command {
     new Command("get")
       .description(
         "Fetch an object to a file (or stdout). A whole object is verified against its address; " +
+          "with --verify-chunks every 64 KiB is (ranges too) before it is written; " +
           "a file is only put in place once it verified.",
       )
       .argument("<addr>", "object address, b3:<64 hex digits>")
       .option("-o, --out <file>", "write to this file instead of stdout")
       .option("--range <range>", "one byte range: start-end (inclusive), start- or -suffix")
+      .option("--verify-chunks", "prove each 64 KiB group against the address before writing it")
       .option("--no-progress", "no progress bar"),
   ).action(async (addr: string, opts: GetOptions) => {
     const address = mustBeAddress(addr);
@@ -75,6 +78,7 @@ function getCommand(): Command {
       const reader = client.storage.get(address, {
         deadlineMs,
         ...(opts.range ? { range: opts.range } : {}),
+        ...(opts.verifyChunks ? { verify: "chunks" as const } : {}),
       });
       const head = await reader.head();
       const progress = progressFor(head.length, opts.progress && opts.out !== undefined);

@@ -33,6 +33,7 @@ export {
   type PutResult,
   type StorageAddress,
   type StorageCallOptions,
+  StorageChunkError,
   StorageClient,
   StorageIntegrityError,
   StorageReader,

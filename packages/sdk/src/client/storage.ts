@@ -1,5 +1,7 @@
 import { AppProtoId, concatBytes, type Meta, utf8Bytes } from "@omnigate/oap/internal";
 import type { Blake3 } from "../blake3-wasm.js";
+import { GROUP_BYTES } from "../verified/blake3-tree.js";
+import { GroupVerificationError, ProofStreamError, VerifiedGroupReader } from "../verified/proof-stream.js";
 import type { CallOptions, OapCaller } from "./call-options.js";
 import { OapAbortError, OapClientError, OapRequestError } from "./errors.js";
 import type { OapStream } from "./stream.js";
@@ -41,8 +43,17 @@ export interface PutResult {
 
 /** Options of `storage.get()` and `storage.getBytes()`: a byte range, or the whole object. */
 export interface GetOptions extends StorageCallOptions {
-  /** One byte range: `start-end` (inclusive), `start-` or `-suffix`; the reply is then 206 and not verified. */
+  /**
+   * One byte range: `start-end` (inclusive), `start-` or `-suffix`; the reply is then 206. Without
+   * `verify: "chunks"` a range is not verified.
+   */
   range?: string;
+  /**
+   * `"chunks"`: the node sends a proof with every 64 KiB group and each group is checked against
+   * the address before it is yielded, ranges included (docs/storage.md). Without it a whole
+   * object is checked once, at its end.
+   */
+  verify?: "chunks";
 }
 
 /** What the node says about an object in a GET reply's head. */
@@ -74,6 +85,24 @@ export class StorageIntegrityError extends OapClientError {
   constructor(message: string, corrId: bigint | undefined) {
     super(message, { code: 500, reason: "object_corrupt", corrId, retryable: false });
     this.name = "StorageIntegrityError";
+  }
+}
+
+/**
+ * A 64 KiB group of a chunk-verified GET failed its proof: the bytes of that group (and what
+ * follows) were not yielded. `groupIndex` and `offset` say where in the object.
+ */
+export class StorageChunkError extends StorageIntegrityError {
+  constructor(
+    message: string,
+    corrId: bigint | undefined,
+    /** The group that failed (its bytes start at groupIndex × 65536). */
+    readonly groupIndex: number,
+    /** Byte offset of that group in the object. */
+    readonly offset: number,
+  ) {
+    super(message, corrId);
+    this.name = "StorageChunkError";
   }
 }
 
@@ -158,11 +187,18 @@ export class StorageClient {
    */
   get(addr: StorageAddress, options: GetOptions = {}): StorageReader {
     checkAddress(addr);
-    const { range, ...streamOptions } = options;
-    const meta: Meta = { op: "get", addr, ...(range === undefined ? {} : { range }) };
+    const { range, verify, ...streamOptions } = options;
+    const meta: Meta = {
+      op: "get",
+      addr,
+      ...(range === undefined ? {} : { range }),
+      ...(verify === "chunks" ? { verify } : {}),
+    };
     const stream = this.client.stream(AppProtoId.STORAGE, { ...streamOptions, meta });
     stream.end().catch(() => {});
-    return new StorageReader(addr, stream, range === undefined ? this.createBlake3 : undefined);
+    const check: ReadCheck =
+      verify === "chunks" ? "chunks" : range === undefined ? { whole: this.createBlake3 } : "none";
+    return new StorageReader(addr, stream, check);
   }
 
   /** A whole object (or range) as one buffer, verified like get(). */
@@ -186,6 +222,9 @@ export class StorageClient {
   }
 }
 
+/** How a GET's bytes are checked: each group's proof, the whole object's hash, or not at all (a plain range). */
+type ReadCheck = "chunks" | { whole: () => Promise<Blake3> } | "none";
+
 /** One GET: `head()` for the reply's meta, iteration for the bytes. */
 export class StorageReader implements AsyncIterable<Buffer> {
   /** @internal Use `client.storage.get()`. */
@@ -193,8 +232,7 @@ export class StorageReader implements AsyncIterable<Buffer> {
     /** The address being read. */
     readonly addr: StorageAddress,
     private readonly stream: OapStream,
-    /** Hashes a whole-object read to verify it; undefined for a range, which cannot be. */
-    private readonly createBlake3: (() => Promise<Blake3>) | undefined,
+    private readonly check: ReadCheck,
   ) {}
 
   /** The reply head: rejects with the node's error (404 not_found, 416 range_not_satisfiable, …). */
@@ -221,7 +259,11 @@ export class StorageReader implements AsyncIterable<Buffer> {
    */
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     const head = await this.head();
-    const hasher = this.createBlake3 ? await this.createBlake3() : undefined;
+    if (this.check === "chunks") {
+      yield* this.verifiedChunks(head);
+      return;
+    }
+    const hasher = typeof this.check === "object" ? await this.check.whole() : undefined;
     let received = 0;
     try {
       for await (const chunk of this.stream) {
@@ -245,6 +287,71 @@ export class StorageReader implements AsyncIterable<Buffer> {
       );
     }
   }
+
+  /** The bytes of a chunk-verified reply: each group checked, then trimmed to the span asked for. */
+  private async *verifiedChunks(head: ObjectHead): AsyncGenerator<Buffer> {
+    const { meta } = await this.stream.response;
+    const groups = typeof meta.groups === "string" ? GROUP_SPAN.exec(meta.groups) : null;
+    if (meta.verify !== "chunks" || !groups) {
+      this.stream.discard();
+      throw new StorageIntegrityError(
+        `${this.addr}: the node did not send a chunk-verified reply`,
+        this.stream.corrId,
+      );
+    }
+    const [firstGroup, lastGroup] = [Number(groups[1]), Number(groups[2])];
+    const spanStart = head.range === undefined ? 0 : Number(head.range.split("-")[0]);
+    const spanEnd = spanStart + head.length;
+    const reader = new VerifiedGroupReader({
+      root: rootOf(this.addr),
+      size: head.size,
+      firstGroup,
+      lastGroup,
+    });
+    let received = 0;
+    try {
+      for await (const chunk of this.stream) {
+        for (const group of reader.push(chunk)) {
+          const groupStart = group.index * GROUP_BYTES;
+          const from = Math.max(spanStart - groupStart, 0);
+          const to = Math.min(spanEnd - groupStart, group.bytes.byteLength);
+          if (to <= from) continue;
+          received += to - from;
+          const bytes = group.bytes.subarray(from, to);
+          yield Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        }
+      }
+      reader.end();
+    } catch (error) {
+      if (error instanceof GroupVerificationError) {
+        throw new StorageChunkError(
+          `${this.addr}: the 64 KiB group ${error.groupIndex} (bytes from ${error.offset}) failed its proof`,
+          this.stream.corrId,
+          error.groupIndex,
+          error.offset,
+        );
+      }
+      if (error instanceof ProofStreamError)
+        throw new StorageIntegrityError(`${this.addr}: ${error.message}`, this.stream.corrId);
+      throw error;
+    } finally {
+      this.stream.discard();
+    }
+    if (received !== head.length) {
+      throw new StorageIntegrityError(
+        `${this.addr}: the reply carried ${received} bytes, its head announced ${head.length}`,
+        this.stream.corrId,
+      );
+    }
+  }
+}
+
+const GROUP_SPAN = /^(\d{1,15})-(\d{1,15})$/;
+
+function rootOf(addr: StorageAddress): Uint8Array {
+  const root = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) root[i] = Number.parseInt(addr.slice(3 + 2 * i, 5 + 2 * i), 16);
+  return root;
 }
 
 /** The address of some bytes, hashed with `createBlake3`'s hasher. */
