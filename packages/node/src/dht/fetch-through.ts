@@ -26,11 +26,20 @@ import {
   type ObjectAddress,
   PUBLIC_NAMESPACE,
   type StorageEngine,
+  StoreFullError,
 } from "../storage/index.js";
+import { BoundedLru } from "../util/bounded-lru.js";
 import type { DhtMetrics } from "./metrics.js";
 
 /** Providers asked for; the fetch tries them nearest first until one delivers. */
 const PROVIDERS_WANTED = 3;
+/**
+ * An address no provider was found for is not looked up again for this long: one GET of a
+ * made-up address costs a lookup (several RPCs), and a loop of them must not turn into a
+ * flood on the network.
+ */
+const NOT_FOUND_TTL_MS = 30_000;
+const NOT_FOUND_REMEMBERED = 10_000;
 
 /** What fetch-through needs of the DHT: provider lookups. */
 export interface ProviderFinder {
@@ -82,10 +91,14 @@ interface Attempt {
  */
 export class FetchThrough {
   private readonly inFlight = new Map<string, Promise<LocatedObject | undefined>>();
+  /** Addresses no provider was found for lately, with when that stops holding. */
+  private readonly notFound = new BoundedLru<string, number>(NOT_FOUND_REMEMBERED);
 
   constructor(private readonly options: FetchThroughOptions) {}
 
   readonly find = (addr: ObjectAddress, signal: AbortSignal): Promise<LocatedObject | undefined> => {
+    const missUntil = this.notFound.get(addr);
+    if (missUntil !== undefined && missUntil > Date.now()) return Promise.resolve(undefined);
     let running = this.inFlight.get(addr);
     if (!running) {
       // Not the first caller's signal: a waiting second GET must not lose the fetch with it.
@@ -114,7 +127,10 @@ export class FetchThrough {
       { addr, providers: providers.length, hops: lookup.hops, rpcs: lookup.rpcs, lookup_ms: round(lookupMs) },
       "dht lookup for fetch-through",
     );
-    if (providers.length === 0) return undefined;
+    if (providers.length === 0) {
+      this.notFound.set(addr, Date.now() + NOT_FOUND_TTL_MS);
+      return undefined;
+    }
     const fetchStarted = performance.now();
     const located = await this.fetchFrom(addr, key, providers);
     const fetchMs = performance.now() - fetchStarted;
@@ -154,6 +170,8 @@ export class FetchThrough {
           return { namespace: PUBLIC_NAMESPACE, size: finished.size };
         } catch (error) {
           attempt.abort.abort();
+          // This node has no room for the object: no other provider changes that.
+          if (error instanceof StoreFullError) throw error;
           if (error instanceof GroupVerificationError) metrics.badChunk();
           log.warn(
             { addr, provider: attempt.provider.address, group: nextGroup, err: describe(error) },
