@@ -260,6 +260,22 @@ describe("the proof stream", () => {
     }
   });
 
+  it("verifies a group in place when it arrives as its own chunk after its head (no copy)", () => {
+    const size = 3 * GROUP_BYTES;
+    const bytes = randomBytes(size);
+    const { root, outboard } = new Blake3TreeBuilder().update(bytes).finish();
+    const reader = new VerifiedGroupReader({ root, size, firstGroup: 0, lastGroup: 2 });
+    for (let i = 0; i < 3; i++) {
+      expect(reader.push(encodeGroupRecordHead(proofFor(outboard, size, i)))).toEqual([]);
+      const group = Uint8Array.from(bytes.subarray(i * GROUP_BYTES, (i + 1) * GROUP_BYTES));
+      const [released] = reader.push(group);
+      expect(released?.index).toBe(i);
+      // A view of the chunk pushed, not a copy: a node sends head and group as two frames.
+      expect(released?.bytes.buffer).toBe(group.buffer);
+    }
+    reader.end();
+  });
+
   it("verifies a range's groups on their own", () => {
     const size = 10 * GROUP_BYTES + 777;
     const bytes = randomBytes(size);

@@ -15,6 +15,8 @@
  * (and packages/sdk/test/blake3-compress-generated.test.ts) fails when they differ from it.
  */
 
+import { fullChunkCvsSimd } from "./simd/index.js";
+
 /** Flag of the first block of a chunk. */
 export const CHUNK_START = 1;
 /** Flag of the last block of a chunk. */
@@ -1609,23 +1611,28 @@ export function chunkCvs(
   let n = 0;
   for (let pos = 0; pos < len; pos += RUN_BYTES) {
     const take = Math.min(len - pos, RUN_BYTES);
-    const full = take >>> 10;
-    const at = bytes.byteOffset + off + pos;
+    // Full chunks go 4 at a time to WebAssembly SIMD where it is available; the JS code
+    // below hashes those it leaves (all of them without SIMD, else at most 2).
+    const simd = fullChunkCvsSimd(bytes, off + pos, take >>> 10, counter + n, out, outOff + n * 8);
+    n += simd;
+    const from = off + pos + simd * CHUNK_LEN;
+    const full = (take >>> 10) - simd;
+    const at = bytes.byteOffset + from;
     let words: Uint32Array = runWords;
     if (LITTLE_ENDIAN && (at & 3) === 0) {
       // Read the words in place: no copy on the common (aligned, little-endian) path.
       words = new Uint32Array(bytes.buffer, at, full * 256);
     } else if (full > 0) {
-      runBytes.set(bytes.subarray(off + pos, off + pos + full * CHUNK_LEN));
+      runBytes.set(bytes.subarray(from, from + full * CHUNK_LEN));
       if (!LITTLE_ENDIAN) swapWords(runWords, full * 256);
     }
     for (let c = 0; c < full; c++, n++) {
       const k = counter + n;
       fullChunkCv(words, c * 256, k >>> 0, Math.floor(k / 0x100000000) >>> 0, out, outOff + n * 8);
     }
-    const rest = take - full * CHUNK_LEN;
+    const rest = take & (CHUNK_LEN - 1);
     if (rest > 0) {
-      loadTail(bytes, off + pos + full * CHUNK_LEN, rest);
+      loadTail(bytes, from + full * CHUNK_LEN, rest);
       hashChunk(tailWords, 0, rest, counter + n, 0, out, outOff + n * 8);
       n++;
     }

@@ -12,6 +12,7 @@ import {
   parentOutput,
   wordsToBytes,
 } from "./blake3-compress.js";
+import { fullGroupChildrenSimd } from "./simd/index.js";
 
 /** Bytes in a verification group: 64 BLAKE3 chunks. */
 export const GROUP_BYTES = 65536;
@@ -71,6 +72,11 @@ export function groupCvInto(
   if (len > GROUP_BYTES) throw new RangeError(`a group is at most ${GROUP_BYTES} bytes, got ${len}`);
   if (isRoot && len <= CHUNK_LEN) {
     chunkRootOutput(bytes, off, len, out, outOff);
+    return;
+  }
+  // A full group goes to WebAssembly SIMD where available, all but its last parent.
+  if (len === GROUP_BYTES && fullGroupChildrenSimd(bytes, off, groupIndex * GROUP_CHUNKS, chunkWords, 0)) {
+    parentOutput(chunkWords, 0, isRoot, out, outOff);
     return;
   }
   const n = chunkCvs(bytes, off, len, groupIndex * GROUP_CHUNKS, chunkWords, 0);

@@ -179,6 +179,9 @@ export class VerifiedGroupReader {
         if (this.#headFill < head.length) return;
       }
       const len = groupLength(this.#size, index);
+      // The chunk ended with the head (a sender writes head and group apart): wait for the
+      // group, so that when it comes whole in the next chunk it is verified in place.
+      if (this.#body === null && pos === chunk.length && len > 0) return;
       let bytes: Uint8Array;
       if (this.#body === null && chunk.length - pos >= len) {
         // The whole group is in this chunk: verify it in place, without a copy.
