@@ -14,7 +14,11 @@
 // shuffles), so message local m_i holds word i of every lane. The 7 rounds are a loop over the
 // round-1 G order, with the message locals permuted between rounds (two 8-cycles): the body
 // stays small enough (under 4 KiB in all) for a synchronous compile on a browser's main
-// thread. Rotations by 16 and 8 are byte swizzles, by 12 and 7 shifts.
+// thread. Rotations by 16 and 8 are byte swizzles, by 12 and 7 shifts. Each G mix adds the
+// message word to `a` before `b` (see g): one add less on the dependency chain took the
+// kernel from ≈1.50 to ≈1.70 GB/s on the dev machine. Tried there and not kept: eight lanes
+// (two interleaved states; ≈4% more, for a 6 KiB module), the message in memory (per-round
+// copies, or one copy read through an offset table) instead of permuted locals (no gain).
 import { MSG_PERMUTATION, messageSchedule, ROUNDS } from "./blake3-rounds.js";
 
 /** Where the generated TypeScript file is, from the repository root. */
@@ -126,16 +130,6 @@ export interface SimdOptions {
   unroll?: boolean;
   /** Rotate by 16 and 8 with shifts instead of byte swizzles. */
   rotShift?: boolean;
-  /**
-   * Where the transposed message words live: "locals" (permuted between rounds), "copies"
-   * (7 pre-permuted copies in memory, one per round), "table" (one copy in memory, read
-   * through a table of per-round offsets).
-   */
-  msg?: "locals" | "copies" | "table";
-  /** Add the message word to `a` before `b` (one add fewer on the dependency chain). */
-  msgFirst?: boolean;
-  /** Lane sets of 4 (1 or 2): 2 interleaves two independent states (8 chunks per call step). */
-  sets?: number;
 }
 
 /** The function body's instructions, with named locals. */
@@ -267,55 +261,18 @@ function rotr(c: Code, v: string, bits: number): void {
     .set(v);
 }
 
-/** Scratch memory for the message words (after the outputs): 1792 bytes per lane set. */
-const MSG_OFFSET = OUT_OFFSET + 2048;
-/** The per-round offset table of the "table" message layout (after two sets' scratch). */
-const TABLE_OFFSET = MSG_OFFSET + 2 * 7 * 256;
-
-/** Local `name` of lane set `s` (set 0 has the plain names). */
-const nm = (name: string, s: number): string => (s === 0 ? name : `${name}_${s}`);
-
-/**
- * Pushes message word `k` of lane set `s`: in the rolled loop, the word at position k of the
- * current round's order; unrolled, `k` is the word index itself.
- */
-function msgWord(c: Code, k: number, s: number): void {
-  const mode = c.opts.msg ?? "locals";
-  if (mode === "locals") {
-    c.get(nm(`m${k}`, s));
-  } else if (c.opts.unroll || mode === "table") {
-    if (c.opts.unroll) c.i32(0).load(MSG_OFFSET + 1792 * s + 16 * k);
-    else c.get("mb").op(0x28, 2, ...uleb(TABLE_OFFSET + 4 * k)).load(1792 * s);
-  } else {
-    c.get("mb").load(MSG_OFFSET + 1792 * s + 16 * k);
-  }
-}
-
-/** `a = a + b + m_k`, pushing the new `a`. */
-function addMsg(c: Code, va: string, vb: string, k: number, s: number): void {
-  if (c.opts.msgFirst) {
-    // (a + m) + b: b is the last input ready (the previous mix ends with it), so this keeps
-    // one add off the dependency chain.
-    c.get(va);
-    msgWord(c, k, s);
-    c.simd(SIMD.i32x4Add).get(vb).simd(SIMD.i32x4Add).tee(va);
-  } else {
-    c.get(va).get(vb).simd(SIMD.i32x4Add);
-    msgWord(c, k, s);
-    c.simd(SIMD.i32x4Add).tee(va);
-  }
-}
-
-/** One G mix of set `s`'s state locals `v{a,b,c,d}` with message words `mx`, `my`. */
-function g(c: Code, s: number, a: number, b: number, cc: number, d: number, mx: number, my: number): void {
-  const [va, vb, vc, vd] = [a, b, cc, d].map((i) => nm(`v${i}`, s)) as [string, string, string, string];
-  addMsg(c, va, vb, mx, s);
+/** One G mix of state locals `v{a,b,c,d}` with message locals `m{mx,my}`. */
+function g(c: Code, a: number, b: number, cc: number, d: number, mx: number, my: number): void {
+  const [va, vb, vc, vd] = [`v${a}`, `v${b}`, `v${cc}`, `v${d}`];
+  // a + m + b as (a + m) + b: b is the input ready last (the previous mix ends with it, a is
+  // ready well before), so one add less on the dependency chain (12-14% faster).
+  c.get(va).get(`m${mx}`).simd(SIMD.i32x4Add).get(vb).simd(SIMD.i32x4Add).tee(va);
   c.get(vd).simd(SIMD.xor);
   rotr(c, vd, 16);
   c.get(vc).get(vd).simd(SIMD.i32x4Add).tee(vc);
   c.get(vb).simd(SIMD.xor);
   rotr(c, vb, 12);
-  addMsg(c, va, vb, my, s);
+  c.get(va).get(`m${my}`).simd(SIMD.i32x4Add).get(vb).simd(SIMD.i32x4Add).tee(va);
   c.get(vd).simd(SIMD.xor);
   rotr(c, vd, 8);
   c.get(vc).get(vd).simd(SIMD.i32x4Add).tee(vc);
@@ -324,21 +281,20 @@ function g(c: Code, s: number, a: number, b: number, cc: number, d: number, mx: 
 }
 
 /** `m_i = m_{MSG_PERMUTATION[i]}` for all i at once, cycle by cycle through `mt`. */
-function permuteMessage(c: Code, s: number): void {
+function permuteMessage(c: Code): void {
   const done = new Set<number>();
-  const m = (i: number) => nm(`m${i}`, s);
   for (let start = 0; start < 16; start++) {
     if (done.has(start) || MSG_PERMUTATION[start] === start) continue;
-    c.get(m(start)).set("mt");
+    c.get(`m${start}`).set("mt");
     let i = start;
     for (;;) {
       done.add(i);
       const from = MSG_PERMUTATION[i] as number;
       if (from === start) {
-        c.get("mt").set(m(i));
+        c.get("mt").set(`m${i}`);
         break;
       }
-      c.get(m(from)).set(m(i));
+      c.get(`m${from}`).set(`m${i}`);
       i = from;
     }
   }
@@ -346,182 +302,131 @@ function permuteMessage(c: Code, s: number): void {
 
 /**
  * `hash(quads, ctrLo, ctrHi, input, stride, blocks, parent, output)`: for q in [0, quads),
- * compresses L = 4·sets lanes, lane l's message being `blocks` 64-byte blocks at
- * `input + (Lq + l)·stride`, and writes lane l's 8-word output at `output + 32(Lq + l)`.
- * Chunks (parent 0): 16 blocks, stride 1024, chunk counter (ctrHi:ctrLo) + Lq + l, flags
+ * compresses 4 lanes, lane l's message being `blocks` 64-byte blocks at
+ * `input + (4q + l)·stride`, and writes lane l's 8-word output at `output + 128q + 32l`.
+ * Chunks (parent 0): 16 blocks, stride 1024, chunk counter (ctrHi:ctrLo) + 4q + l, flags
  * CHUNK_START on the first block and CHUNK_END on the last. Parents (parent 1): 1 block
  * (two child CVs), stride 64, counter 0, flags PARENT; output may equal input (a quad writes
- * 32L bytes below or at the 64L it has read).
+ * 128 bytes below or at the 256 it has read).
  */
 function hashFunction(opts: SimdOptions): Code {
   const c = new Code(opts, ["quads", "ctrLo", "ctrHi", "input", "stride", "blocks", "parent", "output"]);
-  const sets = opts.sets ?? 1;
-  const lanes = 4 * sets;
   const v = (p: string, n: number) => Array.from({ length: n }, (_, i) => `${p}${i}`);
-  const perSet = (names: string[]) => Array.from({ length: sets }, (_, s) => names.map((x) => nm(x, s))).flat();
-  c.declare(I32, ["q", "inp", "blk", "round", "lo", "hi", ...v("p", lanes).slice(1), "mb"]);
-  const mode = opts.msg ?? "locals";
+  c.declare(I32, ["q", "inp", "blk", "round", "lo", "hi", "p1", "p2", "p3"]);
   c.declare(I64, ["ctr"]);
   c.declare(V128, [
-    ...perSet(v("v", 16)),
-    ...perSet(v("m", 16)),
-    ...perSet(v("c", 8)),
+    ...v("v", 16),
+    ...v("m", 16),
+    ...v("c", 8),
     ...v("r", 4),
     ...v("t", 4),
     "mt",
-    ...perSet(["clo", "chi"]),
+    "clo",
+    "chi",
   ]);
   // Nothing to do for 0 quads.
   c.op(OP.block, VOID_BLOCK);
   c.get("quads").op(OP.i32Eqz, OP.brIf, 0);
   c.op(OP.loop, VOID_BLOCK); // quad loop
-  c.get("parent").i32(1).op(OP.i32Sub).simd(SIMD.i32x4Splat).set("mt"); // 0 for parents, else ~0
-  for (let s = 0; s < sets; s++) {
-    // The 64-bit counter of the set's lane 0: (ctrHi:ctrLo) + Lq + 4s; lane k adds k,
-    // carrying into the high word. Parents: all zero.
-    const [clo, chi] = [nm("clo", s), nm("chi", s)];
-    c.get("ctrHi")
-      .op(OP.i64ExtendI32U)
-      .op(OP.i64Const, ...sleb(32))
-      .op(OP.i64Shl);
-    c.get("ctrLo").op(OP.i64ExtendI32U).op(OP.i64Or);
-    c.get("q")
-      .i32(lanes)
-      .op(OP.i32Mul)
-      .i32(4 * s)
-      .op(OP.i32Add)
-      .op(OP.i64ExtendI32U)
-      .op(OP.i64Add)
-      .tee("ctr");
-    c.op(OP.i32WrapI64).set("lo");
-    c.get("ctr")
-      .op(OP.i64Const, ...sleb(32))
-      .op(OP.i64ShrU)
-      .op(OP.i32WrapI64)
-      .set("hi");
-    c.get("lo")
-      .simd(SIMD.i32x4Splat)
-      .simd(SIMD.const, ...[0, 1, 2, 3].flatMap((k) => [k, 0, 0, 0]));
-    c.simd(SIMD.i32x4Add).tee(clo);
-    c.get("lo").simd(SIMD.i32x4Splat).simd(SIMD.i32x4LtU); // all ones where lane k wrapped
-    c.set(chi);
-    c.get("hi").simd(SIMD.i32x4Splat).get(chi).simd(SIMD.i32x4Sub).set(chi);
-    c.get("mt").get(clo).simd(SIMD.and).set(clo);
-    c.get("mt").get(chi).simd(SIMD.and).set(chi);
-    // Chaining values start at the IV.
-    IV.forEach((w, i) => {
-      c.splat(w).set(nm(`c${i}`, s));
-    });
-  }
-  // Lane 0's input: input + Lq·stride; the other lanes follow at stride.
-  c.get("input").get("q").get("stride").op(OP.i32Mul).i32(lanes).op(OP.i32Mul).op(OP.i32Add).set("inp");
+  // The 64-bit counter of lane 0: (ctrHi:ctrLo) + 4q; lane k adds k, carrying into the high
+  // word. Parents: all zero.
+  c.get("ctrHi")
+    .op(OP.i64ExtendI32U)
+    .op(OP.i64Const, ...sleb(32))
+    .op(OP.i64Shl);
+  c.get("ctrLo").op(OP.i64ExtendI32U).op(OP.i64Or);
+  c.get("q").i32(2).op(OP.i32Shl).op(OP.i64ExtendI32U).op(OP.i64Add).tee("ctr");
+  c.op(OP.i32WrapI64).set("lo");
+  c.get("ctr")
+    .op(OP.i64Const, ...sleb(32))
+    .op(OP.i64ShrU)
+    .op(OP.i32WrapI64)
+    .set("hi");
+  c.get("lo")
+    .simd(SIMD.i32x4Splat)
+    .simd(SIMD.const, ...[0, 1, 2, 3].flatMap((k) => [k, 0, 0, 0]));
+  c.simd(SIMD.i32x4Add).tee("clo");
+  c.get("lo").simd(SIMD.i32x4Splat).simd(SIMD.i32x4LtU); // all ones where lane k wrapped
+  c.set("chi");
+  c.get("hi").simd(SIMD.i32x4Splat).get("chi").simd(SIMD.i32x4Sub).set("chi");
+  c.get("parent").i32(1).op(OP.i32Sub).simd(SIMD.i32x4Splat).tee("mt"); // 0 for parents, else ~0
+  c.get("clo").simd(SIMD.and).set("clo");
+  c.get("mt").get("chi").simd(SIMD.and).set("chi");
+  // Chaining values start at the IV.
+  IV.forEach((w, i) => {
+    c.splat(w).set(`c${i}`);
+  });
+  // Lane 0's input: input + 4q·stride; lanes 1..3 follow at stride.
+  c.get("input").get("q").get("stride").op(OP.i32Mul).i32(2).op(OP.i32Shl).op(OP.i32Add).set("inp");
   c.i32(0).set("blk");
   c.op(OP.loop, VOID_BLOCK); // block loop
-  c.get("inp");
-  for (let l = 1; l < lanes; l++) {
-    c.get("stride").op(OP.i32Add);
-    if (l < lanes - 1) c.tee(`p${l}`);
-    else c.set(`p${l}`);
+  c.get("inp").get("stride").op(OP.i32Add).tee("p1");
+  c.get("stride").op(OP.i32Add).tee("p2");
+  c.get("stride").op(OP.i32Add).set("p3");
+  // Message: word i of each of the 4 lanes, transposed 4 words at a time.
+  for (let w = 0; w < 4; w++) {
+    ["inp", "p1", "p2", "p3"].forEach((addr, lane) => {
+      c.get(addr)
+        .load(w * 16)
+        .set(`r${lane}`);
+    });
+    transpose(
+      c,
+      v("r", 4),
+      [0, 1, 2, 3].map((k) => `m${4 * w + k}`),
+    );
   }
-  // Message: word i of each of the 4 lanes of a set, transposed 4 words at a time.
-  for (let s = 0; s < sets; s++) {
-    const addrs = [0, 1, 2, 3].map((k) => (4 * s + k === 0 ? "inp" : `p${4 * s + k}`));
-    for (let w = 0; w < 4; w++) {
-      addrs.forEach((addr, lane) => {
-        c.get(addr)
-          .load(w * 16)
-          .set(`r${lane}`);
-      });
-      transpose(
-        c,
-        v("r", 4),
-        [0, 1, 2, 3].map((k) => nm(`m${4 * w + k}`, s)),
-      );
-    }
-    const base = MSG_OFFSET + 1792 * s;
-    if (mode === "copies" && !opts.unroll) {
-      messageSchedule().forEach((order, r) => {
-        order.forEach((w, k) => {
-          c.i32(0)
-            .get(nm(`m${w}`, s))
-            .store(base + 256 * r + 16 * k);
-        });
-      });
-    } else if (mode !== "locals") {
-      for (let w = 0; w < 16; w++)
-        c.i32(0)
-          .get(nm(`m${w}`, s))
-          .store(base + 16 * w);
-    }
-  }
+  for (let i = 0; i < 8; i++) c.get(`c${i}`).set(`v${i}`);
+  for (let i = 0; i < 4; i++) c.splat(IV[i] as number).set(`v${8 + i}`);
+  c.get("clo").set("v12");
+  c.get("chi").set("v13");
+  c.splat(64).set("v14");
   // Flags: PARENT for parents; else CHUNK_START (1) on block 0 | CHUNK_END (2) on the last.
   c.i32(4);
   c.get("blk").op(OP.i32Eqz);
   c.get("blk").i32(1).op(OP.i32Add).get("blocks").op(OP.i32Eq).i32(1).op(OP.i32Shl).op(OP.i32Or);
   c.get("parent").op(OP.select);
-  c.simd(SIMD.i32x4Splat).set("mt");
-  for (let s = 0; s < sets; s++) {
-    for (let i = 0; i < 8; i++) c.get(nm(`c${i}`, s)).set(nm(`v${i}`, s));
-    for (let i = 0; i < 4; i++) c.splat(IV[i] as number).set(nm(`v${8 + i}`, s));
-    c.get(nm("clo", s)).set(nm("v12", s));
-    c.get(nm("chi", s)).set(nm("v13", s));
-    c.splat(64).set(nm("v14", s));
-    c.get("mt").set(nm("v15", s));
-  }
-  const mixes = (order: number[] | null) => {
-    G_STATE.forEach(([a, b, cc, d], i) => {
-      const [mx, my] = order ? [order[2 * i] as number, order[2 * i + 1] as number] : [2 * i, 2 * i + 1];
-      for (let s = 0; s < sets; s++) g(c, s, a, b, cc, d, mx, my);
-    });
-  };
+  c.simd(SIMD.i32x4Splat).set("v15");
   if (c.opts.unroll) {
-    for (const order of messageSchedule()) mixes(order);
+    for (const order of messageSchedule()) {
+      G_STATE.forEach(([a, b, cc, d], i) => {
+        g(c, a, b, cc, d, order[2 * i] as number, order[2 * i + 1] as number);
+      });
+    }
   } else {
     c.i32(0).set("round");
-    if (mode !== "locals") c.i32(0).set("mb");
     c.op(OP.block, VOID_BLOCK).op(OP.loop, VOID_BLOCK); // round loop
-    mixes(null);
+    G_STATE.forEach(([a, b, cc, d], i) => {
+      g(c, a, b, cc, d, 2 * i, 2 * i + 1);
+    });
     // After the last round, leave without permuting the message.
     c.get("round").i32(1).op(OP.i32Add).tee("round");
     c.i32(ROUNDS).op(OP.i32Eq).op(OP.brIf, 1);
-    if (mode === "locals") for (let s = 0; s < sets; s++) permuteMessage(c, s);
-    else
-      c.get("mb")
-        .i32(mode === "copies" ? 256 : 64)
-        .op(OP.i32Add)
-        .set("mb");
+    permuteMessage(c);
     c.op(OP.br, 0);
     c.op(OP.end, OP.end);
   }
-  for (let s = 0; s < sets; s++)
-    for (let i = 0; i < 8; i++)
-      c.get(nm(`v${i}`, s))
-        .get(nm(`v${i + 8}`, s))
-        .simd(SIMD.xor)
-        .set(nm(`c${i}`, s));
+  for (let i = 0; i < 8; i++)
+    c.get(`v${i}`)
+      .get(`v${i + 8}`)
+      .simd(SIMD.xor)
+      .set(`c${i}`);
   c.get("inp").i32(64).op(OP.i32Add).set("inp");
   c.get("blk").i32(1).op(OP.i32Add).tee("blk");
   c.get("blocks").op(OP.i32Ne).op(OP.brIf, 0);
   c.op(OP.end);
   // Outputs: transpose back (c0..c3 → words 0..3 of each lane, c4..c7 → words 4..7), store.
-  c.get("output")
-    .get("q")
-    .i32(32 * lanes)
-    .op(OP.i32Mul)
-    .op(OP.i32Add)
-    .set("inp");
-  for (let s = 0; s < sets; s++) {
-    for (let half = 0; half < 2; half++) {
-      transpose(
-        c,
-        [0, 1, 2, 3].map((k) => nm(`c${4 * half + k}`, s)),
-        v("r", 4),
-      );
-      for (let lane = 0; lane < 4; lane++) {
-        c.get("inp")
-          .get(`r${lane}`)
-          .store(128 * s + lane * 32 + half * 16);
-      }
+  c.get("output").get("q").i32(7).op(OP.i32Shl).op(OP.i32Add).set("inp");
+  for (let half = 0; half < 2; half++) {
+    transpose(
+      c,
+      [0, 1, 2, 3].map((k) => `c${4 * half + k}`),
+      v("r", 4),
+    );
+    for (let lane = 0; lane < 4; lane++) {
+      c.get("inp")
+        .get(`r${lane}`)
+        .store(lane * 32 + half * 16);
     }
   }
   c.get("q").i32(1).op(OP.i32Add).tee("q");
@@ -544,28 +449,6 @@ export function buildBlake3SimdModule(opts: SimdOptions = {}): Uint8Array {
     ]),
   );
   const codeSec = section(10, vec([hashFunction(opts).encode()]));
-  const dataSec =
-    opts.msg === "table" && !opts.unroll
-      ? section(
-          11,
-          vec([
-            [
-              0x00,
-              OP.i32Const,
-              ...sleb(TABLE_OFFSET),
-              OP.end,
-              ...vec(
-                messageSchedule().flatMap((order) =>
-                  order.flatMap((w) => {
-                    const a = MSG_OFFSET + 16 * w;
-                    return [[a & 255], [(a >>> 8) & 255], [(a >>> 16) & 255], [a >>> 24]];
-                  }),
-                ),
-              ),
-            ],
-          ]),
-        )
-      : [];
   return Uint8Array.from([
     0x00,
     0x61,
@@ -580,7 +463,6 @@ export function buildBlake3SimdModule(opts: SimdOptions = {}): Uint8Array {
     ...memSec,
     ...exportSec,
     ...codeSec,
-    ...dataSec,
   ]);
 }
 
