@@ -18,7 +18,7 @@ export const MSG_PERMUTATION: readonly number[] = [2, 6, 3, 10, 7, 0, 4, 13, 1, 
 export const ROUNDS = 7;
 
 /** The state words `[a, b, c, d]` of each round's 8 G mixes: the 4 columns, then the 4 diagonals. */
-const G_STATE: readonly (readonly [number, number, number, number])[] = [
+export const G_STATE: readonly (readonly [number, number, number, number])[] = [
   [0, 4, 8, 12],
   [1, 5, 9, 13],
   [2, 6, 10, 14],

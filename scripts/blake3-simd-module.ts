@@ -19,7 +19,7 @@
 // kernel from ≈1.50 to ≈1.70 GB/s on the dev machine. Tried there and not kept: eight lanes
 // (two interleaved states; ≈4% more, for a 6 KiB module), the message in memory (per-round
 // copies, or one copy read through an offset table) instead of permuted locals (no gain).
-import { MSG_PERMUTATION, messageSchedule, ROUNDS } from "./blake3-rounds.js";
+import { G_STATE, MSG_PERMUTATION, messageSchedule, ROUNDS } from "./blake3-rounds.js";
 
 /** Where the generated TypeScript file is, from the repository root. */
 export const BLAKE3_SIMD_FILE = "packages/sdk/src/verified/simd/blake3-x4-wasm.ts";
@@ -30,18 +30,6 @@ export const OUT_OFFSET = 65536;
 const IV = [
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ] as const;
-
-/** The state words `[a, b, c, d]` of each round's 8 G mixes: the 4 columns, then the 4 diagonals. */
-const G_STATE: readonly (readonly [number, number, number, number])[] = [
-  [0, 4, 8, 12],
-  [1, 5, 9, 13],
-  [2, 6, 10, 14],
-  [3, 7, 11, 15],
-  [0, 5, 10, 15],
-  [1, 6, 11, 12],
-  [2, 7, 8, 13],
-  [3, 4, 9, 14],
-];
 
 // Opcodes (the SIMD ones follow the 0xfd prefix, as a LEB128 u32).
 const OP = {

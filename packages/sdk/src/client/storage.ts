@@ -274,18 +274,22 @@ export class StorageReader implements AsyncIterable<Buffer> {
     } finally {
       this.stream.discard();
     }
-    if (received !== head.length) {
-      throw new StorageIntegrityError(
-        `${this.addr}: the reply carried ${received} bytes, its head announced ${head.length}`,
-        this.stream.corrId,
-      );
-    }
+    this.checkLength(received, head);
     if (hasher && `b3:${hasher.digestHex()}` !== this.addr) {
       throw new StorageIntegrityError(
         `${this.addr}: the bytes received do not hash to the address`,
         this.stream.corrId,
       );
     }
+  }
+
+  /** A reply that ended early (or ran long) fails, whatever the hash says. */
+  private checkLength(received: number, head: ObjectHead): void {
+    if (received === head.length) return;
+    throw new StorageIntegrityError(
+      `${this.addr}: the reply carried ${received} bytes, its head announced ${head.length}`,
+      this.stream.corrId,
+    );
   }
 
   /** The bytes of a chunk-verified reply: each group checked, then trimmed to the span asked for. */
@@ -337,12 +341,7 @@ export class StorageReader implements AsyncIterable<Buffer> {
     } finally {
       this.stream.discard();
     }
-    if (received !== head.length) {
-      throw new StorageIntegrityError(
-        `${this.addr}: the reply carried ${received} bytes, its head announced ${head.length}`,
-        this.stream.corrId,
-      );
-    }
+    this.checkLength(received, head);
   }
 }
 
