@@ -16,7 +16,6 @@ import { OapDhtTransport } from "./oap-transport.js";
 import { PeerClients } from "./peer-clients.js";
 import { isNodeUrl } from "./wire.js";
 
-
 /** Between bootstrap attempts while the routing table is empty: 1 s, doubling to 30 s. */
 const BOOTSTRAP_RETRY_MS = [1_000, 30_000] as const;
 /** The longest sleep of the maintenance loop (records expire, keys are republished). */
