@@ -32,7 +32,7 @@ import ts from "typescript";
 
 /** Rows of packages, lowest first (by package directory). */
 const PACKAGE_LAYERS: string[][] = [
-  ["packages/oap", "packages/caps", "packages/dht"],
+  ["packages/oap", "packages/caps", "packages/dht", "packages/ledger"],
   ["packages/registry", "packages/sdk"],
   ["packages/node", "packages/ronctl"],
   ["apps/vest"],

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { moduleExports } from "./module-exports.js";
 import { PLANNED_EXPORTS } from "./planned-exports.js";
 
-const PACKAGES = ["caps", "dht", "node", "oap", "registry", "ronctl", "sdk"];
+const PACKAGES = ["caps", "dht", "ledger", "node", "oap", "registry", "ronctl", "sdk"];
 const INTERNAL_ENTRIES = [
   "packages/caps/src/internal.ts",
   "packages/oap/src/internal.ts",
