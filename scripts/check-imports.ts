@@ -72,7 +72,8 @@ const LAYERS: Record<string, string[][]> = {
     ["gateway/"],
     // The admission chain and its stages; the capability stage is in auth/.
     ["admission/"],
-    ["auth/", "storage/", "mailbox/", "apps/"],
+    // ledger/: usage counted per tenant and app, settlement records at epoch close.
+    ["auth/", "storage/", "mailbox/", "apps/", "ledger/"],
     // dht/: the node-to-node app, the Kademlia core over OAP/1 and fetch-through for storage.
     ["services/", "dht/"],
     // The admin HTTP port: status, metrics and the capability API over auth's authority.
@@ -85,7 +86,8 @@ const LAYERS: Record<string, string[][]> = {
     ["errors.ts", "version.ts"],
     // Helpers of the commands: token input, admin client, storage progress, which node to reach
     // (flags, environment, contexts); how a failure is printed.
-    ["cap/", "storage/", "target/", "report-error.ts"],
+    // rewarder/: verifies settlement records and pays each at most once.
+    ["cap/", "storage/", "target/", "report-error.ts", "rewarder/"],
     ["commands/"],
     ["program.ts"],
     ["bin/", "index.ts"],

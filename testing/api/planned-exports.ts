@@ -99,7 +99,7 @@ export const PLANNED_EXPORTS: Record<string, string> = {
   "packages/ledger/src/index.ts": `
     BULLETPROOFS_G_DST BULLETPROOFS_H_DST bulletproofGenerators bulletproofsRistretto255 commit
     createSettlement generateNodeKey LedgerProofError type:LedgerRejectReason MAX_AGGREGATED
-    type:NodeKey nodeKeyFromPem nodeKeyToPem PARAMETERS_VERSION PEDERSEN_DST
+    type:NodeKey nodeKeyFromPem nodeKeyToPem ORDER PARAMETERS_VERSION PEDERSEN_DST
     type:PedersenGenerators pedersenGenerators type:Point proveRange proveSum proveUsage
     RANGE_BITS randomScalar rangeProofBytes recordIdOf SettlementError type:SettlementInput
     type:SettlementRecord type:SettlementRejectReason signingBytes SUM_PROOF_BYTES Transcript

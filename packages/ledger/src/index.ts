@@ -14,7 +14,7 @@ export {
   type PedersenGenerators,
   pedersenGenerators,
 } from "./generators.js";
-export { type Point, randomScalar } from "./group.js";
+export { ORDER, type Point, randomScalar } from "./group.js";
 export { generateNodeKey, type NodeKey, nodeKeyFromPem, nodeKeyToPem } from "./node-key.js";
 export { commit } from "./pedersen.js";
 export { MAX_AGGREGATED, proveRange, RANGE_BITS, rangeProofBytes, verifyRange } from "./range-proof.js";

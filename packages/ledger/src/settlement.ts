@@ -26,7 +26,7 @@ const MAX_TENANT_CHARS = 64;
 /** A settlement record as stored and sent (JSON). */
 export interface SettlementRecord {
   readonly v: 1;
-  /** Tenant id (decimal u64, as the node writes tenants). */
+  /** Tenant id (a u128, in decimal). */
   readonly tenant: string;
   /** The app (OAP app proto id). */
   readonly app: number;
@@ -217,7 +217,7 @@ function parseRecord(value: unknown): SettlementRecord {
 }
 
 function checkFields(r: Omit<SettlementRecord, "signature">): void {
-  if (typeof r.tenant !== "string" || !/^\d{1,20}$/.test(r.tenant) || r.tenant.length > MAX_TENANT_CHARS) {
+  if (typeof r.tenant !== "string" || !/^\d{1,39}$/.test(r.tenant) || r.tenant.length > MAX_TENANT_CHARS) {
     throw malformed("tenant is not a decimal id");
   }
   for (const field of ["app", "epoch_start", "epoch_seconds", "usage_total"] as const) {

@@ -33,6 +33,7 @@ import { Router } from "./gateway/router.js";
 import { KernelBus } from "./kernel/bus.js";
 import type { ManagedService } from "./kernel/lifecycle.js";
 import { type ServiceHealth, Supervisor } from "./kernel/supervisor.js";
+import { createNodeLedger, type NodeLedger } from "./ledger/index.js";
 import { createLogger, type Logger } from "./log.js";
 import { MailboxMetrics } from "./mailbox/metrics.js";
 import { MailboxService } from "./mailbox/service.js";
@@ -98,6 +99,8 @@ export interface OmnigateNode {
   readonly storage: StorageService;
   /** The DHT (dht.mode = on): the node-to-node service and, once joined, the Kademlia core. */
   readonly dht: NodeDht | undefined;
+  /** Usage accounting (ledger.records = on): the settlement key id and the records' dir. */
+  readonly ledger: Pick<NodeLedger, "nodeId" | "dir"> | undefined;
   /** Graceful stop: refuse new streams, finish open ones (bounded by drain_timeout_ms), close. */
   close(): Promise<void>;
 }
@@ -137,6 +140,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   const storage = createStorageService(config, metrics.storage, log);
   const dht =
     config.dhtMode === "on" ? await createNodeDht(config, storage, metrics.registry, log) : undefined;
+  const ledger = await createNodeLedger(config, metrics.registry, log);
   const services: ManagedService[] = [
     new HelloService(config, router, auth.authority),
     new EchoService(),
@@ -169,7 +173,10 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
         // Events act only on their connection's own streams (a subscription's credit), which
         // admission already let through.
         event: (event) => router.event(event),
-        streamEnded: (info) => admission.chain.release(info),
+        streamEnded: (info) => {
+          admission.chain.release(info);
+          ledger?.count(info);
+        },
         bodyReceived: (target, bytes) => admission.chain.bodyReceived(target, bytes),
       },
       { tracer: NODE_TRACER, spanName: "omnigate.request", tracedDispatch: traced },
@@ -256,6 +263,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
       supervisor.stopAll(),
       admission.close(),
       auth.authority.close(),
+      ledger?.close(),
     ]);
     bus.close();
     throw (failed as PromiseRejectedResult).reason;
@@ -295,6 +303,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     appStats: () => appPlane.stats(),
     storage,
     dht,
+    ledger: ledger && { nodeId: ledger.nodeId, dir: ledger.dir },
     close() {
       closing ??= (async () => {
         state = "draining";
@@ -303,6 +312,8 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
         mailbox.drain();
         await Promise.all([gateway.close(config.drainTimeoutMs), wsGateway?.close(config.drainTimeoutMs)]);
         await dht?.close();
+        // Every stream has ended: the open period's usage is complete.
+        await ledger?.close();
         await supervisor.stopAll();
         await Promise.all([admin.close(), appPlane.close(), admission.close(), auth.authority.close()]);
         bus.close();

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { capCommand } from "./commands/cap.js";
 import { contextCommand } from "./commands/context.js";
+import { ledgerCommand } from "./commands/ledger.js";
 import { mailboxCommand } from "./commands/mailbox.js";
 import { registryCommand } from "./commands/registry.js";
 import { storageCommand } from "./commands/storage.js";
@@ -17,5 +18,6 @@ export function createProgram(): Command {
     .addCommand(capCommand())
     .addCommand(mailboxCommand())
     .addCommand(storageCommand())
-    .addCommand(contextCommand());
+    .addCommand(contextCommand())
+    .addCommand(ledgerCommand());
 }

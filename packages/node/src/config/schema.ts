@@ -528,6 +528,32 @@ export const CONFIG_SCHEMA = {
     max: 600_000,
     doc: "fetch-through: a provider that delivers no verified group for this long is dropped (ms)",
   }),
+  ledgerRecords: choice("ledger.records", {
+    choices: ["on", "off"],
+    default: "on",
+    doc: "count requests served per tenant and app, and write a signed settlement record per epoch (docs/ledger.md)",
+  }),
+  ledgerZk: choice("ledger.zk", {
+    choices: ["off", "on"],
+    default: "off",
+    doc: "settlement records carry a commitment to the usage and a zero-knowledge proof of it; off = plain signed totals",
+  }),
+  ledgerEpochSeconds: int("ledger.epoch_seconds", {
+    default: 3600,
+    min: 1,
+    max: 7 * 86_400,
+    doc: "length of a usage epoch; epochs are aligned to multiples of it since the Unix epoch (seconds)",
+  }),
+  ledgerParts: int("ledger.parts", {
+    default: 16,
+    min: 1,
+    max: 64,
+    doc: "with ledger.zk = on: slices of an epoch committed separately and proven to sum to its total",
+  }),
+  ledgerDir: path("ledger.dir", {
+    default: "",
+    doc: "where settlement records and the node's settlement key are kept; empty = data_dir/ledger",
+  }),
 };
 
 /** The scalar settings, typed from the schema: numbers, unions of choices, strings. */

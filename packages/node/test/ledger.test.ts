@@ -1,0 +1,87 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type SettlementRecord, verifySettlement } from "@omnigate/ledger";
+import { connect } from "@omnigate/sdk";
+import { afterEach, describe, expect, it } from "vitest";
+import { TestScope } from "../../../testing/support/scope.js";
+import { epochEndAfter, UsageMeter } from "../src/ledger/usage-meter.js";
+
+const scope = new TestScope();
+afterEach(() => scope.close());
+
+describe("usage meter", () => {
+  it("counts per tenant and app into the slice of the period each request ended in", () => {
+    const meter = new UsageMeter(1000, 1100, 4);
+    meter.count(7n, 0x0101, 1_000_000); // first slice
+    meter.count(7n, 0x0101, 1_024_999); // still the first (25 s slices)
+    meter.count(7n, 0x0101, 1_025_000); // second
+    meter.count(7n, 0x0201, 1_099_999); // another app, last slice
+    meter.count(8n, 0x0101, 999_000); // before the period (clock step back): first slice
+    meter.count(8n, 0x0101, 1_200_000); // after it (a late close): last slice
+    const closed = meter.close(1100, 1200);
+    expect(closed).toEqual({
+      start: 1000,
+      end: 1100,
+      usage: [
+        { tenant: 7n, app: 0x0101, parts: [2, 1, 0, 0] },
+        { tenant: 7n, app: 0x0201, parts: [0, 0, 0, 1] },
+        { tenant: 8n, app: 0x0101, parts: [1, 0, 0, 1] },
+      ],
+    });
+    expect(meter.period).toEqual({ start: 1100, end: 1200 });
+    expect(meter.close(1200, 1300).usage).toEqual([]);
+  });
+
+  it("aligns epochs to multiples of their length", () => {
+    expect(epochEndAfter(0, 3600)).toBe(3600);
+    expect(epochEndAfter(3599, 3600)).toBe(3600);
+    expect(epochEndAfter(3600, 3600)).toBe(7200);
+    expect(epochEndAfter(1_796_533_909, 2)).toBe(1_796_533_910);
+  });
+});
+
+describe("settlement records in the node", () => {
+  it("writes signed records of the requests each tenant was served, refusals and HELLO left out", async () => {
+    const node = await scope.node({ ledgerEpochSeconds: 1 });
+    const client = await connect(node.oapUrl, { ca: node.caPem });
+    for (let i = 0; i < 7; i++) await client.request(0x0101, { body: new Uint8Array([i]) });
+    await expect(client.request(0x0f00, {})).rejects.toThrow(); // no such app: refused, not usage
+    await client.close();
+    await node.close();
+
+    const ledger = node.ledger;
+    if (!ledger) throw new Error("ledger.records is on by default");
+    const dir = join(ledger.dir, "records");
+    const records = readdirSync(dir).map(
+      (name) => JSON.parse(readFileSync(join(dir, name), "utf8")) as SettlementRecord,
+    );
+    // The requests may straddle an epoch boundary: then two records hold them.
+    expect(records.length).toBeGreaterThanOrEqual(1);
+    expect(records.every((r) => r.app === 0x0101 && r.tenant === "0" && r.mode === "plain")).toBe(true);
+    expect(records.reduce((n, r) => n + r.usage_total, 0)).toBe(7);
+    for (const record of records) {
+      expect(verifySettlement(record, new Set([ledger.nodeId])).total).toBe(record.usage_total);
+    }
+    // Periods follow each other without overlap.
+    const spans = records
+      .map((r): [number, number] => [r.epoch_start, r.epoch_start + r.epoch_seconds])
+      .sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++)
+      expect(spans[i]?.[0]).toBeGreaterThanOrEqual(spans[i - 1]?.[1] as number);
+  });
+
+  it("keeps its settlement key across restarts and writes nothing with ledger.records = off", async () => {
+    const first = await scope.node({ ledgerEpochSeconds: 1 });
+    const dataDir = first.config.dataDir;
+    const id = first.ledger?.nodeId;
+    await first.close();
+    const again = await scope.node({ dataDir });
+    expect(again.ledger?.nodeId).toBe(id);
+    await again.close();
+
+    const off = await scope.node({ ledgerRecords: "off" });
+    expect(off.ledger).toBeUndefined();
+    await off.close();
+    expect(existsSync(join(off.config.dataDir, "ledger"))).toBe(false);
+  });
+});
