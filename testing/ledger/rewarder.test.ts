@@ -4,11 +4,12 @@
  * and replayed records refused with their reason, in the output, the database and the metrics.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { sign } from "node:crypto";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { createSettlement, generateNodeKey, type SettlementRecord } from "@omnigate/ledger";
+import { createSettlement, generateNodeKey, type SettlementRecord, signingBytes } from "@omnigate/ledger";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT, ronctl } from "../../packages/ronctl/test/support/run.js";
@@ -143,14 +144,32 @@ describe("rewarder", () => {
     ]);
   });
 
-  it("exports zk_verify_total, zk_verify_failures_total and zk_verify_seconds", async () => {
+  it("counts each outcome and refusal reason in zk_verify_total, zk_verify_failures_total and zk_verify_seconds", async () => {
     const fresh = tempDir("rewarder-metrics-");
     try {
       const records = join(fresh.path, "records");
-
       mkdirSync(records);
-      writeFileSync(join(records, "a.json"), JSON.stringify(valid[40]));
-      writeFileSync(join(records, "b.json"), JSON.stringify({ ...valid[41], usage_total: 1 }));
+      const zk = valid[40] as SettlementRecord;
+      // The node itself signs a total its parts do not add up to: only the proof can tell.
+      const { signature: _, ...unsigned } = { ...zk, usage_total: zk.usage_total + 1 };
+      const overstated = {
+        ...unsigned,
+        signature: sign(null, signingBytes(unsigned), node.privateKey).toString("hex"),
+      };
+      const files: Record<string, unknown> = {
+        "a-valid.json": zk,
+        "b-replay.json": JSON.stringify(zk, null, 1),
+        "c-forged.json": { ...(valid[41] as SettlementRecord), usage_total: 1 },
+        "d-overstated.json": overstated,
+        "e-stranger.json": createSettlement(
+          { tenant: "7", app: 0x0101, epochStart: 0, epochSeconds: 60, parts: [5], mode: "plain" },
+          stranger,
+        ),
+        "f-junk.json": "[1, 2",
+      };
+      for (const [name, content] of Object.entries(files)) {
+        writeFileSync(join(records, name), typeof content === "string" ? content : JSON.stringify(content));
+      }
       let metricsUrl: string | undefined;
       const seen: string[] = [];
       const child = spawn(
@@ -175,7 +194,7 @@ describe("rewarder", () => {
         }),
       );
       await ready;
-      while (seen.length < 2) await new Promise((r) => setTimeout(r, 50));
+      while (seen.length < 6) await new Promise((r) => setTimeout(r, 50));
       const text = await (await fetch(metricsUrl as string)).text();
       child.kill("SIGTERM");
       await new Promise((r) => child.once("exit", r));
@@ -183,10 +202,22 @@ describe("rewarder", () => {
       const value = (name: string, labels: Record<string, string>) =>
         samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
           ?.value;
+      expect(seen.map((l) => JSON.parse(l) as { outcome: string; reason?: string })).toMatchObject([
+        { outcome: "paid" },
+        { outcome: "replayed" },
+        { outcome: "rejected", reason: "bad_signature" },
+        { outcome: "rejected", reason: "total_mismatch" },
+        { outcome: "rejected", reason: "unknown_node" },
+        { outcome: "rejected", reason: "malformed" },
+      ]);
       expect(value("zk_verify_total", { result: "valid" })).toBe(1);
-      expect(value("zk_verify_total", { result: "invalid" })).toBe(1);
-      expect(value("zk_verify_failures_total", { reason: "bad_signature" })).toBe(1);
-      expect(value("zk_verify_seconds_count", { mode: "zk" })).toBe(2);
+      expect(value("zk_verify_total", { result: "replayed" })).toBe(1);
+      expect(value("zk_verify_total", { result: "invalid" })).toBe(3);
+      for (const reason of ["bad_signature", "total_mismatch", "unknown_node", "malformed"]) {
+        expect(value("zk_verify_failures_total", { reason }), reason).toBe(1);
+      }
+      expect(value("zk_verify_seconds_count", { mode: "zk" })).toBe(4);
+      expect(value("rewarder_paid_amount_total", {})).toBe(zk.usage_total);
     } finally {
       fresh.remove();
     }

@@ -140,7 +140,9 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   const storage = createStorageService(config, metrics.storage, log);
   const dht =
     config.dhtMode === "on" ? await createNodeDht(config, storage, metrics.registry, log) : undefined;
-  const ledger = await createNodeLedger(config, metrics.registry, log);
+  const ledger = await createNodeLedger(config, metrics.registry, log, (tenant, bytes) =>
+    storage.storeForTenant(tenant, bytes),
+  );
   const services: ManagedService[] = [
     new HelloService(config, router, auth.authority),
     new EchoService(),

@@ -70,6 +70,26 @@ describe("settlement records in the node", () => {
       expect(spans[i]?.[0]).toBeGreaterThanOrEqual(spans[i - 1]?.[1] as number);
   });
 
+  it("with ledger.store = on, also stores each record where its tenant can read it", async () => {
+    const node = await scope.node({ ledgerEpochSeconds: 1, ledgerStore: "on" });
+    const client = await connect(node.oapUrl, { ca: node.caPem });
+    await client.request(0x0101, { body: new Uint8Array([1]) });
+    const dir = node.ledger?.dir as string;
+    const stored = join(dir, "stored.jsonl");
+    // The period closes within a second or two; then the record is in storage too.
+    for (let waited = 0; !existsSync(stored) && waited < 10_000; waited += 50) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const [entry] = readFileSync(stored, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { file: string; tenant: string; addr: `b3:${string}` });
+    expect(entry?.tenant).toBe("0");
+    const bytes = await client.storage.getBytes(entry?.addr as `b3:${string}`);
+    expect(bytes.toString("utf8")).toBe(readFileSync(join(dir, "records", entry?.file as string), "utf8"));
+    await client.close();
+  });
+
   it("keeps its settlement key across restarts and writes nothing with ledger.records = off", async () => {
     const first = await scope.node({ ledgerEpochSeconds: 1 });
     const dataDir = first.config.dataDir;

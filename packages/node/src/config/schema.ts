@@ -550,6 +550,11 @@ export const CONFIG_SCHEMA = {
     max: 64,
     doc: "with ledger.zk = on: slices of an epoch committed separately and proven to sum to its total",
   }),
+  ledgerStore: choice("ledger.store", {
+    choices: ["off", "on"],
+    default: "off",
+    doc: "also store each settlement record as a storage object in its tenant's namespace (addresses in ledger dir/stored.jsonl)",
+  }),
   ledgerDir: path("ledger.dir", {
     default: "",
     doc: "where settlement records and the node's settlement key are kept; empty = data_dir/ledger",

@@ -9,7 +9,7 @@
  * proofs in a worker thread. A node killed with SIGKILL loses the open period's counts (usage
  * is under-counted, never counted twice).
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { AppProtoId } from "@omnigate/oap";
 import type { StreamEndInfo } from "@omnigate/sdk/internal";
@@ -17,7 +17,13 @@ import type { Registry } from "prom-client";
 import type { NodeConfig } from "../config/index.js";
 import type { Logger } from "../log.js";
 import { LedgerMetrics } from "./metrics.js";
-import { loadNodeKey, readLastPeriodEnd, writeLastPeriodEnd, writeRecord } from "./record-store.js";
+import {
+  appendStoredAddress,
+  loadNodeKey,
+  readLastPeriodEnd,
+  writeLastPeriodEnd,
+  writeRecord,
+} from "./record-store.js";
 import { inlineSigner, type SettlementSigner, workerSigner } from "./settlement-signer.js";
 import { type ClosedPeriod, epochEndAfter, UsageMeter } from "./usage-meter.js";
 
@@ -37,10 +43,14 @@ export interface NodeLedger {
   close(): Promise<void>;
 }
 
+/** Where records can also go: the node's storage, in the record's tenant namespace. */
+export type RecordStorage = (tenantId: bigint, bytes: Uint8Array) => Promise<string>;
+
 export async function createNodeLedger(
   config: NodeConfig,
   registry: Registry,
   log: Logger,
+  storage: RecordStorage,
 ): Promise<NodeLedger | undefined> {
   if (config.ledgerRecords === "off") return undefined;
   const dir = config.ledgerDir || join(config.dataDir, "ledger");
@@ -73,6 +83,10 @@ export async function createNodeLedger(
         const path = await writeRecord(dir, record);
         metrics.written(mode, (performance.now() - started) / 1000);
         log.debug({ path, total: record.usage_total }, "settlement record written");
+        if (config.ledgerStore === "on") {
+          const addr = await storage(usage.tenant, new TextEncoder().encode(`${JSON.stringify(record)}\n`));
+          await appendStoredAddress(dir, { file: basename(path), tenant: record.tenant, addr });
+        }
       } catch (error) {
         metrics.failed(mode);
         log.error(

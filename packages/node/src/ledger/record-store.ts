@@ -4,7 +4,7 @@
  * record. The node's settlement key lives beside them, made on first start.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, open, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   generateNodeKey,
@@ -62,4 +62,12 @@ export async function readLastPeriodEnd(dir: string): Promise<number> {
 export async function writeLastPeriodEnd(dir: string, end: number): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, "last_period_end"), `${end}\n`);
+}
+
+/** With ledger.store = on: where each record went in storage, one JSON line per record. */
+export async function appendStoredAddress(
+  dir: string,
+  entry: { file: string; tenant: string; addr: string },
+): Promise<void> {
+  await appendFile(join(dir, "stored.jsonl"), `${JSON.stringify(entry)}\n`);
 }

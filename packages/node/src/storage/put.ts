@@ -53,6 +53,26 @@ export async function put(
   }
 }
 
+/** Stores `bytes` in `namespace` as one object (what a PUT does, for bytes already in hand). */
+export async function storeBytes(
+  engine: StorageEngine,
+  namespace: string,
+  bytes: Uint8Array,
+): Promise<ObjectAddress> {
+  const tree = new Blake3TreeBuilder();
+  tree.update(bytes);
+  const { root, outboard } = tree.finish();
+  const addr = addressOfDigest(Buffer.from(root).toString("hex"));
+  const pending = await engine.create(namespace);
+  try {
+    await pending.write(bytes);
+    await pending.commit(digestOf(addr), outboard);
+    return addr;
+  } finally {
+    await pending.abort();
+  }
+}
+
 function tooLarge(limit: number): OapError {
   return new OapError(
     "payload_too_large",

@@ -9,7 +9,8 @@ import type { StorageEngine } from "./engine.js";
 import { toOapError } from "./errors.js";
 import { get, has, type ObjectFinder, peerGet } from "./get.js";
 import type { GetDeps } from "./get-deps.js";
-import { put } from "./put.js";
+import { tenantNamespace } from "./namespaces.js";
+import { put, storeBytes } from "./put.js";
 
 /** How storage reaches other nodes (the DHT): announce public objects, find missing ones. */
 export interface StorageNetwork {
@@ -53,6 +54,17 @@ export class StorageService implements ManagedService {
 
   async stop(): Promise<void> {
     await this.engine.close();
+  }
+
+  /**
+   * Stores bytes the node itself made (a settlement record) in a tenant's namespace, as a PUT
+   * by that tenant would; returns the object's address.
+   */
+  storeForTenant(tenantId: bigint, bytes: Uint8Array): Promise<ObjectAddress> {
+    if (bytes.byteLength > this.settings.maxObjectBytes) {
+      return Promise.reject(new Error(`${bytes.byteLength} bytes is over storage.max_object_bytes`));
+    }
+    return storeBytes(this.engine, tenantNamespace(tenantId), bytes);
   }
 
   /** A peer's chunk-verified read of a public object (op `fetch` of the node-to-node app id). */

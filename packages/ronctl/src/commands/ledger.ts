@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { nodeKeyFromPem, SettlementError, verifySettlement } from "@omnigate/ledger";
+import { nodeDataDir } from "@omnigate/sdk";
 import { Command, InvalidArgumentError } from "commander";
 import { CommandRefused } from "../errors.js";
 import { RewarderMetrics } from "../rewarder/metrics.js";
@@ -23,10 +24,11 @@ export function ledgerCommand(): Command {
 function nodeIdCommand(): Command {
   return new Command("node-id")
     .description("Print the settlement key id of a node (what a rewarder's --trust file lists).")
-    .option("--data-dir <dir>", "the node's data dir", process.env.OMNIGATE_DATA_DIR ?? "./data")
+    .option("--data-dir <dir>", "the node's data dir (default: $OMNIGATE_DATA_DIR, else the local node's)")
     .option("--ledger-dir <dir>", "the node's ledger.dir, when it is not data_dir/ledger")
-    .action(async (opts: { dataDir: string; ledgerDir?: string }) => {
-      const path = join(opts.ledgerDir ?? join(opts.dataDir, "ledger"), "node-key.pem");
+    .action(async (opts: { dataDir?: string; ledgerDir?: string }) => {
+      const dataDir = opts.dataDir ?? nodeDataDir();
+      const path = join(opts.ledgerDir ?? join(dataDir, "ledger"), "node-key.pem");
       let pem: string;
       try {
         pem = await readFile(path, "utf8");
