@@ -1,26 +1,16 @@
 /** Bulletproofs range proofs: completeness, and refusal of every kind of bad proof. */
 import { describe, expect, it } from "vitest";
-import { LedgerProofError } from "../src/errors.js";
 import { ORDER, randomScalar } from "../src/group.js";
 import { commit } from "../src/pedersen.js";
 import { proveRange, proveRangeUnchecked, rangeProofBytes, verifyRange } from "../src/range-proof.js";
 import { Transcript } from "../src/transcript.js";
+import { refusal } from "./support/refusal.js";
 
 const fresh = (label = "range-test") => new Transcript(label);
 
 function prove(values: bigint[], bits: number) {
   const blindings = values.map(() => randomScalar());
   return { blindings, ...proveRange(fresh(), values, blindings, bits) };
-}
-
-function refusal(run: () => void): LedgerProofError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof LedgerProofError) return error;
-    throw error;
-  }
-  throw new Error("the proof was accepted");
 }
 
 describe("range proofs: valid proofs verify", () => {

@@ -6,18 +6,9 @@ import { commit } from "../src/pedersen.js";
 import { proveSum, verifySum } from "../src/sum-proof.js";
 import { Transcript } from "../src/transcript.js";
 import { bulletproofsRistretto255, proveUsage, verifyUsage } from "../src/usage-proof.js";
+import { refusal } from "./support/refusal.js";
 
 const context = new TextEncoder().encode("tenant 7, app 1024, epoch 0, node n");
-
-function refusal(run: () => unknown): LedgerProofError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof LedgerProofError) return error;
-    throw error;
-  }
-  throw new Error("the proof was accepted");
-}
 
 describe("sum proof", () => {
   const values = [3n, 4n, 10n];
