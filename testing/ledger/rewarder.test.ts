@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { sign } from "node:crypto";
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -121,14 +121,20 @@ describe("rewarder", () => {
     expect(paidAfter).toBeGreaterThan(0);
     expect(paidAfter).toBeLessThanOrEqual(44 - paidBeforeKill);
 
-    // A third pass finds nothing to do.
+    // A third pass pays nothing. Only the stranger's record is looked at again: a refusal for
+    // an untrusted node is not kept, since its operator may be trusted later.
     const third = await ronctl(["ledger", "rewarder", ...args, "--once"]);
     expect(third.code).toBe(0);
-    expect(third.stdout).toBe("");
+    expect(
+      third.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toMatchObject([{ file: "902-stranger.json", outcome: "rejected", reason: "unknown_node" }]);
     expect(third.stderr).toContain('"payouts":44');
   }, 120_000);
 
-  it("refused the replay, the forgery, the stranger and the junk with their reasons", () => {
+  it("refused the replay, the forgery and the junk with their reasons, and kept no refusal of the stranger", () => {
     const db = new Database(dbFile, { readonly: true });
     const rows = db
       .prepare(
@@ -139,9 +145,32 @@ describe("rewarder", () => {
     expect(rows).toEqual([
       { file: "900-replay.json", outcome: "replayed", reason: null },
       { file: "901-forged.json", outcome: "rejected", reason: "bad_signature" },
-      { file: "902-stranger.json", outcome: "rejected", reason: "unknown_node" },
       { file: "903-junk.json", outcome: "rejected", reason: "malformed" },
     ]);
+  });
+
+  it("pays the stranger's record once its node is added to the trust file", async () => {
+    writeFileSync(trustFile, `${node.nodeId}\n${stranger.nodeId}\n`);
+    const run = await ronctl([
+      "ledger",
+      "rewarder",
+      "--records",
+      recordsDir,
+      "--db",
+      dbFile,
+      "--trust",
+      trustFile,
+      "--rate",
+      "3",
+      "--once",
+    ]);
+    expect(run.code).toBe(0);
+    expect(
+      run.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toMatchObject([{ file: "902-stranger.json", outcome: "paid", amount: 15 }]);
   });
 
   it("counts each outcome and refusal reason in zk_verify_total, zk_verify_failures_total and zk_verify_seconds", async () => {
@@ -149,6 +178,8 @@ describe("rewarder", () => {
     try {
       const records = join(fresh.path, "records");
       mkdirSync(records);
+      const trustOne = join(fresh.path, "trusted-nodes");
+      writeFileSync(trustOne, `${node.nodeId}\n`);
       const zk = valid[40] as SettlementRecord;
       // The node itself signs a total its parts do not add up to: only the proof can tell.
       const { signature: _, ...unsigned } = { ...zk, usage_total: zk.usage_total + 1 };
@@ -166,10 +197,25 @@ describe("rewarder", () => {
           stranger,
         ),
         "f-junk.json": "[1, 2",
+        // The same node, tenant and app, 30 s into the period it was paid for.
+        "g-overlap.json": createSettlement(
+          {
+            tenant: zk.tenant,
+            app: zk.app,
+            epochStart: zk.epoch_start + 30,
+            epochSeconds: 60,
+            parts: [1],
+            mode: "plain",
+          },
+          node,
+        ),
       };
       for (const [name, content] of Object.entries(files)) {
         writeFileSync(join(records, name), typeof content === "string" ? content : JSON.stringify(content));
       }
+      // Not record files at all: a directory, and a link to an endless device.
+      mkdirSync(join(records, "h-directory.json"));
+      symlinkSync("/dev/zero", join(records, "i-link.json"));
       let metricsUrl: string | undefined;
       const seen: string[] = [];
       const child = spawn(
@@ -181,7 +227,7 @@ describe("rewarder", () => {
           BIN,
           "ledger",
           "rewarder",
-          ...["--records", records, "--db", join(fresh.path, "p.db"), "--trust", trustFile],
+          ...["--records", records, "--db", join(fresh.path, "p.db"), "--trust", trustOne],
           ...["--metrics", "127.0.0.1:0", "--interval-ms", "200"],
         ],
         { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
@@ -194,7 +240,7 @@ describe("rewarder", () => {
         }),
       );
       await ready;
-      while (seen.length < 6) await new Promise((r) => setTimeout(r, 50));
+      while (seen.length < 9) await new Promise((r) => setTimeout(r, 50));
       const text = await (await fetch(metricsUrl as string)).text();
       child.kill("SIGTERM");
       await new Promise((r) => child.once("exit", r));
@@ -209,13 +255,17 @@ describe("rewarder", () => {
         { outcome: "rejected", reason: "total_mismatch" },
         { outcome: "rejected", reason: "unknown_node" },
         { outcome: "rejected", reason: "malformed" },
+        { outcome: "rejected", reason: "overlapping_period" },
+        { outcome: "rejected", reason: "malformed", message: "not a regular file" },
+        { outcome: "rejected", reason: "malformed", message: "cannot open the file (ELOOP)" },
       ]);
       expect(value("zk_verify_total", { result: "valid" })).toBe(1);
       expect(value("zk_verify_total", { result: "replayed" })).toBe(1);
-      expect(value("zk_verify_total", { result: "invalid" })).toBe(3);
-      for (const reason of ["bad_signature", "total_mismatch", "unknown_node", "malformed"]) {
+      expect(value("zk_verify_total", { result: "invalid" })).toBe(4);
+      for (const reason of ["bad_signature", "total_mismatch", "unknown_node", "overlapping_period"]) {
         expect(value("zk_verify_failures_total", { reason }), reason).toBe(1);
       }
+      expect(value("zk_verify_failures_total", { reason: "malformed" })).toBe(3);
       expect(value("zk_verify_seconds_count", { mode: "zk" })).toBe(4);
       expect(value("rewarder_paid_amount_total", {})).toBe(zk.usage_total);
     } finally {

@@ -21,7 +21,9 @@ import { proveUsage, verifyUsage } from "./usage-proof.js";
 const DOMAIN = "omnigate/v1/settlement";
 /** Largest encoded usage proof accepted (64 parts × 64 bits is 2,404 + 2,048 bytes). */
 const MAX_PROOF_BYTES = 8192;
-const MAX_TENANT_CHARS = 64;
+const MAX_TENANT = 2n ** 128n - 1n;
+/** Bits of each part a record's proof must show (docs/ledger.md). */
+const PART_BITS = 32;
 
 /** A settlement record as stored and sent (JSON). */
 export interface SettlementRecord {
@@ -90,7 +92,7 @@ export function createSettlement(input: SettlementInput, key: NodeKey): Settleme
   checkFields(base);
   let unsigned: Omit<SettlementRecord, "signature"> = base;
   if (input.mode === "zk") {
-    const usage = proveUsage(proofContext(base), input.parts.map(BigInt), 32);
+    const usage = proveUsage(proofContext(base), input.parts.map(BigInt), PART_BITS);
     unsigned = {
       ...base,
       usage_commitment: bytesToHex(usage.commitment),
@@ -132,7 +134,13 @@ export function verifySettlement(record: unknown, trustedNodes: ReadonlySet<stri
           "usage_total and usage_blinding do not open usage_commitment",
         );
       }
-      verifyUsage(proofContext(r), commitment, proof);
+      const shown = verifyUsage(proofContext(r), commitment, proof);
+      if (shown.bits !== PART_BITS) {
+        throw new SettlementError(
+          "malformed",
+          `the proof shows ${shown.bits}-bit parts; records use ${PART_BITS}`,
+        );
+      }
     } catch (error) {
       if (error instanceof LedgerProofError) throw new SettlementError(error.reason, error.message);
       throw error;
@@ -217,8 +225,13 @@ function parseRecord(value: unknown): SettlementRecord {
 }
 
 function checkFields(r: Omit<SettlementRecord, "signature">): void {
-  if (typeof r.tenant !== "string" || !/^\d{1,39}$/.test(r.tenant) || r.tenant.length > MAX_TENANT_CHARS) {
-    throw malformed("tenant is not a decimal id");
+  // Canonical decimal (no leading zeros) below 2^128: one tenant, one spelling, one record id.
+  if (
+    typeof r.tenant !== "string" ||
+    !/^(0|[1-9]\d{0,38})$/.test(r.tenant) ||
+    BigInt(r.tenant) > MAX_TENANT
+  ) {
+    throw malformed("tenant is not a canonical decimal u128");
   }
   for (const field of ["app", "epoch_start", "epoch_seconds", "usage_total"] as const) {
     const n = r[field];

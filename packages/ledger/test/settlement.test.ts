@@ -81,6 +81,8 @@ describe("settlement records", () => {
     ["not an object", "record"],
     ["another version", { ...plain, v: 2 }],
     ["a bad tenant", { ...plain, tenant: "x'); drop" }],
+    ["a tenant with a leading zero (a second id for the same tenant)", { ...plain, tenant: "042" }],
+    ["a tenant past 2^128 − 1", { ...plain, tenant: "340282366920938463463374607431768211456" }],
     ["a fractional total", { ...plain, usage_total: 1.5 }],
     ["a negative epoch", { ...plain, epoch_start: -1 }],
     ["an unknown mode", { ...plain, mode: "trust-me" }],

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type SettlementRecord, verifySettlement } from "@omnigate/ledger";
 import { connect } from "@omnigate/sdk";
@@ -88,6 +88,29 @@ describe("settlement records in the node", () => {
     const bytes = await client.storage.getBytes(entry?.addr as `b3:${string}`);
     expect(bytes.toString("utf8")).toBe(readFileSync(join(dir, "records", entry?.file as string), "utf8"));
     await client.close();
+  });
+
+  it("survives a period whose records cannot be written, and settles the next ones", async () => {
+    const node = await scope.node({ ledgerEpochSeconds: 1 });
+    const dir = node.ledger?.dir as string;
+    // A file where the records directory should be: writing a record fails.
+    writeFileSync(join(dir, "records"), "in the way");
+    const client = await connect(node.oapUrl, { ca: node.caPem });
+    await client.request(0x0101, { body: new Uint8Array([1]) });
+    const failed = async () => {
+      const text = await (await fetch(`${node.adminUrl}/metrics`)).text();
+      return /ledger_records_total\{mode="plain",result="failed"\} [1-9]/.test(text);
+    };
+    for (let waited = 0; !(await failed()) && waited < 10_000; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await failed()).toBe(true);
+    rmSync(join(dir, "records"));
+    await client.request(0x0101, { body: new Uint8Array([2]) });
+    await client.close();
+    await node.close();
+    const records = readdirSync(join(dir, "records"));
+    expect(records.length).toBeGreaterThanOrEqual(1);
   });
 
   it("keeps its settlement key across restarts and writes nothing with ledger.records = off", async () => {

@@ -68,7 +68,12 @@ export async function createNodeLedger(
   let closed = false;
 
   const settle = async (period: ClosedPeriod) => {
-    await writeLastPeriodEnd(dir, period.end);
+    try {
+      await writeLastPeriodEnd(dir, period.end);
+    } catch (error) {
+      // Records can still be written; only a restart within this period would reopen it.
+      log.error({ err: error, dir }, "ledger: could not keep the closed period's end");
+    }
     for (const usage of period.usage) {
       const started = performance.now();
       try {
@@ -98,7 +103,10 @@ export async function createNodeLedger(
   };
   const closePeriod = (end: number) => {
     const period = meter.close(end, epochEndAfter(end, epoch));
-    settling = settling.then(() => settle(period));
+    // settle() handles its own failures: one bad period never stops later ones from settling.
+    settling = settling
+      .then(() => settle(period))
+      .catch((error) => log.error({ err: error }, "ledger: settling failed"));
     return settling;
   };
   const schedule = () => {
@@ -120,7 +128,7 @@ export async function createNodeLedger(
     nodeId: key.nodeId,
     dir,
     count(info) {
-      if (info.refused || info.code >= 400 || UNCOUNTED_APPS.has(info.appProtoId)) return;
+      if (closed || info.refused || info.code >= 400 || UNCOUNTED_APPS.has(info.appProtoId)) return;
       meter.count(info.tenantId, info.appProtoId, info.endedAt);
     },
     async close() {

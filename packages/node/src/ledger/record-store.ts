@@ -61,7 +61,10 @@ export async function readLastPeriodEnd(dir: string): Promise<number> {
 
 export async function writeLastPeriodEnd(dir: string, end: number): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "last_period_end"), `${end}\n`);
+  // Replaced whole (a torn file would read as 0 and let a restart reopen a closed period).
+  const temporary = join(dir, `.last_period_end.${randomBytes(6).toString("hex")}.tmp`);
+  await writeFile(temporary, `${end}\n`);
+  await rename(temporary, join(dir, "last_period_end"));
 }
 
 /** With ledger.store = on: where each record went in storage, one JSON line per record. */

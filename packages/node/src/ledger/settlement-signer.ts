@@ -26,45 +26,54 @@ export function inlineSigner(key: NodeKey): SettlementSigner {
   };
 }
 
-/** A signer whose records are built in a worker thread (started on first use). */
+/** A signer whose records are built in a worker thread (started on first use, again after a crash). */
 export function workerSigner(key: NodeKey): SettlementSigner {
-  let worker: Worker | undefined;
+  let current: ProverWorker | undefined;
   let nextId = 0;
-  const waiting = new Map<number, { resolve(r: SettlementRecord): void; reject(e: Error): void }>();
-  const failAll = (error: Error) => {
-    for (const w of waiting.values()) w.reject(error);
-    waiting.clear();
-    worker = undefined;
-  };
-  const start = (): Worker => {
-    const w = startProverWorker({ keyPem: nodeKeyToPem(key) });
-    w.on("message", (m: { id: number; record?: SettlementRecord; error?: string }) => {
-      const pending = waiting.get(m.id);
-      waiting.delete(m.id);
+  const start = (): ProverWorker => {
+    const worker = startProverWorker({ keyPem: nodeKeyToPem(key) });
+    // Each worker answers only its own requests: a crashed one fails what it held, never its successor's.
+    const entry: ProverWorker = { worker, waiting: new Map() };
+    const failAll = (error: Error) => {
+      for (const w of entry.waiting.values()) w.reject(error);
+      entry.waiting.clear();
+      if (current === entry) current = undefined;
+    };
+    worker.on("message", (m: { id: number; record?: SettlementRecord; error?: string }) => {
+      const pending = entry.waiting.get(m.id);
+      entry.waiting.delete(m.id);
       if (m.record) pending?.resolve(m.record);
       else pending?.reject(new Error(m.error ?? "the prover worker failed"));
     });
-    w.on("error", (error) => failAll(error));
-    w.on("exit", (code) => failAll(new Error(`the prover worker exited with code ${code}`)));
-    w.unref();
-    return w;
+    worker.on("error", (error) => {
+      failAll(error);
+      void worker.terminate();
+    });
+    worker.on("exit", (code) => failAll(new Error(`the prover worker exited with code ${code}`)));
+    worker.unref();
+    return entry;
   };
   return {
     sign(input) {
-      worker ??= start();
+      current ??= start();
+      const entry = current;
       const id = nextId++;
-      const w = worker;
       return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        w.postMessage({ id, input });
+        entry.waiting.set(id, { resolve, reject });
+        entry.worker.postMessage({ id, input });
       });
     },
     async close() {
-      const w = worker;
-      worker = undefined;
-      if (w) await w.terminate();
+      const entry = current;
+      current = undefined;
+      if (entry) await entry.worker.terminate();
     },
   };
+}
+
+interface ProverWorker {
+  worker: Worker;
+  waiting: Map<number, { resolve(r: SettlementRecord): void; reject(e: Error): void }>;
 }
 
 /**

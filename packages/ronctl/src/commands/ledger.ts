@@ -88,6 +88,7 @@ function rewarderCommand(): Command {
       const db = new PayoutDb(opts.db);
       const metrics = new RewarderMetrics();
       const server = opts.metrics ? await serveMetrics(opts.metrics, metrics) : undefined;
+      const untrusted = new Set<string>();
       let stopping = false;
       const stop = () => {
         stopping = true;
@@ -102,6 +103,7 @@ function rewarderCommand(): Command {
             trustedNodes,
             rate: opts.rate,
             metrics,
+            untrusted,
             onRecord: (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
           });
           if (opts.once || stopping) break;

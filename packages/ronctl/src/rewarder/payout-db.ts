@@ -8,7 +8,7 @@
  */
 import Database from "better-sqlite3";
 
-export type Outcome = "paid" | "replayed" | "rejected";
+export type Outcome = "paid" | "replayed" | "overlapping" | "rejected";
 
 export interface Payout {
   recordId: string;
@@ -33,6 +33,8 @@ export class PayoutDb {
     this.#db.pragma("journal_mode = WAL");
     // FULL: a transaction that returned has reached the disk, so a payout survives power loss too.
     this.#db.pragma("synchronous = FULL");
+    // Another rewarder on the same database holds the write lock for one short transaction.
+    this.#db.pragma("busy_timeout = 10000");
     this.#db.exec(`
       CREATE TABLE IF NOT EXISTS settled (
         record_id TEXT PRIMARY KEY, file TEXT NOT NULL, paid_at INTEGER NOT NULL
@@ -59,11 +61,21 @@ export class PayoutDb {
     const processed = this.#db.prepare(
       "INSERT OR IGNORE INTO processed (digest, file, outcome) VALUES (?, ?, ?)",
     );
+    // A node may sign one record per tenant, app and period; two that overlap claim the same
+    // usage twice (a record id differs with the epoch start, so the marker alone cannot see it).
+    const overlapping = this.#db.prepare(
+      `SELECT 1 FROM payouts WHERE node_id = ? AND tenant = ? AND app = ?
+         AND epoch_start < ? AND epoch_start + epoch_seconds > ? LIMIT 1`,
+    );
     this.#pay = this.#db.transaction((p: Payout, file: string, digest: string): Outcome => {
       // The marker first: if the record was paid before (another file, an earlier run), stop here.
       if (settle.run(p.recordId, file, Date.now()).changes === 0) {
         processed.run(digest, file, "replayed");
         return "replayed";
+      }
+      if (overlapping.get(p.nodeId, p.tenant, p.app, p.epochStart + p.epochSeconds, p.epochStart)) {
+        // Throwing rolls the marker back: the file is recorded as refused outside this transaction.
+        throw new OverlapError();
       }
       payout.run(p);
       processed.run(digest, file, "paid");
@@ -79,9 +91,18 @@ export class PayoutDb {
     return this.#isProcessed.get(digest) !== undefined;
   }
 
-  /** Pays a verified record at most once: "paid", or "replayed" when its id was paid before. */
+  /**
+   * Pays a verified record at most once: "paid"; "replayed" when its id was paid before;
+   * "overlapping" (nothing written) when the same node, tenant and app were paid for a period
+   * that overlaps it.
+   */
   pay(payout: Payout, file: string, digest: string): Outcome {
-    return this.#pay(payout, file, digest);
+    try {
+      return this.#pay(payout, file, digest);
+    } catch (error) {
+      if (error instanceof OverlapError) return "overlapping";
+      throw error;
+    }
   }
 
   reject(digest: string, file: string, reason: string, message: string): void {
@@ -104,3 +125,5 @@ export class PayoutDb {
     this.#db.close();
   }
 }
+
+class OverlapError extends Error {}
