@@ -64,7 +64,8 @@ const LAYERS: Record<string, string[][]> = {
     ["internal.ts"],
   ],
   "packages/node": [
-    ["util/", "fs/", "log.ts", "version.ts", "node-id.ts", "tracing/"],
+    // privacy/: exact discrete Laplace noise and the privacy-budget ledger (docs/privacy.md).
+    ["util/", "fs/", "log.ts", "version.ts", "node-id.ts", "tracing/", "privacy/"],
     ["config/", "tls/"],
     ["kernel/"],
     ["metrics/"],
