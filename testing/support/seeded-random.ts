@@ -1,14 +1,5 @@
 /**
- * mulberry32: a small, fast PRNG that gives the same sequence on every machine, so a test
- * that shuffles or simulates with it reproduces from its seed.
+ * mulberry32 from the DHT core (one copy of the generator): the same sequence on every
+ * machine, so a test that shuffles or simulates with it reproduces from its seed.
  */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "@omnigate/dht";

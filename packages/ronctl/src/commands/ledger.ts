@@ -88,7 +88,7 @@ function rewarderCommand(): Command {
       const db = new PayoutDb(opts.db);
       const metrics = new RewarderMetrics();
       const server = opts.metrics ? await serveMetrics(opts.metrics, metrics) : undefined;
-      const untrusted = new Set<string>();
+      const seen = new Map<string, string>();
       let stopping = false;
       const stop = () => {
         stopping = true;
@@ -103,7 +103,7 @@ function rewarderCommand(): Command {
             trustedNodes,
             rate: opts.rate,
             metrics,
-            untrusted,
+            seen,
             onRecord: (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
           });
           if (opts.once || stopping) break;

@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { constants } from "node:fs";
-import { open, readdir } from "node:fs/promises";
+import { lstat, open, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { SettlementError, type SettlementRecord, verifySettlement } from "@omnigate/ledger";
@@ -25,10 +25,12 @@ export interface RewarderOptions {
   rate: number;
   metrics: RewarderMetrics;
   /**
-   * Files refused only because their node is not trusted (yet): kept for this process, not in
-   * the database, so a restart with a longer --trust list pays them.
+   * Files this process handled, by name → size and mtime: a later pass skips them with one
+   * stat instead of reading and hashing each again. Kept in memory only, so a refusal for an
+   * untrusted node (which the database does not keep) is looked at again after a restart with
+   * a longer --trust list.
    */
-  untrusted: Set<string>;
+  seen: Map<string, string>;
   /** Called once per file handled, with what happened to it. */
   onRecord?: (event: RecordEvent) => void;
 }
@@ -50,9 +52,13 @@ export async function settleRecords(options: RewarderOptions): Promise<RecordEve
     .sort();
   const events: RecordEvent[] = [];
   for (const name of names) {
-    const read = await readRecordFile(join(options.recordsDir, name));
+    const path = join(options.recordsDir, name);
+    const version = await fileVersion(path);
+    if (version === undefined || options.seen.get(name) === version) continue;
+    const read = await readRecordFile(path);
     if (read === "gone") continue;
-    if (options.db.isProcessed(read.digest) || options.untrusted.has(read.digest)) continue;
+    options.seen.set(name, version);
+    if (options.db.isProcessed(read.digest)) continue;
     const event =
       "bytes" in read
         ? settleOne(name, read.bytes, read.digest, options)
@@ -62,6 +68,16 @@ export async function settleRecords(options: RewarderOptions): Promise<RecordEve
     if (event.outcome === "paid" && event.amount !== undefined) options.metrics.paid(event.amount);
   }
   return events;
+}
+
+/** Size and mtime of the directory entry (not followed), or undefined once it is gone. */
+async function fileVersion(path: string): Promise<string | undefined> {
+  try {
+    const st = await lstat(path);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
 }
 
 type ReadResult = { bytes: Buffer; digest: string } | { problem: string; digest: string } | "gone";
@@ -118,7 +134,6 @@ function settleOne(name: string, bytes: Buffer, digest: string, options: Rewarde
     if (!(error instanceof SettlementError)) throw error;
     options.metrics.checked("invalid", mode, (performance.now() - started) / 1000);
     if (error.reason === "unknown_node") {
-      options.untrusted.add(digest);
       options.metrics.invalid(error.reason);
       return { file: name, outcome: "rejected", reason: error.reason, message: error.message };
     }
