@@ -48,8 +48,11 @@ const LAYERS: Record<string, string[][]> = {
     ["errors.ts"],
     ["frame-types.ts", "corr-id-map.ts", "payload.ts", "split.ts", "zstd-guard.ts", "hello.ts"],
     ["header.ts"],
-    ["frame.ts"],
+    // padding.ts: PAD frames and the bucket sizes bursts are padded to (spec §10.1).
+    ["frame.ts", "padding.ts"],
     ["decoder.ts", "writer.ts", "message-framing.ts", "error-frame.ts", "stream-table.ts"],
+    // The ByteSink that pads, delays and adds cover bursts to what a FrameWriter writes.
+    ["shaping-sink.ts"],
     ["index.ts"],
     ["internal.ts"],
   ],

@@ -193,6 +193,58 @@ function zstdSkippable(payload: Buffer): Buffer {
 }
 const tenantHex = (t: bigint) => `0x${t.toString(16).padStart(32, "0")}`;
 
+// ---- §10.1 PAD frames and padding, restated --------------------------------------------------
+
+const PAD_META: JsonObject = { event: "pad" };
+/** Header, meta_len and the 15 bytes of {"event":"pad"}. */
+const PAD_FRAME_MIN = HEADER_LEN + 2 + 15;
+
+function padFrame(len: number): Buffer {
+  return frameBytes({
+    flags: EVENT | START | END,
+    app: CONTROL,
+    corr: 0n,
+    payload: startPayload(PAD_META, Buffer.alloc(len - PAD_FRAME_MIN)),
+  });
+}
+
+/** Padmé, as PURBs (PETS 2019) writes it: E = ⌊log2 L⌋, S = ⌊log2 E⌋ + 1, the low E − S bits rounded up. */
+function padme(len: number): number {
+  if (len < 2) return len;
+  const e = Math.floor(Math.log2(len));
+  const s = Math.floor(Math.log2(e)) + 1;
+  const mask = 2 ** (e - s) - 1;
+  return (len + mask) & ~mask;
+}
+
+function pow2(len: number): number {
+  let bucket = 64;
+  while (bucket < len) bucket *= 2;
+  return bucket;
+}
+
+type Scheme = "padme" | "pow2";
+const bucketOf = (len: number, scheme: Scheme) => (scheme === "padme" ? padme(len) : pow2(len));
+
+/** The padded length of a burst of `len` bytes: a bucket that leaves 0 or ≥ 55 bytes for PAD frames. */
+function burstTarget(len: number, scheme: Scheme): number {
+  const bucket = bucketOf(len, scheme);
+  return bucket > len && bucket - len < PAD_FRAME_MIN ? bucketOf(len + PAD_FRAME_MIN, scheme) : bucket;
+}
+
+/** PAD frames of `total` bytes, each 55..maxFrame bytes. */
+function padFrames(total: number, maxFrame: number): Buffer[] {
+  const frames: Buffer[] = [];
+  let rest = total;
+  while (rest > maxFrame) {
+    const take = rest - maxFrame >= PAD_FRAME_MIN ? maxFrame : rest - PAD_FRAME_MIN;
+    frames.push(padFrame(take));
+    rest -= take;
+  }
+  if (rest > 0) frames.push(padFrame(rest));
+  return frames;
+}
+
 // ---- valid vectors -----------------------------------------------------------------------
 
 interface SocketReply {
@@ -464,6 +516,42 @@ const valid: ValidSpec[] = [
     frame: { flags: RESP | END, code: 200, app: ECHO, corr: 26n },
     socket: VIOLATION,
   },
+  start(
+    "pad_frame_min",
+    "The smallest PAD frame (55 bytes): EVENT|START|END on app_proto_id 0, tenant 0, corr_id 0, meta " +
+      '{"event":"pad"}, no filler. A receiver discards it: no reply, no error. §10.1.',
+    { flags: EVENT | START | END, app: CONTROL, corr: 0n },
+    PAD_META,
+    Buffer.alloc(0),
+    null,
+  ),
+  start(
+    "pad_frame_filler",
+    "A 128-byte PAD frame: the same 55 bytes, then 73 bytes of zero filler. Discarded, no reply. §10.1.",
+    { flags: EVENT | START | END, app: CONTROL, corr: 0n },
+    PAD_META,
+    Buffer.alloc(128 - PAD_FRAME_MIN),
+    null,
+  ),
+  start(
+    "pad_lookalike_corr_1",
+    'A control EVENT with meta {"event":"pad"} but corr_id 1: not a PAD frame (every field must match), ' +
+      "so it is an ordinary control event, which the node does not take: 400 unsupported. §4.5, §10.1.",
+    { flags: EVENT | START | END, app: CONTROL, corr: 1n },
+    PAD_META,
+    Buffer.alloc(0),
+    UNSUPPORTED,
+  ),
+  start(
+    "hello_request_shaping",
+    "HELLO asking for traffic shaping of the node's sends: Padmé padding, up to 20 ms jitter, cover " +
+      "bursts at 5 per second of up to 2048 bytes. The reply carries the granted shaping (see " +
+      "shaping.hello). §8, §10.1.",
+    { flags: REQ | START | END, app: CONTROL, corr: 35n },
+    { ...helloMeta, shaping: { padding: "padme", jitter_ms: 20, cover_hz: 5, cover_max_bytes: 2048 } },
+    Buffer.alloc(0),
+    OK,
+  ),
 ];
 
 // ---- invalid vectors ---------------------------------------------------------------------
@@ -997,6 +1085,129 @@ const invalid: InvalidSpec[] = [
   ),
 ];
 
+// ---- §10.1 traffic shaping: buckets, padded bursts, HELLO negotiation ----------------------
+
+const bucketCases = [2, 9, 100, 129, 1000, 1234, 4097, 65_537].flatMap((length) =>
+  (["padme", "pow2"] as const).map((scheme) => ({
+    scheme,
+    length,
+    bucket: bucketOf(length, scheme),
+    burst: burstTarget(length, scheme),
+  })),
+);
+
+interface BurstSpec {
+  name: string;
+  description: string;
+  scheme: Scheme;
+  max_frame: number;
+  data: RawFrame[];
+}
+
+const echoReply = (corr: bigint, meta: JsonObject, body: Buffer): RawFrame => ({
+  flags: RESP | START | END,
+  code: 200,
+  app: ECHO,
+  corr,
+  payload: startPayload(meta, body),
+});
+
+const burstSpecs: BurstSpec[] = [
+  {
+    name: "burst_padme_one_reply",
+    description:
+      "One 71-byte echo reply padded with Padmé: padme(71) = 72 would leave 1 byte, too few for a PAD " +
+      "frame, so the burst goes to padme(71 + 55) = 128 with one 57-byte PAD frame.",
+    scheme: "padme",
+    max_frame: MAX_FRAME,
+    data: [echoReply(3n, { op: "ping", seq: 1 }, text("hello, oap"))],
+  },
+  {
+    name: "burst_pow2_two_replies",
+    description: "Two echo replies written in one flush, padded together to one power of two.",
+    scheme: "pow2",
+    max_frame: MAX_FRAME,
+    data: [echoReply(4n, {}, pattern(300, 23)), echoReply(5n, { seq: 2 }, pattern(150, 29))],
+  },
+  {
+    name: "burst_padme_exact",
+    description: "A 64-byte reply: 64 is a Padmé bucket, so nothing is added.",
+    scheme: "padme",
+    max_frame: MAX_FRAME,
+    data: [echoReply(6n, {}, pattern(24, 31))],
+  },
+  {
+    name: "burst_pow2_split_pad",
+    description:
+      "Four 2050-byte continuation frames (8200 bytes) padded to 16384 with a max_frame of 4096: the 8184 " +
+      "bytes of padding go out as PAD frames of 4096 and 4088 bytes.",
+    scheme: "pow2",
+    max_frame: 4096,
+    data: [0, 1, 2, 3].map((i) => ({
+      flags: RESP | (i === 3 ? END : 0),
+      code: 200,
+      app: ECHO,
+      corr: 7n,
+      payload: pattern(2050 - HEADER_LEN, 37 + i),
+    })),
+  },
+];
+
+const bursts = burstSpecs.map((b) => {
+  const data = Buffer.concat(b.data.map(frameBytes));
+  const target = burstTarget(data.length, b.scheme);
+  const pads = padFrames(target - data.length, b.max_frame);
+  return {
+    name: b.name,
+    description: b.description,
+    scheme: b.scheme,
+    max_frame: b.max_frame,
+    data_len: data.length,
+    padded_len: target,
+    pad_frame_lens: pads.map((p) => p.length),
+    data_hex: data.toString("hex"),
+    hex: Buffer.concat([data, ...pads]).toString("hex"),
+  };
+});
+
+/** The conformance node's shaping limits: the defaults of shaping.* in the node's config. */
+const SHAPING_LIMITS = { max_jitter_ms: 50, max_cover_hz: 20, max_cover_bytes: 16384 };
+
+const helloShaping = [
+  {
+    name: "shaping_within_limits",
+    description: "A request within the node's limits is granted as asked.",
+    request: { padding: "padme", jitter_ms: 20, cover_hz: 5, cover_max_bytes: 2048 },
+    reply: { padding: "padme", jitter_ms: 20, cover_hz: 5, cover_max_bytes: 2048 },
+  },
+  {
+    name: "shaping_clamped",
+    description: "Each number above the node's limit is lowered to it.",
+    request: { padding: "pow2", jitter_ms: 500, cover_hz: 100, cover_max_bytes: 1_000_000 },
+    reply: { padding: "pow2", jitter_ms: 50, cover_hz: 20, cover_max_bytes: 16384 },
+  },
+  {
+    name: "shaping_defaults",
+    description: "Keys left out take their defaults: no padding, no jitter, no cover, cover_max_bytes 4096.",
+    request: {},
+    reply: { padding: "off", jitter_ms: 0, cover_hz: 0, cover_max_bytes: 4096 },
+  },
+  {
+    name: "shaping_bad_values",
+    description:
+      "Values of the wrong kind are read as their defaults and clamped: an unknown scheme is off, a " +
+      "negative jitter 0, cover_max_bytes at least 55. The HELLO still succeeds.",
+    request: { padding: "zstd", jitter_ms: -3, cover_hz: "fast", cover_max_bytes: 10 },
+    reply: { padding: "off", jitter_ms: 0, cover_hz: 0, cover_max_bytes: 55 },
+  },
+  {
+    name: "shaping_not_asked",
+    description: "A HELLO without shaping gets a reply without it, and nothing is shaped.",
+    request: null,
+    reply: null,
+  },
+];
+
 // ---- output ------------------------------------------------------------------------------
 
 function describeFrame(f: RawFrame, meta: JsonObject | undefined, body: Buffer | undefined) {
@@ -1058,6 +1269,13 @@ const out = {
     enforced_by: v.enforced_by,
     expect: v.expect,
   })),
+  shaping: {
+    pad_frame_min: PAD_FRAME_MIN,
+    buckets: bucketCases,
+    bursts: bursts.map((b) => ({ ...b, name: uniqueName(b.name) })),
+    node_limits: SHAPING_LIMITS,
+    hello: helloShaping.map((h) => ({ ...h, name: uniqueName(h.name) })),
+  },
 };
 
 const target = join(dirname(fileURLToPath(import.meta.url)), "oap-1.json");

@@ -18,7 +18,7 @@ export const PLANNED_EXPORTS: Record<string, string> = {
     OapProtocolError OapRequestError type:OapResponse OapStream OapTimeoutError type:ObjectHead
     type:ObjectInfo parseNodeUrl type:PutOptions type:PutResult type:RecvOptions type:ReplyOptions
     type:RequestOptions type:ResponseHead type:ResponseWriter type:RetryPolicy type:SendOptions
-    type:SendResult serve type:ServeOptions type:SessionLimits type:StorageAddress
+    type:SendResult serve type:ServeOptions type:SessionLimits type:ShapingOptions type:StorageAddress
     type:StorageCallOptions StorageChunkError StorageClient StorageIntegrityError StorageReader type:StreamOptions
     type:SubscribeOptions toCapBytes
   `,
@@ -33,21 +33,22 @@ export const PLANNED_EXPORTS: Record<string, string> = {
     type:OapResponse OapStream OapTimeoutError type:ObjectHead type:ObjectInfo parseNodeUrl
     type:PlatformWebSocket type:PlatformWebSocketConstructor type:PutOptions type:PutResult
     type:RecvOptions type:RequestOptions type:ResponseHead type:RetryPolicy type:SendOptions
-    type:SendResult type:StorageAddress type:StorageCallOptions StorageClient
+    type:SendResult type:ShapingOptions type:StorageAddress type:StorageCallOptions StorageClient
     StorageChunkError StorageIntegrityError StorageReader type:StreamOptions type:SubscribeOptions toCapBytes
     type:WebSocketEventLike type:WebSocketEventType
   `,
   // @omnigate/oap
   "packages/oap/src/index.ts": `
-    AppProtoId AppProtoRange BoundedInflater type:CompLimits compressBody decodeFrame
+    AppProtoId AppProtoRange BoundedInflater bucketLength type:CompLimits compressBody decodeFrame
     decodeStartPayload DEFAULT_HEADER_LIMITS DEFAULT_INFLATE_LIMITS DEFAULT_MAX_CAP_LEN
     DEFAULT_MAX_FRAME DEFAULT_MAX_INFLIGHT encodeFrame encodeMeta encodeStartPayload type:ErrorMeta
     type:FlagName flagNames Flags FLAGS_SUPPORTED formatAppProtoId type:Frame FrameDecoder
     type:FrameHeader FrameHeaderError type:FrameInit HEADER_LEN type:HeaderLimits
-    type:HelloCapResult type:HelloReply type:HelloRequest type:HelloService type:InflateLimits
-    isHelloReply isReason isRetryableCode MAX_META_LEN type:Meta OAP_VERSION OapError parseMeta
-    type:Reason REASONS type:RevokedEvent type:StartPayload STATUS_CODES type:StatusCode WS_PATH
-    WS_SUBPROTOCOL
+    type:HelloCapResult type:HelloReply type:HelloRequest type:HelloService type:HelloShaping
+    type:InflateLimits encodePadFrame isHelloReply isPadFrame isReason isRetryableCode MAX_META_LEN
+    type:Meta OAP_VERSION OapError PAD_FRAME_MIN PAD_META type:PaddingScheme padFrameLengths
+    paddedBurstLength padmeBucket parseMeta POW2_MIN_BUCKET pow2Bucket type:Reason REASONS
+    type:RevokedEvent type:StartPayload STATUS_CODES type:StatusCode WS_PATH WS_SUBPROTOCOL
   `,
   // @omnigate/caps
   "packages/caps/src/index.ts": `

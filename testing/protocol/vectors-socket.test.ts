@@ -28,10 +28,19 @@ interface Vector {
   socket?: Expect | null;
   expect?: Expect;
 }
+interface HelloShapingCase {
+  name: string;
+  request: Record<string, unknown> | null;
+  reply: Record<string, unknown> | null;
+}
 interface Vectors {
   limits: { max_frame: number; max_inflight: number; max_cap_len: number };
   valid: Vector[];
   invalid: Vector[];
+  shaping: {
+    node_limits: { max_jitter_ms: number; max_cover_hz: number; max_cover_bytes: number };
+    hello: HelloShapingCase[];
+  };
 }
 
 const vectors = JSON.parse(
@@ -115,6 +124,55 @@ describe.each(Object.entries(transports))("spec vectors over %s", (transport, op
         expect(hello?.code).toBe(full ? 429 : 200);
         expect(conn.closed).toBe(false);
       }
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+/** HELLO on corr_id 0xfeed with `meta`; resolves with its reply. */
+async function hello(conn: RawFrames, meta: Record<string, unknown>): Promise<SeenFrame | undefined> {
+  conn.write(
+    encodeFrame({
+      flags: Flags.REQ | Flags.START | Flags.END,
+      appProtoId: 0,
+      corrId: 0xfeedn,
+      payload: encodeStartPayload(meta),
+    }),
+  );
+  return conn.waitFor((f) => f.corrId === 0xfeedn);
+}
+
+describe.each(Object.entries(transports))("shaping vectors over %s (§10.1)", (transport, open) => {
+  it("the conformance node runs with the limits the vectors assume", () => {
+    const { max_jitter_ms, max_cover_hz, max_cover_bytes } = vectors.shaping.node_limits;
+    expect([
+      node.config.shapingMaxJitterMs,
+      node.config.shapingMaxCoverHz,
+      node.config.shapingMaxCoverBytes,
+    ]).toEqual([max_jitter_ms, max_cover_hz, max_cover_bytes]);
+  });
+
+  const silent = vectors.valid.filter((v) => v.socket === null);
+  it.each(silent.map((v) => [v.name, v] as const))("%s draws no answer", async (_name, v) => {
+    const conn = await open();
+    try {
+      conn.write(Buffer.from(v.hex, "hex"));
+      expect((await hello(conn, {}))?.code).toBe(200);
+      expect(conn.frames.map((f) => f.corrId)).toEqual([0xfeedn]);
+      expect(conn.closed).toBe(false);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it.each(vectors.shaping.hello.map((h) => [h.name, h] as const))("HELLO %s", async (_name, h) => {
+    const conn = await open();
+    try {
+      const reply = await hello(conn, h.request === null ? {} : { shaping: h.request });
+      expect(reply?.code).toBe(200);
+      // Shaping needs a byte stream: over WebSocket the node grants none (§12.1).
+      expect(reply?.meta?.shaping).toEqual(transport === "tls" ? (h.reply ?? undefined) : undefined);
     } finally {
       conn.close();
     }

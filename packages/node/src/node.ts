@@ -11,6 +11,7 @@ import {
 } from "@omnigate/sdk/internal";
 import { CapsApi } from "./admin/caps-api.js";
 import { observabilityRoutes } from "./admin/observability-routes.js";
+import { createNodePrivacy } from "./admin/privacy-dashboard.js";
 import { RecentEvents } from "./admin/recent-events.js";
 import { AdminServer, type Readiness } from "./admin/server.js";
 import { type AdmissionSnapshot, createAdmission } from "./admission/index.js";
@@ -144,7 +145,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
     storage.storeForTenant(tenant, bytes),
   );
   const services: ManagedService[] = [
-    new HelloService(config, router, auth.authority),
+    new HelloService(config, router, auth.authority, metrics.shaping),
     new EchoService(),
     mailbox,
     storage,
@@ -158,6 +159,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   }
   const appPlane = await AppPlane.start(apps, router, log);
   for (const app of apps) metrics.registerApp(app.id);
+  const privacy = createNodePrivacy(config, log, () => router.list());
 
   const capabilities = new CapabilityStage(auth.authority, (id) => router.serviceName(id));
   const admission = await createAdmission(config, log, capabilities);
@@ -178,6 +180,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
         streamEnded: (info) => {
           admission.chain.release(info);
           ledger?.count(info);
+          privacy.count(info);
         },
         bodyReceived: (target, bytes) => admission.chain.bodyReceived(target, bytes),
       },
@@ -230,19 +233,22 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
   const startedAt = Date.now();
   const admin = new AdminServer(
     readiness,
-    observabilityRoutes(
-      metrics,
-      {
-        nodeId: config.nodeId,
-        version: VERSION,
-        startedAt,
-        readiness,
-        metrics: () => metrics.snapshot(),
-        services: () => supervisor.health(),
-        events: () => recentEvents.list(),
-      },
-      config.statusRefreshMs,
-    ),
+    {
+      ...observabilityRoutes(
+        metrics,
+        {
+          nodeId: config.nodeId,
+          version: VERSION,
+          startedAt,
+          readiness,
+          metrics: () => metrics.snapshot(),
+          services: () => supervisor.health(),
+          events: () => recentEvents.list(),
+        },
+        config.statusRefreshMs,
+      ),
+      ...privacy.routes,
+    },
     [new CapsApi(auth.authority, auth.adminToken)],
   );
 
@@ -266,6 +272,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
       admission.close(),
       auth.authority.close(),
       ledger?.close(),
+      privacy.close(),
     ]);
     bus.close();
     throw (failed as PromiseRejectedResult).reason;
@@ -316,6 +323,7 @@ export async function startNode(options: StartOptions = {}): Promise<OmnigateNod
         await dht?.close();
         // Every stream has ended: the open period's usage is complete.
         await ledger?.close();
+        privacy.close();
         await supervisor.stopAll();
         await Promise.all([admin.close(), appPlane.close(), admission.close(), auth.authority.close()]);
         bus.close();

@@ -4,6 +4,27 @@ export interface HelloRequest {
   versions?: number[];
   /** Free-form client identifier, e.g. "omnigate-sdk-ts/0.1.0". */
   client?: string;
+  /**
+   * Traffic shaping the client asks the node to apply to the node's sends (§10.1). Its presence
+   * also says the client discards PAD frames. A key left out takes its default (§10.1).
+   */
+  shaping?: Partial<HelloShaping>;
+}
+
+/**
+ * Traffic shaping of one direction of a connection (specs/oap-1.md §10.1): in a HELLO request,
+ * what the client asks for; in the reply, what the node applies to its sends (and the client to
+ * its own) from then on.
+ */
+export interface HelloShaping {
+  /** How each write burst is padded with PAD frames: Padmé buckets, powers of two, or not at all. */
+  padding: "padme" | "pow2" | "off";
+  /** Each burst is held for a uniformly random 0..jitter_ms ms, coalescing what comes meanwhile; 0 = none. */
+  jitter_ms: number;
+  /** Mean rate of cover bursts (PAD frames only), per second, at exponential intervals; 0 = none. */
+  cover_hz: number;
+  /** Cover bursts are drawn uniformly from 55..cover_max_bytes bytes, then padded. */
+  cover_max_bytes: number;
 }
 
 export interface HelloService {
@@ -33,6 +54,11 @@ export interface HelloReply {
   auth?: "on" | "off";
   /** The outcome of a capability sent with the HELLO (bound as the connection's default when `bound`). */
   cap?: HelloCapResult;
+  /**
+   * Only when the HELLO asked for shaping and the node grants it: what the node applies to its
+   * sends on this connection, and the client to its own (§10.1). The client may send PAD frames.
+   */
+  shaping?: HelloShaping;
   services: HelloService[];
   limits: {
     max_cap_len: number;

@@ -29,10 +29,24 @@ export {
   type HelloReply,
   type HelloRequest,
   type HelloService,
+  type HelloShaping,
   isHelloReply,
   type RevokedEvent,
 } from "./hello.js";
 export { WS_PATH, WS_SUBPROTOCOL } from "./message-framing.js";
+export {
+  bucketLength,
+  encodePadFrame,
+  isPadFrame,
+  PAD_FRAME_MIN,
+  PAD_META,
+  type PaddingScheme,
+  POW2_MIN_BUCKET,
+  paddedBurstLength,
+  padFrameLengths,
+  padmeBucket,
+  pow2Bucket,
+} from "./padding.js";
 export {
   decodeStartPayload,
   type ErrorMeta,

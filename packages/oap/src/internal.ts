@@ -13,6 +13,15 @@ export { readFrameHead, readHeader, validateHeader, writeHeader, writeHeaderFiel
 export * from "./index.js";
 export { checkFrameMessage, FrameMessageSplitter } from "./message-framing.js";
 export { startMeta, startMetaLength, startPayload } from "./payload.js";
+export {
+  SHAPING_HOLD_LIMIT,
+  type ShapingObserver,
+  type ShapingSettings,
+  ShapingSink,
+  type ShapingSinkOptions,
+  type ShapingTimers,
+  type StreamSink,
+} from "./shaping-sink.js";
 export { type FramePiece, type SplitInput, splitIntoFrames } from "./split.js";
 export {
   type CorrKey,

@@ -26,6 +26,11 @@ export interface ByteSink {
   on(event: "drain" | "close", listener: () => void): unknown;
   once(event: "close", listener: () => void): unknown;
   off(event: "drain" | "close", listener: () => void): unknown;
+  /**
+   * For a sink that holds bytes back (a ShapingSink): write them now and stop holding. Called
+   * before the connection ends or the sink is replaced.
+   */
+  release?(): void;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -66,7 +71,11 @@ export class FrameWriter {
   private closed = false;
   private drainWaiter: Promise<void> | undefined;
 
-  constructor(private readonly socket: ByteSink) {
+  /** Where frames go: the connection's socket, or a sink wrapping it (see useSink). */
+  private socket: ByteSink;
+
+  constructor(socket: ByteSink) {
+    this.socket = socket;
     socket.once("close", () => {
       this.closed = true;
       this.dropParts();
@@ -146,6 +155,23 @@ export class FrameWriter {
     this.socket.cork();
     for (let i = 0; i < parts.length; i++) this.socket.write(parts[i] as Buffer, done[i]);
     this.socket.uncork();
+  }
+
+  /**
+   * Writes what is batched to the current sink, lets it release what it holds, and sends all
+   * later frames to `sink`, which must write to the same socket (traffic shaping wraps it once
+   * the peer agreed in HELLO). The socket's close still ends this writer.
+   */
+  useSink(sink: ByteSink): void {
+    this.flush();
+    this.socket.release?.();
+    this.socket = sink;
+  }
+
+  /** Writes everything batched, and whatever the sink holds back: the connection is about to end. */
+  finish(): void {
+    this.flush();
+    this.socket.release?.();
   }
 
   /** Resolves once the socket has room again (immediately if it has room now, or it closed). */

@@ -9,14 +9,21 @@ import {
   decodeFrame,
   decodeStartPayload,
   encodeFrame,
+  encodePadFrame,
   Flags,
   type Frame,
   FrameDecoder,
   FrameHeaderError,
   flagNames,
   HEADER_LEN,
+  isPadFrame,
   isReason,
   OapError,
+  PAD_FRAME_MIN,
+  paddedBurstLength,
+  padFrameLengths,
+  padmeBucket,
+  pow2Bucket,
   REASONS,
   RequestStreamTable,
   STATUS_CODES,
@@ -64,11 +71,27 @@ interface InvalidVector {
   expect: ErrorExpect & { close: boolean; before?: ErrorExpect[] };
 }
 
+interface ShapingVectors {
+  pad_frame_min: number;
+  buckets: Array<{ scheme: "padme" | "pow2"; length: number; bucket: number; burst: number }>;
+  bursts: Array<{
+    name: string;
+    scheme: "padme" | "pow2";
+    max_frame: number;
+    data_len: number;
+    padded_len: number;
+    pad_frame_lens: number[];
+    data_hex: string;
+    hex: string;
+  }>;
+}
+
 interface VectorFile {
   spec: string;
   limits: { max_frame: number; max_inflight: number; max_cap_len: number };
   valid: ValidVector[];
   invalid: InvalidVector[];
+  shaping: ShapingVectors;
 }
 
 const vectors = JSON.parse(
@@ -268,8 +291,10 @@ describe.each(vectors.valid)("valid vector $name", (v) => {
   });
 
   it("gets the socket answer the stream table and the node's rules predict", () => {
-    if (v.socket === null) return;
     const frame = decodeFrame(bytes, headerLimits);
+    // The node answers every frame but a PAD frame (§10.1), which it discards.
+    expect(isPadFrame(frame)).toBe(v.socket === null);
+    if (v.socket === null) return;
     const action = new RequestStreamTable(limits.max_inflight).classify(frame);
     expect(v.socket.close).toBe(false);
     if (v.socket.reason === "stream_violation") {
@@ -401,6 +426,41 @@ describe.each(streamVectors)("invalid stream vector $name ($enforced_by)", (v) =
       expectNodeRule(v.expect.reason, target as Frame, stream);
     });
   }
+});
+
+describe("shaping vectors (§10.1)", () => {
+  const { shaping } = vectors;
+
+  it("agree with the codec's PAD frame size and bucket functions", () => {
+    expect(shaping.pad_frame_min).toBe(PAD_FRAME_MIN);
+    expect(shaping.buckets.length).toBeGreaterThan(0);
+    for (const c of shaping.buckets) {
+      const bucket = c.scheme === "padme" ? padmeBucket(c.length) : pow2Bucket(c.length);
+      expect(bucket, `${c.scheme}(${c.length})`).toBe(c.bucket);
+      expect(paddedBurstLength(c.length, c.scheme), `${c.scheme} burst of ${c.length}`).toBe(c.burst);
+    }
+  });
+
+  describe.each(shaping.bursts)("burst $name", (b) => {
+    it("is rebuilt byte for byte from its data by the codec", () => {
+      const data = bytesOf(b.data_hex);
+      expect(data.byteLength).toBe(b.data_len);
+      const target = paddedBurstLength(b.data_len, b.scheme);
+      expect(target).toBe(b.padded_len);
+      const lengths = padFrameLengths(target - b.data_len, b.max_frame);
+      expect(lengths).toEqual(b.pad_frame_lens);
+      expect(hexOf(Buffer.concat([data, ...lengths.map(encodePadFrame)]))).toBe(b.hex);
+    });
+
+    it("decodes as its data frames, then PAD frames no longer than max_frame", () => {
+      const frames = new FrameDecoder({ maxFrame: b.max_frame }).push(bytesOf(b.hex));
+      const data = framesOf(bytesOf(b.data_hex));
+      expect(frames.slice(0, data.length).some(isPadFrame)).toBe(false);
+      expect(frames.slice(data.length).map((f) => [isPadFrame(f), f.len])).toEqual(
+        b.pad_frame_lens.map((len) => [true, len]),
+      );
+    });
+  });
 });
 
 /** Inflates a COMP request's body frame by frame with the default caps: "ok" or the refusal's reason. */

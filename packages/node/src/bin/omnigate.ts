@@ -78,6 +78,7 @@ function printBanner(node: OmnigateNode): void {
     ...(node.wsUrl ? [`  OAP/1 over WSS   ${node.wsUrl}  (browsers; see docs/browser.md)`] : []),
     `  admin HTTP       ${node.adminUrl}/healthz  ${node.adminUrl}/readyz`,
     `  status, metrics  ${node.adminUrl}/status  ${node.adminUrl}/metrics`,
+    ...(node.config.privacyDashboard === "on" ? [`  privacy          ${node.adminUrl}/privacy`] : []),
   ];
   if (node.tls.caFile) {
     lines.push(

@@ -4,6 +4,7 @@ import { parseOriginPolicy } from "@omnigate/sdk/internal";
 import { parse as parseToml } from "smol-toml";
 import { type AppInput, type AppSettings, appsFromToml, resolveApps } from "./apps.js";
 import { ConfigError } from "./error.js";
+import { checkPrivacySettings, positiveDecimal } from "./privacy-settings.js";
 import { NO_QUOTAS, parseQuotaRules, QuotaRuleError, type QuotaRules } from "./quota-rules.js";
 import {
   CONFIG_SCHEMA,
@@ -87,6 +88,9 @@ function coerce(entry: ConfigEntry, raw: unknown, where: string): string | numbe
     }
     return n;
   }
+  if (entry.kind === "decimal") return positiveDecimal(raw, `${entry.file} ${shown} (from ${where})`);
+  // `enabled = true` is how TOML writes a true/false setting.
+  if (typeof raw === "boolean" && entry.choices?.includes(String(raw))) return String(raw);
   if (typeof raw !== "string") {
     throw new ConfigError(`invalid ${entry.file} ${shown} (from ${where}): expected a string`);
   }
@@ -131,6 +135,7 @@ function crossCheck(config: NodeConfig): NodeConfig {
   if (config.defaultDeadlineMs > config.maxDeadlineMs) {
     throw new ConfigError("limits.default_deadline_ms must not exceed limits.max_deadline_ms");
   }
+  checkPrivacySettings(config);
   try {
     parseOriginPolicy(config.wsAllowedOrigins);
   } catch (err) {

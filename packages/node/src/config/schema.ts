@@ -13,7 +13,7 @@ interface BaseEntry {
   doc: string;
 }
 interface StringEntry extends BaseEntry {
-  kind: "string" | "address" | "optional_address" | "path";
+  kind: "string" | "address" | "optional_address" | "path" | "decimal";
   default: () => string;
   choices?: readonly string[];
 }
@@ -69,6 +69,11 @@ function optionalAddress(file: string, spec: TextSpec): StringEntry {
 /** A file or directory setting. */
 function path(file: string, spec: TextSpec): StringEntry {
   return text(file, spec, "path");
+}
+
+/** A positive decimal like 0.5, kept as text so that it is parsed exactly (a privacy ε). */
+function decimal(file: string, spec: TextSpec): StringEntry {
+  return text(file, spec, "decimal");
 }
 
 /** A setting that takes one of `choices` (inferred as literals: its value's type is their union). */
@@ -558,6 +563,58 @@ export const CONFIG_SCHEMA = {
   ledgerDir: path("ledger.dir", {
     default: "",
     doc: "where settlement records and the node's settlement key are kept; empty = data_dir/ledger",
+  }),
+  privacyDashboard: choice("privacy.dashboard", {
+    choices: ["off", "on"],
+    default: "off",
+    doc: "release requests served per app and period with differential privacy, shown at /privacy on the admin port (docs/privacy.md)",
+  }),
+  privacyEpsilon: decimal("privacy.epsilon", {
+    default: "0.5",
+    doc: "ε each period's release spends: discrete Laplace noise of scale contribution_cap/ε on every count (a decimal, e.g. 0.5)",
+  }),
+  privacyBudget: decimal("privacy.budget", {
+    default: "10",
+    doc: "total ε all releases may ever spend; past it releases are refused (a decimal, e.g. 10)",
+  }),
+  privacyContributionCap: int("privacy.contribution_cap", {
+    default: 100,
+    min: 1,
+    max: 1_000_000,
+    doc: "requests of one tenant counted per period across all apps (the rest are left out of the release): the sensitivity Δ",
+  }),
+  privacyPeriodSeconds: int("privacy.period_seconds", {
+    default: 3600,
+    min: 1,
+    max: 7 * 86_400,
+    doc: "length of a release period; periods are aligned to multiples of it since the Unix epoch (seconds)",
+  }),
+  privacyDir: path("privacy.dir", {
+    default: "",
+    doc: "where releases (releases.jsonl) and the spent budget (budget.jsonl) are kept; empty = data_dir/privacy",
+  }),
+  shapingEnabled: choice("shaping.enabled", {
+    choices: ["true", "false"],
+    default: "true",
+    doc: "grant the traffic shaping (padding, jitter, cover traffic) a client asks for in HELLO; false = answer as a node without it (docs/shaping.md)",
+  }),
+  shapingMaxJitterMs: int("shaping.max_jitter_ms", {
+    default: 50,
+    min: 0,
+    max: 10_000,
+    doc: "most jitter granted: how long a send may be held to hide its timing (ms)",
+  }),
+  shapingMaxCoverHz: int("shaping.max_cover_hz", {
+    default: 20,
+    min: 0,
+    max: 1_000,
+    doc: "most cover bursts per second granted, each way, per connection; 0 = no cover traffic",
+  }),
+  shapingMaxCoverBytes: int("shaping.max_cover_bytes", {
+    default: 16_384,
+    min: 55,
+    max: DEFAULT_MAX_FRAME,
+    doc: "largest cover burst granted, before padding (bytes)",
   }),
 };
 

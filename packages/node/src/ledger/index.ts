@@ -11,7 +11,6 @@
  */
 import { basename, join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { AppProtoId } from "@omnigate/oap";
 import type { StreamEndInfo } from "@omnigate/sdk/internal";
 import type { Registry } from "prom-client";
 import type { NodeConfig } from "../config/index.js";
@@ -24,11 +23,10 @@ import {
   writeLastPeriodEnd,
   writeRecord,
 } from "./record-store.js";
+import { isServedRequest } from "./served-request.js";
 import { inlineSigner, type SettlementSigner, workerSigner } from "./settlement-signer.js";
 import { type ClosedPeriod, epochEndAfter, UsageMeter } from "./usage-meter.js";
 
-/** Apps that are not a tenant's usage: the control plane (HELLO) and node-to-node traffic. */
-const UNCOUNTED_APPS: ReadonlySet<number> = new Set([AppProtoId.CONTROL, AppProtoId.DHT]);
 /** setTimeout's ceiling; longer waits are taken in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -128,7 +126,7 @@ export async function createNodeLedger(
     nodeId: key.nodeId,
     dir,
     count(info) {
-      if (closed || info.refused || info.code >= 400 || UNCOUNTED_APPS.has(info.appProtoId)) return;
+      if (closed || !isServedRequest(info)) return;
       meter.count(info.tenantId, info.appProtoId, info.endedAt);
     },
     async close() {

@@ -4,6 +4,7 @@ import { Histogram, type MetricType, Registry } from "prom-client";
 import { AppStats, LATENCY_BUCKETS, UNKNOWN_APP } from "./app-stats.js";
 import { processRegistry } from "./process-metrics.js";
 import { registerScraped, type Source, single } from "./scraped.js";
+import { ShapingMetrics } from "./shaping-metrics.js";
 import { StorageMetrics } from "./storage-metrics.js";
 
 /** Requests and frame bytes of one transport. */
@@ -40,6 +41,8 @@ export class NodeMetrics {
   readonly registry = new Registry();
   /** The storage service's metrics, in the same registry. */
   readonly storage = new StorageMetrics(this.registry);
+  /** Traffic shaping's metrics, in the same registry. */
+  readonly shaping = new ShapingMetrics(this.registry);
   private readonly apps = new Map<number, AppStats>();
   private readonly unknown = new AppStats(UNKNOWN_APP);
   /** Every canonical reason from the start, at 0: rate() and alerts work before the first refusal. */

@@ -33,6 +33,26 @@ export function formatEpsilon(e: Epsilon): string {
   return e.den === 1n ? `${e.num}` : `${e.num}/${e.den}`;
 }
 
+/** `a − b`, or zero when b ≥ a (what is left of a budget). */
+export function remainingEpsilon(a: Epsilon, b: Epsilon): Epsilon {
+  return compareEpsilon(a, b) <= 0 ? ZERO_EPSILON : reduce(a.num * b.den - b.num * a.den, a.den * b.den);
+}
+
+/** As a decimal ("0.5", "9.25") when it has one (sums of parsed decimals do), else as num/den. */
+export function formatEpsilonDecimal(e: Epsilon): string {
+  let digits = 0;
+  let scale = 1n;
+  while ((scale * e.num) % e.den !== 0n) {
+    if (++digits > 40) return formatEpsilon(e);
+    scale *= 10n;
+  }
+  const scaled = (scale * e.num) / e.den;
+  const whole = scaled / scale;
+  if (digits === 0) return `${whole}`;
+  const fraction = `${scaled % scale}`.padStart(digits, "0");
+  return `${whole}.${fraction}`;
+}
+
 export const ZERO_EPSILON: Epsilon = { num: 0n, den: 1n };
 
 function reduce(num: bigint, den: bigint): Epsilon {

@@ -1,8 +1,9 @@
 /**
  * A differentially private release of counts: each count plus discrete Laplace noise of scale
- * Δ/ε, with ε taken from the budget first. Counts over disjoint groups (one cell per app and
- * hour, each request in one cell) compose in parallel: one release spends ε once, whatever
- * the number of cells. Sensitivity Δ bounds how much one tenant can move any one count.
+ * Δ/ε, with ε taken from the budget first. Sensitivity Δ bounds how much one tenant can move
+ * all the counts together (their L1 distance, e.g. a cap on a tenant's requests across every
+ * cell): then the whole release is ε-DP and spends ε once, whatever the number of cells. A
+ * bound on each count alone is not enough when one tenant's requests fall in several cells.
  */
 import { sampleDiscreteLaplace } from "./discrete-laplace.js";
 import type { Epsilon } from "./epsilon.js";
@@ -23,6 +24,17 @@ export function releaseCounts<K>(
   },
 ): Map<K, number> {
   const { epsilon, sensitivity } = options;
+  const scale = noiseScale(epsilon, sensitivity);
+  options.budget.spend(options.label, epsilon);
+  const noisy = new Map<K, number>();
+  for (const [key, count] of counts) {
+    noisy.set(key, count + sampleDiscreteLaplace(options.random, scale.num, scale.den));
+  }
+  return noisy;
+}
+
+/** The noise scale Δ/ε as integers num/den, or a RangeError when the sampler cannot draw it exactly. */
+export function noiseScale(epsilon: Epsilon, sensitivity: number): { num: number; den: number } {
   if (!Number.isSafeInteger(sensitivity) || sensitivity < 1)
     throw new RangeError("sensitivity is a positive integer");
   // scale = Δ/ε = Δ·den/num
@@ -31,10 +43,5 @@ export function releaseCounts<K>(
   if (den <= 0n || num > BigInt(MAX_SCALE_PART) || den > BigInt(MAX_SCALE_PART)) {
     throw new RangeError("ε and sensitivity give a noise scale out of range");
   }
-  options.budget.spend(options.label, epsilon);
-  const noisy = new Map<K, number>();
-  for (const [key, count] of counts) {
-    noisy.set(key, count + sampleDiscreteLaplace(options.random, Number(num), Number(den)));
-  }
-  return noisy;
+  return { num: Number(num), den: Number(den) };
 }

@@ -13,11 +13,14 @@ import type { ConnectionContext, IncomingRequest, ResponseWriter, Service } from
 import type { Authority } from "../auth/authority.js";
 import type { NodeConfig } from "../config/index.js";
 import type { Router } from "../gateway/router.js";
+import type { ShapingMetrics } from "../metrics/shaping-metrics.js";
+import { grantShaping, shapingSettings } from "./shaping-grant.js";
 
 /**
  * The control service on app_proto_id 0:
- * - HELLO (no `op`): what this node speaks, the limits a client must honour, `rev_seq`, and
- *   the binding of a capability sent with it as the connection's default;
+ * - HELLO (no `op`): what this node speaks, the limits a client must honour, `rev_seq`, the
+ *   binding of a capability sent with it as the connection's default, and the traffic shaping
+ *   granted (specs/oap-1.md §10.1), applied to the node's sends right after the reply;
  * - `op: "revocations", since: n`: the revocations after `rev_seq` n (needs a capability);
  * and it pushes `{event: "revoked", rev_seq}` EVENTs to every connection that said HELLO
  * when the revocation sequence moves.
@@ -31,6 +34,7 @@ export class HelloService implements Service {
     private readonly config: NodeConfig,
     private readonly router: Router,
     private readonly authority?: Authority,
+    private readonly shapingMetrics?: ShapingMetrics,
   ) {
     authority?.revocations.onRevoked((r) => this.announce(r.seq));
   }
@@ -68,7 +72,27 @@ export class HelloService implements Service {
     const reply = this.reply();
     if (req.cap.byteLength > 0 && this.authority?.enabled) reply.cap = this.bind(req);
     this.listen(req.connection);
+    const shaping = this.grant(req);
+    if (shaping) reply.shaping = shaping;
     res.reply(200, reply as unknown as Meta);
+    // After the reply, so the reply itself goes out unshaped; a later HELLO replaces the shaping.
+    req.connection.shapeOutput(
+      shaping && shapingSettings(shaping, this.config.maxFrame),
+      this.shapingMetrics?.observer,
+    );
+  }
+
+  /** The shaping this HELLO is granted: none when the node has it off or the transport is WebSocket. */
+  private grant(req: IncomingRequest): HelloReply["shaping"] {
+    const c = this.config;
+    if (c.shapingEnabled !== "true" || !req.connection.canShape) return undefined;
+    const granted = grantShaping(req.meta.shaping, {
+      maxJitterMs: c.shapingMaxJitterMs,
+      maxCoverHz: c.shapingMaxCoverHz,
+      maxCoverBytes: c.shapingMaxCoverBytes,
+    });
+    if (granted) this.shapingMetrics?.grantedShaping();
+    return granted;
   }
 
   /** Verifies a HELLO's capability and makes it the connection's default; a bad one is reported, not fatal. */

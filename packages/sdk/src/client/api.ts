@@ -22,7 +22,7 @@ export {
   type SubscribeOptions,
 } from "./mailbox.js";
 export type { SendResult } from "./mailbox-batch-replies.js";
-export { CLIENT_DEFAULTS, type ConnectOptions } from "./options.js";
+export { CLIENT_DEFAULTS, type ConnectOptions, type ShapingOptions } from "./options.js";
 export { backoffMs, type RetryPolicy } from "./retry.js";
 export {
   type GetOptions,

@@ -8,7 +8,10 @@ import {
   FrameHeaderError,
   FrameWriter,
   type HelloReply,
+  isPadFrame,
   type Meta,
+  type ShapingSettings,
+  ShapingSink,
 } from "@omnigate/oap/internal";
 import type { Logger } from "../logger.js";
 import type { BufferAccount } from "./body-queue.js";
@@ -201,6 +204,17 @@ export class Connection {
     this.slots = new InflightSlots(hello.max_inflight);
   }
 
+  /** Whether this connection's sends can be shaped: frames travel on a byte stream (TLS), not as WebSocket messages. */
+  get canShape(): boolean {
+    return this.transport.byteStream !== undefined;
+  }
+
+  /** Shapes what the client sends from now on (specs/oap-1.md §10.1), once the node agreed in HELLO. */
+  applyShaping(settings: ShapingSettings): void {
+    const stream = this.transport.byteStream;
+    if (stream && this.isOpen) this.writer.useSink(new ShapingSink(stream, settings));
+  }
+
   /** The node's max_frame (the default until the HELLO is done). */
   get maxFrame(): number {
     return this.helloReply?.max_frame ?? DEFAULT_MAX_FRAME;
@@ -272,7 +286,7 @@ export class Connection {
     if (this.transport.destroyed) return;
     const timer = setTimeout(() => this.transport.destroy(), graceMs);
     unrefTimer(timer);
-    this.writer.flush();
+    this.writer.finish();
     this.transport.end();
     await this.transportClosed;
     clearTimeout(timer);
@@ -350,9 +364,10 @@ export class Connection {
 
   private route(frame: Frame): void {
     if (frame.flags & Flags.EVENT) {
-      if (frame.appProtoId === 0) this.hooks.onEvent(eventFromFrame(frame));
       // A service's push names the stream it belongs to by its corr_id (a subscription).
-      else this.streams.get(Number(frame.corrId))?.onEvent(frame);
+      if (frame.appProtoId !== 0) this.streams.get(Number(frame.corrId))?.onEvent(frame);
+      // PAD frames (§10.1) are filler: always dropped, whether or not this client asked for shaping.
+      else if (!isPadFrame(frame)) this.hooks.onEvent(eventFromFrame(frame));
       return;
     }
     if (!(frame.flags & Flags.RESP)) {

@@ -3,6 +3,7 @@ import {
   encodeMeta,
   type HelloReply,
   type HelloRequest,
+  type HelloShaping,
   isHelloReply,
   isRetryableCode,
   OAP_VERSION,
@@ -12,6 +13,7 @@ import { NO_BUDGET } from "./call-scope.js";
 import { Connection, type ConnectionHooks } from "./connection.js";
 import { OapClientError, OapConnectionError } from "./errors.js";
 import { Exchange } from "./exchange.js";
+import { grantedShaping } from "./shaping.js";
 import type { TransportOpener } from "./transport.js";
 
 export const CLIENT_ID = "omnigate-sdk-ts/0.1.0";
@@ -27,6 +29,8 @@ export interface DialSettings {
   tenant: bigint;
   /** The capability to bind to each new connection in its HELLO (read at every dial: it may be refreshed). */
   helloCap?: () => Uint8Array | undefined;
+  /** Traffic shaping to ask for in HELLO (over TLS only) and apply once granted. */
+  shaping?: HelloShaping;
   maxBufferedBytes: number;
   /** See ConnectionSettings.unreadGraceMs: the client's defaultDeadlineMs. */
   unreadGraceMs: number;
@@ -61,9 +65,13 @@ export async function dial(settings: DialSettings): Promise<Connection> {
       unreadGraceMs: settings.unreadGraceMs,
     });
     const cap = settings.helloCap?.();
-    const reply = await hello(connection, settings.tenant, cap);
+    // Over WebSocket each frame is its own message: there is no byte stream to shape.
+    const shaping = connection.canShape ? settings.shaping : undefined;
+    const reply = await hello(connection, settings.tenant, cap, shaping);
     connection.setHello(reply);
     if (reply.cap?.bound) connection.boundCap = cap;
+    const granted = shaping && grantedShaping(shaping, reply);
+    if (granted) connection.applyShaping(granted);
     return connection;
   })();
   // After a timeout the attempt still settles (with the destroyed transport's error); nobody waits for it.
@@ -85,8 +93,13 @@ async function hello(
   connection: Connection,
   tenant: bigint,
   cap: Uint8Array | undefined,
+  shaping: HelloShaping | undefined,
 ): Promise<HelloReply> {
-  const request: HelloRequest = { versions: [OAP_VERSION], client: CLIENT_ID };
+  const request: HelloRequest = {
+    versions: [OAP_VERSION],
+    client: CLIENT_ID,
+    ...(shaping ? { shaping } : {}),
+  };
   const exchange = new Exchange(
     // A capability sent with HELLO becomes the connection's default on the node.
     { appProtoId: 0, tenantId: tenant, cap, e2e: false },

@@ -20,6 +20,7 @@ export function newClient(
       connectTimeoutMs: resolved.connectTimeoutMs,
       tenant: resolved.tenant,
       helloCap: () => resolved.cap,
+      shaping: resolved.shaping,
       maxBufferedBytes: resolved.maxBufferedBytes,
       unreadGraceMs: resolved.defaultDeadlineMs,
       logger: options.logger ?? SILENT_LOGGER,

@@ -1,3 +1,4 @@
+import type { HelloShaping } from "@omnigate/oap";
 import type { Logger } from "../logger.js";
 import { type CapProvider, defaultCap, type Environment } from "./capability.js";
 import type { RetryPolicy } from "./retry.js";
@@ -43,6 +44,27 @@ export interface ConnectOptions {
   compressThresholdBytes?: number;
   /** Where the client logs retries, capability refreshes and listener errors (default: nowhere). */
   logger?: Logger;
+  /**
+   * Traffic shaping against observers of the encrypted traffic (specs/oap-1.md §10.1,
+   * docs/shaping.md): asked of the node in HELLO for its sends, and applied to the client's own
+   * once the node agrees. Over TLS only; ignored over WebSocket. Default: none.
+   */
+  shaping?: ShapingOptions;
+}
+
+/**
+ * What the client asks the node to apply to each side's sends (specs/oap-1.md §10.1). The node
+ * may lower each number to its own maximum; both sides then apply what it granted.
+ */
+export interface ShapingOptions {
+  /** Pad each write burst with PAD frames to a Padmé bucket, a power of two, or not at all (default "padme"). */
+  padding?: "padme" | "pow2" | "off";
+  /** Hold each burst a uniformly random 0..jitterMs ms, coalescing what comes meanwhile (default 0: no jitter). */
+  jitterMs?: number;
+  /** Mean rate of cover bursts (PAD frames only), per second (default 0: no cover traffic). */
+  coverHz?: number;
+  /** Cover bursts are drawn from 55..coverMaxBytes bytes before padding (default 4096). */
+  coverMaxBytes?: number;
 }
 
 export interface ResolvedClientOptions {
@@ -56,6 +78,8 @@ export interface ResolvedClientOptions {
   maxBufferedBytes: number;
   maxResponseBytes: number;
   compressThresholdBytes: number;
+  /** The `shaping` of the HELLO request, every key filled in; undefined: none asked. */
+  shaping: HelloShaping | undefined;
 }
 
 /** The value ConnectOptions falls back to for each setting not given. */
@@ -81,6 +105,17 @@ export const CLIENT_DEFAULTS = {
   maxResponseBytes: 64 * 1024 * 1024,
   /** 16 KiB: request bodies from this size are compressed when the node supports COMP. */
   compressThresholdBytes: 16 * 1024,
+  /** What a `shaping` option leaves out: Padmé padding, no jitter, no cover traffic, cover bursts ≤ 4 KiB. */
+  shaping: {
+    /** Padmé buckets. */
+    padding: "padme",
+    /** No jitter. */
+    jitterMs: 0,
+    /** No cover traffic. */
+    coverHz: 0,
+    /** Cover bursts of at most 4 KiB before padding. */
+    coverMaxBytes: 4096,
+  },
 } as const;
 
 /** `env` supplies `$RON_CAP` when no cap is given (process.env in Node; nothing in a browser). */
@@ -95,6 +130,7 @@ export function resolveClientOptions(options: ConnectOptions, env: Environment):
     maxBufferedBytes: options.maxBufferedBytes ?? CLIENT_DEFAULTS.maxBufferedBytes,
     maxResponseBytes: options.maxResponseBytes ?? CLIENT_DEFAULTS.maxResponseBytes,
     compressThresholdBytes: options.compressThresholdBytes ?? CLIENT_DEFAULTS.compressThresholdBytes,
+    shaping: options.shaping && resolveShaping(options.shaping),
   };
   checkTenant(resolved.tenant);
   positive("defaultDeadlineMs", resolved.defaultDeadlineMs);
@@ -108,6 +144,35 @@ export function resolveClientOptions(options: ConnectOptions, env: Environment):
     throw new RangeError(`retry.maxAttempts must be an integer ≥ 1, got ${resolved.retry.maxAttempts}`);
   }
   return resolved;
+}
+
+/** Smallest and largest cover burst before padding: one bare PAD frame, one max_frame. */
+const COVER_BYTES_RANGE = [55, 1_048_576] as const;
+
+function resolveShaping(options: ShapingOptions): HelloShaping {
+  const d = CLIENT_DEFAULTS.shaping;
+  const shaping: HelloShaping = {
+    padding: options.padding ?? d.padding,
+    jitter_ms: options.jitterMs ?? d.jitterMs,
+    cover_hz: options.coverHz ?? d.coverHz,
+    cover_max_bytes: options.coverMaxBytes ?? d.coverMaxBytes,
+  };
+  if (!["padme", "pow2", "off"].includes(shaping.padding)) {
+    throw new RangeError(`shaping.padding must be "padme", "pow2" or "off", got ${String(shaping.padding)}`);
+  }
+  for (const [name, value] of [
+    ["shaping.jitterMs", shaping.jitter_ms],
+    ["shaping.coverHz", shaping.cover_hz],
+  ] as const) {
+    if (!(Number.isFinite(value) && value >= 0))
+      throw new RangeError(`${name} must be a number ≥ 0, got ${value}`);
+  }
+  const [least, most] = COVER_BYTES_RANGE;
+  const cover = shaping.cover_max_bytes;
+  if (!Number.isInteger(cover) || cover < least || cover > most) {
+    throw new RangeError(`shaping.coverMaxBytes must be an integer in ${least}..${most}, got ${cover}`);
+  }
+  return shaping;
 }
 
 const U128_MAX = (1n << 128n) - 1n;

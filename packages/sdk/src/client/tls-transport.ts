@@ -1,5 +1,5 @@
 import { type TLSSocket, connect as tlsConnect } from "node:tls";
-import type { ByteSink } from "@omnigate/oap/internal";
+import type { ByteSink, StreamSink } from "@omnigate/oap/internal";
 import { closedWhileOpening, connectError } from "./connect-error.js";
 import { OapConnectionError } from "./errors.js";
 import type { ClientTransport, TransportReceiver } from "./transport.js";
@@ -17,6 +17,10 @@ export class TlsTransport implements ClientTransport {
   constructor(private readonly socket: TLSSocket) {}
 
   get sink(): ByteSink {
+    return this.socket;
+  }
+
+  get byteStream(): StreamSink {
     return this.socket;
   }
 

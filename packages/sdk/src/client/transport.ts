@@ -1,4 +1,4 @@
-import type { ByteSink, FrameHeaderError } from "@omnigate/oap/internal";
+import type { ByteSink, FrameHeaderError, StreamSink } from "@omnigate/oap/internal";
 
 /** What a ClientTransport reports to the Connection above it. */
 export interface TransportReceiver {
@@ -21,6 +21,11 @@ export interface TransportReceiver {
 export interface ClientTransport {
   /** Where the connection's FrameWriter writes: whole frames, coalesced. */
   readonly sink: ByteSink;
+  /**
+   * The sink as the byte stream frames travel back to back on (TLS), which traffic shaping
+   * wraps (specs/oap-1.md §10.1); absent where each frame is its own message (WebSocket).
+   */
+  readonly byteStream?: StreamSink;
   /** True once nothing more can be written: the transport is closing or closed. */
   readonly destroyed: boolean;
   /** Starts the flow of bytes and events to `receiver`; called once. */

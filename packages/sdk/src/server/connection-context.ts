@@ -1,4 +1,13 @@
-import { encodeMeta, Flags, type FrameWriter, type Meta } from "@omnigate/oap/internal";
+import {
+  encodeMeta,
+  Flags,
+  type FrameWriter,
+  type Meta,
+  type ShapingObserver,
+  type ShapingSettings,
+  ShapingSink,
+  type StreamSink,
+} from "@omnigate/oap/internal";
 
 /** An EVENT frame a service pushes to the peer (specs/oap-1.md §4.5). */
 export interface PushedEvent {
@@ -36,6 +45,14 @@ export interface ConnectionContext {
   drained(): Promise<void>;
   /** Runs `listener` once when the connection closes (at once if it already has). */
   onClose(listener: () => void): void;
+  /** Whether shapeOutput() can shape this connection: frames travel on a byte stream (TLS), not as WebSocket messages. */
+  readonly canShape: boolean;
+  /**
+   * Shapes what is sent on this connection from now on (specs/oap-1.md §10.1), replacing any
+   * shaping before; undefined turns it off. Frames queued so far go out first, unshaped. Does
+   * nothing where canShape is false.
+   */
+  shapeOutput(settings: ShapingSettings | undefined, observer?: ShapingObserver): void;
 }
 
 let nextId = 1;
@@ -47,11 +64,27 @@ export class SessionConnection implements ConnectionContext {
   readonly locals = new Map<string, unknown>();
   private closeListeners: Array<() => void> = [];
   private isClosed = false;
+  /** The sink shaping this connection's sends, while shaping is on. */
+  private shaper: ShapingSink | undefined;
 
   constructor(
     readonly peer: string,
     private readonly writer: FrameWriter,
+    /** The transport's byte stream, when its sends can be shaped. */
+    private readonly stream?: StreamSink,
   ) {}
+
+  get canShape(): boolean {
+    return this.stream !== undefined;
+  }
+
+  shapeOutput(settings: ShapingSettings | undefined, observer?: ShapingObserver): void {
+    const stream = this.stream;
+    if (!stream || this.closed || (!settings && !this.shaper)) return;
+    const shaper = settings && new ShapingSink(stream, settings, observer ? { observer } : {});
+    this.writer.useSink(shaper ?? stream);
+    this.shaper = shaper;
+  }
 
   get closed(): boolean {
     return this.isClosed || this.writer.isClosed;

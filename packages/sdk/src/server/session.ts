@@ -11,6 +11,7 @@ import {
   FrameHeaderError,
   FrameWriter,
   HEADER_LEN,
+  isPadFrame,
   type Meta,
   OapError,
   type OpenStream,
@@ -231,7 +232,7 @@ export class ServerSession {
     this.writer = new FrameWriter(transport.output);
     this.gate = new ReadGate(transport);
     this.peer = transport.peer;
-    this.connection = new SessionConnection(this.peer, this.writer);
+    this.connection = new SessionConnection(this.peer, this.writer, transport.byteStream);
     this.timeouts = new ConnectionTimeouts(this.limits, this.now);
     transport.attach({
       data: (bytes) => this.onData(bytes),
@@ -316,7 +317,7 @@ export class ServerSession {
   /** Flushes pending frames and closes the connection; `why` picks the WebSocket close code. */
   close(why: CloseKind = "normal"): void {
     if (isShut(this.phase)) return;
-    this.writer.flush();
+    this.writer.finish();
     this.transport.end(why);
   }
 
@@ -384,7 +385,7 @@ export class ServerSession {
     this.handler.rejected?.(err, target);
     this.abortAll(err);
     this.writer.write(errorFrame(err, target));
-    this.writer.flush();
+    this.writer.finish();
     this.transport.pause();
     this.transport.end("protocol_error");
     // A peer that never reads its error must not keep the socket alive.
@@ -413,6 +414,8 @@ export class ServerSession {
       case "continue":
         return this.onContinuation(action.stream, frame);
       case "event":
+        // PAD frames (§10.1) are filler: dropped once the header checks passed, before anything sees them.
+        if (isPadFrame(frame)) return;
         return this.onEvent(frame);
       case "drop":
         return;

@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import type { ByteSink, FrameHeaderError } from "@omnigate/oap/internal";
+import type { ByteSink, FrameHeaderError, StreamSink } from "@omnigate/oap/internal";
 
 /** Which transport carried a connection: a metrics label and HELLO's `transports` entry. */
 export type TransportKind = "tls" | "wss";
@@ -43,6 +43,11 @@ export interface SessionTransport {
   readonly peer: string;
   /** Where the session's FrameWriter writes: whole frames, coalesced. */
   readonly output: ByteSink;
+  /**
+   * The output as the byte stream frames travel back to back on (TLS), which traffic shaping
+   * wraps (specs/oap-1.md §10.1); absent where each frame is its own message (WebSocket).
+   */
+  readonly byteStream?: StreamSink;
   /** Reply bytes handed over but not yet taken by the kernel. */
   readonly writableLength: number;
   /** Bytes of a frame still arriving that the transport holds (a WebSocket message); 0 over TLS. */
@@ -72,6 +77,10 @@ export class SocketTransport implements SessionTransport {
   }
 
   get output(): ByteSink {
+    return this.socket;
+  }
+
+  get byteStream(): StreamSink {
     return this.socket;
   }
 
