@@ -21,6 +21,11 @@ export const DEFENCES: readonly DefenceSetting[] = [
     shaping: { padding: "pow2", jitterMs: 20 },
   },
   {
+    name: "pow2+cover20",
+    description: "powers of two, cover bursts at 20 Hz (≤ 16 KiB), no jitter",
+    shaping: { padding: "pow2", coverHz: 20, coverMaxBytes: 16384 },
+  },
+  {
     name: "pow2+jitter+cover5",
     description: "powers of two, 0–20 ms jitter, cover bursts at 5 Hz (≤ 2 KiB)",
     shaping: { padding: "pow2", jitterMs: 20, coverHz: 5, coverMaxBytes: 2048 },

@@ -23,7 +23,14 @@ export interface LeakageRig {
   close(): Promise<void>;
 }
 
-export async function startLeakageRig(say: (line: string) => void = () => {}): Promise<LeakageRig> {
+export interface LeakageRigOptions {
+  /** Round-trip time between the observed clients and the node, added by the tap (default 0). */
+  rttMs?: number;
+  say?: (line: string) => void;
+}
+
+export async function startLeakageRig(options: LeakageRigOptions = {}): Promise<LeakageRig> {
+  const say = options.say ?? (() => {});
   const dir = tempDir("leakage-");
   say("starting a Vest node and storing the world archive…");
   // Quotas far above what the scenarios ask: a 429 would be a signal of its own.
@@ -36,7 +43,10 @@ export async function startLeakageRig(say: (line: string) => void = () => {}): P
     throw err;
   });
   const nodeUrl = new URL(vest.oapUrl.replace("oap+tls:", "http:"));
-  const tap = await startTlsTap({ host: nodeUrl.hostname, port: Number(nodeUrl.port) });
+  const tap = await startTlsTap(
+    { host: nodeUrl.hostname, port: Number(nodeUrl.port) },
+    { rttMs: options.rttMs ?? 0 },
+  );
   const pending: TappedConnection[] = [];
   tap.onConnection((c) => pending.push(c));
   const base = { ca: vest.caPem, cap: vest.tenantCap, tenant: VEST_TENANT };

@@ -4,7 +4,7 @@
  * and what each defence costs. Prints a table, writes `results.jsonl` and `report.html`.
  *
  *   npm run leakage [-- --traces 1000] [--defences none,pow2,...] [--secrets map-view,...]
- *                   [--concurrency 8] [--seed 1] [--no-xgboost] [--out bench/reports/leakage]
+ *                   [--concurrency 8] [--rtt-ms 0] [--seed 1] [--no-xgboost] [--out bench/reports/leakage]
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
     defences: { type: "string", default: DEFENCES.map((d) => d.name).join(",") },
     secrets: { type: "string", default: SCENARIOS.map((s) => s.name).join(",") },
     concurrency: { type: "string", default: "8" },
+    "rtt-ms": { type: "string", default: "0" },
     "actions-per-session": { type: "string", default: "20" },
     seed: { type: "string", default: "1" },
     "no-xgboost": { type: "boolean", default: false },
@@ -45,6 +46,10 @@ async function main(): Promise<void> {
   const concurrency = positiveInteger("concurrency", args.concurrency);
   const actionsPerSession = positiveInteger("actions-per-session", args["actions-per-session"]);
   const seed = positiveInteger("seed", args.seed);
+  const rttMs = Number(args["rtt-ms"]);
+  if (!(Number.isFinite(rttMs) && rttMs >= 0 && rttMs <= 1000)) {
+    throw new Error(`--rtt-ms must be a number of milliseconds from 0 to 1000, not "${args["rtt-ms"]}"`);
+  }
   const defences = args.defences.split(",").map(defenceNamed);
   if (defences[0]?.name !== "none") defences.unshift(defenceNamed("none"));
   const scenarios = args.secrets.split(",").map((name) => {
@@ -56,7 +61,7 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const say = (line: string) => process.stderr.write(`${line}\n`);
   const started = Date.now();
-  const rig = await startLeakageRig(say);
+  const rig = await startLeakageRig({ rttMs, say });
   const jsonl = join(out, "results.jsonl");
   writeFileSync(jsonl, "");
   try {
@@ -77,6 +82,7 @@ async function main(): Promise<void> {
       "traces per class": tracesPerClass,
       "actions per session": actionsPerSession,
       "sessions at once": concurrency,
+      "round-trip time added": `${rttMs} ms`,
       seed,
       "wall time": `${Math.round((Date.now() - started) / 1000)} s`,
       node: process.version,

@@ -21,6 +21,7 @@ const MAX_RECORD_PLAINTEXT = 16_384;
 async function observedClient(
   node: OmnigateNode,
   shaping?: ShapingOptions,
+  credentials: { cap?: string; tenant?: bigint } = {},
 ): Promise<{ client: OapClient; wire: () => { up: number[]; down: number[] } }> {
   const { hostname, port } = new URL(node.oapUrl.replace("oap+tls:", "https:"));
   const tap = await startTlsTap({ host: hostname, port: Number(port) });
@@ -32,6 +33,7 @@ async function observedClient(
   const client = await connect(`oap+tls://${tap.address.host}:${tap.address.port}`, {
     ca: node.caPem,
     servername: "localhost",
+    ...credentials,
     ...(shaping ? { shaping } : {}),
   });
   scope.defer(() => client.close());
@@ -144,6 +146,27 @@ describe("traffic shaping between the SDK and a node", () => {
       cover_max_bytes: 100,
     });
     await echoSeries(client, 10, 3);
+  });
+
+  it("with capabilities checked, grants cover traffic only to a HELLO that bound one", async () => {
+    const node = await scope.node({ authMode: "on" });
+    const asked = { padding: "pow2" as const, jitterMs: 2, coverHz: 10, coverMaxBytes: 1000 };
+    const anonymous = await observedClient(node, asked);
+    expect(anonymous.client.hello.shaping).toEqual({
+      padding: "pow2",
+      jitter_ms: 2,
+      cover_hz: 0,
+      cover_max_bytes: 1000,
+    });
+    const minted = await node.authority.mint({ tenant: 7n }, "test");
+    const bound = await observedClient(node, asked, { cap: minted.token, tenant: 7n });
+    expect(bound.client.hello.cap).toMatchObject({ bound: true });
+    expect(bound.client.hello.shaping).toEqual({
+      padding: "pow2",
+      jitter_ms: 2,
+      cover_hz: 10,
+      cover_max_bytes: 1000,
+    });
   });
 
   it("works unshaped with a node that has shaping off: no PAD frame either way", async () => {

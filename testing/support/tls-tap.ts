@@ -60,8 +60,21 @@ class RecordCounter {
   }
 }
 
+export interface TlsTapOptions {
+  /**
+   * Round-trip time the relay adds, half each way (default 0: loopback). The observer sits at
+   * the client's end of the path: it sees what the client sends as it leaves, and what the
+   * node sends as it arrives.
+   */
+  rttMs?: number;
+}
+
 /** Starts a relay to `target` on an ephemeral 127.0.0.1 port. */
-export async function startTlsTap(target: { host: string; port: number }): Promise<TlsTap> {
+export async function startTlsTap(
+  target: { host: string; port: number },
+  options: TlsTapOptions = {},
+): Promise<TlsTap> {
+  const oneWayMs = (options.rttMs ?? 0) / 2;
   const listeners: Array<(connection: TappedConnection) => void> = [];
   const sockets = new Set<Socket>();
   let nextId = 1;
@@ -83,16 +96,10 @@ export async function startTlsTap(target: { host: string; port: number }): Promi
     upstream.once("close", onClose(upstream));
     const connection: TappedConnection = { id: nextId++, packets, closed };
     for (const listener of listeners) listener(connection);
-    relay(
-      client,
-      upstream,
-      new RecordCounter((bytes) => packets.push({ at: performance.now(), dir: 1, bytes })),
-    );
-    relay(
-      upstream,
-      client,
-      new RecordCounter((bytes) => packets.push({ at: performance.now(), dir: -1, bytes })),
-    );
+    const up = new RecordCounter((bytes) => packets.push({ at: performance.now(), dir: 1, bytes }));
+    const down = new RecordCounter((bytes) => packets.push({ at: performance.now(), dir: -1, bytes }));
+    relay(client, upstream, oneWayMs, (chunk) => up.feed(chunk), undefined);
+    relay(upstream, client, oneWayMs, undefined, (chunk) => down.feed(chunk));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -111,18 +118,34 @@ export async function startTlsTap(target: { host: string; port: number }): Promi
   };
 }
 
-/** Forwards `from` to `to`, counting records on the way, with backpressure both ways. */
-function relay(from: Socket, to: Socket, counter: RecordCounter): void {
-  from.on("data", (chunk: Buffer) => {
-    counter.feed(chunk);
+/**
+ * Forwards `from` to `to` after `delayMs`, with backpressure, showing each chunk to `onReceived`
+ * as it arrives and to `onForwarded` as it is passed on. Timers of one duration fire in the
+ * order they were set, so a constant delay keeps the byte order.
+ */
+function relay(
+  from: Socket,
+  to: Socket,
+  delayMs: number,
+  onReceived: ((chunk: Buffer) => void) | undefined,
+  onForwarded: ((chunk: Buffer) => void) | undefined,
+): void {
+  const forward = (chunk: Buffer) => {
+    if (to.destroyed) return;
+    onForwarded?.(chunk);
     if (!to.write(chunk)) {
       from.pause();
       to.once("drain", () => from.resume());
     }
+  };
+  const later = (action: () => void) => (delayMs > 0 ? setTimeout(action, delayMs) : action());
+  from.on("data", (chunk: Buffer) => {
+    onReceived?.(chunk);
+    later(() => forward(chunk));
   });
-  from.once("end", () => to.end());
+  from.once("end", () => later(() => to.end()));
   from.once("error", () => to.destroy());
-  from.once("close", () => to.destroy());
+  from.once("close", () => later(() => to.destroy()));
 }
 
 /** The plaintext length of a TLS 1.3 application-data record of `recordBytes` bytes on the wire. */

@@ -57,6 +57,18 @@ describe("grantedShaping", () => {
   it("is nothing when the reply grants nothing", () => {
     expect(grantedShaping(asked, reply(undefined))).toBeUndefined();
     expect(grantedShaping(asked, reply("yes"))).toBeUndefined();
+    // A grant of nothing at all: no sink is put in front of the socket.
+    expect(
+      grantedShaping(asked, reply({ padding: "off", jitter_ms: 0, cover_hz: 0, cover_max_bytes: 4096 })),
+    ).toBeUndefined();
+  });
+
+  it("is nothing when the node's max_frame leaves no room to split padding", () => {
+    const small = {
+      ...reply({ padding: "pow2", jitter_ms: 0, cover_hz: 0, cover_max_bytes: 4096 }),
+      max_frame: 100,
+    };
+    expect(grantedShaping(asked, small)).toBeUndefined();
   });
 
   it("never exceeds what the client asked for, whatever the node says", () => {

@@ -2,8 +2,8 @@
  * The privacy dashboard in the node (privacy.dashboard = on; docs/privacy.md): requests served
  * are counted from the session's streamEnded hook, by the same rule as the ledger's usage
  * meter; at each aligned period end one release is made in a batch, from a timer, and the
- * admin port shows the history at /privacy. A stop drops the open period's counts: no ε is
- * spent on a partial period.
+ * admin port shows the history at /privacy. A stop drops the open period's counts and makes
+ * no release for them; after a restart, the rest of that period is counted and released once.
  */
 import { join } from "node:path";
 import type { StreamEndInfo } from "@omnigate/sdk/internal";

@@ -59,7 +59,7 @@ ${barChart(`${title}: noisy requests per period, oldest first`, points)}
 </head>
 <body>
 <header><h1>Privacy dashboard</h1><span id="status" class="badge ${s.budget.exhausted ? "exhausted" : "on"}">${escapeHtml(s.status)}</span></header>
-<p>Requests served per app and period, released with differential privacy. Every count here is noisy; the true counts never leave the node.</p>
+<p>Requests served per app and period, released with differential privacy. Every count here is noisy. This page is the view to publish: the admin port's /metrics and /status hold exact counts, so keep the admin port itself private.</p>
 ${notice}
 <section class="tiles">
 ${tiles.map(([id, label, value]) => `<div class="tile"><div class="label">${escapeHtml(label)}</div><div class="value" id="${id}">${escapeHtml(value)}</div></div>`).join("\n")}

@@ -72,7 +72,7 @@ export class HelloService implements Service {
     const reply = this.reply();
     if (req.cap.byteLength > 0 && this.authority?.enabled) reply.cap = this.bind(req);
     this.listen(req.connection);
-    const shaping = this.grant(req);
+    const shaping = this.grant(req, reply.cap?.bound === true);
     if (shaping) reply.shaping = shaping;
     res.reply(200, reply as unknown as Meta);
     // After the reply, so the reply itself goes out unshaped; a later HELLO replaces the shaping.
@@ -82,13 +82,18 @@ export class HelloService implements Service {
     );
   }
 
-  /** The shaping this HELLO is granted: none when the node has it off or the transport is WebSocket. */
-  private grant(req: IncomingRequest): HelloReply["shaping"] {
+  /**
+   * The shaping this HELLO is granted: none when the node has it off or the transport is
+   * WebSocket. Cover traffic spends the node's bandwidth for as long as the connection stays
+   * open, so with capabilities checked it goes only to a HELLO that bound one.
+   */
+  private grant(req: IncomingRequest, capBound: boolean): HelloReply["shaping"] {
     const c = this.config;
     if (c.shapingEnabled !== "true" || !req.connection.canShape) return undefined;
+    const mayCover = capBound || !this.authority?.enabled;
     const granted = grantShaping(req.meta.shaping, {
       maxJitterMs: c.shapingMaxJitterMs,
-      maxCoverHz: c.shapingMaxCoverHz,
+      maxCoverHz: mayCover ? c.shapingMaxCoverHz : 0,
       maxCoverBytes: c.shapingMaxCoverBytes,
     });
     if (granted) this.shapingMetrics?.grantedShaping();
