@@ -103,6 +103,11 @@ export class ShapingSink implements ByteSink {
     return this.inner.writableNeedDrain;
   }
 
+  /** Data bytes held for the current burst, not yet handed to the stream (at most the hold limit). */
+  get bytesHeld(): number {
+    return this.heldBytes;
+  }
+
   get destroyed(): boolean {
     return this.inner.destroyed;
   }

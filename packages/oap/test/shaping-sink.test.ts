@@ -193,8 +193,11 @@ describe("ShapingSink jitter", () => {
     sink.write(frameOf(60, 1n));
     sink.write(frameOf(60, 2n));
     expect(stream.bursts).toHaveLength(0);
+    // Held bytes are reported, so the node can count them with what the socket queues.
+    expect(sink.bytesHeld).toBe(2 * frameOf(60).byteLength);
     expect(timers.delays).toEqual([14]);
     timers.fire();
+    expect(sink.bytesHeld).toBe(0);
     expect(stream.bursts).toHaveLength(1);
     expect(stream.bursts[0]?.byteLength).toBe(256);
     expect(framesIn(stream.bursts[0] as Buffer).map((f) => f.corrId)).toEqual([1n, 2n, 0n]);

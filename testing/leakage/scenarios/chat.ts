@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import type { OapClient } from "@omnigate/sdk";
 import { packetsBetween } from "../packets-between.js";
 import type { LeakageRig } from "../rig.js";
-import { bytesBetween, type Scenario, type SessionResult, sleep, windowTailMs } from "./scenario.js";
+import { finishSession, type Scenario, type SessionResult, sleep, windowTailMs } from "./scenario.js";
 
 /** Every action window lasts this long: the observer learns nothing from its length. */
 const WINDOW_MS = 600;
@@ -82,13 +82,7 @@ export const chat: Scenario = {
         // A gap between windows, so one action's stragglers do not open the next window.
         await sleep(windowTailMs(shaping));
       }
-      const sessionEnd = performance.now();
-      return {
-        traces,
-        latenciesMs,
-        wireBytes: bytesBetween(wire.packets, sessionStart, sessionEnd),
-        durationMs: sessionEnd - sessionStart,
-      };
+      return finishSession(wire, sessionStart, traces, latenciesMs);
     } finally {
       await client.close();
       await subscription;

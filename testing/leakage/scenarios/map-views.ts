@@ -8,7 +8,7 @@ import { PMTiles } from "pmtiles";
 import type { StorageAddress } from "../../../apps/vest/src/web/oap-pmtiles-source.js";
 import { OapRangeSource } from "../../../apps/vest/src/web/oap-pmtiles-source.js";
 import { packetsBetween } from "../packets-between.js";
-import { bytesBetween, type Scenario, type SessionResult, sleep, windowTailMs } from "./scenario.js";
+import { finishSession, type Scenario, type SessionResult, sleep, windowTailMs } from "./scenario.js";
 
 const PLACES: Record<string, [number, number]> = {
   europe: [10, 50],
@@ -73,13 +73,7 @@ export const mapViews: Scenario = {
         await sleep(tail);
         traces.push({ label, session: sessionId, packets: packetsBetween(wire, start, end + tail) });
       }
-      const sessionEnd = performance.now();
-      return {
-        traces,
-        latenciesMs,
-        wireBytes: bytesBetween(wire.packets, sessionStart, sessionEnd),
-        durationMs: sessionEnd - sessionStart,
-      };
+      return finishSession(wire, sessionStart, traces, latenciesMs);
     } finally {
       await client.close();
     }

@@ -42,6 +42,22 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** A session's result once its last action is done: its cost is read off the wire from `sessionStart` to now. */
+export function finishSession(
+  wire: { readonly packets: ReadonlyArray<{ at: number; bytes: number }> },
+  sessionStart: number,
+  traces: Trace[],
+  latenciesMs: number[],
+): SessionResult {
+  const sessionEnd = performance.now();
+  return {
+    traces,
+    latenciesMs,
+    wireBytes: bytesBetween(wire.packets, sessionStart, sessionEnd),
+    durationMs: sessionEnd - sessionStart,
+  };
+}
+
 /** Total bytes of the records seen between two times. */
 export function bytesBetween(
   packets: ReadonlyArray<{ at: number; bytes: number }>,

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { StorageAddress } from "@omnigate/sdk";
 import { packetsBetween } from "../packets-between.js";
 import type { LeakageRig } from "../rig.js";
-import { bytesBetween, type Scenario, type SessionResult, sleep, windowTailMs } from "./scenario.js";
+import { finishSession, type Scenario, type SessionResult, sleep, windowTailMs } from "./scenario.js";
 
 const SIZES: Record<string, number> = {
   "image-a": 96 * 1024,
@@ -50,13 +50,7 @@ export const storageObjects: Scenario = {
         await sleep(tail);
         traces.push({ label, session: sessionId, packets: packetsBetween(wire, start, end + tail) });
       }
-      const sessionEnd = performance.now();
-      return {
-        traces,
-        latenciesMs,
-        wireBytes: bytesBetween(wire.packets, sessionStart, sessionEnd),
-        durationMs: sessionEnd - sessionStart,
-      };
+      return finishSession(wire, sessionStart, traces, latenciesMs);
     } finally {
       await client.close();
     }

@@ -5,8 +5,7 @@
  * what was spent; a torn last line (a crash mid-write) counts as spent too, erring on the
  * side of privacy.
  */
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync } from "node:fs";
-import { dirname } from "node:path";
+
 import {
   addEpsilon,
   compareEpsilon,
@@ -15,6 +14,7 @@ import {
   parseEpsilon,
   ZERO_EPSILON,
 } from "./epsilon.js";
+import { appendSyncedLine, readLines } from "./synced-lines.js";
 
 export class BudgetExceededError extends Error {
   override readonly name = "BudgetExceededError";
@@ -35,14 +35,7 @@ export class PrivacyBudget {
     private readonly file: string,
     readonly total: Epsilon,
   ) {
-    mkdirSync(dirname(file), { recursive: true });
-    let text = "";
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    }
-    for (const line of text.split("\n")) {
+    for (const line of readLines(file)) {
       if (line.trim() === "") continue;
       let epsilon: Epsilon;
       try {
@@ -69,13 +62,7 @@ export class PrivacyBudget {
       );
     }
     const line: SpendLine = { at: new Date().toISOString(), label, epsilon: formatEpsilon(epsilon) };
-    const fd = openSync(this.file, "a");
-    try {
-      appendFileSync(fd, `${JSON.stringify(line)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    appendSyncedLine(this.file, line);
     this.#spent = after;
   }
 }

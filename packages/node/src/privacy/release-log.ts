@@ -3,8 +3,7 @@
  * `releases.jsonl`, so the page shows past periods after a restart. Only noisy counts are
  * ever written here; the spent ε is kept apart, by the PrivacyBudget's own ledger.
  */
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { appendSyncedLine, readLines } from "./synced-lines.js";
 
 /** One app's noisy count in a release. */
 export interface ReleasedCount {
@@ -47,14 +46,7 @@ export class ReleaseLog {
     private readonly file: string,
     private readonly kept: number,
   ) {
-    mkdirSync(dirname(file), { recursive: true });
-    let text = "";
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    }
-    for (const line of text.split("\n")) {
+    for (const line of readLines(file)) {
       const entry = parseEntry(line);
       // A torn line (a crash mid-write) is left out: the history is for display, the budget is kept apart.
       if (entry) this.#remember(entry);
@@ -72,13 +64,7 @@ export class ReleaseLog {
   }
 
   append(entry: HistoryEntry): void {
-    const fd = openSync(this.file, "a");
-    try {
-      appendFileSync(fd, `${JSON.stringify(entry)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    appendSyncedLine(this.file, entry);
     this.#remember(entry);
   }
 

@@ -90,6 +90,11 @@ export class SessionConnection implements ConnectionContext {
     return this.isClosed || this.writer.isClosed;
   }
 
+  /** Reply bytes the shaping sink holds for its current burst (0 unshaped): not in the socket's writableLength yet. */
+  get shapingHeldBytes(): number {
+    return this.shaper?.bytesHeld ?? 0;
+  }
+
   pushEvent(event: PushedEvent): boolean {
     if (this.closed) return false;
     this.writer.writeStart({

@@ -253,11 +253,15 @@ export class ServerSession {
     return this.table.size;
   }
 
-  /** Bytes this connection holds: request bodies not consumed yet, replies not yet taken by the socket, a partial frame. */
+  /**
+   * Bytes this connection holds: request bodies not consumed yet, replies not yet taken by the
+   * socket (or held by its shaping sink for a burst), a partial frame.
+   */
   get bufferedBytes(): number {
     return (
       this.bufferedBodyBytes +
       this.transport.writableLength +
+      this.connection.shapingHeldBytes +
       this.decoder.buffered +
       this.transport.pendingBytes
     );
