@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { spawnChild } from "./children.js";
 
 export interface OapNodeInfo {
@@ -42,7 +43,7 @@ export async function startOapNode(
       "warn",
       ...extraArgs,
     ],
-    nodeFlags,
+    nodeFlags: [...nodeFlags, ...plantedImport()],
     ready(line) {
       url ??= /OAP\/1 over TLS\s+(oap\+tls:\/\/\S+)/.exec(line)?.[1];
       wsUrl ??= /OAP\/1 over WSS\s+(wss:\/\/\S+)/.exec(line)?.[1];
@@ -78,6 +79,16 @@ export async function startRawTlsServer(
     },
   });
   return { pid: child.pid, host: "127.0.0.1", port: ready };
+}
+
+/**
+ * `--import <module>` for the node child when BENCH_OAP_NODE_IMPORT names a module: a test
+ * hook, so testing/perf/gate.test.ts can plant a slowdown in the node process alone (the
+ * raw floors and the load generator stay as they are). Unset in every normal run.
+ */
+function plantedImport(): string[] {
+  const module = process.env.BENCH_OAP_NODE_IMPORT;
+  return module ? ["--import", pathToFileURL(resolve(module)).href] : [];
 }
 
 function readDevCap(dataDir: string): string | undefined {
