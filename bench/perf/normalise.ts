@@ -55,3 +55,26 @@ export function metricOf(bench: string, line: BenchLine): Metric | undefined {
     higher_is_better: true,
   };
 }
+
+/**
+ * One metric per key, its ratio the median of the repeats (`--repeat N`): a short window's
+ * ratio swings by a third on this machine, the median of three or five far less, so the gate's
+ * margin can stay tight without failing on noise. Keys keep the order they first appeared in.
+ */
+export function medianByKey(metrics: readonly Metric[]): Metric[] {
+  const byKey = new Map<string, Metric[]>();
+  for (const m of metrics) {
+    const list = byKey.get(m.key);
+    if (list) list.push(m);
+    else byKey.set(m.key, [m]);
+  }
+  return [...byKey.values()].map((repeats) => {
+    const ratios = repeats.map((m) => m.ratio).sort((a, b) => a - b);
+    const mid = ratios.length >> 1;
+    const ratio =
+      ratios.length % 2
+        ? (ratios[mid] as number)
+        : ((ratios[mid - 1] as number) + (ratios[mid] as number)) / 2;
+    return { ...(repeats[0] as Metric), ratio: Math.round(ratio * 1000) / 1000 };
+  });
+}

@@ -2,12 +2,13 @@
  * The perf rig: runs every benchmark that reports a same-run ratio, normalises the ratios into
  * metrics, compares them with the committed baseline and writes JSON lines and an HTML report.
  *
- *   npm run perf [-- --short] [--gate] [--margin 0.25] [--only oap-echo,storage]
+ *   npm run perf [-- --short] [--repeat N] [--gate] [--margin 0.25] [--only oap-echo,storage]
  *                [--out DIR] [--baseline FILE] [--write-baseline [--note TEXT]]
  *
  * stdout (and DIR/results.jsonl): every bench's JSON lines as they arrive, then one
  * `{"perf":"gate",…}` line per metric and a `{"perf":"summary",…}` line. stderr: the benches'
- * progress, prefixed with their name. Exit 1 when a bench failed, or with --gate when a
+ * progress, prefixed with their name. With --repeat N the benches run N times in turn and each
+ * metric's ratio is the median of its N ratios. Exit 1 when a bench failed, or with --gate when a
  * metric regressed; 2 on bad flags.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -17,7 +18,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_BASELINE_FILE, readBaseline, updatedBaseline, writeBaseline } from "./baseline.js";
 import { type BenchSpec, selectBenches } from "./benches.js";
 import { gate } from "./gate.js";
-import { type Metric, metricsOf } from "./normalise.js";
+import { type Metric, medianByKey, metricsOf } from "./normalise.js";
 import { reportHtml } from "./report-html.js";
 import { type BenchRun, runBench, stopBenches } from "./runner.js";
 
@@ -32,6 +33,7 @@ function fail(message: string): never {
 const { values: args } = parseArgs({
   options: {
     short: { type: "boolean", default: false },
+    repeat: { type: "string", default: "1" },
     gate: { type: "boolean", default: false },
     margin: { type: "string", default: "0.25" },
     only: { type: "string" },
@@ -41,6 +43,9 @@ const { values: args } = parseArgs({
     note: { type: "string" },
   },
 });
+const repeat = Number(args.repeat);
+if (!(Number.isInteger(repeat) && repeat >= 1 && repeat <= 20))
+  fail("--repeat must be a whole number from 1 to 20");
 const margin = Number(args.margin);
 if (!(margin >= 0 && margin < 1)) fail("--margin must be in [0, 1), e.g. 0.25 for 25 %");
 let benches: BenchSpec[];
@@ -71,33 +76,39 @@ async function main(): Promise<number> {
   };
 
   const runs: BenchRun[] = [];
-  const metrics: Metric[] = [];
-  for (const spec of benches) {
-    process.stderr.write(
-      `perf: ${spec.name} (${mode}): ${spec.script} ${(args.short ? spec.short : spec.full).join(" ")}\n`,
-    );
-    const run = await runBench(spec, { short: args.short, onLine: out });
-    runs.push(run);
-    metrics.push(...metricsOf(run));
-    process.stderr.write(
-      `perf: ${spec.name} ${run.exitCode === 0 ? "done" : `FAILED (exit ${run.exitCode})`} in ${run.seconds.toFixed(1)} s\n`,
-    );
+  const repeats: Metric[] = [];
+  // Rounds of every bench in turn, so a slow spell of the machine touches each bench alike.
+  for (let round = 1; round <= repeat; round++) {
+    for (const spec of benches) {
+      const of = repeat > 1 ? ` round ${round}/${repeat}` : "";
+      process.stderr.write(
+        `perf: ${spec.name} (${mode}${of}): ${spec.script} ${(args.short ? spec.short : spec.full).join(" ")}\n`,
+      );
+      const run = await runBench(spec, { short: args.short, onLine: out });
+      runs.push(run);
+      repeats.push(...metricsOf(run));
+      process.stderr.write(
+        `perf: ${spec.name} ${run.exitCode === 0 ? "done" : `FAILED (exit ${run.exitCode})`} in ${run.seconds.toFixed(1)} s\n`,
+      );
+    }
   }
+  const metrics = medianByKey(repeats);
 
   const results = gate(
     metrics,
     baseline,
     margin,
     // A bench that failed did not run for the purpose of `missing`: its failure is reported.
-    runs.filter((r) => r.exitCode === 0).map((r) => r.name),
+    [...new Set(runs.filter((r) => r.exitCode === 0).map((r) => r.name))],
   );
   for (const r of results) out({ perf: "gate", ...r });
   const count = (verdict: string) => results.filter((r) => r.verdict === verdict).length;
-  const failedBenches = runs.filter((r) => r.exitCode !== 0).map((r) => r.name);
+  const failedBenches = [...new Set(runs.filter((r) => r.exitCode !== 0).map((r) => r.name))];
   const regressed = count("regressed");
   out({
     perf: "summary",
     mode,
+    repeat,
     gate: args.gate ? (regressed + failedBenches.length === 0 ? "pass" : "fail") : "off",
     ok: count("ok"),
     regressed,

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { updatedBaseline } from "../../bench/perf/baseline.js";
 import { selectBenches } from "../../bench/perf/benches.js";
 import { gate } from "../../bench/perf/gate.js";
-import { metricsOf } from "../../bench/perf/normalise.js";
+import { medianByKey, metricsOf } from "../../bench/perf/normalise.js";
 import { reportHtml } from "../../bench/perf/report-html.js";
 
 describe("normalise", () => {
@@ -114,5 +114,29 @@ describe("rig", () => {
     expect(html).not.toContain("<script>");
     expect(html).not.toContain("<b>.json");
     expect(html).toContain("&#60;script&#62;");
+  });
+});
+
+describe("repeats", () => {
+  it("gate the median ratio of each key, keys in first-seen order", () => {
+    const metric = (key: string, ratio: number) => ({
+      key,
+      bench: key.split("/")[0] as string,
+      metric: "a_vs_b",
+      config: "64B/64",
+      ratio,
+      higher_is_better: true as const,
+    });
+    const medians = medianByKey([
+      metric("echo/a_vs_b/64B/64", 0.9),
+      metric("proxy/a_vs_b/64B/64", 0.2),
+      metric("echo/a_vs_b/64B/64", 0.3),
+      metric("proxy/a_vs_b/64B/64", 0.4),
+      metric("echo/a_vs_b/64B/64", 0.6),
+    ]);
+    expect(medians.map((m) => [m.key, m.ratio])).toEqual([
+      ["echo/a_vs_b/64B/64", 0.6],
+      ["proxy/a_vs_b/64B/64", 0.3],
+    ]);
   });
 });
