@@ -7,8 +7,7 @@
 import { PMTiles } from "pmtiles";
 import type { StorageAddress } from "../../../apps/vest/src/web/oap-pmtiles-source.js";
 import { OapRangeSource } from "../../../apps/vest/src/web/oap-pmtiles-source.js";
-import { packetsBetween } from "../packets-between.js";
-import { finishSession, type Scenario, type SessionResult, sleep, windowTailMs } from "./scenario.js";
+import { type Scenario, type SessionResult, sleep, timedActions, windowTailMs } from "./scenario.js";
 
 const PLACES: Record<string, [number, number]> = {
   europe: [10, 50],
@@ -62,18 +61,9 @@ export const mapViews: Scenario = {
       await archive.getZxy(0, 0, 0);
       const tail = windowTailMs(shaping);
       await sleep(tail);
-      const traces = [];
-      const latenciesMs = [];
-      const sessionStart = performance.now();
-      for (const label of labels) {
-        const start = performance.now();
-        await Promise.all(viewTiles(label, random).map(([z, x, y]) => archive.getZxy(z, x, y)));
-        const end = performance.now();
-        latenciesMs.push(end - start);
-        await sleep(tail);
-        traces.push({ label, session: sessionId, packets: packetsBetween(wire, start, end + tail) });
-      }
-      return finishSession(wire, sessionStart, traces, latenciesMs);
+      return await timedActions(wire, { labels, sessionId, tailMs: tail }, (label) =>
+        Promise.all(viewTiles(label, random).map(([z, x, y]) => archive.getZxy(z, x, y))),
+      );
     } finally {
       await client.close();
     }

@@ -1,4 +1,6 @@
+import type { TappedConnection } from "../../support/tls-tap.js";
 import type { Trace } from "../analysis/trace.js";
+import { packetsBetween } from "../packets-between.js";
 import type { LeakageRig, Shaping } from "../rig.js";
 
 /** What one session of a scenario yields: its traces, and what the defence cost in it. */
@@ -40,6 +42,34 @@ export function windowTailMs(shaping: Shaping): number {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Runs one action per label, one after another, each timed from its start until `act`
+ * resolves; its trace is what the wire carried from its start until `tailMs` after its end
+ * (the wait is part of the session, so stragglers never open the next window).
+ */
+export async function timedActions(
+  wire: TappedConnection,
+  options: { labels: string[]; sessionId: string; tailMs: number },
+  act: (label: string) => Promise<unknown>,
+): Promise<SessionResult> {
+  const traces: Trace[] = [];
+  const latenciesMs: number[] = [];
+  const sessionStart = performance.now();
+  for (const label of options.labels) {
+    const start = performance.now();
+    await act(label);
+    const end = performance.now();
+    latenciesMs.push(end - start);
+    await sleep(options.tailMs);
+    traces.push({
+      label,
+      session: options.sessionId,
+      packets: packetsBetween(wire, start, end + options.tailMs),
+    });
+  }
+  return finishSession(wire, sessionStart, traces, latenciesMs);
 }
 
 /** A session's result once its last action is done: its cost is read off the wire from `sessionStart` to now. */

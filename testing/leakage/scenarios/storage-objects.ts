@@ -5,9 +5,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { StorageAddress } from "@omnigate/sdk";
-import { packetsBetween } from "../packets-between.js";
 import type { LeakageRig } from "../rig.js";
-import { finishSession, type Scenario, type SessionResult, sleep, windowTailMs } from "./scenario.js";
+import { type Scenario, type SessionResult, timedActions, windowTailMs } from "./scenario.js";
 
 const SIZES: Record<string, number> = {
   "image-a": 96 * 1024,
@@ -37,20 +36,11 @@ export const storageObjects: Scenario = {
     const { client, wire } = await rig.observed(shaping);
     try {
       const tail = windowTailMs(shaping);
-      const traces = [];
-      const latenciesMs = [];
-      const sessionStart = performance.now();
-      for (const label of labels) {
+      return await timedActions(wire, { labels, sessionId, tailMs: tail }, (label) => {
         const address = addresses.get(label);
         if (!address) throw new Error(`the storage scenario was not prepared (${label})`);
-        const start = performance.now();
-        await client.storage.getBytes(address);
-        const end = performance.now();
-        latenciesMs.push(end - start);
-        await sleep(tail);
-        traces.push({ label, session: sessionId, packets: packetsBetween(wire, start, end + tail) });
-      }
-      return finishSession(wire, sessionStart, traces, latenciesMs);
+        return client.storage.getBytes(address);
+      });
     } finally {
       await client.close();
     }
