@@ -3,15 +3,23 @@
  * It is the least any request/response protocol over one connection needs (a boundary and a
  * correlation id), so its throughput is the floor OAP/1's extra work is measured against.
  */
+import type { EchoFraming } from "./pipelined-client.js";
+
 export const RAW_HEADER_LEN = 8;
 
-export function encodeRawFrame(id: number, body: Uint8Array): Buffer {
-  const frame = Buffer.allocUnsafe(RAW_HEADER_LEN + body.byteLength);
-  frame.writeUInt32BE(body.byteLength, 0);
-  frame.writeUInt32BE(id, 4);
-  frame.set(body, RAW_HEADER_LEN);
-  return frame;
-}
+/** The raw framing as the pipelined bench client writes and reads it. */
+export const RAW_FRAMING: EchoFraming = {
+  prefixBytes: 4,
+  requestLength: (bodyBytes) => RAW_HEADER_LEN + bodyBytes,
+  writeRequest(into, at, id, body) {
+    into.writeUInt32BE(body.byteLength, at);
+    into.writeUInt32BE(id, at + 4);
+    into.set(body, at + RAW_HEADER_LEN);
+  },
+  frameLength: (bytes, at) => RAW_HEADER_LEN + bytes.readUInt32BE(at),
+  replyId: (frame) => frame.readUInt32BE(4),
+  replyBodyBytes: (frame) => frame.byteLength - RAW_HEADER_LEN,
+};
 
 /**
  * Splits a byte stream into whole frames. Frames that lie inside one chunk are handed out as

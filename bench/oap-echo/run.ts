@@ -2,12 +2,17 @@
  * OAP/1 echo throughput against the raw-TLS floor, measured in the same run.
  *
  *   npm run bench:echo [-- --seconds N | --quick] [--bodies 64,16384] [--inflight 64,256]
- *                      [--systems raw-tls,oap,oap-auth,wss] [--profile DIR]
+ *                      [--systems raw-tls,oap-min,oap-min-auth,oap,oap-auth,wss] [--profile DIR]
  *
- * `oap` is a node with capabilities off (the protocol's own cost against the raw floor);
- * `oap-auth` is a node as `npm start` runs it, capabilities on, the client using the node's
- * dev capability (bound in HELLO and sent on every START); `wss` is the `oap` node reached
- * over its WebSocket listener (wss://…/oap) by the same SDK client, compared with `oap`.
+ * Two client models, each against the floor it can be fairly compared with:
+ * - the minimal pipelined client (pipelined-client.ts) drives `raw-tls` (a length-prefixed
+ *   node:tls echo), `oap-min` (the node, capabilities off) and `oap-min-auth` (the node as
+ *   `npm start` runs it, the dev capability bound in HELLO). Same client, same batching on the
+ *   wire, so the node's server CPU per request against the raw server's is the protocol's
+ *   own cost; the hot-path targets are set on it.
+ * - the SDK, as an application uses it, drives `oap` (capabilities off), `oap-auth`
+ *   (capabilities on) and `wss` (the `oap` node over its WebSocket listener, wss://…/oap).
+ *   `oap` is compared with `raw-tls` too: the SDK can only add work, so that ratio is ≤ 1.
  *
  * stdout: one JSON line per result and one ratio line per (body, inflight) pair.
  * stderr: progress. See bench/README.md for the fields and the method.
@@ -23,16 +28,27 @@ import { closedLoop, type EchoTarget, type LoadResult } from "../support/load.js
 import { connectOap } from "../support/oap-load.js";
 import { profileFlags, startOapNode, startRawTlsServer } from "../support/servers.js";
 import { round } from "../support/stats.js";
+import { connectMinimalOap } from "./minimal-oap-client.js";
 import { connectRawTls } from "./raw-tls-client.js";
 
 const { emit, fail, list, positive, progress, run } = benchCli("oap-echo");
 
-type System = "raw-tls" | "oap" | "oap-auth" | "wss";
-const SYSTEMS: readonly System[] = ["raw-tls", "oap", "oap-auth", "wss"];
+type System = "raw-tls" | "oap-min" | "oap-min-auth" | "oap" | "oap-auth" | "wss";
+const SYSTEMS: readonly System[] = ["raw-tls", "oap-min", "oap-min-auth", "oap", "oap-auth", "wss"];
 /** The acceptance target: OAP at 64 B / 64 in flight reaches this share of the raw-TLS floor. */
 const TARGET = { bodyBytes: 64, inflight: 64, ratio: 0.6 } as const;
 /** The WebSocket target: OAP over WSS at 64 B / 64 in flight reaches this share of OAP over TLS. */
 const WSS_TARGET = { bodyBytes: 64, inflight: 64, ratio: 0.5 } as const;
+/**
+ * Hot-path targets (issue 22): the node's server CPU per request over the raw server's, both
+ * driven by the minimal client in the same run; at most this much.
+ */
+const CPU_TARGETS: readonly { system: System; bodyBytes: number; inflight: number; most: number }[] = [
+  { system: "oap-min-auth", bodyBytes: 64, inflight: 64, most: 2 },
+  { system: "oap-min-auth", bodyBytes: 64, inflight: 256, most: 2.5 },
+  { system: "oap-min", bodyBytes: 16384, inflight: 64, most: 1.3 },
+  { system: "oap-min-auth", bodyBytes: 16384, inflight: 64, most: 1.3 },
+];
 
 const { values: args } = parseArgs({
   options: {
@@ -64,15 +80,31 @@ installChildCleanup(() => rmSync(dataDir, { recursive: true, force: true }));
 async function main(): Promise<void> {
   progress(`starting servers (data dir ${dataDir})`);
   const node = await startOapNode(join(dataDir, "off"), nodeFlags, ["--auth-mode", "off"]);
-  const authNode = systems.includes("oap-auth")
+  const authNode = systems.some((system) => system === "oap-auth" || system === "oap-min-auth")
     ? await startOapNode(join(dataDir, "on"), nodeFlags)
     : undefined;
   const raw = await startRawTlsServer(node, nodeFlags);
   const ca = readFileSync(node.caFile, "utf8");
   progress(`oap node at ${node.url} (pid ${node.pid}), raw-tls at ${raw.host}:${raw.port} (pid ${raw.pid})`);
 
+  const nodeAddress = new URL(node.url.replace(/^oap\+tls:/, "https:"));
   const servers: Record<System, { pid: number | undefined; connect(): Promise<EchoTarget> }> = {
     "raw-tls": { pid: raw.pid, connect: () => connectRawTls(raw.host, raw.port, ca) },
+    "oap-min": {
+      pid: node.pid,
+      connect: () => connectMinimalOap(nodeAddress.hostname, Number(nodeAddress.port), ca),
+    },
+    "oap-min-auth": {
+      pid: authNode?.pid,
+      connect: () => {
+        const on = authNode as NonNullable<typeof authNode>;
+        const address = new URL(on.url.replace(/^oap\+tls:/, "https:"));
+        const cap = Buffer.from(on.cap ?? "", "base64url");
+        return connectMinimalOap(address.hostname, Number(address.port), readFileSync(on.caFile, "utf8"), {
+          cap,
+        });
+      },
+    },
     oap: { pid: node.pid, connect: () => connectOap(node.url, ca) },
     wss: { pid: node.pid, connect: () => connectOap(node.wsUrl, ca) },
     "oap-auth": {
@@ -117,6 +149,8 @@ async function main(): Promise<void> {
         }
       }
       // Each ratio: system over baseline, both measured in this run; the 64 B / 64 targets are checked.
+      compare(results, "oap-min", "raw-tls", bodyBytes, inflight);
+      compare(results, "oap-min-auth", "raw-tls", bodyBytes, inflight);
       compare(results, "oap-auth", "oap", bodyBytes, inflight);
       compare(results, "wss", "oap", bodyBytes, inflight, WSS_TARGET);
       compare(results, "oap", "raw-tls", bodyBytes, inflight, TARGET);
@@ -140,10 +174,31 @@ function compare(
   if (!measured || !floor) return;
   const ratio = measured.rps / floor.rps;
   const name = `${system}/${baseline}`;
-  emit({ bench: "oap-echo", compare: name, body_bytes: bodyBytes, inflight, rps_ratio: round(ratio, 3) });
+  // Server CPU per request, system over floor: the steady figure where throughput swings.
+  const cpuRatio =
+    measured.serverCpuUs !== undefined && floor.serverCpuUs !== undefined && floor.serverCpuUs > 0
+      ? measured.serverCpuUs / floor.serverCpuUs
+      : undefined;
+  emit({
+    bench: "oap-echo",
+    compare: name,
+    body_bytes: bodyBytes,
+    inflight,
+    rps_ratio: round(ratio, 3),
+    server_cpu_ratio: optionalRound(cpuRatio, 3),
+  });
   if (target && bodyBytes === target.bodyBytes && inflight === target.inflight) {
     const verdict = ratio >= target.ratio ? "meets" : "MISSES";
     progress(`target: ${name} at 64 B / 64 in flight = ${ratio.toFixed(3)} ${verdict} ≥ ${target.ratio}`);
+  }
+  const cpuTarget = CPU_TARGETS.find(
+    (t) => t.system === system && t.bodyBytes === bodyBytes && t.inflight === inflight,
+  );
+  if (cpuTarget && baseline === "raw-tls" && cpuRatio !== undefined) {
+    const verdict = cpuRatio <= cpuTarget.most ? "meets" : "MISSES";
+    progress(
+      `target: ${name} server CPU per request at ${bodyBytes} B / ${inflight} in flight = ${cpuRatio.toFixed(2)}× ${verdict} ≤ ${cpuTarget.most}×`,
+    );
   }
 }
 
