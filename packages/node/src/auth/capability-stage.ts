@@ -70,9 +70,11 @@ export class CapabilityStage {
       cap = last.cap;
     } else {
       cap = this.authority.verify(bytes, ctx);
-      // A copy: `bytes` may view the whole received chunk, which the connection must not pin.
-      if (cap && bytes)
-        req.connection.locals.set(LAST_KEY, { bytes: Uint8Array.from(bytes), cap } satisfies LastVerified);
+      // A START's capability may view the whole received chunk, which the connection must not
+      // pin: it is copied. The bound one is the connection's own copy, never changed: kept as
+      // is, so the next START without a capability matches it by identity, not byte by byte.
+      const kept = bytes === req.connection.boundCap ? bytes : bytes && Uint8Array.from(bytes);
+      if (cap && kept) req.connection.locals.set(LAST_KEY, { bytes: kept, cap } satisfies LastVerified);
     }
     if (cap && (cap.rps !== undefined || cap.bytes !== undefined)) this.meter(cap, req.startBodyBytes, now);
     return cap;
