@@ -1,20 +1,37 @@
 import type { Meta } from "@omnigate/oap";
-import { type ConnectOptions, connect, type OapClient } from "@omnigate/sdk";
+import { type ConnectOptions, connect, type OapClient, OapClientError, OapRequestError } from "@omnigate/sdk";
+import { seededRandom } from "../support/seeded-random.js";
 import { type FlowReport, FlowTally } from "./tally.js";
 
-/** One stream of requests at a fixed rate, for one tenant and app. */
-export interface LoadFlow {
-  /** Label in the report (default "tenant-0x…"). */
-  name?: string;
-  tenant: bigint;
-  /** Requests started per second, whatever the replies do (open loop). */
-  ratePerSec: number;
+/** What one request of a flow asks for: its app, body size and meta. */
+export interface LoadRequestKind {
   /** Default 0x0101, the node's echo. */
   appProtoId?: number;
   /** Request body size (default 64). */
   bodyBytes?: number;
   /** Request meta, e.g. `{ delay_ms: 200 }` to keep echo streams open. */
   meta?: Meta;
+}
+
+/** One entry of a flow's mix: each request picks an entry with probability weight ÷ Σ weights. */
+export interface LoadMixEntry extends LoadRequestKind {
+  weight: number;
+}
+
+/** One stream of requests at a set mean rate, for one tenant. */
+export interface LoadFlow extends LoadRequestKind {
+  /** Label in the report (default "tenant-0x…"). */
+  name?: string;
+  tenant: bigint;
+  /** Requests started per second, whatever the replies do (open loop). */
+  ratePerSec: number;
+  /**
+   * "fixed" (default): request k starts at k ÷ rate seconds. "poisson": exponential gaps of
+   * mean 1 ÷ rate (independent arrivals, as many unrelated clients make), from the run's seed.
+   */
+  arrivals?: "fixed" | "poisson";
+  /** Requests of several kinds (apps, bodies, meta); replaces appProtoId/bodyBytes/meta when set. */
+  mix?: LoadMixEntry[];
 }
 
 export interface LoadOptions {
@@ -33,6 +50,19 @@ export interface LoadOptions {
   tickMs?: number;
   /** Called about once a second with the calls sent and settled so far. */
   onProgress?: (sent: number, settled: number) => void;
+  /** Seed of Poisson gaps and mix choices (default 1): the same seed gives the same schedule. */
+  seed?: number;
+  /**
+   * Called as each call ends: its flow's index, its mix entry's index (0 without a mix), the
+   * code (the node's, or the client's own), the node's retry_after_ms if any, and its latency.
+   */
+  onSettled?: (
+    flow: number,
+    kind: number,
+    code: number,
+    retryAfterMs: number | undefined,
+    latencyMs: number,
+  ) => void;
 }
 
 export interface LoadReport {
@@ -66,18 +96,46 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
 async function drive(clients: OapClient[], options: LoadOptions): Promise<LoadReport> {
   const deadlineMs = options.deadlineMs ?? 5_000;
   const maxOutstanding = options.maxOutstanding ?? 100_000;
+  const random = seededRandom(options.seed ?? 1);
+  const kinds: LoadMixEntry[][] = options.flows.map((f) =>
+    f.mix && f.mix.length > 0
+      ? f.mix
+      : [{ weight: 1, appProtoId: f.appProtoId, bodyBytes: f.bodyBytes, meta: f.meta }],
+  );
+  const cumulative = kinds.map((mix) => {
+    const total = mix.reduce((n, k) => n + k.weight, 0);
+    let acc = 0;
+    return mix.map((k) => (acc += k.weight / total));
+  });
   const tallies = options.flows.map(
-    (f) =>
+    (f, i) =>
       new FlowTally(
         f.name ?? `tenant-0x${f.tenant.toString(16)}`,
         f.tenant,
-        f.appProtoId ?? 0x0101,
+        (kinds[i] as LoadMixEntry[])[0]?.appProtoId ?? 0x0101,
         f.ratePerSec,
       ),
   );
-  const bodies = options.flows.map((f) => Buffer.alloc(f.bodyBytes ?? 64, 0x61));
+  // Bodies are shared by size: a thousand flows of 64-byte requests hold one buffer.
+  const bodyBySize = new Map<number, Buffer>();
+  const bodyOf = (size: number): Buffer => {
+    let body = bodyBySize.get(size);
+    if (!body) {
+      body = Buffer.alloc(size, 0x61);
+      bodyBySize.set(size, body);
+    }
+    return body;
+  };
   const pending = new Set<Promise<void>>();
   let next = 0;
+
+  const pick = (i: number): number => {
+    const bounds = cumulative[i] as number[];
+    if (bounds.length === 1) return 0;
+    const u = random();
+    for (let k = 0; k < bounds.length - 1; k++) if (u < (bounds[k] as number)) return k;
+    return bounds.length - 1;
+  };
 
   const send = (i: number): void => {
     const flow = options.flows[i] as LoadFlow;
@@ -86,18 +144,53 @@ async function drive(clients: OapClient[], options: LoadOptions): Promise<LoadRe
       tally.skipped++;
       return;
     }
+    const k = pick(i);
+    const kind = (kinds[i] as LoadMixEntry[])[k] as LoadMixEntry;
     const client = clients[next++ % clients.length] as OapClient;
     tally.sent++;
     const began = performance.now();
+    const onSettled = options.onSettled;
     const call = client
-      .request(tally.appProtoId, { tenant: flow.tenant, meta: flow.meta, body: bodies[i], deadlineMs })
+      .request(kind.appProtoId ?? 0x0101, {
+        tenant: flow.tenant,
+        meta: kind.meta,
+        body: bodyOf(kind.bodyBytes ?? 64),
+        deadlineMs,
+      })
       .then(
-        (reply) => tally.ok(reply.code, performance.now() - began),
-        (err: unknown) => tally.failed(err, performance.now() - began),
+        (reply) => {
+          const ms = performance.now() - began;
+          tally.ok(reply.code, ms);
+          onSettled?.(i, k, reply.code, undefined, ms);
+        },
+        (err: unknown) => {
+          const ms = performance.now() - began;
+          tally.failed(err, ms);
+          onSettled?.(i, k, codeOf(err), retryAfterOf(err), ms);
+        },
       )
       .finally(() => pending.delete(call));
     pending.add(call);
   };
+
+  // One schedule for every flow: a min-heap of each flow's next arrival (ms since start),
+  // drained by one timer, so a thousand flows cost one timer and O(log n) per request.
+  const schedule = new ArrivalHeap();
+  const gap = (i: number): number => {
+    const flow = options.flows[i] as LoadFlow;
+    if (flow.arrivals === "poisson") return (-Math.log(1 - random()) * 1000) / flow.ratePerSec;
+    return 1000 / flow.ratePerSec;
+  };
+  const nextArrival = (i: number, previous: number): number => {
+    const flow = options.flows[i] as LoadFlow;
+    if (flow.arrivals === "poisson") return previous + gap(i);
+    // Fixed rate: the k-th request is due at k ÷ rate, without drift from summed gaps.
+    const tally = tallies[i] as FlowTally;
+    return ((tally.sent + tally.skipped + 1) * 1000) / flow.ratePerSec;
+  };
+  options.flows.forEach((flow, i) => {
+    if (flow.ratePerSec > 0 && Number.isFinite(flow.ratePerSec)) schedule.push(gap(i), i);
+  });
 
   const started = performance.now();
   let lastProgress = started;
@@ -105,11 +198,11 @@ async function drive(clients: OapClient[], options: LoadOptions): Promise<LoadRe
     const timer = setInterval(() => {
       const now = performance.now();
       const elapsed = Math.min(now - started, options.durationMs);
-      options.flows.forEach((flow, i) => {
-        const due = Math.floor((elapsed * flow.ratePerSec) / 1000);
-        const tally = tallies[i] as FlowTally;
-        while (tally.sent + tally.skipped < due) send(i);
-      });
+      while (schedule.size > 0 && schedule.peekAt() <= elapsed) {
+        const [at, i] = schedule.pop();
+        send(i);
+        schedule.push(nextArrival(i, at), i);
+      }
       if (options.onProgress && now - lastProgress >= 1_000) {
         lastProgress = now;
         options.onProgress(
@@ -151,6 +244,7 @@ function totalOf(flows: FlowReport[]): LoadReport["total"] {
       retries.length > 0
         ? { min: Math.min(...retries.map((r) => r.min)), max: Math.max(...retries.map((r) => r.max)) }
         : null,
+    retry_after_missing: flows.reduce((n, f) => n + f.retry_after_missing, 0),
     // Percentiles do not merge; the total carries the worst flow's.
     latency_ms:
       latencies.length > 0
@@ -161,6 +255,66 @@ function totalOf(flows: FlowReport[]): LoadReport["total"] {
           }
         : null,
   };
+}
+
+function codeOf(err: unknown): number {
+  return err instanceof OapClientError ? err.code : 0;
+}
+
+function retryAfterOf(err: unknown): number | undefined {
+  return err instanceof OapRequestError ? err.retryAfterMs : undefined;
+}
+
+/** A binary min-heap of (time, flow) pairs, in two parallel arrays. */
+class ArrivalHeap {
+  private readonly at: number[] = [];
+  private readonly flow: number[] = [];
+
+  get size(): number {
+    return this.at.length;
+  }
+
+  peekAt(): number {
+    return this.at[0] as number;
+  }
+
+  push(at: number, flow: number): void {
+    let i = this.at.length;
+    this.at.push(at);
+    this.flow.push(flow);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((this.at[parent] as number) <= at) break;
+      this.at[i] = this.at[parent] as number;
+      this.flow[i] = this.flow[parent] as number;
+      i = parent;
+    }
+    this.at[i] = at;
+    this.flow[i] = flow;
+  }
+
+  pop(): [number, number] {
+    const top: [number, number] = [this.at[0] as number, this.flow[0] as number];
+    const lastAt = this.at.pop() as number;
+    const lastFlow = this.flow.pop() as number;
+    const n = this.at.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && (this.at[r] as number) < (this.at[l] as number) ? r : l;
+        if ((this.at[c] as number) >= lastAt) break;
+        this.at[i] = this.at[c] as number;
+        this.flow[i] = this.flow[c] as number;
+        i = c;
+      }
+      this.at[i] = lastAt;
+      this.flow[i] = lastFlow;
+    }
+    return top;
+  }
 }
 
 function sum(tallies: FlowTally[], pick: (t: FlowTally) => number): number {

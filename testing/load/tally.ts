@@ -19,6 +19,8 @@ export interface FlowReport {
   by_reason: Record<string, number>;
   /** Smallest and largest retry_after_ms on 429/503 replies (null when none). */
   retry_after_ms: { min: number; max: number } | null;
+  /** 429 and 503 replies from the node that carried no retry_after_ms (should be 0). */
+  retry_after_missing: number;
   latency_ms: { p50: number; p99: number; max: number } | null;
 }
 
@@ -31,6 +33,7 @@ export class FlowTally {
   private readonly reasons = new Map<string, number>();
   private retryMin = Number.POSITIVE_INFINITY;
   private retryMax = Number.NEGATIVE_INFINITY;
+  private retryMissing = 0;
   private readonly latencies: number[] = [];
 
   constructor(
@@ -59,6 +62,8 @@ export class FlowTally {
     if (error instanceof OapRequestError && error.retryAfterMs !== undefined) {
       this.retryMin = Math.min(this.retryMin, error.retryAfterMs);
       this.retryMax = Math.max(this.retryMax, error.retryAfterMs);
+    } else if (error instanceof OapRequestError && (error.code === 429 || error.code === 503)) {
+      this.retryMissing++;
     }
   }
 
@@ -80,6 +85,7 @@ export class FlowTally {
       ),
       by_reason: Object.fromEntries([...this.reasons].sort()),
       retry_after_ms: Number.isFinite(this.retryMin) ? { min: this.retryMin, max: this.retryMax } : null,
+      retry_after_missing: this.retryMissing,
       latency_ms:
         sorted.length > 0 ? { p50: at(0.5), p99: at(0.99), max: round(sorted.at(-1) as number) } : null,
     };
