@@ -10,7 +10,9 @@
  * - `cold`: a token never seen: parse, HMAC chain, caveat grammar, checks;
  * - `baseline`: a Map lookup and an object allocation, the floor of any per-request work.
  *
- * stdout: one JSON line per path (ns per request, verifications per second).
+ * stdout: one JSON line per path (ns per request, verifications per second), then one
+ * comparison line per path against the baseline measured in this run (`ratio`: the path's
+ * verifications per second over the baseline's, higher is better), which the perf rig gates.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -82,6 +84,7 @@ const paths: Record<string, () => void> = {
   },
 };
 
+const nsOf = new Map<string, number>();
 for (const [path, run] of Object.entries(paths)) {
   for (let w = 0; w < 2_000; w++) run(); // warm-up
   let n = 0;
@@ -92,8 +95,16 @@ for (const [path, run] of Object.entries(paths)) {
     n += 100;
   }
   const ns = Number(process.hrtime.bigint() - start) / n;
+  nsOf.set(path, ns);
   process.stdout.write(
     `${JSON.stringify({ bench: "caps-verify", path, ns_per_request: Math.round(ns), per_second: Math.round(1e9 / ns) })}\n`,
+  );
+}
+const floorNs = nsOf.get("baseline") as number;
+for (const [path, ns] of nsOf) {
+  if (path === "baseline") continue;
+  process.stdout.write(
+    `${JSON.stringify({ bench: "caps-verify", compare: `${path}/baseline`, ratio: Number((floorNs / ns).toPrecision(3)) })}\n`,
   );
 }
 if (sink < 0) process.stderr.write("unreachable\n");

@@ -2,7 +2,10 @@
  * What observing a request costs the node's hot path, in-process: the session hooks that
  * feed the metrics (observeSessions) and the supervisor's wrapper around a service,
  * against the same dispatch without them — and, for comparison, what the same updates cost
- * through prom-client's label API directly. One JSON line per variant on stdout.
+ * through prom-client's label API directly. One JSON line per variant on stdout, then one
+ * comparison line per observed variant against `plain` from the same run (`ratio`: plain's ns
+ * per request over the variant's, i.e. its requests per second over plain's; higher is better),
+ * which the perf rig gates.
  *
  *   node --conditions=source --import tsx bench/observe-overhead/run.ts [--requests N]
  */
@@ -128,6 +131,15 @@ for (const [name, ns] of best) {
     requests: REQUESTS,
     ns_per_request: Number(ns.toFixed(1)),
     overhead_ns: Number((ns - baseline).toFixed(1)),
+  };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+for (const [name, ns] of best) {
+  if (name === "plain") continue;
+  const line = {
+    bench: "observe-overhead",
+    compare: `${name}/plain`,
+    ratio: Number((baseline / ns).toFixed(3)),
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }

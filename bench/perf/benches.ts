@@ -44,6 +44,34 @@ export const BENCHES: readonly BenchSpec[] = [
     short: ["--quick"],
     full: [],
   },
+  {
+    name: "caps-verify",
+    script: "bench/caps-verify/run.ts",
+    // In process, four paths one after another: 0.5 s each.
+    short: ["--seconds", "0.5"],
+    full: ["--seconds", "2"],
+  },
+  {
+    name: "observe-overhead",
+    script: "bench/observe-overhead/run.ts",
+    // In process, three variants, best of five rounds each.
+    short: ["--requests", "500000"],
+    full: [],
+  },
+  {
+    name: "ledger",
+    script: "bench/ledger/run.ts",
+    // Three runs per measure (≈ 20 s, most of it the 16-value range proof and the settlement).
+    short: ["--quick"],
+    full: [],
+  },
+  {
+    name: "vest-tiles",
+    script: "bench/vest-tiles/run.ts",
+    // Three rounds so each system's median is a middle value, not the slower of two.
+    short: ["--rounds", "3"],
+    full: [],
+  },
 ];
 
 /** The benches named in `only` (comma-separated), in rig order; all of them when it is undefined. */

@@ -4,15 +4,19 @@
  *
  *   npm run perf [-- --short] [--repeat N] [--gate] [--margin 0.25] [--only oap-echo,storage]
  *                [--out DIR] [--baseline FILE] [--write-baseline [--note TEXT]]
+ *   npm run perf -- --redraw DIR/results.jsonl [--out DIR2]
  *
- * stdout (and DIR/results.jsonl): every bench's JSON lines as they arrive, then one
- * `{"perf":"gate",…}` line per metric and a `{"perf":"summary",…}` line. stderr: the benches'
+ * stdout (and DIR/results.jsonl): a `{"perf":"start",…}` line, every bench's JSON lines as
+ * they arrive (each with `perf_bench` and `perf_round` added), a `{"perf":"run",…}` line as
+ * each bench ends, then one `{"perf":"gate",…}` line per metric and a `{"perf":"summary",…}`
+ * line: everything the report is drawn from, so `--redraw` draws it again from the file alone
+ * (into the file's directory, or --out) without running anything. stderr: the benches'
  * progress, prefixed with their name. With --repeat N the benches run N times in turn and each
  * metric's ratio is the median of its N ratios. Exit 1 when a bench failed, or with --gate when a
  * metric regressed; 2 on bad flags.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DEFAULT_BASELINE_FILE, readBaseline, updatedBaseline, writeBaseline } from "./baseline.js";
@@ -20,6 +24,7 @@ import { type BenchSpec, selectBenches } from "./benches.js";
 import { gate } from "./gate.js";
 import { type Metric, medianByKey, metricsOf } from "./normalise.js";
 import { reportHtml } from "./report-html.js";
+import { reportInputOf } from "./report-input.js";
 import { type BenchRun, runBench, stopBenches } from "./runner.js";
 
 /** Git-ignored: a run by hand must not leave files to commit (committed reports go under bench/reports/ by --out). */
@@ -41,8 +46,21 @@ const { values: args } = parseArgs({
     baseline: { type: "string" },
     "write-baseline": { type: "boolean", default: false },
     note: { type: "string" },
+    redraw: { type: "string" },
   },
 });
+if (args.redraw !== undefined) {
+  const file = resolve(args.redraw);
+  const lines = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const dir = resolve(args.out ?? dirname(file));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "report.html"), reportHtml(reportInputOf(lines)));
+  process.stderr.write(`perf: report in ${join(dir, "report.html")}\n`);
+  process.exit(0);
+}
 const repeat = Number(args.repeat);
 if (!(Number.isInteger(repeat) && repeat >= 1 && repeat <= 20))
   fail("--repeat must be a whole number from 1 to 20");
@@ -68,12 +86,20 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 async function main(): Promise<number> {
   const baseline = readBaseline(baselineFile);
   mkdirSync(outDir, { recursive: true });
-  const jsonl: string[] = [];
+  const jsonl: Record<string, unknown>[] = [];
   const out = (line: Record<string, unknown>): void => {
-    const text = JSON.stringify(line);
-    jsonl.push(text);
-    process.stdout.write(`${text}\n`);
+    jsonl.push(line);
+    process.stdout.write(`${JSON.stringify(line)}\n`);
   };
+  out({
+    perf: "start",
+    started_at: new Date().toISOString(),
+    mode,
+    repeat,
+    margin,
+    baseline_file: baselineFile,
+    benches: benches.map((b) => b.name),
+  });
 
   const runs: BenchRun[] = [];
   const repeats: Metric[] = [];
@@ -84,8 +110,19 @@ async function main(): Promise<number> {
       process.stderr.write(
         `perf: ${spec.name} (${mode}${of}): ${spec.script} ${(args.short ? spec.short : spec.full).join(" ")}\n`,
       );
-      const run = await runBench(spec, { short: args.short, onLine: out });
+      const run = await runBench(spec, {
+        short: args.short,
+        onLine: (line) => out({ ...line, perf_bench: spec.name, perf_round: round }),
+      });
       runs.push(run);
+      out({
+        perf: "run",
+        bench: run.name,
+        round,
+        args: run.args,
+        exit_code: run.exitCode,
+        seconds: Math.round(run.seconds * 10) / 10,
+      });
       repeats.push(...metricsOf(run));
       process.stderr.write(
         `perf: ${spec.name} ${run.exitCode === 0 ? "done" : `FAILED (exit ${run.exitCode})`} in ${run.seconds.toFixed(1)} s\n`,
@@ -107,22 +144,21 @@ async function main(): Promise<number> {
   const regressed = count("regressed");
   out({
     perf: "summary",
+    finished_at: new Date().toISOString(),
     mode,
     repeat,
     gate: args.gate ? (regressed + failedBenches.length === 0 ? "pass" : "fail") : "off",
     ok: count("ok"),
     regressed,
     new: count("new"),
+    info: count("info"),
     missing: count("missing"),
     failed_benches: failedBenches,
   });
 
-  writeFileSync(join(outDir, "results.jsonl"), `${jsonl.join("\n")}\n`);
   const generatedAt = new Date();
-  writeFileSync(
-    join(outDir, "report.html"),
-    reportHtml({ generatedAt, mode, defaultMargin: margin, baselineFile, runs, results }),
-  );
+  writeFileSync(join(outDir, "results.jsonl"), `${jsonl.map((line) => JSON.stringify(line)).join("\n")}\n`);
+  writeFileSync(join(outDir, "report.html"), reportHtml(reportInputOf(jsonl, generatedAt)));
   for (const r of results.filter((x) => x.verdict !== "ok")) {
     process.stderr.write(`perf: ${r.verdict}: ${r.key} ${r.ratio ?? "—"} (baseline ${r.baseline ?? "—"})\n`);
   }
