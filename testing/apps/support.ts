@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { type AppInput, loadTlsMaterial, type OmnigateNode } from "../../packages/node/src/index.js";
 import {
   type AppHandler,
@@ -11,10 +9,9 @@ import {
   type ServeOptions,
   serve,
 } from "../../packages/sdk/src/index.js";
+import { spawnEchoBackend } from "../support/echo-backend-process.js";
 import type { TestScope } from "../support/scope.js";
 import { tempDir } from "../support/temp-dir.js";
-
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 export interface BackendTls {
   cert: string;
@@ -70,41 +67,10 @@ export class EchoBackendProcess {
   }
 
   /** Starts it with its TLS material in `tlsDir` (reused across restarts) on `port` (0: any). */
-  static start(scope: TestScope, tlsDir: string, port = 0): Promise<EchoBackendProcess> {
-    const child = spawn(
-      process.execPath,
-      [
-        "--conditions=source",
-        "--import",
-        "tsx",
-        "examples/echo/echo-backend.ts",
-        "--port",
-        String(port),
-        "--tls-dir",
-        tlsDir,
-      ],
-      { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
+  static async start(scope: TestScope, tlsDir: string, port = 0): Promise<EchoBackendProcess> {
+    const { child, url, caFile } = await spawnEchoBackend(tlsDir, port);
     scope.defer(() => stopChild(child));
-    return new Promise((resolve, reject) => {
-      let url: string | undefined;
-      let stderr = "";
-      child.stderr?.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      const onExit = (code: number | null) =>
-        reject(new Error(`echo-backend exited before it was ready (code ${code}): ${stderr}`));
-      child.once("exit", onExit);
-      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-      lines.on("line", (line) => {
-        url ??= /OAP\/1 over TLS\s+(\S+)/.exec(line)?.[1];
-        const caFile = /CA file\s+(\S+)/.exec(line)?.[1];
-        if (url && caFile) {
-          child.off("exit", onExit);
-          resolve(new EchoBackendProcess(child, url, caFile));
-        }
-      });
-    });
+    return new EchoBackendProcess(child, url, caFile);
   }
 
   /** What a crash looks like: SIGKILL, no drain. Resolves once the process is gone. */

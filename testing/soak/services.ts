@@ -5,12 +5,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
+import { spawnEchoBackend } from "../support/echo-backend-process.js";
 import { REDIS_SERVER } from "../support/redis-server.js";
-
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** A dependency the harness can crash (SIGKILL) and start again on the same port. */
 export interface Restartable {
@@ -108,38 +105,6 @@ export class BackendService extends ChildService {
     return `${this.tlsDir}/tls/ca.pem`;
   }
   async start(): Promise<void> {
-    const child = spawn(
-      process.execPath,
-      [
-        "--conditions=source",
-        "--import",
-        "tsx",
-        "examples/echo/echo-backend.ts",
-        "--port",
-        String(this.port),
-        "--tls-dir",
-        this.tlsDir,
-      ],
-      { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    this.child = child;
-    let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-2_000);
-    });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("echo backend did not start within 30 s")), 30_000);
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`echo backend exited at start (code ${code}): ${stderr.trim()}`));
-      });
-      createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-        if (/is serving/.test(line)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-    child.removeAllListeners("exit");
+    this.child = (await spawnEchoBackend(this.tlsDir, this.port)).child;
   }
 }
