@@ -87,11 +87,13 @@ function hello(
 ): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     let bytes = Buffer.alloc(0);
+    const onClose = () => reject(new Error("the node closed the connection before its HELLO reply"));
     const onData = (chunk: Buffer) => {
       bytes = Buffer.concat([bytes, chunk]);
       if (bytes.byteLength < 4 || bytes.byteLength < bytes.readUInt32BE(0)) return;
       socket.off("data", onData);
       socket.off("error", reject);
+      socket.off("close", onClose);
       const frame = bytes.subarray(0, bytes.readUInt32BE(0));
       if (bytes.byteLength > frame.byteLength) socket.unshift(bytes.subarray(frame.byteLength));
       const code = frame.readUInt16BE(8);
@@ -100,6 +102,7 @@ function hello(
     };
     socket.on("data", onData);
     socket.once("error", reject);
+    socket.once("close", onClose);
     socket.write(
       encodeFrame({
         flags: Flags.REQ | Flags.START | Flags.END,

@@ -71,6 +71,7 @@ export class PipelinedClient implements EchoTarget {
   }
 
   close(): Promise<void> {
+    if (this.socket.closed) return Promise.resolve();
     return new Promise((resolve) => {
       this.socket.once("close", () => resolve());
       this.socket.end();

@@ -53,7 +53,8 @@ export function servedShare(served: number, entitled: number): number | null {
 /** Nearest-rank percentile of ascending `sorted` (q in [0, 1]); null when empty. */
 export function percentile(sorted: ArrayLike<number>, q: number): number | null {
   if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+  // Nearest rank: the smallest value with at least q of the samples at or below it.
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] as number;
 }
 
 /** part ÷ whole, 0 when whole is 0. */

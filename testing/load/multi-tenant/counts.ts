@@ -68,6 +68,11 @@ export class PhaseCollector {
       }
       return;
     }
+    // 0: the client's own failure (a dropped connection, its deadline), not the node's answer.
+    if (code === 0) {
+      c.other++;
+      return;
+    }
     c.admitted++;
     if (code === 200) {
       c.ok++;
