@@ -202,6 +202,22 @@ describe("capabilities on every request", () => {
     unbound.write(request(2n));
     expect((await unbound.waitFor((f) => f.corrId === 2n))?.meta?.reason).toBe("unauthenticated");
     expect(probe.calls).toBe(1);
+
+    // A second HELLO replaces the binding: the token verified for the first one (which the
+    // node remembers per connection) must not let anything through under the new one.
+    const other = await node.authority.mint({ tenant: TENANT, apps: [PROBE + 1] }, "test");
+    bound.write(hello(3n, decodeToken(other.token)));
+    expect((await bound.waitFor((f) => f.corrId === 3n))?.meta?.cap).toMatchObject({ bound: true });
+    bound.write(request(4n));
+    expect((await bound.waitFor((f) => f.corrId === 4n))?.meta?.reason).toBe("forbidden");
+    bound.write(hello(5n, garbage));
+    expect((await bound.waitFor((f) => f.corrId === 5n))?.meta?.cap).toMatchObject({ bound: false });
+    bound.write(request(6n));
+    expect((await bound.waitFor((f) => f.corrId === 6n))?.meta?.reason).toBe("unauthenticated");
+    bound.write(hello(7n, cap));
+    bound.write(request(8n));
+    expect((await bound.waitFor((f) => f.corrId === 8n))?.code).toBe(200);
+    expect(probe.calls).toBe(2);
   });
 
   it("pushes the new rev_seq to connected clients and serves the revocation diff", async () => {

@@ -31,7 +31,10 @@ export interface ConnectionContext {
   readonly id: number;
   /** Remote address, "ip:port". */
   readonly peer: string;
-  /** Capability bound by HELLO: the default for START frames that carry none. */
+  /**
+   * Capability bound by HELLO: the default for START frames that carry none. Replaced, never
+   * changed in place: the capability check remembers the one it verified by identity.
+   */
   boundCap: Uint8Array | undefined;
   /** State services keep per connection, by a key of their own. */
   readonly locals: Map<string, unknown>;
