@@ -2,9 +2,13 @@
  * The soak report as one self-contained HTML page (inline SVG, no scripts): verdicts, the
  * rules behind them, plots over time with the injected fault windows shaded, and tables.
  */
-import { escapeHtml } from "../../bench/perf/report-html.js";
 import type { Sample } from "./sampler.js";
 import type { Summary } from "./summary.js";
+
+/** Text for HTML element content and quoted attribute values. */
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
 
 const e = escapeHtml;
 const W = 860;
@@ -142,7 +146,7 @@ export function reportHtml(summary: Summary, samples: readonly Sample[]): string
   const verdictRows = Object.entries(v)
     .map(
       ([name, x]) =>
-        `<tr><td>${e(name)}</td><td class="${x.pass ? "ok" : "bad"}">${x.pass ? "pass" : "FAIL"}</td><td class="num">${e(String(x.value))}</td><td class="num">${e(String(x.limit ?? "—"))}</td><td>${e(x.rule)}</td></tr>`,
+        `<tr><td>${e(name)}</td><td class="${x.pass ? "ok" : "bad"}">${x.pass ? "pass" : "FAIL"}</td><td class="num">${e(String(x.value))}</td><td class="num">${e(String(x.limit ?? "—"))}</td><td>${e(x.rule)}${x.reason ? `<br><b>not judged:</b> ${e(x.reason)}` : ""}</td></tr>`,
     )
     .join("\n");
   const req = summary.requests;
@@ -188,9 +192,10 @@ ${verdictRows}
 <h2>What is counted how</h2>
 <ul>
 <li><b>success</b>: the call resolved and the bytes it returned were checked (echo and app bodies, stored objects, mailbox message bodies).</li>
-<li><b>refused</b>: not admitted: the node refused the request with 429 or 503 and a <code>retry_after_ms</code>. Refused requests are not in the availability figures.</li>
+<li><b>refused</b>: not admitted: the node refused the request with 429 or 503 and a <code>retry_after_ms</code>. Refused requests are not in the availability figures;
+the quotas are set never to refuse, so any refusal outside an injected fault fails the verdict <code>no_refusals_outside_faults</code>.</li>
 <li><b>failed</b>: admitted and then failed: any other error, a wrong body included (e.g. 502 <code>backend_unavailable</code>, a lost connection).</li>
-<li><b>hung</b>: no answer within the call's deadline (${summary.run.deadline_ms} ms): the SDK's deadline fired with no reply from the node, or the call had not settled ${summary.run.hang_grace_ms} ms after its deadline.</li>
+<li><b>hung</b>: no answer within the call's deadline (${summary.run.deadline_ms} ms): the SDK's deadline fired with no reply from the node, or the call had not settled ${summary.run.hang_grace_ms} ms after its deadline (a storage stream resent after a 401: after the deadlines of its refresh and resend).</li>
 <li><b>availability</b> = success / (success + failed + hung).</li>
 <li><b>during injected fault</b>: the request's time span overlapped a fault window of a dependency it uses (app → backend; mailbox.* → redis),
 from the SIGKILL until ${summary.run.fault_grace_ms} ms after the dependency answered again. Echo, storage and capability revocation use neither
@@ -206,7 +211,7 @@ from the SIGKILL until ${summary.run.fault_grace_ms} ms after the dependency ans
 Body mismatches: ${req.body_mismatches}. Capabilities minted ${req.capabilities.minted}, revoked ${req.capabilities.revoked};
 storage streams resent after a 401: ${req.capabilities.stream_resends_after_401}. Subscription: ${req.subscription.delivered} messages pushed,
 ${req.subscription.restarts.length} restarts.</p>
-<p>FDs: first-half max ${r.fds.first_half_max}, second-half max ${r.fds.last_half_max} (slack ${r.fds.slack}).
+<p>FDs after warm-up (${r.fds.warmup_s} s, ${r.fds.judged_samples} samples): first-half max ${r.fds.first_half_max ?? "—"}, second-half max ${r.fds.last_half_max ?? "—"} (slack ${r.fds.slack ?? "—"}).
 RSS after warm-up (${r.rss_bytes.warmup_s} s): ${mibText(r.rss_bytes.baseline)} → ${mibText(r.rss_bytes.final)} (${pctText(r.rss_bytes.growth)}).
 Heap: ${mibText(r.heap_used_bytes.baseline)} → ${mibText(r.heap_used_bytes.final)} (${pctText(r.heap_used_bytes.growth)}).
 Event-loop delay: p99 of interval p99s ${r.eventloop_ms.p99_of_interval_p99} ms, median ${r.eventloop_ms.median_interval_p99} ms, worst interval p99 ${r.eventloop_ms.max_interval_p99} ms, max ${r.eventloop_ms.max} ms.</p>

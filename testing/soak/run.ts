@@ -83,7 +83,10 @@ async function main(): Promise<number> {
     `${JSON.stringify({
       pass: summary.pass,
       verdicts: Object.fromEntries(
-        Object.entries(summary.verdicts).map(([k, v]) => [k, { pass: v.pass, value: v.value }]),
+        Object.entries(summary.verdicts).map(([k, v]) => [
+          k,
+          { pass: v.pass, value: v.value, ...(v.reason ? { reason: v.reason } : {}) },
+        ]),
       ),
       requests: {
         all: summary.requests.all,

@@ -15,12 +15,13 @@ import { seededRandom } from "../support/seeded-random.js";
 import { tempDir } from "../support/temp-dir.js";
 import { CapMinter } from "./caps.js";
 import { defaultFaultPlan, FaultLog, type FaultPlan, runFaults } from "./faults.js";
+import { BACKEND_APP } from "./op-echo.js";
 import { reportHtml } from "./report.js";
 import { Sampler } from "./sampler.js";
 import { BackendService, RedisService } from "./services.js";
 import { type Summary, summarize } from "./summary.js";
 import { Tally } from "./tally.js";
-import { BACKEND_APP, Workload } from "./workload.js";
+import { Workload } from "./workload.js";
 
 export interface SoakOptions {
   durationMs: number;

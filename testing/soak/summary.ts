@@ -3,8 +3,8 @@
  */
 import type { FaultPlan, FaultWindow } from "./faults.js";
 import type { Sample } from "./sampler.js";
+import type { SubscriptionEvent } from "./subscription.js";
 import { availability, type Counts, type Split, type Tally } from "./tally.js";
-import type { SubscriptionEvent } from "./workload.js";
 
 export const AVAILABILITY_GOAL = 0.9999;
 export const RSS_GROWTH_LIMIT = 0.1;
@@ -15,7 +15,19 @@ export interface Verdict {
   value: number | null;
   limit: number | null;
   rule: string;
+  /** Why the verdict could not be judged (value null), when it could not. */
+  reason?: string;
 }
+
+export const VERDICT_NAMES = [
+  "availability",
+  "no_refusals_outside_faults",
+  "no_hung",
+  "fds_flat",
+  "rss_growth",
+  "eventloop_p99_reported",
+] as const;
+export type VerdictName = (typeof VERDICT_NAMES)[number];
 
 export interface SummaryInput {
   startedAt: Date;
@@ -65,61 +77,91 @@ export function summarize(i: SummaryInput) {
   const clean: Counts = t.total.clean;
   const availClean = availability(clean);
   const hung = t.total.all.hung;
+  const refusedClean = clean.refused;
 
-  // FDs: the largest count of the second half against the first half's plus a slack.
-  const half = Math.floor(samples.length / 2);
-  const firstHalf = samples.slice(0, half).map((s) => s.fds);
-  const lastHalf = samples.slice(half).map((s) => s.fds);
-  const firstMax = firstHalf.length ? Math.max(...firstHalf) : undefined;
-  const lastMax = lastHalf.length ? Math.max(...lastHalf) : undefined;
-  const fdSlack = firstMax === undefined ? 0 : Math.max(8, Math.ceil(firstMax * 0.05));
-
-  // RSS: warm-up is the first 10 min, or the first half of a run shorter than 20 min.
+  // Warm-up: the first 10 min, or the first half of a run shorter than 20 min. FDs and RSS are
+  // judged on the samples after it only.
   const short = i.elapsedMs < 2 * WARMUP_MS;
   const warmupS = (short ? i.elapsedMs / 2 : WARMUP_MS) / 1000;
+  const warmupRule = short ? "the first half of the run (run shorter than 20 min)" : "the first 10 min";
   const after = samples.filter((s) => s.t >= warmupS);
+
+  // FDs: the largest count of the second half of the samples after warm-up against the first
+  // half's plus a slack. The node's idle object-file cache (up to 256 FDs) fills in the first
+  // minute; that climb is in the warm-up, and what follows must stay level.
+  const half = Math.floor(after.length / 2);
+  const fdFirst = after.slice(0, half).map((s) => s.fds);
+  const fdLast = after.slice(half).map((s) => s.fds);
+  const fdJudged = fdFirst.length > 0 && fdLast.length > 0;
+  const firstMax = fdJudged ? Math.max(...fdFirst) : undefined;
+  const lastMax = fdJudged ? Math.max(...fdLast) : undefined;
+  const fdSlack = firstMax === undefined ? null : Math.max(8, Math.ceil(firstMax * 0.05));
+  const fdReason = fdJudged
+    ? undefined
+    : `${after.length} sample(s) after the ${round(warmupS, 1)} s warm-up; at least 2 are needed`;
+
+  // RSS: median of the first `edge` samples after warm-up against the median of the last
+  // `edge`; the two windows must not overlap, or the growth would be zero by construction.
   const edge = Math.max(3, Math.ceil(after.length / 10));
-  const rssBase = quantile(
-    after.slice(0, edge).map((s) => s.rss_bytes),
-    0.5,
-  );
-  const rssFinal = quantile(
-    after.slice(-edge).map((s) => s.rss_bytes),
-    0.5,
-  );
+  const rssJudged = after.length >= 2 * edge;
+  const rssBase = rssJudged
+    ? quantile(
+        after.slice(0, edge).map((s) => s.rss_bytes),
+        0.5,
+      )
+    : undefined;
+  const rssFinal = rssJudged
+    ? quantile(
+        after.slice(-edge).map((s) => s.rss_bytes),
+        0.5,
+      )
+    : undefined;
   const rssGrowth = rssBase && rssFinal !== undefined ? rssFinal / rssBase - 1 : undefined;
+  const rssReason = rssJudged
+    ? undefined
+    : `${after.length} sample(s) after the ${round(warmupS, 1)} s warm-up; at least ${2 * edge} are needed so the first and last ${edge} do not overlap`;
   const heapAfter = after.map((s) => s.heap_used_bytes).filter((v): v is number => v !== null);
-  const heapBase = quantile(heapAfter.slice(0, edge), 0.5);
-  const heapFinal = quantile(heapAfter.slice(-edge), 0.5);
+  const heapJudged = heapAfter.length >= 2 * edge;
+  const heapBase = heapJudged ? quantile(heapAfter.slice(0, edge), 0.5) : undefined;
+  const heapFinal = heapJudged ? quantile(heapAfter.slice(-edge), 0.5) : undefined;
 
   const p99s = samples.map((s) => s.eventloop_p99_ms).filter((v): v is number => v !== null);
   const maxes = samples.map((s) => s.eventloop_max_ms).filter((v): v is number => v !== null);
   const elP99 = quantile(p99s, 0.99);
 
-  const verdicts = {
+  const verdicts: Record<VerdictName, Verdict> = {
     availability: {
       pass: availClean !== undefined && availClean >= AVAILABILITY_GOAL,
       value: round(availClean),
       limit: AVAILABILITY_GOAL,
       rule: "success / admitted (success + failed + hung) over requests that did not overlap an injected fault window of a dependency they use; ≥ 0.9999",
     },
+    no_refusals_outside_faults: {
+      pass: refusedClean === 0,
+      value: refusedClean,
+      limit: 0,
+      rule: "requests refused (429 or 503 with retry_after_ms) that did not overlap an injected fault window of a dependency they use; the quotas are set never to refuse, so any is a defect; must be 0",
+    },
     no_hung: {
       pass: hung === 0,
       value: hung,
       limit: 0,
-      rule: "requests with no answer within their deadline (SDK deadline fired, or not settled by deadline + grace), faults included; must be 0",
+      rule: "requests with no answer within their deadline (SDK deadline fired, or not settled by deadline + grace; a storage call resent after a 401: by 2 deadlines + grace after the 401), faults included; must be 0",
     },
     fds_flat: {
-      pass: firstMax !== undefined && lastMax !== undefined && lastMax <= firstMax + fdSlack,
+      pass:
+        firstMax !== undefined && lastMax !== undefined && fdSlack !== null && lastMax <= firstMax + fdSlack,
       value: lastMax ?? null,
-      limit: firstMax === undefined ? null : firstMax + fdSlack,
-      rule: "max open FDs of the node over the second half of the samples ≤ max over the first half + max(8, 5 % of it)",
+      limit: firstMax === undefined || fdSlack === null ? null : firstMax + fdSlack,
+      rule: `max open FDs of the node over the second half of the samples after warm-up ≤ max over the first half of them + max(8, 5 % of it). Warm-up: ${warmupRule}`,
+      ...(fdReason ? { reason: fdReason } : {}),
     },
     rss_growth: {
       pass: rssGrowth !== undefined && rssGrowth < RSS_GROWTH_LIMIT,
       value: round(rssGrowth, 4),
       limit: RSS_GROWTH_LIMIT,
-      rule: `RSS median of the last 10 % of samples over the median of the first 10 % after warm-up (min 3 samples each), minus 1; < 0.10. Warm-up: ${short ? "the first half of the run (run shorter than 20 min)" : "the first 10 min"}`,
+      rule: `RSS median of the last 10 % of the samples after warm-up over the median of the first 10 % of them (min 3 samples each, the two sets must not overlap), minus 1; < 0.10. Warm-up: ${warmupRule}`,
+      ...(rssReason ? { reason: rssReason } : {}),
     },
     eventloop_p99_reported: {
       pass: p99s.length > 0,
@@ -127,7 +169,7 @@ export function summarize(i: SummaryInput) {
       limit: null,
       rule: "reported, no limit: p99 over the run of the node's per-interval event-loop delay p99 (ms)",
     },
-  } satisfies Record<string, Verdict>;
+  };
 
   const byOp: Record<string, ReturnType<typeof splitOut>> = {};
   for (const [op, s] of [...t.byOp.entries()].sort()) byOp[op] = splitOut(s);
@@ -176,6 +218,8 @@ export function summarize(i: SummaryInput) {
     })),
     resources: {
       fds: {
+        warmup_s: round(warmupS, 1),
+        judged_samples: after.length,
         first_half_max: firstMax ?? null,
         last_half_max: lastMax ?? null,
         slack: fdSlack,
@@ -184,6 +228,7 @@ export function summarize(i: SummaryInput) {
       },
       rss_bytes: {
         warmup_s: round(warmupS, 1),
+        edge_samples: edge,
         baseline: rssBase ?? null,
         final: rssFinal ?? null,
         growth: round(rssGrowth, 4),

@@ -2,8 +2,9 @@
  * How every request of a soak run ended, counted once:
  *
  * - success: the call resolved (and the bytes it returned were the right ones);
- * - refused: the node refused it at admission with 429 or 503 and a retry_after_ms, or with a
- *   401 for a capability the harness itself had just revoked (not admitted);
+ * - refused: the node refused it at admission with 429 or 503 and a retry_after_ms (not
+ *   admitted). The soak's quotas are set so high that they never refuse, so a refusal outside
+ *   an injected fault is a defect: summary.ts judges it (`no_refusals_outside_faults`);
  * - failed: admitted, then failed (any other error, a wrong body included);
  * - hung: no answer within its deadline (the SDK's own deadline fired with no reply from the
  *   node), or the call did not settle at all by deadline + grace (the harness's watchdog).
@@ -34,7 +35,10 @@ export interface Split {
 
 const zeroSplit = (): Split => ({ all: zeroCounts(), clean: zeroCounts(), fault: zeroCounts() });
 
-/** Successes over admitted (success + failed + hung); undefined when nothing was admitted. */
+/**
+ * Successes over admitted (success + failed + hung); undefined when nothing was admitted.
+ * Refused requests are not in it; they are judged on their own (`no_refusals_outside_faults`).
+ */
 export function availability(c: Counts): number | undefined {
   const admitted = c.success + c.failed + c.hung;
   return admitted === 0 ? undefined : c.success / admitted;
