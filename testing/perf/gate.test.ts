@@ -69,8 +69,13 @@ describe("perf gate", () => {
     const slowed = await runRig([...common, "--out", join(dir.path, "slowed")], {
       BENCH_OAP_NODE_IMPORT: PLANT,
     });
-    // The plant went into the node child, and only there.
-    expect(slowed.stderr.match(/plant-slowdown: TLS writes in pid/g)?.length, slowed.stderr).toBe(1);
+    // The plant went into the node children (capabilities off and on), and never into the
+    // raw-TLS floor's server.
+    const planted = [...slowed.stderr.matchAll(/plant-slowdown: TLS writes in pid (\d+)/g)].map((m) => m[1]);
+    const rawPid = /raw-tls at \S+ \(pid (\d+)\)/.exec(slowed.stderr)?.[1];
+    expect(planted.length, slowed.stderr).toBeGreaterThan(0);
+    expect(rawPid, slowed.stderr).toBeDefined();
+    expect(planted).not.toContain(rawPid);
     const echo = gateLine(slowed, ECHO_KEY);
     expect(echo?.verdict, JSON.stringify(echo)).toBe("regressed");
     expect(slowed.lines.at(-1)).toMatchObject({ perf: "summary", gate: "fail" });

@@ -4,17 +4,31 @@ import type { RequestKindSpec } from "./kinds.js";
 /** Counts per tenant (or class, or the whole run) for one phase. */
 export interface Counts {
   sent: number;
-  /** Calls the node did not refuse at admission: every reply but 429 and 503. */
+  /** Calls the node answered without refusing them at admission: every reply but 429 and 503. */
   admitted: number;
   /** Served: 200 replies. */
   ok: number;
   r429: number;
   r503: number;
-  /** Any other code: the node's (e.g. 502/504) or the client's own (e.g. 504 timeout). */
+  /** Any other code of the node's (e.g. 502/504), and failures the client saw on its own. */
   other: number;
   unsettled: number;
   /** 429/503 replies without retry_after_ms. */
   retryAfterMissing: number;
+}
+
+/** The outcome columns of a report line, named as the JSON shows them. */
+export interface OutcomeFields {
+  sent: number;
+  admitted: number;
+  "200": number;
+  "429": number;
+  "503": number;
+  other: number;
+}
+
+export function outcomeFields(c: Counts): OutcomeFields {
+  return { sent: c.sent, admitted: c.admitted, "200": c.ok, "429": c.r429, "503": c.r503, other: c.other };
 }
 
 export function emptyCounts(): Counts {

@@ -4,7 +4,7 @@
  */
 import { type BucketTerms, entitlement, jainIndex, servedShare, share } from "../fairness.js";
 import { offeredPerSec, quotaOf, type Tenant, type TenantClass } from "./classes.js";
-import type { Counts, PhaseCollector } from "./counts.js";
+import { type Counts, outcomeFields, type PhaseCollector } from "./counts.js";
 import { BACKEND_APP, ECHO_APP, kindsWeightOfApp, type RequestKindSpec } from "./kinds.js";
 import type { Settings } from "./options.js";
 import {
@@ -65,12 +65,7 @@ function tenantResultsOf(tenants: Tenant[], loaded: PhaseCollector, loadedSecond
       class: t.cls.name,
       heavy: t.cls.heavy,
       offered_per_sec: t.cls.offeredPerSec,
-      sent: c.sent,
-      admitted: c.admitted,
-      "200": c.ok,
-      "429": c.r429,
-      "503": c.r503,
-      other: c.other,
+      ...outcomeFields(c),
       entitlement: Math.round(entitled * 1000) / 1000,
       x: round(servedShare(c.ok, entitled)),
     };

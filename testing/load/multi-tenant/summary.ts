@@ -3,39 +3,27 @@
  * that fills them: totals of counts, latency percentiles, ratios and rounding.
  */
 import { type BucketTerms, jainIndex, percentile, share } from "../fairness.js";
-import { addCounts, type Counts, emptyCounts } from "./counts.js";
+import { addCounts, type Counts, emptyCounts, type OutcomeFields, outcomeFields } from "./counts.js";
 
-export interface TenantResult {
+export interface TenantResult extends OutcomeFields {
   load: "tenant";
   tenant: string;
   class: string;
   heavy: boolean;
   offered_per_sec: number;
-  sent: number;
-  admitted: number;
-  "200": number;
-  "429": number;
-  "503": number;
-  other: number;
   /** Σ over apps of min(sent, burst + rate·T). */
   entitlement: number;
   /** served ÷ entitlement (null when the tenant sent nothing). */
   x: number | null;
 }
 
-export interface ClassResult {
+export interface ClassResult extends OutcomeFields {
   load: "tenant-class";
   class: string;
   tenants: number;
   heavy: boolean;
   quota: { echo: BucketTerms; backend: BucketTerms };
   offered_per_sec_each: number;
-  sent: number;
-  admitted: number;
-  "200": number;
-  "429": number;
-  "503": number;
-  other: number;
   unsettled: number;
   share_429: number;
   share_503: number;
@@ -137,12 +125,7 @@ export function round(v: number | null, digits = 4): number | null {
 export function aggregate(counts: Counts[], xs: number[]): Totals {
   const c = sumCounts(counts);
   return {
-    sent: c.sent,
-    admitted: c.admitted,
-    "200": c.ok,
-    "429": c.r429,
-    "503": c.r503,
-    other: c.other,
+    ...outcomeFields(c),
     unsettled: c.unsettled,
     share_429: round(share(c.r429, c.sent)) as number,
     share_503: round(share(c.r503, c.sent)) as number,
