@@ -1,9 +1,11 @@
 /**
  * Mailbox throughput through the node against its engine's raw floor, measured in the same
  * run: raw SQLite inserts for `sqlite`; for `redis`, raw XADD + XREADGROUP + XACK on one stream
- * (the same stream work the mailbox does, without the node and the scripts).
+ * (the same stream work the mailbox does, without the node and the scripts); for `jetstream`
+ * (a 3-server nats-server cluster started here, R3), raw publish + pull fetch + confirmed ack
+ * with the same @nats-io client, body size and concurrency.
  *
- *   npm run bench:mailbox [-- --seconds N | --quick] [--engine sqlite|redis] [--body 100] [--inflight 256]
+ *   npm run bench:mailbox [-- --seconds N | --quick] [--engine sqlite|redis|jetstream] [--body 100] [--inflight 256]
  *                         [--consumers 8] [--recv-max 100] [--profile DIR]
  *                         [--node-args "--auth-mode off ..."]
  *
@@ -14,11 +16,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { connect } from "../../packages/sdk/src/index.js";
+import { type NatsCluster, startNatsCluster } from "../../testing/support/nats-cluster.js";
 import { type RedisProcess, startRedis } from "../../testing/support/redis-server.js";
 import { installChildCleanup, stopChildren } from "../support/children.js";
 import { profileFlags, startOapNode } from "../support/servers.js";
 import { round } from "../support/stats.js";
 import { type MixedResult, mixedLoad } from "./mixed-load.js";
+import { rawJetStream } from "./raw-jetstream.js";
 import { rawRedisStream } from "./raw-redis.js";
 import { rawSqliteInserts } from "./raw-sqlite.js";
 
@@ -59,19 +63,38 @@ for (const [flag, v] of Object.entries({
 }
 
 const engine = args.engine;
-if (engine !== "sqlite" && engine !== "redis") {
-  process.stderr.write("mailbox bench: --engine is sqlite or redis\n");
+if (engine !== "sqlite" && engine !== "redis" && engine !== "jetstream") {
+  process.stderr.write("mailbox bench: --engine is sqlite, redis or jetstream\n");
   process.exit(2);
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), "mailbox-bench-"));
+/** The jetstream engine's cluster, stopped on the way out whatever happens. */
+let nats: NatsCluster | undefined;
 installChildCleanup(() => rmSync(dataDir, { recursive: true, force: true }));
 
 async function main(): Promise<void> {
   let floor: { name: string; rows: number; seconds: number };
   let engineFlags: string[];
   let redis: RedisProcess | undefined;
-  if (engine === "redis") {
+  if (engine === "jetstream") {
+    nats = await startNatsCluster({ nodes: 3 });
+    progress(
+      `raw JetStream (3 servers, R3): ${inflight} publishes of ${bodyBytes} B in flight, ${consumers} consumers fetch ${recvMax} + ackAck, ${seconds} s`,
+    );
+    const raw = await rawJetStream({
+      urls: nats.urls,
+      replicas: 3,
+      bodyBytes,
+      inflight,
+      consumers,
+      recvMax,
+      maxBacklog: MAX_BACKLOG,
+      seconds,
+    });
+    floor = { name: "raw-jetstream-publish-fetch-ack", ...raw };
+    engineFlags = ["--mailbox-engine", "jetstream", "--mailbox-nats-urls", nats.urls.join(",")];
+  } else if (engine === "redis") {
     redis = await startRedis();
     progress(
       `raw Redis Streams: XADD ${bodyBytes} B (${RAW_BATCH} per pipeline), ${consumers} consumers XREADGROUP ${recvMax} + XACK/XDEL, ${seconds} s (redis-server at ${redis.url})`,
@@ -151,6 +174,7 @@ async function main(): Promise<void> {
   await client.close();
   await stopChildren();
   await redis?.stop();
+  await nats?.stop();
 }
 
 function line(system: string, r: MixedResult, extra: Record<string, unknown>): Record<string, unknown> {
@@ -186,5 +210,6 @@ function progress(message: string): void {
 main().catch(async (err: unknown) => {
   process.stderr.write(`mailbox bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   await stopChildren();
+  await nats?.stop();
   process.exit(1);
 });

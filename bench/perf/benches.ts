@@ -10,6 +10,11 @@ export interface BenchSpec {
   script: string;
   short: readonly string[];
   full: readonly string[];
+  /**
+   * Left out of short runs (the CI gate) unless named in --only: it starts a cluster of real
+   * servers first, which takes tens of seconds before anything is measured.
+   */
+  fullOnly?: boolean;
 }
 
 export const BENCHES: readonly BenchSpec[] = [
@@ -46,6 +51,22 @@ export const BENCHES: readonly BenchSpec[] = [
     full: [],
   },
   {
+    name: "mailbox-jetstream",
+    script: "bench/mailbox/run.ts",
+    // A 3-server NATS cluster (R3) started by the bench; the floor is raw publish + fetch + ack.
+    short: ["--quick", "--engine", "jetstream"],
+    full: ["--engine", "jetstream"],
+    fullOnly: true,
+  },
+  {
+    name: "storage-s3",
+    script: "bench/storage/s3-get.ts",
+    // OpenStack Swift (proxy + 3 storage nodes) started by the bench; the floor is a raw GetObject.
+    short: ["--quick"],
+    full: [],
+    fullOnly: true,
+  },
+  {
     name: "caps-verify",
     script: "bench/caps-verify/run.ts",
     // In process, four paths one after another: 0.5 s each.
@@ -75,9 +96,12 @@ export const BENCHES: readonly BenchSpec[] = [
   },
 ];
 
-/** The benches named in `only` (comma-separated), in rig order; all of them when it is undefined. */
-export function selectBenches(only: string | undefined): BenchSpec[] {
-  if (only === undefined) return [...BENCHES];
+/**
+ * The benches named in `only` (comma-separated), in rig order; when it is undefined, all of
+ * them, less the full-only ones in a short run.
+ */
+export function selectBenches(only: string | undefined, short = false): BenchSpec[] {
+  if (only === undefined) return BENCHES.filter((bench) => !(short && bench.fullOnly));
   const names = only.split(",").filter(Boolean);
   const unknown = names.filter((name) => !BENCHES.some((bench) => bench.name === name));
   if (unknown.length > 0) {

@@ -68,7 +68,7 @@ const margin = Number(args.margin);
 if (!(margin >= 0 && margin < 1)) fail("--margin must be in [0, 1), e.g. 0.25 for 25 %");
 let benches: BenchSpec[];
 try {
-  benches = selectBenches(args.only);
+  benches = selectBenches(args.only, args.short);
 } catch (error) {
   fail(`--only: ${(error as Error).message}`);
 }

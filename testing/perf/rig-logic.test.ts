@@ -105,6 +105,11 @@ describe("rig", () => {
   it("selects benches by name and refuses unknown ones", () => {
     expect(selectBenches("storage,oap-echo").map((b) => b.name)).toEqual(["oap-echo", "storage"]);
     expect(() => selectBenches("nope")).toThrow(/unknown bench nope/);
+    // Benches that start a cluster of real servers run in full runs, or when named.
+    expect(selectBenches(undefined).map((b) => b.name)).toContain("storage-s3");
+    expect(selectBenches(undefined, true).map((b) => b.name)).not.toContain("storage-s3");
+    expect(selectBenches(undefined, true).map((b) => b.name)).not.toContain("mailbox-jetstream");
+    expect(selectBenches("storage-s3", true).map((b) => b.name)).toEqual(["storage-s3"]);
   });
 
   it("escapes text in the report", () => {

@@ -1,16 +1,22 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type SwiftCluster, startSwiftCluster } from "../../../testing/support/swift-cluster.js";
 import { tempDir } from "../../../testing/support/temp-dir.js";
 import type { StorageEngine } from "../src/storage/engine.js";
 import { FsEngine } from "../src/storage/fs-engine.js";
 import { MemoryEngine } from "../src/storage/memory-engine.js";
+import { S3Engine } from "../src/storage/s3-engine.js";
 
 const KiB = 1024;
 const CHUNK = 64 * KiB;
 const dirs: Array<{ remove: () => void }> = [];
 const opened: StorageEngine[] = [];
+// The s3 engine runs against a real OpenStack Swift cluster with its S3 layer (Debian
+// packages), started for the s3 cases only.
+let swift: SwiftCluster | undefined;
+let buckets = 0;
 afterEach(async () => {
   // Closing releases the files the fs engine keeps open.
   for (const engine of opened.splice(0)) await engine.close();
@@ -29,6 +35,14 @@ const engines: Record<string, () => Promise<{ engine: StorageEngine; root: strin
   memory: async () => {
     const engine = new MemoryEngine(64 * 1024 * KiB);
     await engine.open();
+    return { engine, root: "" };
+  },
+  s3: async () => {
+    if (!swift) throw new Error("the Swift cluster did not start (see beforeAll)");
+    // A bucket per test: the cluster outlives each test, and every case starts from empty.
+    const engine = new S3Engine({ ...swift, bucket: `engine-case-${++buckets}`, forcePathStyle: true });
+    await engine.open();
+    opened.push(engine);
     return { engine, root: "" };
   },
 };
@@ -75,6 +89,14 @@ async function readSpan(
 
 describe.each(Object.keys(engines))("the %s storage engine", (kind) => {
   const open = engines[kind] as () => Promise<{ engine: StorageEngine; root: string }>;
+  if (kind === "s3") {
+    beforeAll(async () => {
+      swift = await startSwiftCluster();
+    }, 120_000);
+    afterAll(async () => {
+      await swift?.stop();
+    });
+  }
   const digest = "ab".repeat(32);
 
   it("reads any span by position into the caller's buffer, across the pieces it was written in", async () => {

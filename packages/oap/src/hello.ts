@@ -59,6 +59,11 @@ export interface HelloReply {
    * sends on this connection, and the client to its own (§10.1). The client may send PAD frames.
    */
   shaping?: HelloShaping;
+  /**
+   * Only on a node of a cluster (`cluster.nodes`): the OAP URLs of the cluster's nodes, this one
+   * included. A client may fail over to any of them (§8.2).
+   */
+  nodes?: string[];
   services: HelloService[];
   limits: {
     max_cap_len: number;

@@ -42,18 +42,31 @@ const BROWSER_PLATFORM: ClientPlatform = {
  * Give a capability (`cap`) minted for this app, never a root key: a page's code and memory
  * are the user's to read.
  */
-export async function connect(url: string, options: BrowserConnectOptions = {}): Promise<OapClient> {
+export async function connect(
+  url: string | readonly string[],
+  options: BrowserConnectOptions = {},
+): Promise<OapClient> {
   const client = createClient(url, options);
   await client.start();
   return client;
 }
 
-/** A client that dials on its first call (and again after the connection was lost). */
-export function createClient(url: string, options: BrowserConnectOptions = {}): OapClient {
-  const address = parseNodeUrl(url);
-  if (address.transport !== "wss") {
-    throw new TypeError(`"${url}" is not a wss:// URL; a page reaches a node only at wss://host:port/oap`);
-  }
+/**
+ * A client that dials on its first call (and again after the connection was lost). Given
+ * several URLs (a cluster's nodes), it fails over among them as the Node client does.
+ */
+export function createClient(
+  url: string | readonly string[],
+  options: BrowserConnectOptions = {},
+): OapClient {
+  const urls: readonly string[] = typeof url === "string" ? [url] : url;
+  const addresses = urls.map((each) => {
+    const address = parseNodeUrl(each);
+    if (address.transport !== "wss") {
+      throw new TypeError(`"${each}" is not a wss:// URL; a page reaches a node only at wss://host:port/oap`);
+    }
+    return address;
+  });
   for (const name of NODE_TRUST_OPTIONS) {
     if ((options as Record<string, unknown>)[name] !== undefined) {
       throw new TypeError(
@@ -65,10 +78,12 @@ export function createClient(url: string, options: BrowserConnectOptions = {}): 
     options.WebSocket ?? (globalThis as { WebSocket?: PlatformWebSocketConstructor }).WebSocket;
   if (!WebSocketImpl) throw new TypeError("this platform has no WebSocket; pass one as options.WebSocket");
   const resolved = resolveClientOptions(options, {});
-  const wsUrl = webSocketUrl(address);
   return newClient(
-    (signal) => openBrowserWebSocket(wsUrl, WebSocketImpl, signal),
-    address,
+    (node) => {
+      const nodeUrl = webSocketUrl(node);
+      return (signal) => openBrowserWebSocket(nodeUrl, WebSocketImpl, signal);
+    },
+    addresses,
     options,
     resolved,
     BROWSER_PLATFORM,

@@ -69,16 +69,21 @@ export class Authority {
     });
   }
 
-  /** `dir` is `<data dir>/auth`; undefined keeps every key and revocation in memory only. */
+  /**
+   * `dir` is `<data dir>/auth`; undefined keeps every key and revocation in memory only.
+   * `rootKeysFile` replaces `<dir>/root-keys.json` (a ring the nodes of a cluster share).
+   */
   static async open(opts: {
     dir: string | undefined;
+    rootKeysFile?: string | undefined;
     nodeId: string;
     settings: AuthSettings;
     log: Logger;
     now?: () => number;
   }): Promise<Authority> {
     const now = opts.now ?? Date.now;
-    const { ring, created } = await RootKeyRing.open(opts.dir, now);
+    // An empty file setting means the default (undefined takes open()'s default parameter).
+    const { ring, created } = await RootKeyRing.open(opts.dir, now, opts.rootKeysFile || undefined);
     const audit = new AuditLog(opts.dir === undefined ? undefined : join(opts.dir, "audit.jsonl"), now);
     if (created) await audit.record({ who: "node", what: "create_root_key", key_id: ring.current().id });
     const store = await RevocationStore.open(

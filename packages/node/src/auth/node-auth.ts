@@ -38,6 +38,7 @@ export async function startNodeAuth(config: NodeConfig, log: Logger): Promise<No
   const mode = config.authMode;
   const authority = await Authority.open({
     dir,
+    rootKeysFile: config.authRootKeysFile,
     nodeId: config.nodeId,
     log,
     settings: {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { KeySource } from "@omnigate/caps";
 import { writeAtomic } from "../fs/write-atomic.js";
 
@@ -38,17 +38,21 @@ export class RootKeyRing implements KeySource {
     this.index();
   }
 
-  /** Loads the ring, creating a first key when there is none. `created` says whether it did. */
+  /**
+   * Loads the ring, creating a first key when there is none. `created` says whether it did.
+   * `file` names a ring kept elsewhere (`auth.root_keys_file`: one file the nodes of a cluster
+   * share, so a capability minted by one verifies on all); by default it is `<dir>/root-keys.json`.
+   */
   static async open(
     dir: string | undefined,
     now: () => number = Date.now,
+    file: string | undefined = dir === undefined ? undefined : join(dir, FILE),
   ): Promise<{ ring: RootKeyRing; created: boolean }> {
-    const file = dir === undefined ? undefined : join(dir, FILE);
     const existing = file === undefined ? undefined : await readRing(file);
     if (existing) return { ring: new RootKeyRing(existing, file, now), created: false };
     const first = newRecord("k1", now());
     const ring = new RootKeyRing({ current: first.id, keys: [first] }, file, now);
-    if (dir !== undefined) await mkdir(dir, { recursive: true, mode: 0o700 });
+    if (file !== undefined) await mkdir(dirname(file), { recursive: true, mode: 0o700 });
     await ring.save();
     return { ring, created: true };
   }

@@ -3,6 +3,7 @@ import { HEADER_LEN } from "@omnigate/oap";
 import { parseOriginPolicy } from "@omnigate/sdk/internal";
 import { parse as parseToml } from "smol-toml";
 import { type AppInput, type AppSettings, appsFromToml, resolveApps } from "./apps.js";
+import { clusterNodeUrls } from "./cluster-nodes.js";
 import { ConfigError } from "./error.js";
 import { checkPrivacySettings, positiveDecimal } from "./privacy-settings.js";
 import { NO_QUOTAS, parseQuotaRules, QuotaRuleError, type QuotaRules } from "./quota-rules.js";
@@ -136,6 +137,7 @@ function crossCheck(config: NodeConfig): NodeConfig {
     throw new ConfigError("limits.default_deadline_ms must not exceed limits.max_deadline_ms");
   }
   checkPrivacySettings(config);
+  clusterNodeUrls(config.clusterNodes);
   try {
     parseOriginPolicy(config.wsAllowedOrigins);
   } catch (err) {

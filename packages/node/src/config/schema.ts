@@ -246,6 +246,10 @@ export const CONFIG_SCHEMA = {
     default: "",
     doc: "Redis that shares revocations between nodes (pub/sub); empty = this node only",
   }),
+  authRootKeysFile: path("auth.root_keys_file", {
+    default: "",
+    doc: "capability root key ring; the nodes of a cluster share one file so each verifies what any minted; empty = data_dir/auth/root-keys.json, made on first start",
+  }),
   authDevCapTtlSeconds: int("auth.dev_cap_ttl_s", {
     default: 30 * 86_400,
     min: 60,
@@ -378,9 +382,23 @@ export const CONFIG_SCHEMA = {
     doc: "a global quota check Redis has not answered within this falls back to the node's own bucket (ms)",
   }),
   mailboxEngine: choice("mailbox.engine", {
-    choices: ["sqlite", "memory", "redis"],
+    choices: ["sqlite", "memory", "redis", "jetstream"],
     default: "sqlite",
-    doc: "mailbox engine: sqlite (a WAL database in the data dir), memory (amnesia mode, nothing on disk) or redis (shared by nodes; needs mailbox.redis_url)",
+    doc: "mailbox engine: sqlite (a WAL database in the data dir), memory (amnesia mode, nothing on disk), redis (shared by nodes; needs mailbox.redis_url) or jetstream (shared by nodes on a NATS JetStream cluster; needs mailbox.nats_urls)",
+  }),
+  mailboxNatsUrls: text("mailbox.nats_urls", {
+    default: "",
+    doc: "servers of the NATS cluster of the jetstream mailbox engine, comma-separated nats://host:port (name them all: the client moves to another when one goes away)",
+  }),
+  mailboxJetstreamReplicas: int("mailbox.jetstream_replicas", {
+    default: 3,
+    min: 1,
+    max: 5,
+    doc: "copies of each stream of the jetstream mailbox engine; a SEND is answered once a quorum stored it (3 survives the loss of one server)",
+  }),
+  mailboxJetstreamStreamPrefix: text("mailbox.jetstream_stream_prefix", {
+    default: "omnigate_mailbox",
+    doc: "prefix of the jetstream mailbox engine's streams and subjects (A-Z a-z 0-9 _ -), so several mailboxes share one cluster",
   }),
   mailboxSqliteSync: choice("mailbox.sqlite_sync", {
     choices: ["full", "normal"],
@@ -460,9 +478,9 @@ export const CONFIG_SCHEMA = {
     doc: "longest topic name (bytes)",
   }),
   storageEngine: choice("storage.engine", {
-    choices: ["fs", "memory"],
+    choices: ["fs", "memory", "s3"],
     default: "fs",
-    doc: "where storage objects live: fs = sharded files under data_dir/storage, memory = nothing on disk (amnesia)",
+    doc: "where objects live: fs = files under data_dir/storage, memory = nothing on disk (amnesia), s3 = an S3 bucket nodes share (needs storage.s3_endpoint)",
   }),
   storageMaxObjectBytes: int("storage.max_object_bytes", {
     default: GiB,
@@ -482,10 +500,39 @@ export const CONFIG_SCHEMA = {
     max: 64 * GiB,
     doc: "with storage.engine = memory: total object bytes held; a PUT past it gets 413 payload_too_large (bytes)",
   }),
+  storageS3Endpoint: text("storage.s3_endpoint", {
+    default: "",
+    doc: "with storage.engine = s3: http(s)://host:port of the S3 API (OpenStack Swift's s3api, Ceph RGW, MinIO, AWS)",
+  }),
+  storageS3Bucket: text("storage.s3_bucket", {
+    default: "omnigate",
+    doc: "with storage.engine = s3: the bucket objects live in (made at start when missing); nodes that share it share objects",
+  }),
+  storageS3Region: text("storage.s3_region", {
+    default: "us-east-1",
+    doc: "with storage.engine = s3: the region requests are signed for",
+  }),
+  storageS3AccessKeyId: text("storage.s3_access_key_id", {
+    default: "",
+    doc: "with storage.engine = s3: access key id; empty (and no secret) = the AWS SDK's own chain (AWS_ACCESS_KEY_ID, …)",
+  }),
+  storageS3SecretAccessKey: text("storage.s3_secret_access_key", {
+    default: "",
+    doc: "with storage.engine = s3: secret access key; set it through the environment (OMNIGATE_STORAGE_S3_SECRET_ACCESS_KEY) rather than a file",
+  }),
+  storageS3ForcePathStyle: choice("storage.s3_force_path_style", {
+    choices: ["true", "false"],
+    default: "true",
+    doc: "with storage.engine = s3: address buckets as host/bucket/key (Swift, MinIO) rather than bucket.host/key (AWS virtual hosts)",
+  }),
   dhtMode: choice("dht.mode", {
     choices: ["off", "on"],
     default: "off",
     doc: "join a DHT network of nodes: announce public objects, fetch missing ones through (docs/dht.md)",
+  }),
+  clusterNodes: text("cluster.nodes", {
+    default: "",
+    doc: "comma-separated OAP URLs (oap+tls:// or wss://) of every node of this node's cluster, itself included; HELLO lists them so clients fail over among them; empty = a node on its own",
   }),
   dhtBootstrap: text("dht.bootstrap", {
     default: "",

@@ -31,7 +31,7 @@ export interface MailboxEngine {
   close(): Promise<void>;
 }
 
-export type EngineKind = "sqlite" | "memory" | "redis";
+export type EngineKind = "sqlite" | "memory" | "redis" | "jetstream";
 
 export interface SendInput {
   tenant: string;

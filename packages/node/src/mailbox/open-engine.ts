@@ -15,7 +15,7 @@ export function engineRules(config: NodeConfig): EngineRules {
   };
 }
 
-/** Opens the engine `mailbox.engine` names (ioredis is loaded only for the redis engine). */
+/** Opens the engine `mailbox.engine` names (ioredis and the NATS client are loaded only for their engines). */
 export async function openEngine(config: NodeConfig, count: MailboxCounter): Promise<MailboxEngine> {
   const rules = engineRules(config);
   if (config.mailboxEngine === "memory") return new SqlEngine({ ...rules, path: ":memory:", count });
@@ -29,10 +29,35 @@ export async function openEngine(config: NodeConfig, count: MailboxCounter): Pro
       count,
     });
   }
+  if (config.mailboxEngine === "jetstream") {
+    const urls = natsUrls(config.mailboxNatsUrls);
+    if (urls.length === 0) {
+      throw new Error(
+        "mailbox.engine = jetstream needs mailbox.nats_urls (comma-separated nats://host:port of the cluster)",
+      );
+    }
+    // The NATS client is loaded only for this engine.
+    const { JetStreamEngine } = await import("./jetstream-engine.js");
+    return new JetStreamEngine({
+      ...rules,
+      urls,
+      replicas: config.mailboxJetstreamReplicas,
+      streamPrefix: config.mailboxJetstreamStreamPrefix,
+      count,
+    });
+  }
   return new SqlEngine({
     ...rules,
     path: join(config.dataDir, MAILBOX_DB_FILE),
     synchronous: config.mailboxSqliteSync,
     count,
   });
+}
+
+/** `mailbox.nats_urls`: comma-separated, blanks ignored. */
+export function natsUrls(list: string): string[] {
+  return list
+    .split(",")
+    .map((url) => url.trim())
+    .filter((url) => url.length > 0);
 }

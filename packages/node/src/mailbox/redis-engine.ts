@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { OapError } from "@omnigate/oap";
 import { Redis } from "ioredis";
 import { monotonicFactory } from "ulid";
+import { engineUnavailable } from "../util/engine-unavailable.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { MailboxCounter } from "./counters.js";
 import type {
@@ -244,10 +245,7 @@ export class RedisEngine implements MailboxEngine {
     if (!sha) {
       sha = String(
         await this.redis.script("LOAD", script).catch((err: unknown) => {
-          throw new OapError(
-            "backend_unavailable",
-            `the mailbox's Redis did not answer (${String(err)}); retry later`,
-          );
+          throw engineUnavailable("the mailbox's Redis", err);
         }),
       );
       this.shas.set(script, sha);
@@ -260,10 +258,7 @@ export class RedisEngine implements MailboxEngine {
         return this.run(script, args);
       }
       // Redis down is an answer for this request, not a crash of the mailbox.
-      throw new OapError(
-        "backend_unavailable",
-        `the mailbox's Redis did not answer (${String(err)}); retry later`,
-      );
+      throw engineUnavailable("the mailbox's Redis", err);
     }
   }
 }

@@ -11,6 +11,7 @@ import {
 } from "@omnigate/oap";
 import type { ConnectionContext, IncomingRequest, ResponseWriter, Service } from "@omnigate/sdk/internal";
 import type { Authority } from "../auth/authority.js";
+import { clusterNodeUrls } from "../config/cluster-nodes.js";
 import type { NodeConfig } from "../config/index.js";
 import type { Router } from "../gateway/router.js";
 import type { ShapingMetrics } from "../metrics/shaping-metrics.js";
@@ -29,6 +30,8 @@ export class HelloService implements Service {
   readonly appProtoId = AppProtoId.CONTROL;
   readonly name = "control";
   private readonly listeners = new Set<ConnectionContext>();
+  /** `cluster.nodes`, checked when the config was loaded. */
+  private readonly clusterNodes: string[];
 
   constructor(
     private readonly config: NodeConfig,
@@ -37,11 +40,12 @@ export class HelloService implements Service {
     private readonly shapingMetrics?: ShapingMetrics,
   ) {
     authority?.revocations.onRevoked((r) => this.announce(r.seq));
+    this.clusterNodes = clusterNodeUrls(config.clusterNodes);
   }
 
   reply(): HelloReply {
     const c = this.config;
-    return {
+    const reply: HelloReply = {
       versions: [OAP_VERSION],
       max_frame: c.maxFrame,
       max_inflight: c.maxInflight,
@@ -62,6 +66,8 @@ export class HelloService implements Service {
         },
       },
     };
+    if (this.clusterNodes.length > 0) reply.nodes = this.clusterNodes;
+    return reply;
   }
 
   handle(req: IncomingRequest, res: ResponseWriter): void {

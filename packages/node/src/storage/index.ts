@@ -1,10 +1,12 @@
 import { join } from "node:path";
+import { ConfigError } from "../config/error.js";
 import type { NodeConfig } from "../config/index.js";
 import type { Logger } from "../log.js";
 import type { StorageMetrics } from "../metrics/storage-metrics.js";
 import type { StorageEngine } from "./engine.js";
 import { FsEngine } from "./fs-engine.js";
 import { MemoryEngine } from "./memory-engine.js";
+import { LazyS3Engine } from "./s3-lazy.js";
 import { StorageService } from "./service.js";
 
 export * from "./address.js";
@@ -14,9 +16,27 @@ export { MemoryEngine } from "./memory-engine.js";
 export { type LocatedObject, PUBLIC_NAMESPACE, tenantNamespace } from "./namespaces.js";
 export { StorageService } from "./service.js";
 
-/** The engine `storage.engine` names: files under data_dir/storage, or memory. */
+/**
+ * The engine `storage.engine` names: files under data_dir/storage, memory, or an S3 bucket (its
+ * SDK loaded only when the engine opens).
+ */
 export function createStorageEngine(config: NodeConfig): StorageEngine {
   if (config.storageEngine === "memory") return new MemoryEngine(config.storageMemoryMaxBytes);
+  if (config.storageEngine === "s3") {
+    if (!config.storageS3Endpoint) {
+      throw new ConfigError(
+        "storage.engine = s3 needs storage.s3_endpoint (http(s)://host:port of the S3 API)",
+      );
+    }
+    return new LazyS3Engine({
+      endpoint: config.storageS3Endpoint,
+      bucket: config.storageS3Bucket,
+      region: config.storageS3Region,
+      accessKeyId: config.storageS3AccessKeyId,
+      secretAccessKey: config.storageS3SecretAccessKey,
+      forcePathStyle: config.storageS3ForcePathStyle === "true",
+    });
+  }
   return new FsEngine(join(config.dataDir, "storage"));
 }
 

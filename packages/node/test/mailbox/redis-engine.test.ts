@@ -170,7 +170,7 @@ describe("mailbox engine: redis on Streams", () => {
     expect((await poll).map((d) => new TextDecoder().decode(d.body))).toEqual(["from elsewhere"]);
   });
 
-  it("answers 502 backend_unavailable when Redis is gone, as a refusal, not a crash", async () => {
+  it("answers 503 not_ready with retry_after_ms when Redis is gone, as a refusal, not a crash", async () => {
     const lone = await startRedis();
     const engine = new RedisEngine({ ...SUITE_RULES, url: lone.url, keyPrefix, clock });
     engines.push(engine);
@@ -178,9 +178,10 @@ describe("mailbox engine: redis on Streams", () => {
     await lone.stop();
     const error = await engine.send({ tenant: T1, topic: "a", body: body("after") }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OapError);
-    expect([(error as OapError).code, (error as OapError).reason]).toEqual([502, "backend_unavailable"]);
+    expect([(error as OapError).code, (error as OapError).reason]).toEqual([503, "not_ready"]);
+    expect((error as OapError).retryAfterMs).toBeGreaterThan(0);
     const depth = await engine.depth().catch((e: unknown) => e);
-    expect((depth as OapError).reason).toBe("backend_unavailable");
+    expect((depth as OapError).reason).toBe("not_ready");
   });
 });
 

@@ -8,12 +8,11 @@ import { CallScope } from "./call-scope.js";
 import { type CallSpec, encodeCallMeta } from "./call-spec.js";
 import { CapRefresher, isRefreshableCapRefusal } from "./capability.js";
 import type { Connection } from "./connection.js";
-import type { DialSettings } from "./dial.js";
 import { type OapClientError, OapConnectionError } from "./errors.js";
 import { type ClientEventName, type ClientEvents, Listeners } from "./events.js";
 import { Exchange } from "./exchange.js";
 import { MailboxClient } from "./mailbox.js";
-import { NodeLink } from "./node-link.js";
+import { type LinkSettings, NodeLink } from "./node-link.js";
 import { checkTenant, positive, type ResolvedClientOptions } from "./options.js";
 import type { ClientPlatform, Compressor } from "./platform.js";
 import { retryDelay } from "./retry.js";
@@ -28,7 +27,7 @@ const EMPTY = new Uint8Array(0);
 /** How often one call moves on from a connection that started draining before its stream went out. */
 const MAX_DRAINING_REOPENS = 3;
 
-/** A client of one Omnigate node. Create it with `connect()`. */
+/** A client of one Omnigate node, or of a cluster's nodes in turn. Create it with `connect()`. */
 export class OapClient {
   private readonly listeners: Listeners;
   private readonly link: NodeLink;
@@ -42,11 +41,11 @@ export class OapClient {
 
   /** @internal Use `connect()`. */
   constructor(
-    dialSettings: Omit<DialSettings, "hooks">,
+    linkSettings: LinkSettings,
     private readonly options: ResolvedClientOptions,
     platform: ClientPlatform,
   ) {
-    this.logger = dialSettings.logger;
+    this.logger = linkSettings.logger;
     this.compress = platform.compress;
     this.storage = new StorageClient(this, platform.createBlake3);
     // Every call waiting outside a connection listens for close(); that is not a leak.
@@ -54,7 +53,7 @@ export class OapClient {
     this.listeners = new Listeners((error, name) =>
       this.logger.warn({ err: error, event: name }, "an OapClient event listener threw"),
     );
-    this.link = new NodeLink(dialSettings, this.listeners);
+    this.link = new NodeLink(linkSettings, this.listeners);
     this.capRefresher = options.capProvider ? new CapRefresher(options.capProvider) : undefined;
   }
 

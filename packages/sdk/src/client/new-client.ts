@@ -1,22 +1,26 @@
 import { SILENT_LOGGER } from "../logger.js";
 import { OapClient } from "./client.js";
+import { type EndpointOpener, Endpoints } from "./endpoints.js";
 import type { ConnectOptions, ResolvedClientOptions } from "./options.js";
 import type { ClientPlatform } from "./platform.js";
-import type { TransportOpener } from "./transport.js";
-import { describeAddress, type NodeAddress } from "./url.js";
+import type { NodeAddress } from "./url.js";
 
-/** A client that dials `address` with `open`: what createClient() in Node and in a page share. */
+/**
+ * A client that dials `addresses` (one node, or several of a cluster) with `opener`: what
+ * createClient() in Node and in a page share.
+ */
 export function newClient(
-  open: TransportOpener,
-  address: NodeAddress,
+  opener: EndpointOpener,
+  addresses: readonly NodeAddress[],
   options: ConnectOptions,
   resolved: ResolvedClientOptions,
   platform: ClientPlatform,
 ): OapClient {
+  if (addresses.length === 0) throw new TypeError("give at least one node URL");
   return new OapClient(
     {
-      open,
-      target: describeAddress(address),
+      endpoints: new Endpoints(addresses, opener),
+      discoverNodes: options.discoverNodes ?? true,
       connectTimeoutMs: resolved.connectTimeoutMs,
       tenant: resolved.tenant,
       helloCap: () => resolved.cap,

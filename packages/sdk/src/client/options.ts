@@ -32,7 +32,13 @@ export interface ConnectOptions {
   capProvider?: CapProvider;
   /** Deadline of a call that names none, in ms (default 30000). */
   defaultDeadlineMs?: number;
-  /** Bound on TCP + TLS + HELLO, in ms (default 10000). */
+  /**
+   * Also dial the nodes a cluster's HELLO lists (`nodes`, specs/oap-1.md §8.2) when the
+   * connection is lost, besides the URLs given (default true). Only those on the same transport
+   * (TLS or WebSocket) as the first URL are taken.
+   */
+  discoverNodes?: boolean;
+  /** Bound on TCP + TLS + HELLO with one node, in ms (default 10000). */
   connectTimeoutMs?: number;
   /** How idempotent calls are retried after connection loss, 429 and 503 (see CLIENT_DEFAULTS.retry). */
   retry?: Partial<RetryPolicy>;

@@ -1,0 +1,179 @@
+/**
+ * Storage GET through a node on the s3 engine against a raw S3 GetObject of the same object
+ * from the same OpenStack Swift cluster, in the same run: throughput (MB/s) of one GET of a
+ * large object (default 64 MiB), best of --repeat (default 5), the systems taking turns run by
+ * run. `oap-s3`: a whole-object GET, which the node reads from Swift and verifies against its
+ * address as it sends it over OAP/1, and the SDK verifies again as it arrives; `oap-s3-range`:
+ * a `0-` range, which neither verifies (the same work as the raw read plus OAP/1 over TLS);
+ * `s3-raw`: GetObject straight from Swift, unverified. Goal: the node ≥ 0.8× the raw read.
+ *
+ *   node --conditions=source --import tsx bench/storage/s3-get.ts [--quick] [--big-mib 64] [--repeat 5] [--profile DIR]
+ *
+ * Needs Debian's swift, swift-proxy, swift-object, swift-container, swift-account and memcached.
+ * stdout: one JSON line per result, then one comparison line. stderr: progress.
+ */
+import { randomFillSync } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { parseArgs } from "node:util";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { connect } from "@omnigate/sdk";
+import { type SwiftCluster, startSwiftCluster } from "../../testing/support/swift-cluster.js";
+import { installChildCleanup, stopChildren } from "../support/children.js";
+import { profileFlags, startOapNode } from "../support/servers.js";
+import { type ObjectReader, oapReader, type ReadTiming } from "./readers.js";
+
+const MiB = 1024 * 1024;
+const TARGET_RATIO = 0.8;
+const BUCKET = "omnigate-bench";
+/** The tenant the node's dev capability is for: its objects live under this namespace. */
+const DEV_NAMESPACE = `t-${"0".repeat(32)}`;
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    "big-mib": { type: "string" },
+    repeat: { type: "string" },
+    profile: { type: "string" },
+  },
+});
+const bigBytes = Number(args["big-mib"] ?? (args.quick ? 32 : 64)) * MiB;
+const repeat = Number(args.repeat ?? (args.quick ? 2 : 5));
+
+const dataDir = mkdtempSync(join(tmpdir(), "storage-s3-bench-"));
+let swift: SwiftCluster | undefined;
+installChildCleanup(() => {
+  swift?.killNow();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+type System = "s3-raw" | "oap-s3" | "oap-s3-range";
+
+async function main(): Promise<void> {
+  const clusterStarted = performance.now();
+  swift = await startSwiftCluster({ log: progress });
+  progress(`Swift up in ${((performance.now() - clusterStarted) / 1000).toFixed(1)} s`);
+  const node = await startOapNode(join(dataDir, "node"), profileFlags(args.profile), [
+    "--storage-engine",
+    "s3",
+    "--storage-s3-endpoint",
+    swift.endpoint,
+    "--storage-s3-bucket",
+    BUCKET,
+    "--storage-s3-access-key-id",
+    swift.accessKeyId,
+    "--storage-s3-secret-access-key",
+    swift.secretAccessKey,
+  ]);
+  const ca = readFileSync(node.caFile, "utf8");
+  const client = await connect(node.url, { ca, cap: node.cap, defaultDeadlineMs: 300_000 });
+  const bytes = randomFillSync(Buffer.allocUnsafe(bigBytes));
+  progress(`storing ${bigBytes / MiB} MiB through the node at ${node.url}`);
+  const { addr } = await client.storage.put(bytes);
+  const s3 = new S3Client({
+    endpoint: swift.endpoint,
+    region: swift.region,
+    credentials: swift,
+    forcePathStyle: true,
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+  const readers: Record<System, ObjectReader> = {
+    "s3-raw": rawS3Reader(s3, `${DEV_NAMESPACE}/${addr.slice(3)}`),
+    "oap-s3": oapReader(client, new Map([["big", addr]]), "whole"),
+    "oap-s3-range": oapReader(client, new Map([["big", addr]]), "range"),
+  };
+  const systems = Object.keys(readers) as System[];
+  const runs = new Map<System, ReadTiming[]>(systems.map((system) => [system, []]));
+  for (const system of systems) await readers[system].read("big"); // warm-up
+  // The systems take turns, so a change in the machine's speed falls on all of them alike.
+  for (let i = 0; i < repeat; i++) {
+    for (const system of systems) {
+      const timing = await readers[system].read("big");
+      if (timing.bytes !== bigBytes) throw new Error(`${system}: read ${timing.bytes} of ${bigBytes} bytes`);
+      runs.get(system)?.push(timing);
+      progress(`${system}: ${bigBytes / MiB} MiB in ${timing.totalMs.toFixed(0)} ms`);
+    }
+  }
+  const throughput = new Map<System, number>();
+  for (const system of systems) {
+    const timings = runs.get(system) ?? [];
+    const best = Math.min(...timings.map((t) => t.totalMs));
+    const mbPerS = bigBytes / 1e6 / (best / 1000);
+    throughput.set(system, mbPerS);
+    emit({
+      bench: "storage-s3",
+      measure: "get_throughput",
+      system,
+      object_bytes: bigBytes,
+      runs: repeat,
+      best_ms: round(best),
+      mb_per_s: round(mbPerS),
+      all_ms: timings.map((t) => round(t.totalMs)),
+      first_byte_ms_p50: round(median(timings.map((t) => t.firstByteMs))),
+    });
+  }
+  for (const system of ["oap-s3", "oap-s3-range"] as const) {
+    const ratio = (throughput.get(system) ?? 0) / (throughput.get("s3-raw") ?? 1);
+    emit({
+      bench: "storage-s3",
+      compare: "get_throughput",
+      system,
+      baseline: "s3-raw",
+      ratio: round(ratio),
+      target: TARGET_RATIO,
+      meets_target: ratio >= TARGET_RATIO,
+    });
+  }
+  s3.destroy();
+  await client.close();
+}
+
+/** GetObject of one key, its body read to the end as it arrives. */
+function rawS3Reader(s3: S3Client, key: string): ObjectReader {
+  return {
+    async read() {
+      const started = performance.now();
+      let firstByteMs = -1;
+      let bytes = 0;
+      const reply = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+      for await (const chunk of reply.Body as Readable) {
+        if (firstByteMs < 0) firstByteMs = performance.now() - started;
+        bytes += (chunk as Buffer).byteLength;
+      }
+      return { bytes, firstByteMs, totalMs: performance.now() - started };
+    },
+    close: async () => {},
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function emit(line: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+function progress(message: string): void {
+  process.stderr.write(`[storage-s3-bench] ${message}\n`);
+}
+
+main()
+  .catch((error: unknown) => {
+    process.stderr.write(
+      `[storage-s3-bench] failed: ${error instanceof Error ? error.stack : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await stopChildren();
+    await swift?.stop();
+    swift = undefined;
+  });

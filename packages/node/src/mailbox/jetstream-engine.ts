@@ -1,0 +1,561 @@
+import { createHash } from "node:crypto";
+import {
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  type PubAck,
+  type StoredMsg,
+} from "@nats-io/jetstream";
+// @nats-io/transport-node pulls in @nats-io/nuid, whose package.json asks for Node 22
+// (npm prints EBADENGINE); it loads and runs on Node 20.
+import { connect, headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import { OapError } from "@omnigate/oap";
+import { engineUnavailable } from "../util/engine-unavailable.js";
+import { type Clock, systemClock } from "./clock.js";
+import type { MailboxCounter } from "./counters.js";
+import type {
+  Attrs,
+  DeadLetter,
+  Delivery,
+  DepthByState,
+  EngineKind,
+  EngineRules,
+  LeaseRef,
+  MailboxEngine,
+  RecvInput,
+  SendInput,
+  SendResult,
+} from "./engine.js";
+import { casPublish } from "./jetstream-cas.js";
+import {
+  JetStreamNames,
+  makeJetStreamReceipt,
+  msgIdOf,
+  parseJetStreamReceipt,
+  seqOfMsgId,
+} from "./jetstream-names.js";
+import { lastOnSubject, readAfter, subjectCounts } from "./jetstream-reads.js";
+import { ensureStreams } from "./jetstream-streams.js";
+import { TenantDepth } from "./jetstream-tenant-depth.js";
+import { TopicStateLog } from "./jetstream-topic-log.js";
+import {
+  applyExpiries,
+  countStates,
+  nextVisibleAt,
+  sequencesIn,
+  type TopicState,
+} from "./jetstream-topic-state.js";
+import { staleReceipt } from "./receipt.js";
+import { TopicWaiters, topicKey } from "./waiters.js";
+
+/**
+ * How long one JetStream request waits for its answer. An R3 write answers in milliseconds to
+ * a few hundred under load; past this the server is taken as gone and the request is refused
+ * as 503 (retried by clients), instead of holding it for the client library's default 5 s.
+ */
+const REQUEST_TIMEOUT_MS = 2_000;
+
+export interface JetStreamEngineOptions extends EngineRules {
+  /** Servers of the NATS cluster; the client moves to another one when its server goes away. */
+  urls: string[];
+  /** Copies of every stream (3 = survives the loss of one server). */
+  replicas: number;
+  /** Prefix of the streams and subjects, so several mailboxes (or tests) share one cluster. */
+  streamPrefix: string;
+  /** A long poll looks again at least this often, for NACKs and redrives on other nodes. */
+  pollMs?: number;
+  clock?: Clock;
+  count?: MailboxCounter;
+}
+
+interface Nats {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  log: TopicStateLog;
+}
+
+interface IdemRecord {
+  seq: number;
+  sentAt: number;
+  hash: string;
+}
+
+const DEFAULT_POLL_MS = 1000;
+/** How stale a tenant's stored count may be before a SEND reads it again. */
+const DEPTH_READ_EVERY_MS = 500;
+const NO_COUNT: MailboxCounter = () => {};
+const SENT_AT = "Om-Sent-At";
+const ATTRS = "Om-Attrs";
+const E2E = "Om-E2e";
+const BODY_HASH = "Om-Body-Hash";
+
+/**
+ * The JetStream engine, for several nodes sharing one mailbox on a NATS cluster: messages in
+ * an R3 stream (one subject per tenant and topic, the stream sequence as identity), each
+ * topic's delivery state in one record changed by compare-and-set, idempotency keys in
+ * records of their own. Leases run on the node's clock, like every other engine's, because
+ * JetStream's own (one AckWait per consumer, redelivery on the server's clock, no way to
+ * refuse a stale ack) cannot keep the mailbox's rules; docs/mailbox.md says what differs.
+ */
+export class JetStreamEngine implements MailboxEngine {
+  readonly kind: EngineKind = "jetstream";
+  private readonly names: JetStreamNames;
+  private readonly clock: Clock;
+  private readonly count: MailboxCounter;
+  private readonly waiters: TopicWaiters;
+  private readonly wakeVersion = new Map<string, number>();
+  private nats: Promise<Nats> | undefined;
+  private closed = false;
+  private readonly depthOf = new TenantDepth((tenant) => this.storedOf(tenant), DEPTH_READ_EVERY_MS);
+
+  constructor(private readonly options: JetStreamEngineOptions) {
+    if (options.urls.length === 0) throw new Error("the jetstream mailbox engine needs NATS urls");
+    this.names = new JetStreamNames(options.streamPrefix);
+    this.clock = options.clock ?? systemClock;
+    this.count = options.count ?? NO_COUNT;
+    this.waiters = new TopicWaiters(this.clock);
+    this.connection().catch(() => {}); // surfaced by the operations that wait for it
+  }
+
+  send(input: SendInput): Promise<SendResult> {
+    return this.guard(async ({ js }) => {
+      const now = this.clock.now();
+      const subject = this.names.messageSubject(input.tenant, input.topic);
+      const meta = headers();
+      meta.set(SENT_AT, String(now));
+      if (input.attrs && Object.keys(input.attrs).length > 0) {
+        meta.set(ATTRS, Buffer.from(JSON.stringify(input.attrs)).toString("base64url"));
+      }
+      if (input.e2e) meta.set(E2E, "1");
+      if (input.idemKey === undefined) {
+        const ack = await this.storeCounted(input.tenant, () =>
+          js.publish(subject, input.body, { headers: meta }),
+        );
+        this.enqueued(input.tenant, input.topic);
+        return { msgId: msgIdOf(now, ack.seq), duplicate: false };
+      }
+      return await this.sendOnce(input, subject, meta, now);
+    });
+  }
+
+  recv(input: RecvInput): Promise<Delivery[]> {
+    return this.guard(async ({ nc }) => {
+      const key = topicKey(input.tenant, input.topic);
+      const deadline = this.clock.now() + input.waitMs;
+      for (;;) {
+        const version = this.wakeVersion.get(key) ?? 0;
+        const { deliveries, visibleAt } = await this.leaseNow(input);
+        if (deliveries.length > 0 || this.closed || input.signal?.aborted) return deliveries;
+        const now = this.clock.now();
+        if (now >= deadline) return [];
+        if ((this.wakeVersion.get(key) ?? 0) !== version) continue;
+        const until = Math.min(
+          deadline,
+          visibleAt ?? deadline,
+          now + (this.options.pollMs ?? DEFAULT_POLL_MS),
+        );
+        if (until <= now) continue;
+        // A send through any node publishes on the topic's subject: hearing it wakes this poll.
+        const heard = nc.subscribe(this.names.messageSubject(input.tenant, input.topic), {
+          callback: () => this.waiters.wake(key),
+        });
+        try {
+          await this.waiters.wait(key, until - now, input.signal);
+        } finally {
+          heard.unsubscribe();
+        }
+      }
+    });
+  }
+
+  ack(lease: LeaseRef): Promise<void> {
+    return this.settle(lease, "ack", 0);
+  }
+
+  nack(lease: LeaseRef, delayMs: number, error?: string): Promise<void> {
+    return this.settle(lease, "nack", delayMs, error ?? "nacked");
+  }
+
+  extend(lease: LeaseRef, visibilityMs: number): Promise<void> {
+    return this.settle(lease, "extend", visibilityMs);
+  }
+
+  delete(tenant: string, msgId: string, topic?: string): Promise<boolean> {
+    return this.guard(async ({ jsm, log }) => {
+      const seq = seqOfMsgId(msgId);
+      if (seq === undefined) return false;
+      const stored = await jsm.streams.getMessage(this.names.messages, { seq });
+      const where = stored && this.names.parseMessageSubject(stored.subject);
+      if (!stored || !where || where.tenant !== tenant || (topic !== undefined && where.topic !== topic)) {
+        return false;
+      }
+      if (msgIdOf(Number(stored.header.get(SENT_AT)), seq) !== msgId) return false;
+      // State first: once the entry is gone no receipt of the message is live.
+      await log.apply(this.names.stateSubject(tenant, where.topic), (draft) => {
+        delete draft.msgs[seq];
+      });
+      return await this.removeMessage(jsm, seq);
+    });
+  }
+
+  dlqList(tenant: string, topic: string, max: number): Promise<DeadLetter[]> {
+    return this.guard(async ({ jsm, log }) => {
+      const state = await log.read(this.names.stateSubject(tenant, topic));
+      const out: DeadLetter[] = [];
+      for (const seq of sequencesIn(state, "dead").slice(0, max)) {
+        const stored = await jsm.streams.getMessage(this.names.messages, { seq });
+        const tracked = state.msgs[seq];
+        if (!stored || !tracked) continue;
+        const { sentAt, attrs, e2e } = readMeta(stored.header);
+        out.push({
+          msgId: msgIdOf(sentAt, seq),
+          topic,
+          attempts: tracked.attempt,
+          sentAt,
+          lastError: tracked.lastError ?? "",
+          attrs,
+          body: stored.data,
+          e2e,
+        });
+      }
+      return out;
+    });
+  }
+
+  dlqRedrive(tenant: string, topic: string, max: number): Promise<number> {
+    return this.guard(async ({ log }) => {
+      const moved = await log.apply(this.names.stateSubject(tenant, topic), (draft) => {
+        const seqs = sequencesIn(draft, "dead").slice(0, max);
+        for (const seq of seqs) {
+          const tracked = draft.msgs[seq];
+          if (!tracked) continue;
+          tracked.state = "retry";
+          tracked.attempt = 0;
+          tracked.lastError = undefined;
+        }
+        return seqs.length;
+      });
+      if (moved > 0) this.wake(topicKey(tenant, topic));
+      return moved;
+    });
+  }
+
+  dlqPurge(tenant: string, topic: string): Promise<number> {
+    return this.guard(async ({ jsm, log }) => {
+      const purged = await log.apply(this.names.stateSubject(tenant, topic), (draft) => {
+        const seqs = sequencesIn(draft, "dead");
+        for (const seq of seqs) delete draft.msgs[seq];
+        return seqs;
+      });
+      for (const seq of purged) await this.removeMessage(jsm, seq);
+      return purged.length;
+    });
+  }
+
+  depth(): Promise<DepthByState> {
+    return this.guard(async ({ jsm, log }) => {
+      const now = this.clock.now();
+      const stored = await subjectCounts(jsm, this.names.messages, this.names.tenantMessages());
+      const records = await subjectCounts(jsm, this.names.state, `${this.names.prefix}.s.>`);
+      const depth = { ready: 0, inflight: 0, delayed: 0, dlq: 0 };
+      let total = 0;
+      for (const n of Object.values(stored)) total += n;
+      for (const subject of Object.keys(records)) {
+        const counts = countStates(await log.read(subject), now);
+        depth.inflight += counts.inflight;
+        depth.delayed += counts.delayed;
+        depth.dlq += counts.dlq;
+      }
+      depth.ready = Math.max(0, total - depth.inflight - depth.delayed - depth.dlq);
+      return depth;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.waiters.wakeAll();
+    const nats = await this.nats?.catch(() => undefined);
+    await nats?.nc.close();
+  }
+
+  /** The cluster connection; one that could not be made is tried again by the next operation. */
+  private connection(): Promise<Nats> {
+    this.nats ??= this.open().catch((err: unknown) => {
+      this.nats = undefined;
+      throw err;
+    });
+    return this.nats;
+  }
+
+  private async open(): Promise<Nats> {
+    const nc = await connect({
+      servers: this.options.urls,
+      // Keep trying the cluster's servers for as long as the node runs.
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      // Otherwise the client builds two errors with stack traces for every request, a fifth
+      // of the node's CPU under load; a failed request is reported by its operation anyway.
+      noAsyncTraces: true,
+      name: "omnigate-mailbox",
+    });
+    try {
+      // Streams are made once, with the client's default patience (R3 creation takes a while).
+      await ensureStreams(await jetstreamManager(nc), {
+        names: this.names,
+        replicas: this.options.replicas,
+        dedupeWindowMs: this.options.dedupeWindowMs,
+      });
+      // A request to a server that died gets no answer: it fails after REQUEST_TIMEOUT_MS, not
+      // the client's 5 s, so the SDK retries it (on a new stream leader) that much sooner.
+      const jsm = await jetstreamManager(nc, { timeout: REQUEST_TIMEOUT_MS });
+      const js = jetstream(nc, { timeout: REQUEST_TIMEOUT_MS });
+      return { nc, js, jsm, log: new TopicStateLog(jsm, js, this.names.state) };
+    } catch (err) {
+      await nc.close();
+      throw err;
+    }
+  }
+
+  /**
+   * A SEND with an idempotency key: the key's record (its first message's sequence, sent_at
+   * and body hash) decides duplicates on the node clock. The message is stored before the
+   * record, with a Nats-Msg-Id naming the record's generation, so a sender that died between
+   * the two is deduplicated by the stream when it retries and then writes the record.
+   */
+  private async sendOnce(input: SendInput, subject: string, meta: MsgHdrs, now: number): Promise<SendResult> {
+    const { js, jsm } = await this.connection();
+    const hash = createHash("sha256").update(input.body).digest("hex");
+    const keyHash = createHash("sha256")
+      .update(input.idemKey ?? "")
+      .digest("hex");
+    const recordSubject = this.names.idemSubject(input.tenant, input.topic, keyHash);
+    meta.set(BODY_HASH, hash);
+    for (;;) {
+      const stored = await jsm.streams.getMessage(this.names.idem, { last_by_subj: recordSubject });
+      const record = stored ? (stored.json() as IdemRecord) : undefined;
+      if (record && now - record.sentAt < this.options.dedupeWindowMs) return answerDuplicate(record, hash);
+      const generation = stored?.seq ?? 0;
+      const ack = await this.storeCounted(input.tenant, () =>
+        js.publish(subject, input.body, {
+          headers: meta,
+          msgID: `${createHash("sha256").update(recordSubject).digest("hex")}.${generation}`,
+        }),
+      );
+      let first: IdemRecord = { seq: ack.seq, sentAt: now, hash };
+      if (ack.duplicate && ack.seq === 0) {
+        // The first copy is still being replicated (the leader answers sequence 0): look again.
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
+      }
+      if (ack.duplicate) {
+        // The first copy's sequence: its own sent_at and body hash make the answer.
+        const original = await jsm.streams.getMessage(this.names.messages, { seq: ack.seq });
+        if (original) {
+          first = {
+            seq: ack.seq,
+            sentAt: Number(original.header.get(SENT_AT)),
+            hash: original.header.get(BODY_HASH),
+          };
+        }
+      }
+      if ((await casPublish(js, recordSubject, JSON.stringify(first), generation)) === undefined) {
+        // Another node recorded the key first: ours is a duplicate of its message.
+        if (!ack.duplicate) {
+          await this.removeMessage(jsm, ack.seq);
+          this.depthOf.release(input.tenant);
+        }
+        continue;
+      }
+      if (ack.duplicate) return answerDuplicate(first, hash);
+      this.enqueued(input.tenant, input.topic);
+      return { msgId: msgIdOf(now, ack.seq), duplicate: false };
+    }
+  }
+
+  /** Leases what is visible now: messages visible again first (oldest first), then new ones. */
+  private async leaseNow(
+    input: RecvInput,
+  ): Promise<{ deliveries: Delivery[]; visibleAt: number | undefined }> {
+    const { jsm, log } = await this.connection();
+    const now = this.clock.now();
+    const subject = this.names.messageSubject(input.tenant, input.topic);
+    const stateSubject = this.names.stateSubject(input.tenant, input.topic);
+    const taken = await log.apply(stateSubject, async (draft, reads) => {
+      const dead = applyExpiries(draft, now, this.options.maxAttempts);
+      const picked: Array<{ seq: number; stored?: StoredMsg; attempt: number; delivery: number }> = [];
+      for (const seq of sequencesIn(draft, "retry").slice(0, input.max)) {
+        picked.push({ seq, attempt: 0, delivery: 0 });
+      }
+      const room = input.max - picked.length;
+      // Every RECV of the batch shares one look at the topic's last message.
+      const last =
+        room > 0 ? await reads.once("last", () => lastOnSubject(jsm, this.names.messages, subject)) : null;
+      const fresh = await readAfter(jsm, this.names.messages, subject, draft.cursor, room, last);
+      for (const stored of fresh) {
+        draft.cursor = stored.seq;
+        picked.push({ seq: stored.seq, stored, attempt: 0, delivery: 0 });
+      }
+      for (const pick of picked) {
+        const tracked = draft.msgs[pick.seq] ?? { state: "lease", attempt: 0, delivery: 0 };
+        tracked.state = "lease";
+        tracked.attempt += 1;
+        tracked.delivery += 1;
+        tracked.until = now + input.visibilityMs;
+        draft.msgs[pick.seq] = tracked;
+        pick.attempt = tracked.attempt;
+        pick.delivery = tracked.delivery;
+      }
+      return { dead, picked, visibleAt: nextVisibleAt(draft) };
+    });
+    if (taken.dead > 0) this.count("dlq", taken.dead);
+    const deliveries: Delivery[] = [];
+    const vanished: number[] = [];
+    const bodies = await Promise.all(
+      taken.picked.map((p) => p.stored ?? jsm.streams.getMessage(this.names.messages, { seq: p.seq })),
+    );
+    taken.picked.forEach((pick, i) => {
+      const stored = bodies[i];
+      if (!stored) {
+        vanished.push(pick.seq); // deleted while this lease was being taken
+        return;
+      }
+      const { sentAt, attrs, e2e } = readMeta(stored.header);
+      this.count(pick.attempt > 1 ? "redelivered" : "delivered", 1);
+      deliveries.push({
+        msgId: msgIdOf(sentAt, pick.seq),
+        receipt: makeJetStreamReceipt(pick.seq, pick.delivery, input.topic),
+        attempt: pick.attempt,
+        sentAt,
+        topic: input.topic,
+        attrs,
+        body: stored.data,
+        e2e,
+      });
+    });
+    if (vanished.length > 0) {
+      await log.apply(stateSubject, (draft) => {
+        for (const seq of vanished) delete draft.msgs[seq];
+      });
+    }
+    return { deliveries, visibleAt: taken.visibleAt };
+  }
+
+  private settle(lease: LeaseRef, op: "ack" | "nack" | "extend", ms: number, error = ""): Promise<void> {
+    return this.guard(async ({ jsm, log }) => {
+      const { seq, delivery, topic } = parseJetStreamReceipt(lease.receipt);
+      if (lease.topic !== undefined && lease.topic !== topic) throw staleReceipt();
+      const now = this.clock.now();
+      const outcome = await log.apply(this.names.stateSubject(lease.tenant, topic), (draft: TopicState) => {
+        const tracked = draft.msgs[seq];
+        const live =
+          tracked?.state === "lease" && tracked.delivery === delivery && (tracked.until ?? 0) > now;
+        if (!tracked || !live) throw staleReceipt();
+        if (op === "ack") {
+          delete draft.msgs[seq];
+          return "acked";
+        }
+        if (op === "extend") {
+          tracked.until = now + ms;
+          return "extended";
+        }
+        tracked.lastError = error;
+        if (tracked.attempt >= this.options.maxAttempts) {
+          tracked.state = "dead";
+          tracked.until = undefined;
+          return "dead";
+        }
+        tracked.state = ms > 0 ? "delay" : "retry";
+        tracked.until = ms > 0 ? now + ms : undefined;
+        return "nacked";
+      });
+      if (outcome === "acked") {
+        // The state no longer names it, so nothing delivers it again even if this removal is lost.
+        await this.removeMessage(jsm, seq);
+        this.count("acked", 1);
+      } else if (outcome === "dead") {
+        this.count("dlq", 1);
+      } else if (outcome === "nacked") {
+        this.wake(topicKey(lease.tenant, topic));
+      }
+    });
+  }
+
+  /** Publishes a message within the tenant's depth limit (429 quota over it). */
+  private async storeCounted(tenant: string, publish: () => Promise<PubAck>): Promise<PubAck> {
+    if (!(await this.depthOf.admit(tenant, this.options.maxDepthPerTenant))) {
+      throw new OapError("quota", "the tenant's mailbox is full; consume or purge messages, then retry", {
+        retryAfterMs: 1000,
+      });
+    }
+    let ack: PubAck | undefined;
+    try {
+      ack = await publish();
+      return ack;
+    } finally {
+      // Counted only when stored anew: a failed publish or a duplicate added nothing.
+      if (!ack || ack.duplicate) this.depthOf.release(tenant);
+    }
+  }
+
+  /** The tenant's stored messages, every state and every node, from the stream's subject counts. */
+  private async storedOf(tenant: string): Promise<number> {
+    const { jsm } = await this.connection();
+    let stored = 0;
+    for (const n of Object.values(
+      await subjectCounts(jsm, this.names.messages, this.names.tenantMessages(tenant)),
+    )) {
+      stored += n;
+    }
+    return stored;
+  }
+
+  private async removeMessage(jsm: JetStreamManager, seq: number): Promise<boolean> {
+    try {
+      return await jsm.streams.deleteMessage(this.names.messages, seq, false);
+    } catch (err) {
+      if (err instanceof JetStreamApiError) return false; // already gone
+      throw err;
+    }
+  }
+
+  private enqueued(tenant: string, topic: string): void {
+    this.count("enqueued", 1);
+    this.wake(topicKey(tenant, topic));
+  }
+
+  private wake(key: string): void {
+    this.wakeVersion.set(key, (this.wakeVersion.get(key) ?? 0) + 1);
+    this.waiters.wake(key);
+  }
+
+  /** Runs an operation once connected; a cluster that cannot answer is 503 for the request. */
+  private async guard<T>(work: (nats: Nats) => Promise<T>): Promise<T> {
+    if (this.closed) throw new OapError("shutting_down", "the mailbox engine is closed");
+    try {
+      return await work(await this.connection());
+    } catch (err) {
+      if (err instanceof OapError) throw err;
+      throw engineUnavailable("the mailbox's NATS cluster", err);
+    }
+  }
+}
+
+function answerDuplicate(record: IdemRecord, hash: string): SendResult {
+  if (record.hash !== hash) {
+    throw new OapError("conflict", "this idempotency key was used with a different body; use a new key");
+  }
+  return { msgId: msgIdOf(record.sentAt, record.seq), duplicate: true };
+}
+
+function readMeta(meta: MsgHdrs): { sentAt: number; attrs: Attrs; e2e: boolean } {
+  const attrs = meta.get(ATTRS);
+  return {
+    sentAt: Number(meta.get(SENT_AT)),
+    attrs: attrs ? (JSON.parse(Buffer.from(attrs, "base64url").toString()) as Attrs) : {},
+    e2e: meta.get(E2E) === "1",
+  };
+}

@@ -1,0 +1,229 @@
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import type { ObjectReader, PendingObject, StorageEngine } from "./engine.js";
+import { isNotFound, S3EngineError, s3Call, s3Failure } from "./s3-errors.js";
+import { digestOfKey, objectKey, outboardKey, quarantineKey } from "./s3-keys.js";
+import { S3PendingObject } from "./s3-pending.js";
+import { S3ObjectReader } from "./s3-reader.js";
+import { sweepStaging } from "./s3-staging-sweep.js";
+
+export interface S3EngineOptions {
+  /** http(s)://host:port of the S3 API. */
+  endpoint: string;
+  bucket: string;
+  region: string;
+  /** With both keys unset the SDK's own chain applies (AWS_ACCESS_KEY_ID, …). */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** http://endpoint/bucket/key rather than http://bucket.endpoint/key (Swift, MinIO, …). */
+  forcePathStyle: boolean;
+  /** Bytes per multipart part; an object up to this size is one PutObject (S3's minimum is 5 MiB). */
+  partBytes?: number;
+  /** Staged uploads older than this are taken as left by a crashed node and dropped at open (default 1 day). */
+  staleStagingMs?: number;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Objects in one S3 bucket (OpenStack Swift's s3api, Ceph RGW, MinIO, AWS): `<namespace>/<digest>`,
+ * its outboard at `<namespace>/<digest>.outboard`, uploads in progress under `staging/`, and
+ * quarantined objects under `quarantine/`. The store replicates; several nodes may share the
+ * bucket. docs/storage.md has the layout and what it guarantees.
+ */
+export class S3Engine implements StorageEngine {
+  readonly kind = "s3";
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly partBytes: number;
+  private readonly staleStagingMs: number;
+  /** Commits in flight in this node, by object key. */
+  private readonly committing = new Map<string, Promise<boolean>>();
+  /** What this node stored (minus what it quarantined) since open: not the bucket's contents. */
+  private counted = { objects: 0, bytes: 0 };
+
+  constructor(options: S3EngineOptions) {
+    this.bucket = options.bucket;
+    this.partBytes = options.partBytes ?? 8 * MiB;
+    this.staleStagingMs = options.staleStagingMs ?? 86_400_000;
+    if (this.partBytes < 5 * MiB) throw new Error("S3 multipart parts are at least 5 MiB");
+    const { accessKeyId, secretAccessKey } = options;
+    this.client = new S3Client({
+      endpoint: options.endpoint,
+      region: options.region,
+      forcePathStyle: options.forcePathStyle,
+      ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
+      // The node checks every byte against its BLAKE3 address itself; S3's extra checksums (and
+      // their chunked trailers, which older servers such as Swift 2.30 refuse) add nothing.
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+      // Each GET being served holds a connection; the SDK's default of 50 would queue the rest.
+      requestHandler: { httpAgent: { keepAlive: true, maxSockets: 512 } },
+    });
+  }
+
+  /** Makes the bucket when it is missing, and drops uploads crashed nodes left behind. */
+  async open(): Promise<void> {
+    if (await this.bucketExists()) {
+      await sweepStaging(this.client, this.bucket, this.staleStagingMs);
+      return;
+    }
+    try {
+      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+    } catch (error) {
+      // Another node sharing the bucket made it first.
+      const name = (error as { name?: string }).name;
+      if (name !== "BucketAlreadyOwnedByYou" && name !== "BucketAlreadyExists") {
+        throw new S3EngineError("CreateBucket", this.bucket, error);
+      }
+    }
+  }
+
+  private async bucketExists(): Promise<boolean> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw new S3EngineError("HeadBucket", this.bucket, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
+  async size(namespace: string, digest: string): Promise<number | undefined> {
+    return this.sizeOfKey(objectKey(namespace, digest));
+  }
+
+  async create(namespace: string): Promise<PendingObject> {
+    return new S3PendingObject(
+      {
+        client: this.client,
+        bucket: this.bucket,
+        partBytes: this.partBytes,
+        publishOnce: (ns, digest, bytes, publish) => this.publishOnce(ns, digest, bytes, publish),
+      },
+      namespace,
+    );
+  }
+
+  openReader(namespace: string, digest: string): Promise<ObjectReader | undefined> {
+    return S3ObjectReader.open(this.client, this.bucket, objectKey(namespace, digest));
+  }
+
+  async readOutboard(namespace: string, digest: string): Promise<Uint8Array | undefined> {
+    const key = outboardKey(namespace, digest);
+    try {
+      const reply = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return await (reply.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw s3Failure("GetObject", key, error);
+    }
+  }
+
+  async writeOutboard(namespace: string, digest: string, outboard: Uint8Array): Promise<void> {
+    if ((await this.size(namespace, digest)) === undefined) return;
+    const key = outboardKey(namespace, digest);
+    await s3Call("PutObject", key, () =>
+      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: outboard })),
+    );
+  }
+
+  async *list(namespace: string): AsyncIterable<string> {
+    const prefix = `${namespace}/`;
+    let token: string | undefined;
+    do {
+      const continuation = token;
+      const page = await s3Call("ListObjectsV2", prefix, () =>
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: continuation }),
+        ),
+      );
+      for (const entry of page.Contents ?? []) {
+        const digest = entry.Key === undefined ? undefined : digestOfKey(namespace, entry.Key);
+        if (digest !== undefined) yield digest;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  /**
+   * Copies the object under `quarantine/` (kept for a look, as the fs engine keeps the file),
+   * then deletes it and its outboard. The outboard goes last, so a visible object never lacks it.
+   */
+  async quarantine(namespace: string, digest: string): Promise<void> {
+    const key = objectKey(namespace, digest);
+    const size = await this.sizeOfKey(key);
+    if (size === undefined) return;
+    const aside = quarantineKey(namespace, digest, new Date());
+    await s3Call("CopyObject", aside, () =>
+      this.client.send(
+        new CopyObjectCommand({ Bucket: this.bucket, Key: aside, CopySource: `${this.bucket}/${key}` }),
+      ),
+    );
+    for (const gone of [key, outboardKey(namespace, digest)]) {
+      await s3Call("DeleteObject", gone, () =>
+        this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: gone })),
+      );
+    }
+    this.counted = {
+      objects: Math.max(0, this.counted.objects - 1),
+      bytes: Math.max(0, this.counted.bytes - size),
+    };
+  }
+
+  /**
+   * What this node stored since it opened, minus what it quarantined: not the bucket's contents,
+   * which other nodes share and which would cost a listing of the whole bucket to count.
+   */
+  totals(): { objects: number; bytes: number } {
+    return { ...this.counted };
+  }
+
+  private async sizeOfKey(key: string): Promise<number | undefined> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return head.ContentLength ?? 0;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw s3Failure("HeadObject", key, error);
+    }
+  }
+
+  /** One commit per object key at a time here: a second waits, then finds the object stored. */
+  private async publishOnce(
+    namespace: string,
+    digest: string,
+    bytes: number,
+    publish: () => Promise<void>,
+  ): Promise<boolean> {
+    const key = objectKey(namespace, digest);
+    for (let earlier = this.committing.get(key); earlier; earlier = this.committing.get(key)) {
+      await earlier.catch(() => false);
+    }
+    const commit = (async () => {
+      if ((await this.sizeOfKey(key)) !== undefined) return false;
+      await publish();
+      this.counted = { objects: this.counted.objects + 1, bytes: this.counted.bytes + bytes };
+      return true;
+    })();
+    this.committing.set(key, commit);
+    try {
+      return await commit;
+    } finally {
+      this.committing.delete(key);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import type { Readable } from "node:stream";
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { ObjectReader } from "./engine.js";
+import { isNotFound, isRangeNotSatisfiable, s3Failure } from "./s3-errors.js";
+import { ReadAheadBody } from "./s3-read-ahead.js";
+
+/**
+ * Bytes a GET's body may run ahead of the reads: two of a GET's largest (512 KiB) blocks, so
+ * one arrives while the node sends the other. It bounds what a stalled reader holds, too.
+ */
+const READ_AHEAD_BYTES = 1024 * 1024;
+
+/** A GET's body as it arrives, and the object position of its next byte. */
+interface OpenBody {
+  body: ReadAheadBody;
+  position: number;
+}
+
+/**
+ * Reads one object by position. A GET reads an object front to back in blocks, so one HTTP
+ * GET from the first position serves every read that continues where the last one stopped;
+ * only a read elsewhere (a seek) closes it and opens a ranged GET from there. A request per
+ * read would cost a round trip (and a Swift proxy lookup) per 64 KiB–512 KiB block.
+ */
+export class S3ObjectReader implements ObjectReader {
+  private body: OpenBody | undefined;
+
+  private constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    private readonly key: string,
+  ) {}
+
+  /** Starts a GET of the whole object; undefined when it does not exist. */
+  static async open(client: S3Client, bucket: string, key: string): Promise<S3ObjectReader | undefined> {
+    const reader = new S3ObjectReader(client, bucket, key);
+    try {
+      reader.body = await reader.get(0, false);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw s3Failure("GetObject", key, error);
+    }
+    return reader;
+  }
+
+  async read(into: Uint8Array, position: number): Promise<number> {
+    if (into.byteLength === 0) return 0;
+    if (this.body?.position !== position) {
+      this.drop();
+      try {
+        this.body = await this.get(position, true);
+      } catch (error) {
+        if (isRangeNotSatisfiable(error)) return 0;
+        throw s3Failure("GetObject", this.key, error);
+      }
+    }
+    const body = this.body as OpenBody;
+    let done = 0;
+    while (done < into.byteLength) {
+      let read: number;
+      try {
+        read = await body.body.read(into.subarray(done));
+      } catch (error) {
+        this.drop();
+        throw s3Failure("GetObject (body)", this.key, error);
+      }
+      if (read === 0) break;
+      done += read;
+    }
+    body.position += done;
+    return done;
+  }
+
+  async close(): Promise<void> {
+    this.drop();
+  }
+
+  /** A GET from `position` to the end (no Range header for the whole object: an empty one has no byte 0). */
+  private async get(position: number, ranged: boolean): Promise<OpenBody> {
+    const reply = await this.client.send(
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: this.key,
+        ...(ranged ? { Range: `bytes=${position}-` } : {}),
+      }),
+    );
+    return { body: new ReadAheadBody(reply.Body as Readable, READ_AHEAD_BYTES), position };
+  }
+
+  /** Closes the body being read, if any: its connection is dropped rather than drained. */
+  private drop(): void {
+    this.body?.body.destroy();
+    this.body = undefined;
+  }
+}

@@ -1,0 +1,207 @@
+import { randomUUID } from "node:crypto";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type NatsCluster, startNatsCluster } from "../../../../testing/support/nats-cluster.js";
+import { ManualClock } from "../../src/mailbox/clock.js";
+import { JetStreamEngine } from "../../src/mailbox/jetstream-engine.js";
+import { JetStreamNames } from "../../src/mailbox/jetstream-names.js";
+import { mailboxEngineSuite, SUITE_RULES } from "./engine-suite.js";
+
+let cluster: NatsCluster;
+beforeAll(async () => {
+  const started = Date.now();
+  cluster = await startNatsCluster({ nodes: 3 });
+  console.info(`nats cluster of 3 ready in ${Date.now() - started} ms`);
+}, 30_000);
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+/** Removes a test's streams, so the cluster does not carry every test's R3 streams to the end. */
+async function dropStreams(prefix: string): Promise<void> {
+  const names = new JetStreamNames(prefix);
+  const nc = await connect({ servers: cluster.urls });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const stream of [names.messages, names.state, names.idem]) {
+      await jsm.streams.delete(stream).catch(() => false);
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+mailboxEngineSuite(
+  "jetstream (3 servers, R3)",
+  async (rules, clock) => {
+    // Streams per test: tests share the cluster, never each other's messages or state.
+    const streamPrefix = `t${randomUUID().replaceAll("-", "")}`;
+    const open = () =>
+      new JetStreamEngine({ ...rules, urls: cluster.urls, replicas: 3, streamPrefix, clock });
+    const subject = {
+      engine: open(),
+      async reopen() {
+        await subject.engine.close();
+        subject.engine = open();
+        return subject.engine;
+      },
+      async cleanup() {
+        await subject.engine.close();
+        await dropStreams(streamPrefix);
+      },
+    };
+    return subject;
+  },
+  true,
+);
+
+const T1 = "0000000000000000000000000000000a";
+const body = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/** What sharing one R3 cluster brings on top of the shared rules: several nodes, a server lost. */
+describe("mailbox engine: jetstream across nodes and server loss", () => {
+  let streamPrefix: string;
+  const engines: JetStreamEngine[] = [];
+  const open = (clock?: ManualClock): JetStreamEngine => {
+    const engine = new JetStreamEngine({
+      ...SUITE_RULES,
+      // Room for every send of these tests: the depth limit is the suite's business.
+      maxDepthPerTenant: 10_000,
+      urls: cluster.urls,
+      replicas: 3,
+      streamPrefix,
+      clock,
+    });
+    engines.push(engine);
+    return engine;
+  };
+
+  beforeEach(() => {
+    streamPrefix = `x${randomUUID().replaceAll("-", "")}`;
+  });
+  afterEach(async () => {
+    for (const engine of engines.splice(0)) await engine.close();
+    await dropStreams(streamPrefix);
+  });
+
+  it("answers the same msg_id for one idempotency key sent through two nodes, also at the same moment", async () => {
+    const clock = new ManualClock();
+    const [a, b] = [open(clock), open(clock)];
+    const first = await a.send({ tenant: T1, topic: "t", body: body("x"), idemKey: "k" });
+    expect(await b.send({ tenant: T1, topic: "t", body: body("x"), idemKey: "k" })).toEqual({
+      msgId: first.msgId,
+      duplicate: true,
+    });
+    const racing = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        (i % 2 ? a : b).send({ tenant: T1, topic: "t", body: body("y"), idemKey: "race" }),
+      ),
+    );
+    expect(new Set(racing.map((r) => r.msgId)).size).toBe(1);
+    expect(racing.filter((r) => !r.duplicate)).toHaveLength(1);
+    // One message per key is stored, whichever node won.
+    const got = await a.recv({ tenant: T1, topic: "t", max: 10, visibilityMs: 1000, waitMs: 0 });
+    expect(got.map((d) => d.msgId).sort()).toEqual([first.msgId, racing[0]?.msgId].sort());
+  });
+
+  it("never lets two nodes hold a live lease on one message", async () => {
+    // One clock for both and no time passing: every lease stays live, so a message handed
+    // out twice would be a double lease.
+    const clock = new ManualClock();
+    const [a, b] = [open(clock), open(clock)];
+    const sent = new Set<string>();
+    for (let i = 0; i < 40; i++)
+      sent.add((await a.send({ tenant: T1, topic: "t", body: body(`${i}`) })).msgId);
+    const leased: string[] = [];
+    const drain = async (engine: JetStreamEngine) => {
+      for (;;) {
+        const got = await engine.recv({ tenant: T1, topic: "t", max: 3, visibilityMs: 60_000, waitMs: 0 });
+        if (got.length === 0) return;
+        leased.push(...got.map((d) => d.msgId));
+      }
+    };
+    await Promise.all([drain(a), drain(b), drain(a), drain(b)]);
+    expect(leased).toHaveLength(sent.size);
+    expect(new Set(leased)).toEqual(sent);
+  });
+
+  it("settles and redelivers across nodes whose own view of the topic is out of date", async () => {
+    const clock = new ManualClock();
+    const [a, b] = [open(clock), open(clock)];
+    const recv = (engine: JetStreamEngine) =>
+      engine.recv({ tenant: T1, topic: "t", max: 10, visibilityMs: 60_000, waitMs: 0 });
+    // b looks at the topic first, so it holds a view of it from before a's changes.
+    expect(await recv(b)).toEqual([]);
+    const sent = await a.send({ tenant: T1, topic: "t", body: body("m") });
+    const [first] = await recv(a);
+    expect(first?.msgId).toBe(sent.msgId);
+    // a's lease is live for b too, and b can NACK it by its receipt.
+    expect(await recv(b)).toEqual([]);
+    await b.nack({ tenant: T1, receipt: first?.receipt ?? "" }, 0);
+    const [second] = await recv(a);
+    expect(second?.attempt).toBe(2);
+    await b.ack({ tenant: T1, receipt: second?.receipt ?? "" });
+    expect(await recv(a)).toEqual([]);
+    expect(await recv(b)).toEqual([]);
+    expect(await b.depth()).toEqual({ ready: 0, inflight: 0, delayed: 0, dlq: 0 });
+  });
+
+  it("delivers every answered SEND after the messages stream's leader is killed with SIGKILL", {
+    timeout: 90_000,
+  }, async () => {
+    const engine = open();
+    const names = new JetStreamNames(streamPrefix);
+    const answered = new Set<string>();
+    // A client that retries: while the cluster elects new leaders a SEND is refused (503,
+    // not answered, not counted) and tried again, for at most 30 s per message.
+    const sendSome = async (n: number, tag: string) => {
+      for (let i = 0; i < n; i++) {
+        const until = Date.now() + 30_000;
+        while (Date.now() < until) {
+          try {
+            answered.add((await engine.send({ tenant: T1, topic: "t", body: body(`${tag}${i}`) })).msgId);
+            break;
+          } catch {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
+      }
+    };
+    await sendSome(50, "before");
+    const nc = await connect({ servers: cluster.urls });
+    let leader: number;
+    try {
+      const info = await (await jetstreamManager(nc)).streams.info(names.messages);
+      leader = Number(info.cluster?.leader?.replace(/^n/, "")) - 1;
+    } finally {
+      await nc.close();
+    }
+    expect(leader).toBeGreaterThanOrEqual(0);
+    await cluster.kill(leader);
+    try {
+      await sendSome(50, "after");
+      // The cluster took writes again without the killed server.
+      expect(answered.size).toBe(100);
+      const received = new Set<string>();
+      const until = Date.now() + 60_000;
+      while (received.size < answered.size && Date.now() < until) {
+        try {
+          const got = await engine.recv({
+            tenant: T1,
+            topic: "t",
+            max: 50,
+            visibilityMs: 60_000,
+            waitMs: 500,
+          });
+          for (const d of got) received.add(d.msgId);
+        } catch {
+          // The state stream may be electing too: try again.
+        }
+      }
+      for (const msgId of answered) expect(received.has(msgId)).toBe(true);
+    } finally {
+      await cluster.restart(leader);
+    }
+  });
+});
