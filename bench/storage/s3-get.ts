@@ -7,7 +7,7 @@
  * a `0-` range, which neither verifies (the same work as the raw read plus OAP/1 over TLS);
  * `s3-raw`: GetObject straight from Swift, unverified. Goal: the node ≥ 0.8× the raw read.
  *
- *   node --conditions=source --import tsx bench/storage/s3-get.ts [--quick] [--big-mib 64] [--repeat 5] [--profile DIR]
+ *   npm run bench:storage-s3 [-- --quick] [--big-mib 64] [--repeat 5] [--profile DIR]
  *
  * Needs Debian's swift, swift-proxy, swift-object, swift-container, swift-account and memcached.
  * stdout: one JSON line per result, then one comparison line. stderr: progress.

@@ -11,7 +11,7 @@ afterEach(() => scope.close());
 let swift: SwiftCluster;
 beforeAll(async () => {
   swift = await startSwiftCluster();
-}, 120_000);
+}, 360_000); // may wait for other test files' Swift clusters to start first
 afterAll(async () => {
   await swift?.stop();
 });

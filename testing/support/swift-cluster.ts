@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { CreateBucketCommand, DeleteBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { freePort } from "./free-port.js";
+import { oneAtATime } from "./start-lock.js";
 import { tempDir } from "./temp-dir.js";
 
 const run = promisify(execFile);
@@ -62,7 +63,15 @@ interface NodePorts {
   account: number;
 }
 
-export async function startSwiftCluster(options: SwiftClusterOptions = {}): Promise<SwiftCluster> {
+/**
+ * Starts a cluster; clusters started by test files running in parallel start one after the
+ * other (each ~20 s alone), so none waits past its timeout behind the others.
+ */
+export function startSwiftCluster(options: SwiftClusterOptions = {}): Promise<SwiftCluster> {
+  return oneAtATime("omnigate-swift-start", () => startNow(options));
+}
+
+async function startNow(options: SwiftClusterOptions): Promise<SwiftCluster> {
   // The pinned AWS SDK warns that later releases will need Node 22; noise in test output.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const log = options.log ?? ((line: string) => process.stderr.write(`[swift] ${line}\n`));

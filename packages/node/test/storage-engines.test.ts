@@ -92,7 +92,7 @@ describe.each(Object.keys(engines))("the %s storage engine", (kind) => {
   if (kind === "s3") {
     beforeAll(async () => {
       swift = await startSwiftCluster();
-    }, 120_000);
+    }, 360_000); // may wait for other test files' Swift clusters to start first
     afterAll(async () => {
       await swift?.stop();
     });

@@ -30,7 +30,7 @@ beforeAll(async () => {
     credentials: swift,
     forcePathStyle: true,
   });
-}, 120_000);
+}, 360_000); // may wait for other test files' Swift clusters to start first
 afterAll(async () => {
   raw?.destroy();
   await swift?.stop();

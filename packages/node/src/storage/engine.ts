@@ -12,8 +12,12 @@ export interface StorageEngine {
   size(namespace: string, digest: string): Promise<number | undefined>;
   /** A new object being written; it appears only when committed. */
   create(namespace: string): Promise<PendingObject>;
-  /** Opens an object for reading, or undefined when the namespace does not hold it. */
-  openReader(namespace: string, digest: string): Promise<ObjectReader | undefined>;
+  /**
+   * Opens an object for reading, or undefined when the namespace does not hold it. `from` is
+   * where the caller will read first (a range's start): an engine that streams the object
+   * starts there instead of at byte 0.
+   */
+  openReader(namespace: string, digest: string, from?: number): Promise<ObjectReader | undefined>;
   /**
    * The object's BLAKE3 outboard (docs/storage.md, verified GETs): the tree's parent nodes,
    * kept beside the bytes. Undefined when the object or its outboard is missing (an object of

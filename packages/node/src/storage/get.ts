@@ -116,13 +116,15 @@ async function stream(
   plan: GetPlan,
 ): Promise<void> {
   const { addr, found, span, code, head, hasher, arrived } = plan;
-  const reader = await deps.engine.openReader(found.namespace, digestOf(addr));
+  const reader = await deps.engine.openReader(found.namespace, digestOf(addr), span.start);
+  // Removed since it was located (quarantined by another GET, or by another node sharing the store).
+  if (!reader) notFound(addr);
   let offset = span.start;
   /** The span's last chunk, held back until the digest is checked, with its block. */
   let last: { chunk: Uint8Array; block: SharedBlock } | undefined;
   try {
     let blockChunks = 1;
-    while (reader && offset < span.end) {
+    while (offset < span.end) {
       const block = new SharedBlock(deps.blocks, blockChunks * deps.chunkBytes);
       const into = block.bytes.subarray(0, Math.min(block.bytes.byteLength, span.end - offset));
       const read = await reader.read(into, offset);
@@ -157,7 +159,7 @@ async function stream(
       blockChunks = Math.min(blockChunks * 2, MAX_BLOCK_CHUNKS);
     }
   } finally {
-    await reader?.close();
+    await reader.close();
   }
   if (req.signal.aborted || res.ended) return last?.block.drop();
   const digestOk = hasher === undefined || hasher.digestHex() === digestOf(addr);

@@ -15,6 +15,7 @@ import { digestOfKey, objectKey, outboardKey, quarantineKey } from "./s3-keys.js
 import { S3PendingObject } from "./s3-pending.js";
 import { S3ObjectReader } from "./s3-reader.js";
 import { sweepStaging } from "./s3-staging-sweep.js";
+import { SizeCache } from "./size-cache.js";
 
 export interface S3EngineOptions {
   /** http(s)://host:port of the S3 API. */
@@ -48,6 +49,12 @@ export class S3Engine implements StorageEngine {
   private readonly staleStagingMs: number;
   /** Commits in flight in this node, by object key. */
   private readonly committing = new Map<string, Promise<boolean>>();
+  /**
+   * Sizes of objects seen here. An object never changes under its address, so a GET needs no
+   * HEAD round trip to the store once its size is known; one quarantined by another node is
+   * found gone when it is opened, and forgotten then.
+   */
+  private readonly sizes = new SizeCache(100_000);
   /** What this node stored (minus what it quarantined) since open: not the bucket's contents. */
   private counted = { objects: 0, bytes: 0 };
 
@@ -103,7 +110,12 @@ export class S3Engine implements StorageEngine {
   }
 
   async size(namespace: string, digest: string): Promise<number | undefined> {
-    return this.sizeOfKey(objectKey(namespace, digest));
+    const cached = this.sizes.get(namespace, digest);
+    if (typeof cached === "number") return cached;
+    const size = await this.sizeOfKey(objectKey(namespace, digest));
+    // Only sizes are kept, never an absence: another node sharing the bucket may store it next.
+    if (size !== undefined) this.sizes.set(namespace, digest, size);
+    return size;
   }
 
   async create(namespace: string): Promise<PendingObject> {
@@ -118,8 +130,11 @@ export class S3Engine implements StorageEngine {
     );
   }
 
-  openReader(namespace: string, digest: string): Promise<ObjectReader | undefined> {
-    return S3ObjectReader.open(this.client, this.bucket, objectKey(namespace, digest));
+  async openReader(namespace: string, digest: string, from = 0): Promise<ObjectReader | undefined> {
+    const reader = await S3ObjectReader.open(this.client, this.bucket, objectKey(namespace, digest), from);
+    // Gone since its size was cached: another node sharing the bucket quarantined it.
+    if (!reader) this.sizes.forget(namespace, digest);
+    return reader;
   }
 
   async readOutboard(namespace: string, digest: string): Promise<Uint8Array | undefined> {
@@ -164,6 +179,7 @@ export class S3Engine implements StorageEngine {
    * then deletes it and its outboard. The outboard goes last, so a visible object never lacks it.
    */
   async quarantine(namespace: string, digest: string): Promise<void> {
+    this.sizes.forget(namespace, digest);
     const key = objectKey(namespace, digest);
     const size = await this.sizeOfKey(key);
     if (size === undefined) return;
@@ -214,8 +230,11 @@ export class S3Engine implements StorageEngine {
       await earlier.catch(() => false);
     }
     const commit = (async () => {
+      // Asked of the store, not the size cache: a re-PUT of an object another node quarantined
+      // must store it again.
       if ((await this.sizeOfKey(key)) !== undefined) return false;
       await publish();
+      this.sizes.set(namespace, digest, bytes);
       this.counted = { objects: this.counted.objects + 1, bytes: this.counted.bytes + bytes };
       return true;
     })();

@@ -35,8 +35,8 @@ export class LazyS3Engine implements StorageEngine {
     return this.opened().create(namespace);
   }
 
-  openReader(namespace: string, digest: string): Promise<ObjectReader | undefined> {
-    return this.opened().openReader(namespace, digest);
+  openReader(namespace: string, digest: string, from?: number): Promise<ObjectReader | undefined> {
+    return this.opened().openReader(namespace, digest, from);
   }
 
   readOutboard(namespace: string, digest: string): Promise<Uint8Array | undefined> {

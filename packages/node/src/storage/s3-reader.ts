@@ -31,13 +31,23 @@ export class S3ObjectReader implements ObjectReader {
     private readonly key: string,
   ) {}
 
-  /** Starts a GET of the whole object; undefined when it does not exist. */
-  static async open(client: S3Client, bucket: string, key: string): Promise<S3ObjectReader | undefined> {
+  /**
+   * Starts a GET of the object from `from` to its end; undefined when it does not exist. The
+   * GET is sent now, so its 404 answers whether the object is there.
+   */
+  static async open(
+    client: S3Client,
+    bucket: string,
+    key: string,
+    from: number,
+  ): Promise<S3ObjectReader | undefined> {
     const reader = new S3ObjectReader(client, bucket, key);
     try {
-      reader.body = await reader.get(0, false);
+      reader.body = await reader.get(from, from > 0);
     } catch (error) {
       if (isNotFound(error)) return undefined;
+      // A start at or past the end: the object is there, and a read finds nothing.
+      if (isRangeNotSatisfiable(error)) return reader;
       throw s3Failure("GetObject", key, error);
     }
     return reader;

@@ -49,7 +49,7 @@ export async function verifiedGet(
     groups: `${firstGroup}-${lastGroup}`,
   });
   deps.metrics.firstByteAfter((performance.now() - arrived) / 1000);
-  const reader = await deps.engine.openReader(found.namespace, digestOf(addr));
+  const reader = await deps.engine.openReader(found.namespace, digestOf(addr), firstGroup * GROUP_BYTES);
   if (!reader) return res.fail(new OapError("not_found", `object ${addr} was removed while being read`));
   try {
     let blockGroups = 1;
