@@ -81,12 +81,13 @@ export async function startOmnigateCluster(options: OmnigateClusterOptions = {})
   };
   const stopAll = () =>
     Promise.all(running.map((node, i) => node?.stop().then(() => (running[i] = undefined))));
-  try {
-    await Promise.all(ports.map((_, i) => start(i)));
-  } catch (err) {
+  // All settled before a failure is handled: a node still starting must be stopped too.
+  const starts = await Promise.allSettled(ports.map((_, i) => start(i)));
+  const failed = starts.find((result) => result.status === "rejected");
+  if (failed) {
     await stopAll();
     shared.remove();
-    throw err;
+    throw failed.reason;
   }
   const devCap = auth ? readFileSync(join(dataDirs[0] as string, "auth", "dev.cap"), "utf8").trim() : "";
   return {

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../../testing/support/temp-dir.js";
 import { RootKeyRing } from "../src/auth/root-keys.js";
+import { clusterNodeUrls } from "../src/config/cluster-nodes.js";
 import { ConfigError, loadConfig } from "../src/config/index.js";
 
 describe("cluster settings", () => {
@@ -9,7 +10,10 @@ describe("cluster settings", () => {
     const config = loadConfig({
       env: { OMNIGATE_CLUSTER_NODES: " oap+tls://10.0.0.1:9443 , wss://10.0.0.2:9444/oap," },
     });
-    expect(config.clusterNodes).toContain("oap+tls://10.0.0.1:9443");
+    expect(clusterNodeUrls(config.clusterNodes)).toEqual([
+      "oap+tls://10.0.0.1:9443",
+      "wss://10.0.0.2:9444/oap",
+    ]);
     expect(loadConfig({ env: {} }).clusterNodes).toBe("");
   });
 

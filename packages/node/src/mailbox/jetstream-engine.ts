@@ -363,10 +363,16 @@ export class JetStreamEngine implements MailboxEngine {
         }
       }
       if ((await casPublish(js, recordSubject, JSON.stringify(first), generation)) === undefined) {
-        // Another node recorded the key first: ours is a duplicate of its message.
+        // Another sender recorded the key first. Its record may name this very message (it got
+        // our copy back as a duplicate and recorded it before we could): that one is answered
+        // and must stay. Only a message the record does not name is a duplicate to remove.
         if (!ack.duplicate) {
-          await this.removeMessage(jsm, ack.seq);
-          this.depthOf.release(input.tenant);
+          const winner = await jsm.streams.getMessage(this.names.idem, { last_by_subj: recordSubject });
+          const recorded = winner ? (winner.json() as IdemRecord) : undefined;
+          if (recorded?.seq !== ack.seq) {
+            await this.removeMessage(jsm, ack.seq);
+            this.depthOf.release(input.tenant);
+          }
         }
         continue;
       }
