@@ -6,7 +6,6 @@ import {
   jetstream,
   jetstreamManager,
   type PubAck,
-  type StoredMsg,
 } from "@nats-io/jetstream";
 // @nats-io/transport-node pulls in @nats-io/nuid, whose package.json asks for Node 22
 // (npm prints EBADENGINE); it loads and runs on Node 20.
@@ -28,6 +27,7 @@ import type {
   SendInput,
   SendResult,
 } from "./engine.js";
+import { AckedRemovals } from "./jetstream-acked-removals.js";
 import { casPublish } from "./jetstream-cas.js";
 import {
   JetStreamNames,
@@ -37,12 +37,15 @@ import {
   seqOfMsgId,
 } from "./jetstream-names.js";
 import { lastOnSubject, readAfter, subjectCounts } from "./jetstream-reads.js";
+import { type MessageCopy, SentCache } from "./jetstream-sent-cache.js";
 import { ensureStreams } from "./jetstream-streams.js";
 import { TenantDepth } from "./jetstream-tenant-depth.js";
 import { TopicStateLog } from "./jetstream-topic-log.js";
 import {
   applyExpiries,
   countStates,
+  dropPassedDeletions,
+  floorOf,
   nextVisibleAt,
   sequencesIn,
   type TopicState,
@@ -75,6 +78,7 @@ interface Nats {
   js: JetStreamClient;
   jsm: JetStreamManager;
   log: TopicStateLog;
+  removals: AckedRemovals;
 }
 
 interface IdemRecord {
@@ -86,6 +90,10 @@ interface IdemRecord {
 const DEFAULT_POLL_MS = 1000;
 /** How stale a tenant's stored count may be before a SEND reads it again. */
 const DEPTH_READ_EVERY_MS = 500;
+/** Bodies of messages this node stored, kept for RECVs on this node (jetstream-sent-cache.ts). */
+const SENT_CACHE_BYTES = 16 * 1024 * 1024;
+/** How long an acked message above its topic's floor waits for a purge before it is removed alone. */
+const HOLE_HOLD_MS = 1000;
 const NO_COUNT: MailboxCounter = () => {};
 const SENT_AT = "Om-Sent-At";
 const ATTRS = "Om-Attrs";
@@ -110,6 +118,7 @@ export class JetStreamEngine implements MailboxEngine {
   private nats: Promise<Nats> | undefined;
   private closed = false;
   private readonly depthOf = new TenantDepth((tenant) => this.storedOf(tenant), DEPTH_READ_EVERY_MS);
+  private readonly sent = new SentCache(SENT_CACHE_BYTES);
 
   constructor(private readonly options: JetStreamEngineOptions) {
     if (options.urls.length === 0) throw new Error("the jetstream mailbox engine needs NATS urls");
@@ -134,7 +143,7 @@ export class JetStreamEngine implements MailboxEngine {
         const ack = await this.storeCounted(input.tenant, () =>
           js.publish(subject, input.body, { headers: meta }),
         );
-        this.enqueued(input.tenant, input.topic);
+        this.stored(input, subject, meta, ack.seq);
         return { msgId: msgIdOf(now, ack.seq), duplicate: false };
       }
       return await this.sendOnce(input, subject, meta, now);
@@ -193,10 +202,13 @@ export class JetStreamEngine implements MailboxEngine {
         return false;
       }
       if (msgIdOf(Number(stored.header.get(SENT_AT)), seq) !== msgId) return false;
-      // State first: once the entry is gone no receipt of the message is live.
+      // State first: once the entry is gone no receipt of the message is live, and one never
+      // delivered is marked so that no reader hands it out, whatever bytes it still sees.
       await log.apply(this.names.stateSubject(tenant, where.topic), (draft) => {
-        delete draft.msgs[seq];
+        if (seq > draft.cursor) draft.msgs[seq] = { state: "deleted", attempt: 0, delivery: 0 };
+        else delete draft.msgs[seq];
       });
+      this.sent.forget(seq);
       return await this.removeMessage(jsm, seq);
     });
   }
@@ -256,13 +268,14 @@ export class JetStreamEngine implements MailboxEngine {
   }
 
   depth(): Promise<DepthByState> {
-    return this.guard(async ({ jsm, log }) => {
+    return this.guard(async ({ jsm, log, removals }) => {
       const now = this.clock.now();
       const stored = await subjectCounts(jsm, this.names.messages, this.names.tenantMessages());
       const records = await subjectCounts(jsm, this.names.state, `${this.names.prefix}.s.>`);
       const depth = { ready: 0, inflight: 0, delayed: 0, dlq: 0 };
       let total = 0;
       for (const n of Object.values(stored)) total += n;
+      for (const [, acked] of removals.pendingBySubject()) total -= acked;
       for (const subject of Object.keys(records)) {
         const counts = countStates(await log.read(subject), now);
         depth.inflight += counts.inflight;
@@ -279,6 +292,7 @@ export class JetStreamEngine implements MailboxEngine {
     this.closed = true;
     this.waiters.wakeAll();
     const nats = await this.nats?.catch(() => undefined);
+    await nats?.removals.close();
     await nats?.nc.close();
   }
 
@@ -313,7 +327,22 @@ export class JetStreamEngine implements MailboxEngine {
       // the client's 5 s, so the SDK retries it (on a new stream leader) that much sooner.
       const jsm = await jetstreamManager(nc, { timeout: REQUEST_TIMEOUT_MS });
       const js = jetstream(nc, { timeout: REQUEST_TIMEOUT_MS });
-      return { nc, js, jsm, log: new TopicStateLog(jsm, js, this.names.state) };
+      const removals = new AckedRemovals(
+        {
+          purgeBelow: async (subject, floor) => {
+            // Nothing lies below sequence 1, and nats-server takes a purge "below 1" (or 0) as
+            // a purge of the whole subject.
+            if (floor <= 1) return;
+            await jsm.streams.purge(this.names.messages, { filter: subject, seq: floor });
+          },
+          removeOne: async (seq) => {
+            await this.removeMessage(jsm, seq);
+          },
+        },
+        this.clock,
+        HOLE_HOLD_MS,
+      );
+      return { nc, js, jsm, log: new TopicStateLog(jsm, js, this.names.state), removals };
     } catch (err) {
       await nc.close();
       throw err;
@@ -377,7 +406,7 @@ export class JetStreamEngine implements MailboxEngine {
         continue;
       }
       if (ack.duplicate) return answerDuplicate(first, hash);
-      this.enqueued(input.tenant, input.topic);
+      this.stored(input, subject, meta, ack.seq);
       return { msgId: msgIdOf(now, ack.seq), duplicate: false };
     }
   }
@@ -392,19 +421,25 @@ export class JetStreamEngine implements MailboxEngine {
     const stateSubject = this.names.stateSubject(input.tenant, input.topic);
     const taken = await log.apply(stateSubject, async (draft, reads) => {
       const dead = applyExpiries(draft, now, this.options.maxAttempts);
-      const picked: Array<{ seq: number; stored?: StoredMsg; attempt: number; delivery: number }> = [];
+      const picked: Array<{ seq: number; stored?: MessageCopy; attempt: number; delivery: number }> = [];
       for (const seq of sequencesIn(draft, "retry").slice(0, input.max)) {
         picked.push({ seq, attempt: 0, delivery: 0 });
       }
       const room = input.max - picked.length;
-      // Every RECV of the batch shares one look at the topic's last message.
-      const last =
-        room > 0 ? await reads.once("last", () => lastOnSubject(jsm, this.names.messages, subject)) : null;
-      const fresh = await readAfter(jsm, this.names.messages, subject, draft.cursor, room, last);
+      // Every RECV of the batch shares one look at the topic's last message, if one needs it.
+      const lastOf = () => reads.once("last", () => lastOnSubject(jsm, this.names.messages, subject));
+      const fresh =
+        room > 0
+          ? await readAfter(jsm, this.names.messages, subject, draft.cursor, room, lastOf, (seq) =>
+              this.sent.get(seq),
+            )
+          : [];
       for (const stored of fresh) {
         draft.cursor = stored.seq;
+        if (draft.msgs[stored.seq]?.state === "deleted") continue;
         picked.push({ seq: stored.seq, stored, attempt: 0, delivery: 0 });
       }
+      dropPassedDeletions(draft);
       for (const pick of picked) {
         const tracked = draft.msgs[pick.seq] ?? { state: "lease", attempt: 0, delivery: 0 };
         tracked.state = "lease";
@@ -418,6 +453,8 @@ export class JetStreamEngine implements MailboxEngine {
       return { dead, picked, visibleAt: nextVisibleAt(draft) };
     });
     if (taken.dead > 0) this.count("dlq", taken.dead);
+    // Handed out: the cursor is past them, and a redelivery reads the stream.
+    for (const pick of taken.picked) if (pick.stored) this.sent.forget(pick.seq);
     const deliveries: Delivery[] = [];
     const vanished: number[] = [];
     const bodies = await Promise.all(
@@ -451,11 +488,13 @@ export class JetStreamEngine implements MailboxEngine {
   }
 
   private settle(lease: LeaseRef, op: "ack" | "nack" | "extend", ms: number, error = ""): Promise<void> {
-    return this.guard(async ({ jsm, log }) => {
+    return this.guard(async ({ log, removals }) => {
       const { seq, delivery, topic } = parseJetStreamReceipt(lease.receipt);
       if (lease.topic !== undefined && lease.topic !== topic) throw staleReceipt();
       const now = this.clock.now();
+      let settled: TopicState | undefined;
       const outcome = await log.apply(this.names.stateSubject(lease.tenant, topic), (draft: TopicState) => {
+        settled = draft;
         const tracked = draft.msgs[seq];
         const live =
           tracked?.state === "lease" && tracked.delivery === delivery && (tracked.until ?? 0) > now;
@@ -479,8 +518,9 @@ export class JetStreamEngine implements MailboxEngine {
         return "nacked";
       });
       if (outcome === "acked") {
-        // The state no longer names it, so nothing delivers it again even if this removal is lost.
-        await this.removeMessage(jsm, seq);
+        // The state no longer names it, so nothing delivers it again: the bytes go in a batch.
+        const floor = settled ? floorOfCommitted(settled) : 0;
+        await removals.acked(this.names.messageSubject(lease.tenant, topic), seq, floor);
         this.count("acked", 1);
       } else if (outcome === "dead") {
         this.count("dlq", 1);
@@ -507,16 +547,23 @@ export class JetStreamEngine implements MailboxEngine {
     }
   }
 
-  /** The tenant's stored messages, every state and every node, from the stream's subject counts. */
+  /**
+   * The tenant's messages, every state and every node, from the stream's subject counts, less
+   * the acked ones this node is still removing (another node's show for up to a hold).
+   */
   private async storedOf(tenant: string): Promise<number> {
-    const { jsm } = await this.connection();
+    const { jsm, removals } = await this.connection();
     let stored = 0;
     for (const n of Object.values(
       await subjectCounts(jsm, this.names.messages, this.names.tenantMessages(tenant)),
     )) {
       stored += n;
     }
-    return stored;
+    // Acked messages this node still has to remove are gone for the limit.
+    for (const [subject, acked] of removals.pendingBySubject()) {
+      if (this.names.parseMessageSubject(subject)?.tenant === tenant) stored -= acked;
+    }
+    return Math.max(0, stored);
   }
 
   private async removeMessage(jsm: JetStreamManager, seq: number): Promise<boolean> {
@@ -528,9 +575,12 @@ export class JetStreamEngine implements MailboxEngine {
     }
   }
 
-  private enqueued(tenant: string, topic: string): void {
+  /** A new message is in the stream: kept for RECVs here, counted, and waiting polls woken. */
+  private stored(input: SendInput, subject: string, meta: MsgHdrs, seq: number): void {
+    // A copy of the body: the request's buffer is not ours to keep.
+    this.sent.remember({ seq, subject, header: meta, data: Uint8Array.prototype.slice.call(input.body) });
     this.count("enqueued", 1);
-    this.wake(topicKey(tenant, topic));
+    this.wake(topicKey(input.tenant, input.topic));
   }
 
   private wake(key: string): void {
@@ -548,6 +598,20 @@ export class JetStreamEngine implements MailboxEngine {
       throw engineUnavailable("the mailbox's NATS cluster", err);
     }
   }
+}
+
+/**
+ * The floor of a state as written. Every ack of one group commit shares the written draft, so
+ * it is worked out once per write, not once per ack (a scan of every tracked message).
+ */
+const committedFloors = new WeakMap<TopicState, number>();
+function floorOfCommitted(state: TopicState): number {
+  let floor = committedFloors.get(state);
+  if (floor === undefined) {
+    floor = floorOf(state);
+    committedFloors.set(state, floor);
+  }
+  return floor;
 }
 
 function answerDuplicate(record: IdemRecord, hash: string): SendResult {

@@ -1,4 +1,8 @@
 import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
+import type { MessageCopy } from "./jetstream-sent-cache.js";
+
+/** Known sequences one read walks at most (each is a Map lookup). */
+const MAX_KNOWN_WALK = 4096;
 
 /** The subject's last message, if any. */
 export function lastOnSubject(
@@ -12,11 +16,18 @@ export function lastOnSubject(
 /**
  * Up to `count` messages on `subject` after stream sequence `after`, in stream order.
  *
- * nats-server 2.9 has no batched get, so this asks for "the first message on the subject at
- * or after s" for `count` consecutive starts at once. Every message of the subject in the
- * range answers its own start, and a later answer means nothing of the subject lies before
- * it, so the distinct answers are a gap-free run: one round trip when the topic's messages
- * are dense in the stream, more rounds (from the last found) when other topics interleave.
+ * First from `known` (the messages this node stored, jetstream-sent-cache.ts): while every
+ * sequence after `after` is known, the subject's messages among them are exactly the known
+ * ones of that subject, so a RECV on the node that took the SENDs costs no read at all.
+ *
+ * Past the first unknown sequence it asks the stream. nats-server 2.9 has no batched get, so
+ * this asks for "the first message on the subject at or after s" for `count` consecutive
+ * starts at once. Every message of the subject in the range answers its own start, and a
+ * later answer means nothing of the subject lies before it, so the distinct answers are a
+ * gap-free run: one round trip when the topic's messages are dense in the stream, more rounds
+ * (from the last found) when other topics interleave. `lastOf` (the subject's last message,
+ * read only when needed) bounds the starts worth asking about: asking past it would cost a
+ * refused request each.
  */
 export async function readAfter(
   jsm: JetStreamManager,
@@ -24,16 +35,24 @@ export async function readAfter(
   subject: string,
   after: number,
   count: number,
-  last: StoredMsg | null,
-): Promise<StoredMsg[]> {
-  // `last` (the subject's last message) bounds the starts worth asking about: asking past it
-  // would cost a refused request each.
-  if (!last || last.seq <= after) return [];
-  if (last.seq === after + 1) return [last];
-  const found = new Map<number, StoredMsg>();
+  lastOf: () => Promise<StoredMsg | null>,
+  known: (seq: number) => MessageCopy | undefined = () => undefined,
+): Promise<MessageCopy[]> {
+  const read: MessageCopy[] = [];
   let from = after;
-  while (found.size < count && from < last.seq) {
-    const wanted = Math.min(count - found.size, last.seq - from);
+  for (let walked = 0, copy = known(from + 1); copy && read.length < count; copy = known(from + 1)) {
+    from = copy.seq;
+    if (copy.subject === subject) read.push(copy);
+    if (++walked >= MAX_KNOWN_WALK) break; // other topics' messages: let the stream find ours
+  }
+  if (read.length >= count) return read;
+  const last = await lastOf();
+  if (!last || last.seq <= from) return read;
+  if (last.seq === from + 1) return [...read, last];
+  const found = new Map<number, StoredMsg>();
+  const wantedTotal = count - read.length;
+  while (found.size < wantedTotal && from < last.seq) {
+    const wanted = Math.min(wantedTotal - found.size, last.seq - from);
     const answers = await Promise.all(
       Array.from({ length: wanted }, (_, i) => nextOnSubject(jsm, stream, subject, from + 1 + i)),
     );
@@ -50,7 +69,7 @@ export async function readAfter(
     if (exhausted || reached === from) break;
     from = reached;
   }
-  return [...found.values()].sort((a, b) => a.seq - b.seq).slice(0, count);
+  return [...read, ...[...found.values()].sort((a, b) => a.seq - b.seq).slice(0, wantedTotal)];
 }
 
 /** The first message on `subject` at or after `seq` (the stream API's next_by_subj, nats-server ≥ 2.9). */

@@ -3,8 +3,8 @@ import { LEASE_EXPIRED_ERROR } from "./engine.js";
 /**
  * The delivery state of one (tenant, topic), kept as one record in JetStream and changed
  * only by compare-and-set, so every node sharing the mailbox sees one truth. Messages past
- * `cursor` were never delivered and have no entry: the state grows with what is leased,
- * delayed, visible again or dead, not with the topic's depth.
+ * `cursor` were never delivered and have no entry (unless deleted): the state grows with what
+ * is leased, delayed, visible again or dead, not with the topic's depth.
  */
 export interface TopicState {
   /** The highest stream sequence ever handed out as a new message. */
@@ -14,7 +14,12 @@ export interface TopicState {
 }
 
 export interface TrackedMessage {
-  state: "lease" | "delay" | "retry" | "dead";
+  /**
+   * `deleted`: a message past the cursor that DELETE removed before its first delivery; the
+   * mark keeps a reader that still sees its bytes (a late read, this node's sent copies) from
+   * handing it out, and goes when the cursor passes it.
+   */
+  state: "lease" | "delay" | "retry" | "dead" | "deleted";
   /** Deliveries since the last redrive (the next delivery's attempt is this + 1). */
   attempt: number;
   /** Deliveries ever: the number a receipt carries, so each delivery has its own. */
@@ -89,4 +94,24 @@ export function countStates(
     else if (message.state === "dead") counts.dlq++;
   }
   return counts;
+}
+
+/**
+ * The lowest stream sequence the topic may still deliver: every message of the topic below it
+ * was acked or deleted (it is at or below the cursor with no entry), so removing all of them
+ * at once is safe. It only ever rises: entries are added above the cursor, never below it.
+ */
+export function floorOf(state: TopicState): number {
+  let floor = state.cursor + 1;
+  for (const [seq, message] of Object.entries(state.msgs)) {
+    if (message.state !== "deleted") floor = Math.min(floor, Number(seq));
+  }
+  return floor;
+}
+
+/** Drops the marks of deleted messages the cursor has passed: nothing can read them now. */
+export function dropPassedDeletions(state: TopicState): void {
+  for (const [seq, message] of Object.entries(state.msgs)) {
+    if (message.state === "deleted" && Number(seq) <= state.cursor) delete state.msgs[seq];
+  }
 }

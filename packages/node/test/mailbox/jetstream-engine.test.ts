@@ -105,6 +105,52 @@ describe("mailbox engine: jetstream across nodes and server loss", () => {
     expect(got.map((d) => d.msgId).sort()).toEqual([first.msgId, racing[0]?.msgId].sort());
   });
 
+  it("never delivers a message another node deleted before its first delivery, though it kept a copy", async () => {
+    const clock = new ManualClock();
+    const [a, b] = [open(clock), open(clock)];
+    const gone = await a.send({ tenant: T1, topic: "t", body: body("gone") });
+    const kept = await a.send({ tenant: T1, topic: "t", body: body("kept") });
+    expect(await b.delete(T1, gone.msgId, "t")).toBe(true);
+    // a stored both and reads them from its own copies: the topic's state says which is gone.
+    const got = await a.recv({ tenant: T1, topic: "t", max: 10, visibilityMs: 1000, waitMs: 0 });
+    expect(got.map((d) => d.msgId)).toEqual([kept.msgId]);
+    expect(await a.depth()).toEqual({ ready: 0, inflight: 1, delayed: 0, dlq: 0 });
+  });
+
+  it("takes acked messages out of the stream: with the ACK below the topic's floor, after a hold above it", async () => {
+    const clock = new ManualClock();
+    const engine = open(clock);
+    const names = new JetStreamNames(streamPrefix);
+    const nc = await connect({ servers: cluster.urls });
+    const storedCount = async (): Promise<number> =>
+      (await (await jetstreamManager(nc)).streams.info(names.messages)).state.messages;
+    try {
+      for (const text of ["1", "2", "3"]) await engine.send({ tenant: T1, topic: "t", body: body(text) });
+      const [first, second, third] = await engine.recv({
+        tenant: T1,
+        topic: "t",
+        max: 3,
+        visibilityMs: 60_000,
+        waitMs: 0,
+      });
+      // The two later ones are acked while the first is still out: they wait for the floor,
+      // stored but no longer counted.
+      await engine.ack({ tenant: T1, receipt: second?.receipt ?? "" });
+      await engine.ack({ tenant: T1, receipt: third?.receipt ?? "" });
+      expect(await storedCount()).toBe(3);
+      expect(await engine.depth()).toEqual({ ready: 0, inflight: 1, delayed: 0, dlq: 0 });
+      // Past the hold they are removed one by one.
+      clock.advance(1000);
+      await expect.poll(storedCount, { timeout: 5_000 }).toBe(1);
+      // Acking the oldest raises the floor: its purge is done when the ACK is answered.
+      await engine.ack({ tenant: T1, receipt: first?.receipt ?? "" });
+      expect(await storedCount()).toBe(0);
+      expect(await engine.depth()).toEqual({ ready: 0, inflight: 0, delayed: 0, dlq: 0 });
+    } finally {
+      await nc.close();
+    }
+  });
+
   it("never lets two nodes hold a live lease on one message", async () => {
     // One clock for both and no time passing: every lease stays live, so a message handed
     // out twice would be a double lease.
