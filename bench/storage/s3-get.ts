@@ -22,6 +22,7 @@ import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { connect } from "@omnigate/sdk";
 import { type SwiftCluster, startSwiftCluster } from "../../testing/support/swift-cluster.js";
 import { installChildCleanup, stopChildren } from "../support/children.js";
+import { cpuMicros } from "../support/cpu.js";
 import { profileFlags, startOapNode } from "../support/servers.js";
 import { type ObjectReader, oapReader, type ReadTiming } from "./readers.js";
 
@@ -86,14 +87,20 @@ async function main(): Promise<void> {
   };
   const systems = Object.keys(readers) as System[];
   const runs = new Map<System, ReadTiming[]>(systems.map((system) => [system, []]));
+  const cpu = new Map<System, CpuShare[]>(systems.map((system) => [system, []]));
   for (const system of systems) await readers[system].read("big"); // warm-up
   // The systems take turns, so a change in the machine's speed falls on all of them alike.
   for (let i = 0; i < repeat; i++) {
     for (const system of systems) {
+      const before = cpuNow(node.pid);
       const timing = await readers[system].read("big");
+      const share = cpuSince(before, cpuNow(node.pid));
       if (timing.bytes !== bigBytes) throw new Error(`${system}: read ${timing.bytes} of ${bigBytes} bytes`);
       runs.get(system)?.push(timing);
-      progress(`${system}: ${bigBytes / MiB} MiB in ${timing.totalMs.toFixed(0)} ms`);
+      cpu.get(system)?.push(share);
+      progress(
+        `${system}: ${bigBytes / MiB} MiB in ${timing.totalMs.toFixed(0)} ms; CPU ms: client ${share.clientMs.toFixed(0)}, node ${share.nodeMs.toFixed(0)}, machine ${share.machineBusyPct.toFixed(0)} % busy`,
+      );
     }
   }
   const throughput = new Map<System, number>();
@@ -112,6 +119,11 @@ async function main(): Promise<void> {
       mb_per_s: round(mbPerS),
       all_ms: timings.map((t) => round(t.totalMs)),
       first_byte_ms_p50: round(median(timings.map((t) => t.firstByteMs))),
+      // Where the CPU went during a read (medians): on two cores the client, the node and
+      // Swift's servers share them, and a machine near 100 % busy is what bounds the read.
+      client_cpu_ms_p50: round(median((cpu.get(system) ?? []).map((c) => c.clientMs))),
+      node_cpu_ms_p50: round(median((cpu.get(system) ?? []).map((c) => c.nodeMs))),
+      machine_busy_pct_p50: round(median((cpu.get(system) ?? []).map((c) => c.machineBusyPct))),
     });
   }
   for (const system of ["oap-s3", "oap-s3-range"] as const) {
@@ -145,6 +157,36 @@ function rawS3Reader(s3: S3Client, key: string): ObjectReader {
       return { bytes, firstByteMs, totalMs: performance.now() - started };
     },
     close: async () => {},
+  };
+}
+
+interface CpuShare {
+  clientMs: number;
+  nodeMs: number;
+  machineBusyPct: number;
+}
+
+interface CpuSample {
+  client: number;
+  node: number;
+  busy: number;
+  total: number;
+}
+
+function cpuNow(nodePid: number | undefined): CpuSample {
+  // The first line of /proc/stat: jiffies of all CPUs by kind; idle and iowait are not busy.
+  const jiffies =
+    readFileSync("/proc/stat", "utf8").split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+  const total = jiffies.reduce((sum, n) => sum + n, 0);
+  const idle = (jiffies[3] ?? 0) + (jiffies[4] ?? 0);
+  return { client: cpuMicros() ?? 0, node: cpuMicros(nodePid) ?? 0, busy: total - idle, total };
+}
+
+function cpuSince(from: CpuSample, to: CpuSample): CpuShare {
+  return {
+    clientMs: (to.client - from.client) / 1000,
+    nodeMs: (to.node - from.node) / 1000,
+    machineBusyPct: to.total > from.total ? (100 * (to.busy - from.busy)) / (to.total - from.total) : 0,
   };
 }
 

@@ -27,6 +27,28 @@ describe("cluster settings", () => {
     );
   });
 
+  it("refuses at load a shared engine without its servers, and s3 objects past S3's 5 GiB copy limit", () => {
+    const load = (env: Record<string, string>) => () => loadConfig({ env });
+    expect(load({ OMNIGATE_MAILBOX_ENGINE: "jetstream" })).toThrow(/needs mailbox.nats_urls/);
+    expect(load({ OMNIGATE_MAILBOX_ENGINE: "jetstream", OMNIGATE_MAILBOX_NATS_URLS: " , " })).toThrow(
+      ConfigError,
+    );
+    expect(load({ OMNIGATE_MAILBOX_ENGINE: "redis" })).toThrow(/needs mailbox.redis_url/);
+    expect(load({ OMNIGATE_STORAGE_ENGINE: "s3" })).toThrow(/needs storage.s3_endpoint/);
+    const s3 = { OMNIGATE_STORAGE_ENGINE: "s3", OMNIGATE_STORAGE_S3_ENDPOINT: "http://127.0.0.1:8080" };
+    expect(load({ ...s3, OMNIGATE_STORAGE_MAX_OBJECT_BYTES: String(6 * 1024 ** 3) })).toThrow(
+      /at most 5 GiB/,
+    );
+    expect(
+      loadConfig({ env: { ...s3, OMNIGATE_STORAGE_MAX_OBJECT_BYTES: String(5 * 1024 ** 3) } }).storageEngine,
+    ).toBe("s3");
+    expect(
+      loadConfig({
+        env: { OMNIGATE_MAILBOX_ENGINE: "jetstream", OMNIGATE_MAILBOX_NATS_URLS: "nats://127.0.0.1:4222" },
+      }).mailboxEngine,
+    ).toBe("jetstream");
+  });
+
   it("opens a root key ring from auth.root_keys_file, so nodes sharing the file share keys", async () => {
     const dir = tempDir();
     try {

@@ -221,9 +221,35 @@ describe("the s3 storage engine on Swift", () => {
   });
 
   it("refuses storage.engine = s3 without an endpoint, and says which key is missing", () => {
-    const config = loadConfig({ env: { OMNIGATE_STORAGE_ENGINE: "s3" } });
+    expect(() => loadConfig({ env: { OMNIGATE_STORAGE_ENGINE: "s3" } })).toThrow(/storage\.s3_endpoint/);
+    // A config made in code, past the loader's checks, is refused when the engine is made.
+    const config = { ...loadConfig({ env: {} }), storageEngine: "s3" as const };
     expect(() => createStorageEngine(config)).toThrow(ConfigError);
     expect(() => createStorageEngine(config)).toThrow(/storage\.s3_endpoint/);
+  });
+
+  it("resumes a GET body that S3 closed while its reader was held back past the idle timeout", async () => {
+    const bucket = `s3-case-${++buckets}`;
+    const engine = new S3Engine({ ...swift, bucket, forcePathStyle: true, idleTimeoutMs: 300 });
+    await engine.open();
+    opened.push(engine);
+    const bytes = randomBytes(3 * MiB + 7);
+    expect(await store(engine, "t1", "ab".repeat(32), bytes)).toBe(true);
+    const reader = await engine.openReader("t1", "ab".repeat(32));
+    if (!reader) throw new Error("the object just stored is missing");
+    const first = Buffer.alloc(64 * KiB);
+    expect(await reader.read(first, 0)).toBe(first.length);
+    // A slow client: nothing is read for longer than the idle timeout, so the connection closes.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const rest = Buffer.alloc(bytes.length - first.length);
+    let at = 0;
+    while (at < rest.length) {
+      const read = await reader.read(rest.subarray(at), first.length + at);
+      if (read === 0) break;
+      at += read;
+    }
+    await reader.close();
+    expect(Buffer.concat([first, rest.subarray(0, at)]).equals(bytes)).toBe(true);
   });
 
   it("surfaces a failure of the S3 side as an error naming the call and the key", async () => {

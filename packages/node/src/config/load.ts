@@ -116,6 +116,9 @@ export function parseAddress(value: string, what = "address"): { host: string; p
   return { host: (match[1] ?? match[2]) as string, port };
 }
 
+/** The largest object S3's CopyObject copies in one request. */
+const S3_MAX_COPY_BYTES = 5 * 1024 ** 3;
+
 function crossCheck(config: NodeConfig): NodeConfig {
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) {
     throw new ConfigError("tls.cert and tls.key go together: set both, or neither for a dev certificate");
@@ -137,6 +140,7 @@ function crossCheck(config: NodeConfig): NodeConfig {
     throw new ConfigError("limits.default_deadline_ms must not exceed limits.max_deadline_ms");
   }
   checkPrivacySettings(config);
+  checkEngineSettings(config);
   clusterNodeUrls(config.clusterNodes);
   try {
     parseOriginPolicy(config.wsAllowedOrigins);
@@ -149,6 +153,32 @@ function crossCheck(config: NodeConfig): NodeConfig {
     );
   }
   return config;
+}
+
+/** What a chosen engine cannot start without, refused at load instead of when the engine opens. */
+function checkEngineSettings(config: NodeConfig): void {
+  if (config.mailboxEngine === "redis" && !config.mailboxRedisUrl) {
+    throw new ConfigError("mailbox.engine = redis needs mailbox.redis_url (redis://host:port)");
+  }
+  if (config.mailboxEngine === "jetstream" && config.mailboxNatsUrls.split(",").every((url) => !url.trim())) {
+    throw new ConfigError(
+      "mailbox.engine = jetstream needs mailbox.nats_urls (comma-separated nats://host:port of the cluster)",
+    );
+  }
+  if (config.storageEngine === "s3") {
+    if (!config.storageS3Endpoint) {
+      throw new ConfigError(
+        "storage.engine = s3 needs storage.s3_endpoint (http(s)://host:port of the S3 API)",
+      );
+    }
+    // An object is moved to its address with CopyObject, which S3 limits to 5 GiB.
+    if (config.storageMaxObjectBytes > S3_MAX_COPY_BYTES) {
+      throw new ConfigError(
+        `storage.engine = s3 stores objects of at most 5 GiB (${S3_MAX_COPY_BYTES} bytes): ` +
+          `storage.max_object_bytes is ${config.storageMaxObjectBytes}`,
+      );
+    }
+  }
 }
 
 function readTomlFile(path: string): Record<string, unknown> {

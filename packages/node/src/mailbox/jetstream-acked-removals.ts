@@ -37,6 +37,9 @@ interface TopicRemovals {
 export class AckedRemovals {
   private readonly topics = new Map<string, TopicRemovals>();
   private closed = false;
+  /** Reads of the stream's counts under way (see `counting`): removals wait for them. */
+  private holds = 0;
+  private readonly deferred = new Set<string>();
 
   constructor(
     private readonly remover: MessageRemover,
@@ -75,12 +78,32 @@ export class AckedRemovals {
   }
 
   /**
-   * Acked messages of each subject this node has not removed yet: they are still in the
-   * stream's counts, and depth and the depth limit must not count them.
+   * Runs `read` (of the stream's message counts) while no removal is under way, and answers
+   * with it the acked messages of each subject this node has not removed yet: they are still
+   * in those counts, and depth and the depth limit must not count them. A removal running
+   * during the read would leave it unknown whether the count saw it.
    */
-  *pendingBySubject(): Iterable<[subject: string, count: number]> {
-    for (const [subject, topic] of this.topics) {
-      if (topic.pending.size > 0) yield [subject, topic.pending.size];
+  async counting<T>(read: () => Promise<T>): Promise<{ value: T; pending: Map<string, number> }> {
+    this.holds++;
+    try {
+      const running: Promise<void>[] = [];
+      for (const topic of this.topics.values()) if (topic.running) running.push(topic.running);
+      await Promise.all(running);
+      const pending = new Map<string, number>();
+      for (const [subject, topic] of this.topics) {
+        if (topic.pending.size > 0) pending.set(subject, topic.pending.size);
+      }
+      const value = await read();
+      return { value, pending };
+    } finally {
+      this.holds--;
+      if (this.holds === 0) {
+        for (const subject of this.deferred) {
+          const topic = this.topics.get(subject);
+          if (topic) this.run(subject, topic);
+        }
+        this.deferred.clear();
+      }
     }
   }
 
@@ -100,6 +123,10 @@ export class AckedRemovals {
   private run(subject: string, topic: TopicRemovals): void {
     if (topic.running) {
       topic.again = true;
+      return;
+    }
+    if (this.holds > 0) {
+      this.deferred.add(subject);
       return;
     }
     topic.cancelTimer?.();
@@ -140,11 +167,14 @@ export class AckedRemovals {
           }
         }),
       );
-    } while (topic.again && !this.closed);
+    } while (topic.again && !this.closed && this.holds === 0);
+    if (topic.again && this.holds > 0) this.deferred.add(subject);
   }
 
   private afterDrain(subject: string, topic: TopicRemovals): void {
     if (this.closed) return;
+    // Acks that came in while it ran (or while counts were read) still wait for a round.
+    if (topic.again || topic.waiting.length > 0) return this.run(subject, topic);
     if (topic.pending.size === 0 && topic.purgedTo >= topic.floor) {
       this.topics.delete(subject);
       return;

@@ -40,11 +40,12 @@ import { lastOnSubject, readAfter, subjectCounts } from "./jetstream-reads.js";
 import { type MessageCopy, SentCache } from "./jetstream-sent-cache.js";
 import { ensureStreams } from "./jetstream-streams.js";
 import { TenantDepth } from "./jetstream-tenant-depth.js";
-import { TopicStateLog } from "./jetstream-topic-log.js";
+import { DEFAULT_MAX_RECORD_BYTES, stateFull, TopicStateLog } from "./jetstream-topic-log.js";
 import {
   applyExpiries,
   countStates,
   dropPassedDeletions,
+  encodeTopicState,
   floorOf,
   nextVisibleAt,
   sequencesIn,
@@ -69,6 +70,8 @@ export interface JetStreamEngineOptions extends EngineRules {
   streamPrefix: string;
   /** A long poll looks again at least this often, for NACKs and redrives on other nodes. */
   pollMs?: number;
+  /** Largest size of a topic's state record (default 768 KiB, under NATS's 1 MiB max_payload). */
+  maxStateBytes?: number;
   clock?: Clock;
   count?: MailboxCounter;
 }
@@ -92,6 +95,10 @@ const DEFAULT_POLL_MS = 1000;
 const DEPTH_READ_EVERY_MS = 500;
 /** Bodies of messages this node stored, kept for RECVs on this node (jetstream-sent-cache.ts). */
 const SENT_CACHE_BYTES = 16 * 1024 * 1024;
+/** A lease's entry in a topic's state record, at most (JSON; a 13-digit time, short counts). */
+const LEASE_ENTRY_BYTES = 128;
+/** What is kept of a NACK's error when the topic's state record is near its size limit. */
+const TIGHT_ERROR_CHARS = 64;
 /** How long an acked message above its topic's floor waits for a purge before it is removed alone. */
 const HOLE_HOLD_MS = 1000;
 const NO_COUNT: MailboxCounter = () => {};
@@ -270,12 +277,14 @@ export class JetStreamEngine implements MailboxEngine {
   depth(): Promise<DepthByState> {
     return this.guard(async ({ jsm, log, removals }) => {
       const now = this.clock.now();
-      const stored = await subjectCounts(jsm, this.names.messages, this.names.tenantMessages());
+      const { value: stored, pending } = await removals.counting(() =>
+        subjectCounts(jsm, this.names.messages, this.names.tenantMessages()),
+      );
       const records = await subjectCounts(jsm, this.names.state, `${this.names.prefix}.s.>`);
       const depth = { ready: 0, inflight: 0, delayed: 0, dlq: 0 };
       let total = 0;
       for (const n of Object.values(stored)) total += n;
-      for (const [, acked] of removals.pendingBySubject()) total -= acked;
+      for (const acked of pending.values()) total -= acked;
       for (const subject of Object.keys(records)) {
         const counts = countStates(await log.read(subject), now);
         depth.inflight += counts.inflight;
@@ -342,7 +351,8 @@ export class JetStreamEngine implements MailboxEngine {
         this.clock,
         HOLE_HOLD_MS,
       );
-      return { nc, js, jsm, log: new TopicStateLog(jsm, js, this.names.state), removals };
+      const log = new TopicStateLog(jsm, js, this.names.state, this.options.maxStateBytes);
+      return { nc, js, jsm, log, removals };
     } catch (err) {
       await nc.close();
       throw err;
@@ -425,7 +435,12 @@ export class JetStreamEngine implements MailboxEngine {
       for (const seq of sequencesIn(draft, "retry").slice(0, input.max)) {
         picked.push({ seq, attempt: 0, delivery: 0 });
       }
-      const room = input.max - picked.length;
+      // A record near its size limit takes only the new leases that fit; what is there can
+      // still be redelivered.
+      const fits = reads.tight
+        ? Math.floor((reads.maxRecordBytes - encodeTopicState(draft).byteLength) / LEASE_ENTRY_BYTES)
+        : Number.POSITIVE_INFINITY;
+      const room = Math.max(0, Math.min(input.max - picked.length, fits));
       // Every RECV of the batch shares one look at the topic's last message, if one needs it.
       const lastOf = () => reads.once("last", () => lastOnSubject(jsm, this.names.messages, subject));
       const fresh =
@@ -450,8 +465,11 @@ export class JetStreamEngine implements MailboxEngine {
         pick.attempt = tracked.attempt;
         pick.delivery = tracked.delivery;
       }
-      return { dead, picked, visibleAt: nextVisibleAt(draft) };
+      // Messages wait that the record has no room to lease: say so rather than wait in silence.
+      const full = reads.tight && picked.length === 0 && ((await lastOf())?.seq ?? 0) > draft.cursor;
+      return { dead, picked, visibleAt: nextVisibleAt(draft), full };
     });
+    if (taken.full) throw stateFull(this.options.maxStateBytes ?? DEFAULT_MAX_RECORD_BYTES);
     if (taken.dead > 0) this.count("dlq", taken.dead);
     // Handed out: the cursor is past them, and a redelivery reads the stream.
     for (const pick of taken.picked) if (pick.stored) this.sent.forget(pick.seq);
@@ -493,30 +511,34 @@ export class JetStreamEngine implements MailboxEngine {
       if (lease.topic !== undefined && lease.topic !== topic) throw staleReceipt();
       const now = this.clock.now();
       let settled: TopicState | undefined;
-      const outcome = await log.apply(this.names.stateSubject(lease.tenant, topic), (draft: TopicState) => {
-        settled = draft;
-        const tracked = draft.msgs[seq];
-        const live =
-          tracked?.state === "lease" && tracked.delivery === delivery && (tracked.until ?? 0) > now;
-        if (!tracked || !live) throw staleReceipt();
-        if (op === "ack") {
-          delete draft.msgs[seq];
-          return "acked";
-        }
-        if (op === "extend") {
-          tracked.until = now + ms;
-          return "extended";
-        }
-        tracked.lastError = error;
-        if (tracked.attempt >= this.options.maxAttempts) {
-          tracked.state = "dead";
-          tracked.until = undefined;
-          return "dead";
-        }
-        tracked.state = ms > 0 ? "delay" : "retry";
-        tracked.until = ms > 0 ? now + ms : undefined;
-        return "nacked";
-      });
+      const outcome = await log.apply(
+        this.names.stateSubject(lease.tenant, topic),
+        (draft: TopicState, reads) => {
+          settled = draft;
+          const tracked = draft.msgs[seq];
+          const live =
+            tracked?.state === "lease" && tracked.delivery === delivery && (tracked.until ?? 0) > now;
+          if (!tracked || !live) throw staleReceipt();
+          if (op === "ack") {
+            delete draft.msgs[seq];
+            return "acked";
+          }
+          if (op === "extend") {
+            tracked.until = now + ms;
+            return "extended";
+          }
+          // Near the record's limit an error keeps only its start, so a NACK cannot overfill it.
+          tracked.lastError = reads.tight ? error.slice(0, TIGHT_ERROR_CHARS) : error;
+          if (tracked.attempt >= this.options.maxAttempts) {
+            tracked.state = "dead";
+            tracked.until = undefined;
+            return "dead";
+          }
+          tracked.state = ms > 0 ? "delay" : "retry";
+          tracked.until = ms > 0 ? now + ms : undefined;
+          return "nacked";
+        },
+      );
       if (outcome === "acked") {
         // The state no longer names it, so nothing delivers it again: the bytes go in a batch.
         const floor = settled ? floorOfCommitted(settled) : 0;
@@ -553,14 +575,13 @@ export class JetStreamEngine implements MailboxEngine {
    */
   private async storedOf(tenant: string): Promise<number> {
     const { jsm, removals } = await this.connection();
+    const { value: counts, pending } = await removals.counting(() =>
+      subjectCounts(jsm, this.names.messages, this.names.tenantMessages(tenant)),
+    );
     let stored = 0;
-    for (const n of Object.values(
-      await subjectCounts(jsm, this.names.messages, this.names.tenantMessages(tenant)),
-    )) {
-      stored += n;
-    }
+    for (const n of Object.values(counts)) stored += n;
     // Acked messages this node still has to remove are gone for the limit.
-    for (const [subject, acked] of removals.pendingBySubject()) {
+    for (const [subject, acked] of pending) {
       if (this.names.parseMessageSubject(subject)?.tenant === tenant) stored -= acked;
     }
     return Math.max(0, stored);

@@ -1,4 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { OapError } from "@omnigate/oap";
 import { casPublish } from "./jetstream-cas.js";
 import {
   decodeTopicState,
@@ -17,6 +18,16 @@ export type TopicOp<R> = (draft: TopicState, reads: AttemptReads) => R | Promise
 /** Reads shared by the ops of one attempt at a batch (all on one topic), made once. */
 export class AttemptReads {
   private readonly made = new Map<string, Promise<unknown>>();
+
+  /**
+   * `tight`: the record would outgrow `maxRecordBytes`, so ops must keep it within (lease only
+   * what fits, keep errors short). A batch that grows the record past the limit is run again
+   * with it set.
+   */
+  constructor(
+    readonly tight = false,
+    readonly maxRecordBytes = DEFAULT_MAX_RECORD_BYTES,
+  ) {}
 
   once<T>(key: string, read: () => Promise<T>): Promise<T> {
     let made = this.made.get(key) as Promise<T> | undefined;
@@ -38,6 +49,12 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
+
+/**
+ * The largest state record written by default: below nats-server's default max_payload
+ * (1 MiB), with room for the headers and for NACK errors that grow entries.
+ */
+export const DEFAULT_MAX_RECORD_BYTES = 768 * 1024;
 
 /** How many queued changes of one topic go into one write. */
 const MAX_BATCH = 256;
@@ -63,6 +80,7 @@ export class TopicStateLog {
     private readonly jsm: JetStreamManager,
     private readonly js: JetStreamClient,
     private readonly stream: string,
+    private readonly maxRecordBytes = DEFAULT_MAX_RECORD_BYTES,
   ) {}
 
   /** Reads a topic's state without changing it. */
@@ -99,11 +117,12 @@ export class TopicStateLog {
   private async commit(subject: string, batch: Pending[]): Promise<void> {
     try {
       let base = this.known.get(subject);
+      let tight = false;
       for (;;) {
         const fromMemory = base !== undefined;
         base ??= await this.fetch(subject);
         const draft = decodeTopicState(base.data);
-        const reads = new AttemptReads();
+        const reads = new AttemptReads(tight, this.maxRecordBytes);
         const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
         for (const pending of batch) {
           try {
@@ -114,6 +133,14 @@ export class TopicStateLog {
         }
         // Unchanged when it encodes to the bytes it was read from: nothing to write.
         const after = encodeTopicState(draft);
+        if (after.byteLength > this.maxRecordBytes && after.byteLength > base.data.byteLength) {
+          if (!tight) {
+            tight = true; // again on the same record, with ops that do not grow it
+            continue;
+          }
+          for (const pending of batch) pending.reject(stateFull(this.maxRecordBytes));
+          return;
+        }
         if (!Buffer.from(after).equals(Buffer.from(base.data))) {
           const seq = await casPublish(this.js, subject, after, base.seq);
           if (seq === undefined) {
@@ -154,4 +181,14 @@ export class TopicStateLog {
       if (oldest !== undefined) this.known.delete(oldest);
     }
   }
+}
+
+/** A topic whose delivery state is at its size limit: its consumers have to settle some first. */
+export function stateFull(limit: number): OapError {
+  return new OapError(
+    "quota",
+    `this topic's delivery state is full (its leased, delayed and dead-lettered messages fill the ${limit}-byte record): ` +
+      "ack or nack leased messages, or purge or redrive the topic's dead letters",
+    { retryAfterMs: 1000 },
+  );
 }

@@ -31,7 +31,17 @@ export interface S3EngineOptions {
   partBytes?: number;
   /** Staged uploads older than this are taken as left by a crashed node and dropped at open (default 1 day). */
   staleStagingMs?: number;
+  /**
+   * A connection to S3 that moves no bytes for this long is closed (default 30 s): a store that
+   * stopped answering fails the request (503, retried by clients) instead of holding it. A GET
+   * body closed this way while its reader waited on a slow client resumes where it stopped.
+   */
+  idleTimeoutMs?: number;
 }
+
+/** How long connecting to S3 may take before the request fails. */
+const CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 const MiB = 1024 * 1024;
 
@@ -74,7 +84,11 @@ export class S3Engine implements StorageEngine {
       requestChecksumCalculation: "WHEN_REQUIRED",
       responseChecksumValidation: "WHEN_REQUIRED",
       // Each GET being served holds a connection; the SDK's default of 50 would queue the rest.
-      requestHandler: { httpAgent: { keepAlive: true, maxSockets: 512 } },
+      requestHandler: {
+        httpAgent: { keepAlive: true, maxSockets: 512 },
+        connectionTimeout: CONNECT_TIMEOUT_MS,
+        socketTimeout: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      },
     });
   }
 

@@ -64,20 +64,31 @@ export class S3ObjectReader implements ObjectReader {
         throw s3Failure("GetObject", this.key, error);
       }
     }
-    const body = this.body as OpenBody;
     let done = 0;
+    let resumed = false;
     while (done < into.byteLength) {
+      const body = this.body as OpenBody;
       let read: number;
       try {
         read = await body.body.read(into.subarray(done));
       } catch (error) {
         this.drop();
-        throw s3Failure("GetObject (body)", this.key, error);
+        if (resumed) throw s3Failure("GetObject (body)", this.key, error);
+        // A body that broke on the way (closed idle while a slow client held the GET back, a
+        // reset connection) is picked up once where it stopped, with a ranged GET.
+        resumed = true;
+        try {
+          this.body = await this.get(position + done, true);
+        } catch (reopenError) {
+          if (isRangeNotSatisfiable(reopenError)) return done;
+          throw s3Failure("GetObject", this.key, reopenError);
+        }
+        continue;
       }
       if (read === 0) break;
       done += read;
     }
-    body.position += done;
+    (this.body as OpenBody).position = position + done;
     return done;
   }
 

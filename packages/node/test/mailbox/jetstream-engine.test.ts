@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { OapError } from "@omnigate/oap";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type NatsCluster, startNatsCluster } from "../../../../testing/support/nats-cluster.js";
 import { ManualClock } from "../../src/mailbox/clock.js";
+import type { Delivery } from "../../src/mailbox/engine.js";
 import { JetStreamEngine } from "../../src/mailbox/jetstream-engine.js";
 import { JetStreamNames } from "../../src/mailbox/jetstream-names.js";
 import { mailboxEngineSuite, SUITE_RULES } from "./engine-suite.js";
@@ -149,6 +151,74 @@ describe("mailbox engine: jetstream across nodes and server loss", () => {
     } finally {
       await nc.close();
     }
+  });
+
+  it("answers every ACK while depth is read alongside (removals pause for a count, then go on)", async () => {
+    const engine = open(new ManualClock());
+    for (let i = 0; i < 150; i++) await engine.send({ tenant: T1, topic: "t", body: body(`${i}`) });
+    const leased = await engine.recv({ tenant: T1, topic: "t", max: 150, visibilityMs: 60_000, waitMs: 0 });
+    expect(leased).toHaveLength(150);
+    let acking = true;
+    const reads = (async () => {
+      while (acking) await engine.depth();
+    })();
+    // Out of order and in small groups, so rounds of removal overlap the counts.
+    const order = leased.map((_, i) => i).sort((a, b) => (a % 7) - (b % 7) || a - b);
+    for (let at = 0; at < order.length; at += 10) {
+      await Promise.all(
+        order.slice(at, at + 10).map((i) => engine.ack({ tenant: T1, receipt: leased[i]?.receipt ?? "" })),
+      );
+    }
+    acking = false;
+    await reads;
+    expect(await engine.depth()).toEqual({ ready: 0, inflight: 0, delayed: 0, dlq: 0 });
+  });
+
+  it("keeps a topic's state record within its size limit: RECV leases what fits, then says it is full", async () => {
+    const limit = 2048;
+    const engine = new JetStreamEngine({
+      ...SUITE_RULES,
+      maxDepthPerTenant: 10_000,
+      urls: cluster.urls,
+      replicas: 3,
+      streamPrefix,
+      clock: new ManualClock(),
+      maxStateBytes: limit,
+    });
+    engines.push(engine);
+    for (let i = 0; i < 60; i++) await engine.send({ tenant: T1, topic: "t", body: body(`${i}`) });
+    const recv = () => engine.recv({ tenant: T1, topic: "t", max: 60, visibilityMs: 60_000, waitMs: 0 });
+    // Each RECV leases what still fits, until nothing does and the topic says so.
+    const first: Delivery[] = [];
+    let refused: unknown;
+    for (let round = 0; round < 60 && refused === undefined; round++) {
+      await recv().then(
+        (got) => first.push(...got),
+        (error: unknown) => {
+          refused = error;
+        },
+      );
+    }
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.length).toBeLessThan(60);
+    expect(refused).toBeInstanceOf(OapError);
+    expect([(refused as OapError).code, (refused as OapError).reason]).toEqual([429, "quota"]);
+    expect((refused as OapError).message).toMatch(/delivery state is full/);
+    const names = new JetStreamNames(streamPrefix);
+    const nc = await connect({ servers: cluster.urls });
+    try {
+      const record = await (await jetstreamManager(nc)).streams.getMessage(names.state, {
+        last_by_subj: names.stateSubject(T1, "t"),
+      });
+      expect(record?.data.byteLength).toBeLessThanOrEqual(limit);
+    } finally {
+      await nc.close();
+    }
+    // Settling makes room again, and nothing was lost meanwhile.
+    for (const d of first) await engine.ack({ tenant: T1, receipt: d.receipt });
+    const next = await recv();
+    expect(next.length).toBeGreaterThan(0);
+    expect(next[0]?.body).toEqual(body(String(first.length)));
   });
 
   it("never lets two nodes hold a live lease on one message", async () => {
