@@ -6,8 +6,15 @@ import { ClusterLoad, type LoadOp, type LoadRecord, sha256 } from "./load.js";
 export interface KillPhase {
   /** What was SIGKILLed. */
   killed: string;
+  /** When (epoch ms). */
+  killedAt: number;
   /** Calls answered while the fault lasted. */
   answered: number;
+  /**
+   * Calls answered by kind from the kill to the next fault (the last: to the end of the load,
+   * which runs on one more phase after the last restart): every rail must go on.
+   */
+  answeredByKind?: Record<LoadOp, number>;
   /**
    * For each kind of call, the longest time in the phase without one answered (ms): how long
    * that rail stalled. The SDK's failover is the stall of the node kill.
@@ -79,6 +86,15 @@ export async function runKillScenarios(cluster: ScaleOutCluster, options: KillOp
         restart: () => cluster.nats.restart(0),
       }),
     );
+    // One more phase of load after the last restart, so every rail has room to resume.
+    await sleep(options.phaseMs);
+    const loadEnd = Date.now();
+    phases.forEach((result, i) => {
+      const to = phases[i + 1]?.killedAt ?? loadEnd;
+      result.answeredByKind = Object.fromEntries(
+        OPS.map((op) => [op, load.answeredBetween(op, result.killedAt, to)]),
+      ) as Record<LoadOp, number>;
+    });
     await load.stop();
     log("load stopped; waiting for every answered SEND to be received");
     const lostSends = await load.drained(60_000);
@@ -118,7 +134,12 @@ async function phase(
   const longestStallMs = Object.fromEntries(
     OPS.map((op) => [op, load.longestStall(op, killedAt, endedAt)]),
   ) as Record<LoadOp, number>;
-  const result: KillPhase = { killed, answered: load.answered - answeredBefore, longestStallMs };
+  const result: KillPhase = {
+    killed,
+    killedAt,
+    answered: load.answered - answeredBefore,
+    longestStallMs,
+  };
   // Calls in flight may be answered just before the process dies: traffic has resumed once a
   // call is answered over the new connection.
   const reconnectedAt = fault.reconnectedAfter?.(killedAt);

@@ -75,6 +75,11 @@ export class ClusterLoad {
     return this.answeredAt[op].find((at) => at > since);
   }
 
+  /** Calls of `op` answered with success in (from, to]. */
+  answeredBetween(op: LoadOp, from: number, to: number): number {
+    return this.answeredAt[op].filter((at) => at > from && at <= to).length;
+  }
+
   /**
    * The longest time in [from, to] with no call of `op` answered: how long that rail stalled
    * around a fault (the edges count, so a rail that never answered again stalls to `to`).
