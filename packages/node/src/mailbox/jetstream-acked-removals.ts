@@ -8,6 +8,9 @@ export interface MessageRemover {
   removeOne(seq: number): Promise<void>;
 }
 
+/** Holes removed one by one in one round at most; the rest go in the next. */
+const MAX_HOLES_PER_ROUND = 64;
+
 interface TopicRemovals {
   /** The highest floor an ack's state write reported. */
   floor: number;
@@ -40,6 +43,8 @@ export class AckedRemovals {
   /** Reads of the stream's counts under way (see `counting`): removals wait for them. */
   private holds = 0;
   private readonly deferred = new Set<string>();
+  /** Counts waiting for the ones under way to end, so deferred removals get their round. */
+  private released: Array<() => void> = [];
 
   constructor(
     private readonly remover: MessageRemover,
@@ -81,19 +86,26 @@ export class AckedRemovals {
    * Runs `read` (of the stream's message counts) while no removal is under way, and answers
    * with it the acked messages of each subject this node has not removed yet: they are still
    * in those counts, and depth and the depth limit must not count them. A removal running
-   * during the read would leave it unknown whether the count saw it.
+   * during the read would leave it unknown whether the count saw it. Removals held back by
+   * counts go first: a count that finds some waiting lets the counts under way end and the
+   * removals run before it starts, so back-to-back counts cannot starve ACKs.
    */
   async counting<T>(read: () => Promise<T>): Promise<{ value: T; pending: Map<string, number> }> {
+    while (this.holds > 0 && this.deferred.size > 0) {
+      await new Promise<void>((resolve) => this.released.push(resolve));
+    }
     this.holds++;
     try {
       const running: Promise<void>[] = [];
       for (const topic of this.topics.values()) if (topic.running) running.push(topic.running);
       await Promise.all(running);
+      const value = await read();
+      // Taken after the read: nothing left `pending` during it (removals wait), and what an
+      // ACK added meanwhile is still in the count.
       const pending = new Map<string, number>();
       for (const [subject, topic] of this.topics) {
         if (topic.pending.size > 0) pending.set(subject, topic.pending.size);
       }
-      const value = await read();
       return { value, pending };
     } finally {
       this.holds--;
@@ -103,6 +115,7 @@ export class AckedRemovals {
           if (topic) this.run(subject, topic);
         }
         this.deferred.clear();
+        for (const resolve of this.released.splice(0)) resolve();
       }
     }
   }
@@ -118,9 +131,11 @@ export class AckedRemovals {
     }
     await Promise.all(running);
     this.topics.clear();
+    for (const resolve of this.released.splice(0)) resolve();
   }
 
   private run(subject: string, topic: TopicRemovals): void {
+    if (this.closed) return;
     if (topic.running) {
       topic.again = true;
       return;
@@ -156,6 +171,11 @@ export class AckedRemovals {
       for (const [seq, at] of topic.pending) {
         if (seq < topic.purgedTo) topic.pending.delete(seq);
         else if (seq >= topic.floor && now - at >= this.holdMs) due.push(seq);
+      }
+      // A bounded round, so a count waiting for it does not wait on thousands of deletes.
+      if (due.length > MAX_HOLES_PER_ROUND) {
+        due.length = MAX_HOLES_PER_ROUND;
+        topic.again = true;
       }
       await Promise.all(
         due.map(async (seq) => {

@@ -315,6 +315,7 @@ export class JetStreamEngine implements MailboxEngine {
   }
 
   private async open(): Promise<Nats> {
+    this.sent.clear();
     const nc = await connect({
       servers: this.options.urls,
       // Keep trying the cluster's servers for as long as the node runs.
@@ -431,16 +432,20 @@ export class JetStreamEngine implements MailboxEngine {
     const stateSubject = this.names.stateSubject(input.tenant, input.topic);
     const taken = await log.apply(stateSubject, async (draft, reads) => {
       const dead = applyExpiries(draft, now, this.options.maxAttempts);
+      // A record near its size limit takes only the leases that fit (a lease adds to an
+      // entry, a new one adds an entry); the RECV gets fewer messages, or none.
+      const fits = reads.tight
+        ? Math.max(
+            0,
+            Math.floor((reads.maxRecordBytes - encodeTopicState(draft).byteLength) / LEASE_ENTRY_BYTES),
+          )
+        : Number.POSITIVE_INFINITY;
       const picked: Array<{ seq: number; stored?: MessageCopy; attempt: number; delivery: number }> = [];
-      for (const seq of sequencesIn(draft, "retry").slice(0, input.max)) {
+      const retries = sequencesIn(draft, "retry");
+      for (const seq of retries.slice(0, Math.min(input.max, fits))) {
         picked.push({ seq, attempt: 0, delivery: 0 });
       }
-      // A record near its size limit takes only the new leases that fit; what is there can
-      // still be redelivered.
-      const fits = reads.tight
-        ? Math.floor((reads.maxRecordBytes - encodeTopicState(draft).byteLength) / LEASE_ENTRY_BYTES)
-        : Number.POSITIVE_INFINITY;
-      const room = Math.max(0, Math.min(input.max - picked.length, fits));
+      const room = Math.max(0, Math.min(input.max, fits) - picked.length);
       // Every RECV of the batch shares one look at the topic's last message, if one needs it.
       const lastOf = () => reads.once("last", () => lastOnSubject(jsm, this.names.messages, subject));
       const fresh =
@@ -466,7 +471,10 @@ export class JetStreamEngine implements MailboxEngine {
         pick.delivery = tracked.delivery;
       }
       // Messages wait that the record has no room to lease: say so rather than wait in silence.
-      const full = reads.tight && picked.length === 0 && ((await lastOf())?.seq ?? 0) > draft.cursor;
+      const full =
+        reads.tight &&
+        picked.length === 0 &&
+        (retries.length > 0 || ((await lastOf())?.seq ?? 0) > draft.cursor);
       return { dead, picked, visibleAt: nextVisibleAt(draft), full };
     });
     if (taken.full) throw stateFull(this.options.maxStateBytes ?? DEFAULT_MAX_RECORD_BYTES);

@@ -51,10 +51,17 @@ interface Pending {
 }
 
 /**
- * The largest state record written by default: below nats-server's default max_payload
- * (1 MiB), with room for the headers and for NACK errors that grow entries.
+ * Past this size a state record takes no growth that can wait (new leases, long NACK errors):
+ * 768 KiB by default, so with HARD_LIMIT_FACTOR it stays below nats-server's default
+ * max_payload (1 MiB) with room for the headers.
  */
 export const DEFAULT_MAX_RECORD_BYTES = 768 * 1024;
+/**
+ * What is left above the limit for changes that cannot wait: leases that run out and turn
+ * into dead letters (each entry gains an error), deletion marks. Only a batch that would
+ * grow the record past `limit × this` is refused.
+ */
+const HARD_LIMIT_FACTOR = 1.3;
 
 /** How many queued changes of one topic go into one write. */
 const MAX_BATCH = 256;
@@ -133,9 +140,16 @@ export class TopicStateLog {
         }
         // Unchanged when it encodes to the bytes it was read from: nothing to write.
         const after = encodeTopicState(draft);
-        if (after.byteLength > this.maxRecordBytes && after.byteLength > base.data.byteLength) {
-          if (!tight) {
-            tight = true; // again on the same record, with ops that do not grow it
+        const grew = after.byteLength > base.data.byteLength;
+        if (grew && after.byteLength > this.maxRecordBytes && !tight) {
+          tight = true; // again on the same record, with ops that keep their growth in check
+          continue;
+        }
+        if (grew && after.byteLength > this.maxRecordBytes * HARD_LIMIT_FACTOR) {
+          if (fromMemory) {
+            // Refused only on the record as stored now, not on this node's last copy.
+            this.known.delete(subject);
+            base = undefined;
             continue;
           }
           for (const pending of batch) pending.reject(stateFull(this.maxRecordBytes));

@@ -54,6 +54,7 @@ const MiB = 1024 * 1024;
 export class S3Engine implements StorageEngine {
   readonly kind = "s3";
   private readonly client: S3Client;
+  private readonly copier: S3Client;
   private readonly bucket: string;
   private readonly partBytes: number;
   private readonly staleStagingMs: number;
@@ -73,23 +74,10 @@ export class S3Engine implements StorageEngine {
     this.partBytes = options.partBytes ?? 8 * MiB;
     this.staleStagingMs = options.staleStagingMs ?? 86_400_000;
     if (this.partBytes < 5 * MiB) throw new Error("S3 multipart parts are at least 5 MiB");
-    const { accessKeyId, secretAccessKey } = options;
-    this.client = new S3Client({
-      endpoint: options.endpoint,
-      region: options.region,
-      forcePathStyle: options.forcePathStyle,
-      ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
-      // The node checks every byte against its BLAKE3 address itself; S3's extra checksums (and
-      // their chunked trailers, which older servers such as Swift 2.30 refuse) add nothing.
-      requestChecksumCalculation: "WHEN_REQUIRED",
-      responseChecksumValidation: "WHEN_REQUIRED",
-      // Each GET being served holds a connection; the SDK's default of 50 would queue the rest.
-      requestHandler: {
-        httpAgent: { keepAlive: true, maxSockets: 512 },
-        connectionTimeout: CONNECT_TIMEOUT_MS,
-        socketTimeout: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-      },
-    });
+    this.client = s3Client(options, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+    // A copy inside the store (a commit's CopyObject, CompleteMultipartUpload, a quarantine)
+    // may answer only once gigabytes are copied, sending nothing meanwhile: no idle timeout.
+    this.copier = s3Client(options, 0);
   }
 
   /** Makes the bucket when it is missing, and drops uploads crashed nodes left behind. */
@@ -121,6 +109,7 @@ export class S3Engine implements StorageEngine {
 
   async close(): Promise<void> {
     this.client.destroy();
+    this.copier.destroy();
   }
 
   async size(namespace: string, digest: string): Promise<number | undefined> {
@@ -136,6 +125,7 @@ export class S3Engine implements StorageEngine {
     return new S3PendingObject(
       {
         client: this.client,
+        copier: this.copier,
         bucket: this.bucket,
         partBytes: this.partBytes,
         publishOnce: (ns, digest, bytes, publish) => this.publishOnce(ns, digest, bytes, publish),
@@ -199,7 +189,7 @@ export class S3Engine implements StorageEngine {
     if (size === undefined) return;
     const aside = quarantineKey(namespace, digest, new Date());
     await s3Call("CopyObject", aside, () =>
-      this.client.send(
+      this.copier.send(
         new CopyObjectCommand({ Bucket: this.bucket, Key: aside, CopySource: `${this.bucket}/${key}` }),
       ),
     );
@@ -259,4 +249,25 @@ export class S3Engine implements StorageEngine {
       this.committing.delete(key);
     }
   }
+}
+
+/** An S3 client for the engine; `idleTimeoutMs` 0: a connection may stay silent as long as it takes. */
+function s3Client(options: S3EngineOptions, idleTimeoutMs: number): S3Client {
+  const { accessKeyId, secretAccessKey } = options;
+  return new S3Client({
+    endpoint: options.endpoint,
+    region: options.region,
+    forcePathStyle: options.forcePathStyle,
+    ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
+    // The node checks every byte against its BLAKE3 address itself; S3's extra checksums (and
+    // their chunked trailers, which older servers such as Swift 2.30 refuse) add nothing.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    // Each GET being served holds a connection; the SDK's default of 50 would queue the rest.
+    requestHandler: {
+      httpAgent: { keepAlive: true, maxSockets: 512 },
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      ...(idleTimeoutMs > 0 ? { socketTimeout: idleTimeoutMs } : {}),
+    },
+  });
 }

@@ -20,6 +20,8 @@ const FIRST_BUFFER_BYTES = 64 * 1024;
 /** What the pending object needs of its engine. */
 export interface S3PendingContext {
   client: S3Client;
+  /** For copies inside the store, which may be silent for long (no idle timeout). */
+  copier: S3Client;
   bucket: string;
   partBytes: number;
   /**
@@ -137,12 +139,12 @@ export class S3PendingObject implements PendingObject {
    * node; readers see the object only once the copy is whole.
    */
   private async publishStaged(key: string): Promise<void> {
-    const { client, bucket } = this.context;
+    const { client, copier, bucket } = this.context;
     await this.sendPart(false);
     await this.uploading;
     const uploadId = this.uploadId as string;
     await s3Call("CompleteMultipartUpload", this.staging, () =>
-      client.send(
+      copier.send(
         new CompleteMultipartUploadCommand({
           Bucket: bucket,
           Key: this.staging,
@@ -153,7 +155,7 @@ export class S3PendingObject implements PendingObject {
     );
     this.stagedWhole = true;
     await s3Call("CopyObject", key, () =>
-      client.send(
+      copier.send(
         new CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: `${bucket}/${this.staging}` }),
       ),
     );

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { OapError } from "@omnigate/oap";
 import type { ObjectReader } from "./engine.js";
 import { isNotFound, isRangeNotSatisfiable, s3Failure } from "./s3-errors.js";
 import { ReadAheadBody } from "./s3-read-ahead.js";
@@ -81,6 +82,9 @@ export class S3ObjectReader implements ObjectReader {
           this.body = await this.get(position + done, true);
         } catch (reopenError) {
           if (isRangeNotSatisfiable(reopenError)) return done;
+          // Quarantined (by another GET, or another node) while this one was paused.
+          if (isNotFound(reopenError))
+            throw new OapError("not_found", "the object was removed while it was read");
           throw s3Failure("GetObject", this.key, reopenError);
         }
         continue;
