@@ -173,20 +173,23 @@ export class AckedRemovals {
         else if (seq >= topic.floor && now - at >= this.holdMs) due.push(seq);
       }
       // A bounded round, so a count waiting for it does not wait on thousands of deletes.
-      if (due.length > MAX_HOLES_PER_ROUND) {
-        due.length = MAX_HOLES_PER_ROUND;
-        topic.again = true;
-      }
+      const more = due.length > MAX_HOLES_PER_ROUND;
+      if (more) due.length = MAX_HOLES_PER_ROUND;
+      let removed = 0;
       await Promise.all(
         due.map(async (seq) => {
           try {
             await this.remover.removeOne(seq);
             topic.pending.delete(seq);
+            removed++;
           } catch {
-            // Kept: tried again on the next drain.
+            // Kept, and tried again after another hold: no retry storm while the stream fails.
+            topic.pending.set(seq, this.clock.now());
           }
         }),
       );
+      // The rest at once only while removals succeed; otherwise after the hold (afterDrain).
+      if (more && removed > 0) topic.again = true;
     } while (topic.again && !this.closed && this.holds === 0);
     if (topic.again && this.holds > 0) this.deferred.add(subject);
   }

@@ -27,6 +27,7 @@ import type {
   SendInput,
   SendResult,
 } from "./engine.js";
+import { LEASE_EXPIRED_ERROR } from "./engine.js";
 import { AckedRemovals } from "./jetstream-acked-removals.js";
 import { casPublish } from "./jetstream-cas.js";
 import {
@@ -97,8 +98,8 @@ const DEPTH_READ_EVERY_MS = 500;
 const SENT_CACHE_BYTES = 16 * 1024 * 1024;
 /** A lease's entry in a topic's state record, at most (JSON; a 13-digit time, short counts). */
 const LEASE_ENTRY_BYTES = 128;
-/** What is kept of a NACK's error when the topic's state record is near its size limit. */
-const TIGHT_ERROR_CHARS = 64;
+/** What a redelivery adds to its entry, at most: a lease end, and a digit more in two counts. */
+const RELEASE_BYTES = 32;
 /** How long an acked message above its topic's floor waits for a purge before it is removed alone. */
 const HOLE_HOLD_MS = 1000;
 const NO_COUNT: MailboxCounter = () => {};
@@ -234,7 +235,8 @@ export class JetStreamEngine implements MailboxEngine {
           topic,
           attempts: tracked.attempt,
           sentAt,
-          lastError: tracked.lastError ?? "",
+          // No error stored: the last lease ran out (jetstream-topic-state.ts applyExpiries).
+          lastError: tracked.lastError ?? LEASE_EXPIRED_ERROR,
           attrs,
           body: stored.data,
           e2e,
@@ -352,6 +354,15 @@ export class JetStreamEngine implements MailboxEngine {
         this.clock,
         HOLE_HOLD_MS,
       );
+      // Stream sequences are only unique for the life of a stream: when the messages stream is
+      // made anew (another node found it deleted) or this connection was lost meanwhile, the
+      // copies of sent messages may name reused sequences, so they are dropped.
+      nc.subscribe(`$JS.EVENT.ADVISORY.STREAM.CREATED.${this.names.messages}`, {
+        callback: () => this.sent.clear(),
+      });
+      void (async () => {
+        for await (const status of nc.status()) if (status.type === "reconnect") this.sent.clear();
+      })();
       const log = new TopicStateLog(jsm, js, this.names.state, this.options.maxStateBytes);
       return { nc, js, jsm, log, removals };
     } catch (err) {
@@ -432,20 +443,26 @@ export class JetStreamEngine implements MailboxEngine {
     const stateSubject = this.names.stateSubject(input.tenant, input.topic);
     const taken = await log.apply(stateSubject, async (draft, reads) => {
       const dead = applyExpiries(draft, now, this.options.maxAttempts);
-      // A record near its size limit takes only the leases that fit (a lease adds to an
-      // entry, a new one adds an entry); the RECV gets fewer messages, or none.
-      const fits = reads.tight
-        ? Math.max(
-            0,
-            Math.floor((reads.maxRecordBytes - encodeTopicState(draft).byteLength) / LEASE_ENTRY_BYTES),
-          )
+      // A record near its size limit takes only the leases that fit: redeliveries (which only
+      // add a lease end to an entry) up to the hard limit, since they are how an entry leaves,
+      // and new leases (a new entry each) up to the limit. The RECV gets fewer, or none.
+      if (reads.tight && reads.estimatedBytes === undefined) {
+        reads.estimatedBytes = encodeTopicState(draft).byteLength;
+      }
+      let size = reads.estimatedBytes ?? 0;
+      const retryFits = reads.tight
+        ? Math.max(0, Math.floor((reads.hardLimitBytes - size) / RELEASE_BYTES))
         : Number.POSITIVE_INFINITY;
       const picked: Array<{ seq: number; stored?: MessageCopy; attempt: number; delivery: number }> = [];
       const retries = sequencesIn(draft, "retry");
-      for (const seq of retries.slice(0, Math.min(input.max, fits))) {
+      for (const seq of retries.slice(0, Math.min(input.max, retryFits))) {
         picked.push({ seq, attempt: 0, delivery: 0 });
       }
-      const room = Math.max(0, Math.min(input.max, fits) - picked.length);
+      size += picked.length * RELEASE_BYTES;
+      const freshFits = reads.tight
+        ? Math.max(0, Math.floor((reads.maxRecordBytes - size) / LEASE_ENTRY_BYTES))
+        : Number.POSITIVE_INFINITY;
+      const room = Math.max(0, Math.min(input.max - picked.length, freshFits));
       // Every RECV of the batch shares one look at the topic's last message, if one needs it.
       const lastOf = () => reads.once("last", () => lastOnSubject(jsm, this.names.messages, subject));
       const fresh =
@@ -460,6 +477,7 @@ export class JetStreamEngine implements MailboxEngine {
         picked.push({ seq: stored.seq, stored, attempt: 0, delivery: 0 });
       }
       dropPassedDeletions(draft);
+      if (reads.tight) reads.estimatedBytes = size + fresh.length * LEASE_ENTRY_BYTES;
       for (const pick of picked) {
         const tracked = draft.msgs[pick.seq] ?? { state: "lease", attempt: 0, delivery: 0 };
         tracked.state = "lease";
@@ -477,8 +495,8 @@ export class JetStreamEngine implements MailboxEngine {
         (retries.length > 0 || ((await lastOf())?.seq ?? 0) > draft.cursor);
       return { dead, picked, visibleAt: nextVisibleAt(draft), full };
     });
-    if (taken.full) throw stateFull(this.options.maxStateBytes ?? DEFAULT_MAX_RECORD_BYTES);
     if (taken.dead > 0) this.count("dlq", taken.dead);
+    if (taken.full) throw stateFull(this.options.maxStateBytes ?? DEFAULT_MAX_RECORD_BYTES);
     // Handed out: the cursor is past them, and a redelivery reads the stream.
     for (const pick of taken.picked) if (pick.stored) this.sent.forget(pick.seq);
     const deliveries: Delivery[] = [];
@@ -535,8 +553,8 @@ export class JetStreamEngine implements MailboxEngine {
             tracked.until = now + ms;
             return "extended";
           }
-          // Near the record's limit an error keeps only its start, so a NACK cannot overfill it.
-          tracked.lastError = reads.tight ? error.slice(0, TIGHT_ERROR_CHARS) : error;
+          // Past the record's limit a NACK keeps no error text, so it cannot grow its entry.
+          tracked.lastError = reads.tight ? "" : error;
           if (tracked.attempt >= this.options.maxAttempts) {
             tracked.state = "dead";
             tracked.until = undefined;

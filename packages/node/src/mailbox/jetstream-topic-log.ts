@@ -24,10 +24,20 @@ export class AttemptReads {
    * what fits, keep errors short). A batch that grows the record past the limit is run again
    * with it set.
    */
+  /** Where no change at all may take the record (the refusal limit). */
+  readonly hardLimitBytes: number;
+  /**
+   * In tight mode: the record's size as the ops of this attempt have grown it so far, as they
+   * estimate it (encoding the record once per attempt, not once per op).
+   */
+  estimatedBytes: number | undefined;
+
   constructor(
     readonly tight = false,
     readonly maxRecordBytes = DEFAULT_MAX_RECORD_BYTES,
-  ) {}
+  ) {
+    this.hardLimitBytes = Math.floor(maxRecordBytes * HARD_LIMIT_FACTOR);
+  }
 
   once<T>(key: string, read: () => Promise<T>): Promise<T> {
     let made = this.made.get(key) as Promise<T> | undefined;
@@ -36,6 +46,21 @@ export class AttemptReads {
       this.made.set(key, made);
     }
     return made;
+  }
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+interface Attempt {
+  draft: TopicState;
+  outcomes: Outcome[];
+}
+
+async function runOp(pending: Pending, draft: TopicState, reads: AttemptReads): Promise<Outcome> {
+  try {
+    return { ok: true, value: await pending.op(draft, reads) };
+  } catch (error) {
+    return { ok: false, error };
   }
 }
 
@@ -124,36 +149,33 @@ export class TopicStateLog {
   private async commit(subject: string, batch: Pending[]): Promise<void> {
     try {
       let base = this.known.get(subject);
-      let tight = false;
+      let fromMemory = base !== undefined;
+      // plain: every op as it comes; tight: ops keep their growth in check (the record is past
+      // its limit); each: ops one by one, refusing those that would take it past the hard limit.
+      let mode: "plain" | "tight" | "each" = "plain";
       for (;;) {
-        const fromMemory = base !== undefined;
-        base ??= await this.fetch(subject);
-        const draft = decodeTopicState(base.data);
-        const reads = new AttemptReads(tight, this.maxRecordBytes);
-        const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
-        for (const pending of batch) {
-          try {
-            outcomes.push({ ok: true, value: await pending.op(draft, reads) });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
+        if (!base) {
+          base = await this.fetch(subject);
+          fromMemory = false;
         }
+        const { draft, outcomes } =
+          mode === "each" ? await this.runEach(base.data, batch) : await this.runAll(base.data, batch, mode);
         // Unchanged when it encodes to the bytes it was read from: nothing to write.
         const after = encodeTopicState(draft);
         const grew = after.byteLength > base.data.byteLength;
-        if (grew && after.byteLength > this.maxRecordBytes && !tight) {
-          tight = true; // again on the same record, with ops that keep their growth in check
+        if (mode === "plain" && grew && after.byteLength > this.maxRecordBytes) {
+          mode = "tight"; // again on the same record
           continue;
         }
-        if (grew && after.byteLength > this.maxRecordBytes * HARD_LIMIT_FACTOR) {
+        if (mode === "tight" && grew && after.byteLength > this.maxRecordBytes * HARD_LIMIT_FACTOR) {
           if (fromMemory) {
-            // Refused only on the record as stored now, not on this node's last copy.
+            // Decided on the record as stored now, not on this node's last copy of it.
             this.known.delete(subject);
             base = undefined;
             continue;
           }
-          for (const pending of batch) pending.reject(stateFull(this.maxRecordBytes));
-          return;
+          mode = "each";
+          continue;
         }
         if (!Buffer.from(after).equals(Buffer.from(base.data))) {
           const seq = await casPublish(this.js, subject, after, base.seq);
@@ -180,6 +202,39 @@ export class TopicStateLog {
       this.known.delete(subject);
       for (const pending of batch) pending.reject(err);
     }
+  }
+
+  /** Runs every op of the batch on one draft of `data`. */
+  private async runAll(data: Uint8Array, batch: Pending[], mode: "plain" | "tight"): Promise<Attempt> {
+    const draft = decodeTopicState(data);
+    const reads = new AttemptReads(mode === "tight", this.maxRecordBytes);
+    const outcomes: Outcome[] = [];
+    for (const pending of batch) outcomes.push(await runOp(pending, draft, reads));
+    return { draft, outcomes };
+  }
+
+  /**
+   * Runs the ops one by one, undoing and refusing each that would take the record past the hard
+   * limit: an ACK that shares a write with growth that cannot fit still goes through.
+   */
+  private async runEach(data: Uint8Array, batch: Pending[]): Promise<Attempt> {
+    const reads = new AttemptReads(true, this.maxRecordBytes);
+    let kept = data;
+    const draft = decodeTopicState(data);
+    const outcomes: Outcome[] = [];
+    for (const pending of batch) {
+      const outcome = await runOp(pending, draft, reads);
+      const now = encodeTopicState(draft);
+      if (now.byteLength > reads.hardLimitBytes && now.byteLength > kept.byteLength) {
+        // Undone in place: ops keep a reference to the draft that is written.
+        Object.assign(draft, decodeTopicState(kept));
+        outcomes.push({ ok: false, error: stateFull(this.maxRecordBytes) });
+        continue;
+      }
+      kept = now;
+      outcomes.push(outcome);
+    }
+    return { draft, outcomes };
   }
 
   private async fetch(subject: string): Promise<KnownRecord> {

@@ -1,5 +1,3 @@
-import { LEASE_EXPIRED_ERROR } from "./engine.js";
-
 /**
  * The delivery state of one (tenant, topic), kept as one record in JetStream and changed
  * only by compare-and-set, so every node sharing the mailbox sees one truth. Messages past
@@ -52,7 +50,9 @@ export function applyExpiries(state: TopicState, now: number, maxAttempts: numbe
     if (message.until === undefined || message.until > now) continue;
     if (message.state === "lease" && message.attempt >= maxAttempts) {
       message.state = "dead";
-      message.lastError = LEASE_EXPIRED_ERROR;
+      // No error text: "the lease ran out" is what a dead letter without one means, so the
+      // record does not grow as leases turn into dead letters (it must not, near its limit).
+      message.lastError = undefined;
       dead++;
     } else if (message.state === "lease" || message.state === "delay") {
       message.state = "retry";

@@ -42,6 +42,8 @@ export interface S3EngineOptions {
 /** How long connecting to S3 may take before the request fails. */
 const CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** A copy of up to 5 GiB inside the store, at a slow 10 MB/s, is under 10 minutes. */
+const COPY_IDLE_TIMEOUT_MS = 15 * 60_000;
 
 const MiB = 1024 * 1024;
 
@@ -76,8 +78,8 @@ export class S3Engine implements StorageEngine {
     if (this.partBytes < 5 * MiB) throw new Error("S3 multipart parts are at least 5 MiB");
     this.client = s3Client(options, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     // A copy inside the store (a commit's CopyObject, CompleteMultipartUpload, a quarantine)
-    // may answer only once gigabytes are copied, sending nothing meanwhile: no idle timeout.
-    this.copier = s3Client(options, 0);
+    // may answer only once gigabytes are copied, sending nothing meanwhile: a long idle timeout.
+    this.copier = s3Client(options, COPY_IDLE_TIMEOUT_MS);
   }
 
   /** Makes the bucket when it is missing, and drops uploads crashed nodes left behind. */
@@ -251,7 +253,7 @@ export class S3Engine implements StorageEngine {
   }
 }
 
-/** An S3 client for the engine; `idleTimeoutMs` 0: a connection may stay silent as long as it takes. */
+/** An S3 client for the engine whose connections close after `idleTimeoutMs` without a byte. */
 function s3Client(options: S3EngineOptions, idleTimeoutMs: number): S3Client {
   const { accessKeyId, secretAccessKey } = options;
   return new S3Client({
@@ -267,7 +269,7 @@ function s3Client(options: S3EngineOptions, idleTimeoutMs: number): S3Client {
     requestHandler: {
       httpAgent: { keepAlive: true, maxSockets: 512 },
       connectionTimeout: CONNECT_TIMEOUT_MS,
-      ...(idleTimeoutMs > 0 ? { socketTimeout: idleTimeoutMs } : {}),
+      socketTimeout: idleTimeoutMs,
     },
   });
 }

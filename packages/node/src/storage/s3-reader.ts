@@ -62,7 +62,7 @@ export class S3ObjectReader implements ObjectReader {
         this.body = await this.get(position, true);
       } catch (error) {
         if (isRangeNotSatisfiable(error)) return 0;
-        throw s3Failure("GetObject", this.key, error);
+        throw goneOr(error, this.key);
       }
     }
     let done = 0;
@@ -82,10 +82,7 @@ export class S3ObjectReader implements ObjectReader {
           this.body = await this.get(position + done, true);
         } catch (reopenError) {
           if (isRangeNotSatisfiable(reopenError)) return done;
-          // Quarantined (by another GET, or another node) while this one was paused.
-          if (isNotFound(reopenError))
-            throw new OapError("not_found", "the object was removed while it was read");
-          throw s3Failure("GetObject", this.key, reopenError);
+          throw goneOr(reopenError, this.key);
         }
         continue;
       }
@@ -117,4 +114,10 @@ export class S3ObjectReader implements ObjectReader {
     this.body?.body.destroy();
     this.body = undefined;
   }
+}
+
+/** A GET that finds the object gone mid-read (quarantined by another GET or node) is 404. */
+function goneOr(error: unknown, key: string): Error {
+  if (isNotFound(error)) return new OapError("not_found", "the object was removed while it was read");
+  return s3Failure("GetObject", key, error);
 }

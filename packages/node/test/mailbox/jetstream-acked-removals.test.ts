@@ -84,4 +84,29 @@ describe("acked removals", () => {
     await acked;
     await removals.close();
   });
+
+  it("retries a failing removal after another hold, at most a round of them, and keeps the event loop free", async () => {
+    const clock = new ManualClock();
+    let removeCalls = 0;
+    const failing: MessageRemover = {
+      purgeBelow: async () => {},
+      removeOne: async () => {
+        removeCalls++;
+        throw new Error("stream unavailable");
+      },
+    };
+    const removals = new AckedRemovals(failing, clock, 1000);
+    // 100 holes above a floor of 1 (message 1 still out).
+    await Promise.all(Array.from({ length: 100 }, (_, i) => removals.acked("s", i + 2, 1)));
+    await new Promise((resolve) => setTimeout(resolve, 10)); // the round after the acks is over
+    clock.advance(1000);
+    // Timers still run: the failing round did not spin.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(removeCalls).toBe(64);
+    expect((await removals.counting(async () => undefined)).pending.get("s")).toBe(100);
+    // The failures wait for another hold before they are tried again.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(removeCalls).toBe(64);
+    await removals.close();
+  });
 });

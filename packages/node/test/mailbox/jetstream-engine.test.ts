@@ -261,6 +261,55 @@ describe("mailbox engine: jetstream across nodes and server loss", () => {
     expect(next.length).toBeGreaterThan(0);
   });
 
+  it("keeps redelivering near the size limit when consumers NACK everything, until the messages die", async () => {
+    const engine = new JetStreamEngine({
+      ...SUITE_RULES,
+      maxDepthPerTenant: 10_000,
+      urls: cluster.urls,
+      replicas: 3,
+      streamPrefix,
+      clock: new ManualClock(),
+      maxStateBytes: 2048,
+    });
+    engines.push(engine);
+    for (let i = 0; i < 60; i++) await engine.send({ tenant: T1, topic: "t", body: body(`${i}`) });
+    let delivered = 0;
+    for (let round = 0; round < 6 * SUITE_RULES.maxAttempts; round++) {
+      const got = await engine
+        .recv({ tenant: T1, topic: "t", max: 60, visibilityMs: 60_000, waitMs: 0 })
+        .catch(() => []);
+      delivered += got.length;
+      for (const d of got)
+        await engine.nack({ tenant: T1, receipt: d.receipt }, 0, `consumer failed: ${"x".repeat(200)}`);
+    }
+    expect(delivered).toBeGreaterThan(0);
+    // Every NACKed message went round until its last attempt: dead letters, which can go.
+    const dead = await engine.dlqList(T1, "t", 100);
+    expect(dead.length).toBeGreaterThan(0);
+    expect(await engine.dlqPurge(T1, "t")).toBe(dead.length);
+    expect(
+      (await engine.recv({ tenant: T1, topic: "t", max: 5, visibilityMs: 1000, waitMs: 0 })).length,
+    ).toBe(5);
+  });
+
+  it("drops its copies of sent messages when another node makes the message stream anew", async () => {
+    const clock = new ManualClock();
+    const a = open(clock);
+    for (const text of ["old-1", "old-2", "old-3"])
+      await a.send({ tenant: T1, topic: "t", body: body(text) });
+    await dropStreams(streamPrefix);
+    // Another node finds the streams gone and makes them again: sequences start over.
+    const b = open(clock);
+    for (const text of ["new-1", "new-2", "new-3"])
+      await b.send({ tenant: T1, topic: "t", body: body(text) });
+    await expect
+      .poll(async () => {
+        const got = await a.recv({ tenant: T1, topic: "t", max: 10, visibilityMs: 60_000, waitMs: 0 });
+        return got.map((d) => new TextDecoder().decode(d.body));
+      })
+      .toEqual(["new-1", "new-2", "new-3"]);
+  });
+
   it("never lets two nodes hold a live lease on one message", async () => {
     // One clock for both and no time passing: every lease stays live, so a message handed
     // out twice would be a double lease.
