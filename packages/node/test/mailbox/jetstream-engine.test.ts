@@ -65,7 +65,8 @@ const body = (text: string): Uint8Array => new TextEncoder().encode(text);
 describe("mailbox engine: jetstream across nodes and server loss", () => {
   let streamPrefix: string;
   const engines: JetStreamEngine[] = [];
-  const open = (clock?: ManualClock): JetStreamEngine => {
+  /** An engine on this test's streams; `maxStateBytes` shrinks the topic record's limit. */
+  const open = (clock?: ManualClock, maxStateBytes?: number): JetStreamEngine => {
     const engine = new JetStreamEngine({
       ...SUITE_RULES,
       // Room for every send of these tests: the depth limit is the suite's business.
@@ -74,6 +75,7 @@ describe("mailbox engine: jetstream across nodes and server loss", () => {
       replicas: 3,
       streamPrefix,
       clock,
+      maxStateBytes,
     });
     engines.push(engine);
     return engine;
@@ -179,16 +181,7 @@ describe("mailbox engine: jetstream across nodes and server loss", () => {
 
   it("keeps a topic's state record within its size limit: RECV leases what fits, then says it is full", async () => {
     const limit = 2048;
-    const engine = new JetStreamEngine({
-      ...SUITE_RULES,
-      maxDepthPerTenant: 10_000,
-      urls: cluster.urls,
-      replicas: 3,
-      streamPrefix,
-      clock: new ManualClock(),
-      maxStateBytes: limit,
-    });
-    engines.push(engine);
+    const engine = open(new ManualClock(), limit);
     for (let i = 0; i < 60; i++) await engine.send({ tenant: T1, topic: "t", body: body(`${i}`) });
     const recv = () => engine.recv({ tenant: T1, topic: "t", max: 60, visibilityMs: 60_000, waitMs: 0 });
     // Each RECV leases what still fits, until nothing does and the topic says so.
@@ -226,16 +219,7 @@ describe("mailbox engine: jetstream across nodes and server loss", () => {
 
   it("turns leases that run out near the size limit into dead letters, which can then be purged", async () => {
     const clock = new ManualClock();
-    const engine = new JetStreamEngine({
-      ...SUITE_RULES,
-      maxDepthPerTenant: 10_000,
-      urls: cluster.urls,
-      replicas: 3,
-      streamPrefix,
-      clock,
-      maxStateBytes: 2048,
-    });
-    engines.push(engine);
+    const engine = open(clock, 2048);
     for (let i = 0; i < 60; i++) await engine.send({ tenant: T1, topic: "t", body: body(`${i}`) });
     // Consumers that never settle: every lease runs out, attempt after attempt, with the
     // record kept full of leases.
@@ -262,16 +246,7 @@ describe("mailbox engine: jetstream across nodes and server loss", () => {
   });
 
   it("keeps redelivering near the size limit when consumers NACK everything, until the messages die", async () => {
-    const engine = new JetStreamEngine({
-      ...SUITE_RULES,
-      maxDepthPerTenant: 10_000,
-      urls: cluster.urls,
-      replicas: 3,
-      streamPrefix,
-      clock: new ManualClock(),
-      maxStateBytes: 2048,
-    });
-    engines.push(engine);
+    const engine = open(new ManualClock(), 2048);
     for (let i = 0; i < 60; i++) await engine.send({ tenant: T1, topic: "t", body: body(`${i}`) });
     let delivered = 0;
     for (let round = 0; round < 6 * SUITE_RULES.maxAttempts; round++) {
