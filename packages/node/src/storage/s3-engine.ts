@@ -268,6 +268,7 @@ function s3Client(options: S3EngineOptions, idleTimeoutMs: number): S3Client {
     // Each GET being served holds a connection; the SDK's default of 50 would queue the rest.
     requestHandler: {
       httpAgent: { keepAlive: true, maxSockets: 512 },
+      httpsAgent: { keepAlive: true, maxSockets: 512 },
       connectionTimeout: CONNECT_TIMEOUT_MS,
       socketTimeout: idleTimeoutMs,
     },
