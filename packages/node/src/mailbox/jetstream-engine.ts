@@ -14,20 +14,20 @@ import { OapError } from "@omnigate/oap";
 import { engineUnavailable } from "../util/engine-unavailable.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { MailboxCounter } from "./counters.js";
-import type {
-  Attrs,
-  DeadLetter,
-  Delivery,
-  DepthByState,
-  EngineKind,
-  EngineRules,
-  LeaseRef,
-  MailboxEngine,
-  RecvInput,
-  SendInput,
-  SendResult,
+import {
+  type Attrs,
+  type DeadLetter,
+  type Delivery,
+  type DepthByState,
+  type EngineKind,
+  type EngineRules,
+  LEASE_EXPIRED_ERROR,
+  type LeaseRef,
+  type MailboxEngine,
+  type RecvInput,
+  type SendInput,
+  type SendResult,
 } from "./engine.js";
-import { LEASE_EXPIRED_ERROR } from "./engine.js";
 import { AckedRemovals } from "./jetstream-acked-removals.js";
 import { casPublish } from "./jetstream-cas.js";
 import {
@@ -317,7 +317,6 @@ export class JetStreamEngine implements MailboxEngine {
   }
 
   private async open(): Promise<Nats> {
-    this.sent.clear();
     const nc = await connect({
       servers: this.options.urls,
       // Keep trying the cluster's servers for as long as the node runs.

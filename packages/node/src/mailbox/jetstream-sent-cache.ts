@@ -15,7 +15,7 @@ const ENTRY_OVERHEAD_BYTES = 256;
  * The messages this node stored lately, by stream sequence, so a RECV on the same node reads
  * them without a request per message (nats-server 2.9 has no batched get). A stream sequence
  * names one message for the life of the stream, so a copy is never wrong about what it holds
- * (the copies are dropped when the engine connects, in case the stream was made anew). It can outlive the
+ * (the engine drops the copies when it reconnects and when the stream is made anew). It can outlive the
  * stored message only when DELETE removes it before its first delivery, on this node or
  * another: the topic's state then marks it deleted, and a RECV skips it (that mark, not this
  * cache, decides). Oldest copies go first past the byte budget; a copy is dropped once its

@@ -107,13 +107,16 @@ const MAX_KNOWN = 1024;
 export class TopicStateLog {
   private readonly queues = new Map<string, Pending[]>();
   private readonly known = new Map<string, KnownRecord>();
+  private readonly hardLimitBytes: number;
 
   constructor(
     private readonly jsm: JetStreamManager,
     private readonly js: JetStreamClient,
     private readonly stream: string,
     private readonly maxRecordBytes = DEFAULT_MAX_RECORD_BYTES,
-  ) {}
+  ) {
+    this.hardLimitBytes = Math.floor(maxRecordBytes * HARD_LIMIT_FACTOR);
+  }
 
   /** Reads a topic's state without changing it. */
   async read(subject: string): Promise<TopicState> {
@@ -167,7 +170,7 @@ export class TopicStateLog {
           mode = "tight"; // again on the same record
           continue;
         }
-        if (mode === "tight" && grew && after.byteLength > this.maxRecordBytes * HARD_LIMIT_FACTOR) {
+        if (mode === "tight" && grew && after.byteLength > this.hardLimitBytes) {
           if (fromMemory) {
             // Decided on the record as stored now, not on this node's last copy of it.
             this.known.delete(subject);
