@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
+  DeleteBucketCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
@@ -250,6 +251,19 @@ describe("the s3 storage engine on Swift", () => {
     }
     await reader.close();
     expect(Buffer.concat([first, rest.subarray(0, at)]).equals(bytes)).toBe(true);
+  });
+
+  it("reads a bucket deleted under it as the store's failure, not as absent objects", async () => {
+    const { engine, bucket } = await openEngine();
+    const digest = "d".repeat(64);
+    await raw.send(new DeleteBucketCommand({ Bucket: bucket }));
+    // GetObject names the missing bucket; before, that read as "no such object" (404).
+    await expect(engine.openReader("t0", digest)).rejects.toThrow(
+      new RegExp(`s3 GetObject of t0/${digest} failed: NoSuchBucket, HTTP 404`),
+    );
+    await expect(engine.readOutboard("t0", digest)).rejects.toThrow(/NoSuchBucket, HTTP 404/);
+    // A PUT cannot land either, and says why.
+    await expect(store(engine, "t0", digest, randomBytes(1024))).rejects.toThrow(/NoSuchBucket/);
   });
 
   it("surfaces a failure of the S3 side as an error naming the call and the key", async () => {

@@ -10,7 +10,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import type { ObjectReader, PendingObject, StorageEngine } from "./engine.js";
-import { isNotFound, S3EngineError, s3Call, s3Failure } from "./s3-errors.js";
+import { isMissingBucket, isMissingKey, S3EngineError, s3Call, s3Failure } from "./s3-errors.js";
 import { digestOfKey, objectKey, outboardKey, quarantineKey } from "./s3-keys.js";
 import { S3PendingObject } from "./s3-pending.js";
 import { S3ObjectReader } from "./s3-reader.js";
@@ -104,7 +104,7 @@ export class S3Engine implements StorageEngine {
       await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
       return true;
     } catch (error) {
-      if (isNotFound(error)) return false;
+      if (isMissingBucket(error)) return false;
       throw new S3EngineError("HeadBucket", this.bucket, error);
     }
   }
@@ -149,7 +149,7 @@ export class S3Engine implements StorageEngine {
       const reply = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return await (reply.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      if (isMissingKey(error)) return undefined;
       throw s3Failure("GetObject", key, error);
     }
   }
@@ -219,7 +219,7 @@ export class S3Engine implements StorageEngine {
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return head.ContentLength ?? 0;
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      if (isMissingKey(error)) return undefined;
       throw s3Failure("HeadObject", key, error);
     }
   }

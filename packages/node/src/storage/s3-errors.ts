@@ -21,13 +21,28 @@ function describe(cause: unknown): string {
   return parts.filter((part) => part !== undefined && part !== "").join(", ") || String(cause);
 }
 
-/** The key or bucket is not there (HeadObject answers a bare 404 with no error code). */
-export function isNotFound(error: unknown): boolean {
+/**
+ * The key is not in the bucket: NoSuchKey, or the bare 404 of a HeadObject (no body, so no
+ * code). A missing bucket is not an absent object: GetObject says NoSuchBucket, and that
+ * goes up as the store's failure, not as a 404 of the object. (A HeadObject's bare 404 cannot
+ * tell the two apart; the GET or PUT that follows names the missing bucket.)
+ */
+export function isMissingKey(error: unknown): boolean {
   const failure = error as S3ServiceFailure;
+  if (failure?.name === "NoSuchBucket") return false;
   return (
     failure?.name === "NotFound" ||
     failure?.name === "NoSuchKey" ||
+    failure?.$metadata?.httpStatusCode === 404
+  );
+}
+
+/** HeadBucket's answer for a bucket that does not exist: a bare 404. */
+export function isMissingBucket(error: unknown): boolean {
+  const failure = error as S3ServiceFailure;
+  return (
     failure?.name === "NoSuchBucket" ||
+    failure?.name === "NotFound" ||
     failure?.$metadata?.httpStatusCode === 404
   );
 }

@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { OapError } from "@omnigate/oap";
 import type { ObjectReader } from "./engine.js";
-import { isNotFound, isRangeNotSatisfiable, s3Failure } from "./s3-errors.js";
+import { isMissingKey, isRangeNotSatisfiable, s3Failure } from "./s3-errors.js";
 import { ReadAheadBody } from "./s3-read-ahead.js";
 
 /**
@@ -46,7 +46,7 @@ export class S3ObjectReader implements ObjectReader {
     try {
       reader.body = await reader.get(from, from > 0);
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      if (isMissingKey(error)) return undefined;
       // A start at or past the end: the object is there, and a read finds nothing.
       if (isRangeNotSatisfiable(error)) return reader;
       throw s3Failure("GetObject", key, error);
@@ -118,6 +118,6 @@ export class S3ObjectReader implements ObjectReader {
 
 /** A GET that finds the object gone mid-read (quarantined by another GET or node) is 404. */
 function goneOr(error: unknown, key: string): Error {
-  if (isNotFound(error)) return new OapError("not_found", "the object was removed while it was read");
+  if (isMissingKey(error)) return new OapError("not_found", "the object was removed while it was read");
   return s3Failure("GetObject", key, error);
 }
