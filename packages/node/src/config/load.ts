@@ -4,6 +4,7 @@ import { parseOriginPolicy } from "@omnigate/sdk/internal";
 import { parse as parseToml } from "smol-toml";
 import { type AppInput, type AppSettings, appsFromToml, resolveApps } from "./apps.js";
 import { clusterNodeUrls } from "./cluster-nodes.js";
+import { checkEngineSettings } from "./engine-settings.js";
 import { ConfigError } from "./error.js";
 import { checkPrivacySettings, positiveDecimal } from "./privacy-settings.js";
 import { NO_QUOTAS, parseQuotaRules, QuotaRuleError, type QuotaRules } from "./quota-rules.js";
@@ -116,9 +117,6 @@ export function parseAddress(value: string, what = "address"): { host: string; p
   return { host: (match[1] ?? match[2]) as string, port };
 }
 
-/** The largest object S3's CopyObject copies in one request. */
-const S3_MAX_COPY_BYTES = 5 * 1024 ** 3;
-
 function crossCheck(config: NodeConfig): NodeConfig {
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) {
     throw new ConfigError("tls.cert and tls.key go together: set both, or neither for a dev certificate");
@@ -153,32 +151,6 @@ function crossCheck(config: NodeConfig): NodeConfig {
     );
   }
   return config;
-}
-
-/** What a chosen engine cannot start without, refused at load instead of when the engine opens. */
-function checkEngineSettings(config: NodeConfig): void {
-  if (config.mailboxEngine === "redis" && !config.mailboxRedisUrl) {
-    throw new ConfigError("mailbox.engine = redis needs mailbox.redis_url (redis://host:port)");
-  }
-  if (config.mailboxEngine === "jetstream" && config.mailboxNatsUrls.split(",").every((url) => !url.trim())) {
-    throw new ConfigError(
-      "mailbox.engine = jetstream needs mailbox.nats_urls (comma-separated nats://host:port of the cluster)",
-    );
-  }
-  if (config.storageEngine === "s3") {
-    if (!config.storageS3Endpoint) {
-      throw new ConfigError(
-        "storage.engine = s3 needs storage.s3_endpoint (http(s)://host:port of the S3 API)",
-      );
-    }
-    // An object is moved to its address with CopyObject, which S3 limits to 5 GiB.
-    if (config.storageMaxObjectBytes > S3_MAX_COPY_BYTES) {
-      throw new ConfigError(
-        `storage.engine = s3 stores objects of at most 5 GiB (${S3_MAX_COPY_BYTES} bytes): ` +
-          `storage.max_object_bytes is ${config.storageMaxObjectBytes}`,
-      );
-    }
-  }
 }
 
 function readTomlFile(path: string): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { NodeConfig } from "../config/index.js";
+import { checkEngineSettings, type NodeConfig, natsUrls } from "../config/index.js";
 import type { MailboxCounter } from "./counters.js";
 import type { EngineRules, MailboxEngine } from "./engine.js";
 import { SqlEngine } from "./sqlite-engine.js";
@@ -17,10 +17,10 @@ export function engineRules(config: NodeConfig): EngineRules {
 
 /** Opens the engine `mailbox.engine` names (ioredis and the NATS client are loaded only for their engines). */
 export async function openEngine(config: NodeConfig, count: MailboxCounter): Promise<MailboxEngine> {
+  checkEngineSettings(config);
   const rules = engineRules(config);
   if (config.mailboxEngine === "memory") return new SqlEngine({ ...rules, path: ":memory:", count });
   if (config.mailboxEngine === "redis") {
-    if (!config.mailboxRedisUrl) throw new Error("mailbox.engine = redis needs mailbox.redis_url");
     const { RedisEngine } = await import("./redis-engine.js");
     return new RedisEngine({
       ...rules,
@@ -31,11 +31,6 @@ export async function openEngine(config: NodeConfig, count: MailboxCounter): Pro
   }
   if (config.mailboxEngine === "jetstream") {
     const urls = natsUrls(config.mailboxNatsUrls);
-    if (urls.length === 0) {
-      throw new Error(
-        "mailbox.engine = jetstream needs mailbox.nats_urls (comma-separated nats://host:port of the cluster)",
-      );
-    }
     // The NATS client is loaded only for this engine.
     const { JetStreamEngine } = await import("./jetstream-engine.js");
     return new JetStreamEngine({
@@ -52,12 +47,4 @@ export async function openEngine(config: NodeConfig, count: MailboxCounter): Pro
     synchronous: config.mailboxSqliteSync,
     count,
   });
-}
-
-/** `mailbox.nats_urls`: comma-separated, blanks ignored. */
-export function natsUrls(list: string): string[] {
-  return list
-    .split(",")
-    .map((url) => url.trim())
-    .filter((url) => url.length > 0);
 }

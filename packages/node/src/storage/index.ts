@@ -1,6 +1,5 @@
 import { join } from "node:path";
-import { ConfigError } from "../config/error.js";
-import type { NodeConfig } from "../config/index.js";
+import { checkEngineSettings, type NodeConfig } from "../config/index.js";
 import type { Logger } from "../log.js";
 import type { StorageMetrics } from "../metrics/storage-metrics.js";
 import type { StorageEngine } from "./engine.js";
@@ -21,13 +20,9 @@ export { StorageService } from "./service.js";
  * SDK loaded only when the engine opens).
  */
 export function createStorageEngine(config: NodeConfig): StorageEngine {
+  checkEngineSettings(config);
   if (config.storageEngine === "memory") return new MemoryEngine(config.storageMemoryMaxBytes);
   if (config.storageEngine === "s3") {
-    if (!config.storageS3Endpoint) {
-      throw new ConfigError(
-        "storage.engine = s3 needs storage.s3_endpoint (http(s)://host:port of the S3 API)",
-      );
-    }
     return new LazyS3Engine({
       endpoint: config.storageS3Endpoint,
       bucket: config.storageS3Bucket,
