@@ -122,7 +122,6 @@ export class JetStreamEngine implements MailboxEngine {
   private readonly clock: Clock;
   private readonly count: MailboxCounter;
   private readonly waiters: TopicWaiters;
-  private readonly wakeVersion = new Map<string, number>();
   private nats: Promise<Nats> | undefined;
   private closed = false;
   private readonly depthOf = new TenantDepth((tenant) => this.storedOf(tenant), DEPTH_READ_EVERY_MS);
@@ -159,33 +158,26 @@ export class JetStreamEngine implements MailboxEngine {
   }
 
   recv(input: RecvInput): Promise<Delivery[]> {
-    return this.guard(async ({ nc }) => {
-      const key = topicKey(input.tenant, input.topic);
-      const deadline = this.clock.now() + input.waitMs;
-      for (;;) {
-        const version = this.wakeVersion.get(key) ?? 0;
-        const { deliveries, visibleAt } = await this.leaseNow(input);
-        if (deliveries.length > 0 || this.closed || input.signal?.aborted) return deliveries;
-        const now = this.clock.now();
-        if (now >= deadline) return [];
-        if ((this.wakeVersion.get(key) ?? 0) !== version) continue;
-        const until = Math.min(
-          deadline,
-          visibleAt ?? deadline,
-          now + (this.options.pollMs ?? DEFAULT_POLL_MS),
-        );
-        if (until <= now) continue;
-        // A send through any node publishes on the topic's subject: hearing it wakes this poll.
-        const heard = nc.subscribe(this.names.messageSubject(input.tenant, input.topic), {
-          callback: () => this.waiters.wake(key),
-        });
-        try {
-          await this.waiters.wait(key, until - now, input.signal);
-        } finally {
-          heard.unsubscribe();
-        }
-      }
-    });
+    return this.guard(({ nc }) =>
+      this.waiters.longPoll(topicKey(input.tenant, input.topic), {
+        waitMs: input.waitMs,
+        signal: input.signal,
+        look: async () => {
+          const { deliveries, visibleAt } = await this.leaseNow(input);
+          return { deliveries, nextVisibleAt: visibleAt };
+        },
+        closed: () => this.closed,
+        pollMs: this.options.pollMs ?? DEFAULT_POLL_MS,
+        // A send through any node publishes on the topic's subject: hearing it wakes the poll.
+        listen: () => {
+          const key = topicKey(input.tenant, input.topic);
+          const heard = nc.subscribe(this.names.messageSubject(input.tenant, input.topic), {
+            callback: () => this.waiters.wake(key),
+          });
+          return () => heard.unsubscribe();
+        },
+      }),
+    );
   }
 
   ack(lease: LeaseRef): Promise<void> {
@@ -630,7 +622,6 @@ export class JetStreamEngine implements MailboxEngine {
   }
 
   private wake(key: string): void {
-    this.wakeVersion.set(key, (this.wakeVersion.get(key) ?? 0) + 1);
     this.waiters.wake(key);
   }
 

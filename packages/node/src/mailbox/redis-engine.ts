@@ -50,7 +50,6 @@ export class RedisEngine implements MailboxEngine {
   private readonly waiters: TopicWaiters;
   private readonly nextId = monotonicFactory();
   private readonly shas = new Map<string, string>();
-  private readonly wakeVersion = new Map<string, number>();
   private closed = false;
 
   constructor(private readonly options: RedisEngineOptions) {
@@ -93,25 +92,14 @@ export class RedisEngine implements MailboxEngine {
     return { msgId: String(msgId), duplicate: false };
   }
 
-  async recv(input: RecvInput): Promise<Delivery[]> {
-    const key = topicKey(input.tenant, input.topic);
-    const deadline = this.clock.now() + input.waitMs;
-    for (;;) {
-      const version = this.wakeVersion.get(key) ?? 0;
-      const { deliveries, nextVisibleAt } = await this.leaseNow(input);
-      if (deliveries.length > 0 || this.closed || input.signal?.aborted) return deliveries;
-      const now = this.clock.now();
-      if (now >= deadline) return [];
-      if ((this.wakeVersion.get(key) ?? 0) !== version) continue;
-      const until = Math.min(
-        deadline,
-        nextVisibleAt ?? deadline,
-        now + (this.options.pollMs ?? DEFAULT_POLL_MS),
-      );
-      // The clock may have passed a lease's end while the lease query was out: look again.
-      if (until <= now) continue;
-      await this.waiters.wait(key, until - now, input.signal);
-    }
+  recv(input: RecvInput): Promise<Delivery[]> {
+    return this.waiters.longPoll(topicKey(input.tenant, input.topic), {
+      waitMs: input.waitMs,
+      signal: input.signal,
+      look: () => this.leaseNow(input),
+      closed: () => this.closed,
+      pollMs: this.options.pollMs ?? DEFAULT_POLL_MS,
+    });
   }
 
   ack(lease: LeaseRef): Promise<void> {
@@ -233,7 +221,6 @@ export class RedisEngine implements MailboxEngine {
   }
 
   private wake(key: string): void {
-    this.wakeVersion.set(key, (this.wakeVersion.get(key) ?? 0) + 1);
     this.waiters.wake(key);
   }
 

@@ -91,7 +91,6 @@ export class SqlEngine implements MailboxEngine {
   private readonly count: MailboxCounter;
   private readonly depthByTenant = new Map<string, number>();
   /** Bumped on every wake of a topic, so a long poll notices a wake that raced its lease query. */
-  private readonly wakeVersion = new Map<string, number>();
   private nextSeq = 1;
   /** The WAL file, flushed off the event loop before writes are answered (synchronous "full"). */
   private walFd: number | undefined;
@@ -186,22 +185,14 @@ export class SqlEngine implements MailboxEngine {
     return this.run(() => this.sendNow(input));
   }
 
-  async recv(input: RecvInput): Promise<Delivery[]> {
-    const key = topicKey(input.tenant, input.topic);
-    const deadline = this.clock.now() + input.waitMs;
-    for (;;) {
-      const version = this.wakeVersion.get(key) ?? 0;
+  recv(input: RecvInput): Promise<Delivery[]> {
+    return this.waiters.longPoll(topicKey(input.tenant, input.topic), {
+      waitMs: input.waitMs,
+      signal: input.signal,
       // A lease lost in a power cut only delivers the message again: answered once committed.
-      const { deliveries, nextVisibleAt } = await this.run(() => this.leaseNow(input), false);
-      if (deliveries.length > 0 || this.closed || input.signal?.aborted) return deliveries;
-      const now = this.clock.now();
-      if (now >= deadline) return [];
-      if ((this.wakeVersion.get(key) ?? 0) !== version) continue;
-      const until = Math.min(deadline, nextVisibleAt ?? deadline);
-      // The clock may have passed a lease's end while the lease query was out: look again.
-      if (until <= now) continue;
-      await this.waiters.wait(key, until - now, input.signal);
-    }
+      look: () => this.run(() => this.leaseNow(input), false),
+      closed: () => this.closed,
+    });
   }
 
   ack(lease: LeaseRef): Promise<void> {
@@ -480,7 +471,6 @@ export class SqlEngine implements MailboxEngine {
 
   private wakeOnCommit(key: string): void {
     this.commit.onCommit(() => {
-      this.wakeVersion.set(key, (this.wakeVersion.get(key) ?? 0) + 1);
       this.waiters.wake(key);
     });
   }
