@@ -257,7 +257,14 @@ describe("the s3 storage engine on Swift", () => {
     const { engine, bucket } = await openEngine();
     const digest = "d".repeat(64);
     await raw.send(new DeleteBucketCommand({ Bucket: bucket }));
-    // GetObject names the missing bucket; before, that read as "no such object" (404).
+    // A GET looks the object up first (HeadObject, whose 404 is the same for both): the
+    // engine asks HeadBucket, and a missing bucket is an error, not an absent object.
+    await expect(engine.size("t0", digest)).rejects.toThrow(
+      new RegExp(
+        `s3 HeadObject of t0/${digest} failed: NoSuchBucket, HTTP 404, the bucket ${bucket} does not exist`,
+      ),
+    );
+    // GetObject names the missing bucket itself; before, that read as "no such object" (404).
     await expect(engine.openReader("t0", digest)).rejects.toThrow(
       new RegExp(`s3 GetObject of t0/${digest} failed: NoSuchBucket, HTTP 404`),
     );

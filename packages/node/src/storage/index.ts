@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { checkEngineSettings, type NodeConfig } from "../config/index.js";
+import { checkStorageSettings, type NodeConfig } from "../config/index.js";
 import type { Logger } from "../log.js";
 import type { StorageMetrics } from "../metrics/storage-metrics.js";
 import type { StorageEngine } from "./engine.js";
@@ -20,7 +20,7 @@ export { StorageService } from "./service.js";
  * SDK loaded only when the engine opens).
  */
 export function createStorageEngine(config: NodeConfig): StorageEngine {
-  checkEngineSettings(config);
+  checkStorageSettings(config);
   if (config.storageEngine === "memory") return new MemoryEngine(config.storageMemoryMaxBytes);
   if (config.storageEngine === "s3") {
     return new LazyS3Engine({

@@ -10,7 +10,15 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import type { ObjectReader, PendingObject, StorageEngine } from "./engine.js";
-import { isMissingBucket, isMissingKey, S3EngineError, s3Call, s3Failure } from "./s3-errors.js";
+import {
+  isHeadMiss,
+  isMissingBucket,
+  isMissingKey,
+  noSuchBucket,
+  S3EngineError,
+  s3Call,
+  s3Failure,
+} from "./s3-errors.js";
 import { digestOfKey, objectKey, outboardKey, quarantineKey } from "./s3-keys.js";
 import { S3PendingObject } from "./s3-pending.js";
 import { S3ObjectReader } from "./s3-reader.js";
@@ -46,6 +54,8 @@ const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 const COPY_IDLE_TIMEOUT_MS = 15 * 60_000;
 
 const MiB = 1024 * 1024;
+/** How long a HeadBucket that found the bucket vouches for it when a HeadObject finds nothing. */
+const BUCKET_RECHECK_MS = 1_000;
 
 /**
  * Objects in one S3 bucket (OpenStack Swift's s3api, Ceph RGW, MinIO, AWS): `<namespace>/<digest>`,
@@ -70,6 +80,8 @@ export class S3Engine implements StorageEngine {
   private readonly sizes = new SizeCache(100_000);
   /** What this node stored (minus what it quarantined) since open: not the bucket's contents. */
   private counted = { objects: 0, bytes: 0 };
+  /** When HeadBucket last found the bucket (see bucketStillThere). */
+  private bucketSeenAt = 0;
 
   constructor(options: S3EngineOptions) {
     this.bucket = options.bucket;
@@ -219,9 +231,26 @@ export class S3Engine implements StorageEngine {
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return head.ContentLength ?? 0;
     } catch (error) {
-      if (isMissingKey(error)) return undefined;
-      throw s3Failure("HeadObject", key, error);
+      if (!isHeadMiss(error)) throw s3Failure("HeadObject", key, error);
     }
+    // A HeadObject 404 is the same for a missing key and a missing bucket: a bucket deleted
+    // under the node must not read as "every object absent" (GETs answering 404).
+    if (!(await this.bucketStillThere())) throw s3Failure("HeadObject", key, noSuchBucket(this.bucket));
+    return undefined;
+  }
+
+  /** HeadBucket, at most once a second: a miss is common (HAS, first PUTs), a deleted bucket rare. */
+  private async bucketStillThere(): Promise<boolean> {
+    const now = Date.now();
+    if (now - this.bucketSeenAt < BUCKET_RECHECK_MS) return true;
+    let there: boolean;
+    try {
+      there = await this.bucketExists();
+    } catch (error) {
+      throw s3Failure("HeadBucket", this.bucket, (error as Error).cause ?? error);
+    }
+    if (there) this.bucketSeenAt = Date.now();
+    return there;
   }
 
   /** One commit per object key at a time here: a second waits, then finds the object stored. */

@@ -22,19 +22,34 @@ function describe(cause: unknown): string {
 }
 
 /**
- * The key is not in the bucket: NoSuchKey, or the bare 404 of a HeadObject (no body, so no
- * code). A missing bucket is not an absent object: GetObject says NoSuchBucket, and that
- * goes up as the store's failure, not as a 404 of the object. (A HeadObject's bare 404 cannot
- * tell the two apart; the GET or PUT that follows names the missing bucket.)
+ * GetObject found no such key. Only `NoSuchKey`: S3, Swift's s3api, MinIO and Ceph always put
+ * a code in a GET's 404, so one without it (or with NoSuchBucket) is a wrong endpoint, a proxy
+ * or a missing bucket, and goes up as the store's failure instead of as an absent object.
  */
 export function isMissingKey(error: unknown): boolean {
+  return (error as S3ServiceFailure)?.name === "NoSuchKey";
+}
+
+/**
+ * HeadObject found nothing: its 404 has no body, so no code, and a missing bucket answers the
+ * same (the caller tells the two apart with HeadBucket).
+ */
+export function isHeadMiss(error: unknown): boolean {
   const failure = error as S3ServiceFailure;
-  if (failure?.name === "NoSuchBucket") return false;
   return (
     failure?.name === "NotFound" ||
     failure?.name === "NoSuchKey" ||
     failure?.$metadata?.httpStatusCode === 404
   );
+}
+
+/** A store answer saying the bucket does not exist, for a call that found it gone. */
+export function noSuchBucket(bucket: string): S3ServiceFailure {
+  return {
+    name: "NoSuchBucket",
+    message: `the bucket ${bucket} does not exist`,
+    $metadata: { httpStatusCode: 404 },
+  };
 }
 
 /** HeadBucket's answer for a bucket that does not exist: a bare 404. */
