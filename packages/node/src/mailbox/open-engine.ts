@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { checkEngineSettings, type NodeConfig, natsUrls } from "../config/index.js";
+import { checkMailboxSettings, type NodeConfig, natsUrls } from "../config/index.js";
 import type { MailboxCounter } from "./counters.js";
 import type { EngineRules, MailboxEngine } from "./engine.js";
 import { SqlEngine } from "./sqlite-engine.js";
@@ -17,7 +17,7 @@ export function engineRules(config: NodeConfig): EngineRules {
 
 /** Opens the engine `mailbox.engine` names (ioredis and the NATS client are loaded only for their engines). */
 export async function openEngine(config: NodeConfig, count: MailboxCounter): Promise<MailboxEngine> {
-  checkEngineSettings(config);
+  checkMailboxSettings(config);
   const rules = engineRules(config);
   if (config.mailboxEngine === "memory") return new SqlEngine({ ...rules, path: ":memory:", count });
   if (config.mailboxEngine === "redis") {

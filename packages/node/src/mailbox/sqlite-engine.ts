@@ -90,7 +90,6 @@ export class SqlEngine implements MailboxEngine {
   private readonly index = new QueueIndex(topicKey);
   private readonly count: MailboxCounter;
   private readonly depthByTenant = new Map<string, number>();
-  /** Bumped on every wake of a topic, so a long poll notices a wake that raced its lease query. */
   private nextSeq = 1;
   /** The WAL file, flushed off the event loop before writes are answered (synchronous "full"). */
   private walFd: number | undefined;

@@ -68,7 +68,8 @@ export class TopicWaiters {
   /**
    * RECV's long poll, the same on every engine: look; when nothing is visible, wait for a
    * wake-up, the next lease expiry, the deadline or `pollMs`, whichever is first, and look
-   * again. A wake-up during a look makes it look again at once.
+   * again. A wake-up during a look makes it look again at once; an abort or the engine
+   * closing during a wait ends the poll with nothing, without another look.
    */
   async longPoll(key: string, poll: LongPoll): Promise<Delivery[]> {
     const deadline = this.clock.now() + poll.waitMs;
@@ -99,6 +100,9 @@ export class TopicWaiters {
         } finally {
           stopListening?.();
         }
+        // An aborted RECV must not lease what nobody will receive (it would stay hidden until
+        // its lease ran out), and a closed engine has nothing more to look at.
+        if (poll.signal?.aborted || poll.closed()) return [];
       }
     } finally {
       if (--watch.polls === 0) this.watched.delete(key);

@@ -30,7 +30,7 @@ describe("TopicWaiters.longPoll: RECV's long poll on every engine", () => {
     expect(looks).toBe(2);
   });
 
-  it("waits for a wake-up, the next lease expiry or pollMs, and answers nothing at its deadline", async () => {
+  it("waits for the next lease expiry or pollMs, looks again each time, and answers nothing at its deadline", async () => {
     const clock = new ManualClock();
     const waiters = new TopicWaiters(clock);
     const lookedAt: number[] = [];
@@ -84,16 +84,115 @@ describe("TopicWaiters.longPoll: RECV's long poll on every engine", () => {
     expect(waiters.watchedTopics).toBe(0);
   });
 
-  it("answers at once when the engine closed or the RECV was aborted", async () => {
+  it("answers at once when the engine closed or the RECV was aborted, without another look", async () => {
     const clock = new ManualClock();
     const waiters = new TopicWaiters(clock);
+    let looks = 0;
+    const lookOnce = async () => {
+      if (++looks > 1) throw new Error("looked again");
+      return NOTHING;
+    };
     const aborted = AbortSignal.abort();
-    const look = async () => NOTHING;
     expect(
-      await waiters.longPoll(KEY, { waitMs: 60_000, signal: aborted, closed: () => false, look }),
+      await waiters.longPoll(KEY, { waitMs: 60_000, signal: aborted, closed: () => false, look: lookOnce }),
     ).toEqual([]);
+    expect(looks).toBe(1);
+    looks = 0;
     expect(
-      await waiters.longPoll(KEY, { waitMs: 60_000, signal: undefined, closed: () => true, look }),
+      await waiters.longPoll(KEY, { waitMs: 60_000, signal: undefined, closed: () => true, look: lookOnce }),
     ).toEqual([]);
+    expect(looks).toBe(1);
+  });
+
+  it("ends a wait on an abort or on the engine closing, without leasing again", async () => {
+    const clock = new ManualClock();
+    const waiters = new TopicWaiters(clock);
+    const controller = new AbortController();
+    let looks = 0;
+    let closed = false;
+    const look = async () => {
+      looks++;
+      return NOTHING;
+    };
+    const aborted = waiters.longPoll(KEY, {
+      waitMs: 60_000,
+      signal: controller.signal,
+      closed: () => false,
+      look,
+    });
+    const closing = waiters.longPoll(topicKey("t1", "other"), {
+      waitMs: 60_000,
+      signal: undefined,
+      closed: () => closed,
+      look,
+    });
+    await settle();
+    expect(looks).toBe(2);
+    controller.abort();
+    closed = true;
+    waiters.wakeAll(); // what an engine does when it closes
+    expect(await aborted).toEqual([]);
+    expect(await closing).toEqual([]);
+    // Neither looked again: a look after the abort could lease messages nobody receives.
+    expect(looks).toBe(2);
+    expect(waiters.watchedTopics).toBe(0);
+  });
+
+  it("stops listening and forgets the topic when a look fails", async () => {
+    const clock = new ManualClock();
+    const waiters = new TopicWaiters(clock);
+    let listening = 0;
+    let looks = 0;
+    const poll = waiters.longPoll(KEY, {
+      waitMs: 60_000,
+      signal: undefined,
+      closed: () => false,
+      pollMs: 1_000,
+      look: async () => {
+        if (++looks === 2) throw new Error("the store went away");
+        return NOTHING;
+      },
+      listen: () => {
+        listening++;
+        return () => listening--;
+      },
+    });
+    await settle();
+    expect(listening).toBe(1);
+    clock.advance(1_000);
+    await expect(poll).rejects.toThrow("the store went away");
+    expect(listening).toBe(0);
+    expect(waiters.watchedTopics).toBe(0);
+  });
+
+  it("wakes a second poll of the topic with a send that came during the first one's look", async () => {
+    const clock = new ManualClock();
+    const waiters = new TopicWaiters(clock);
+    let sent = false;
+    const first = waiters.longPoll(KEY, {
+      waitMs: 0,
+      signal: undefined,
+      closed: () => false,
+      look: async () => NOTHING,
+    });
+    let secondLooks = 0;
+    const second = waiters.longPoll(KEY, {
+      waitMs: 60_000,
+      signal: undefined,
+      closed: () => false,
+      look: async () => {
+        secondLooks++;
+        if (secondLooks === 1) {
+          // The send lands while this look is out.
+          sent = true;
+          waiters.wake(KEY);
+          return NOTHING;
+        }
+        return sent ? ONE : NOTHING;
+      },
+    });
+    expect(await first).toEqual([]);
+    expect(await second).toEqual(ONE.deliveries);
+    expect(secondLooks).toBe(2);
   });
 });
