@@ -82,6 +82,7 @@ export class S3Engine implements StorageEngine {
   private counted = { objects: 0, bytes: 0 };
   /** When HeadBucket last found the bucket (see bucketStillThere). */
   private bucketSeenAt = 0;
+  private bucketCheck: Promise<boolean> | undefined;
 
   constructor(options: S3EngineOptions) {
     this.bucket = options.bucket;
@@ -239,18 +240,26 @@ export class S3Engine implements StorageEngine {
     return undefined;
   }
 
-  /** HeadBucket, at most once a second: a miss is common (HAS, first PUTs), a deleted bucket rare. */
-  private async bucketStillThere(): Promise<boolean> {
-    const now = Date.now();
-    if (now - this.bucketSeenAt < BUCKET_RECHECK_MS) return true;
-    let there: boolean;
-    try {
-      there = await this.bucketExists();
-    } catch (error) {
-      throw s3Failure("HeadBucket", this.bucket, (error as Error).cause ?? error);
-    }
-    if (there) this.bucketSeenAt = Date.now();
-    return there;
+  /**
+   * HeadBucket, at most once a second and once at a time: a miss is common (HAS, first PUTs),
+   * a deleted bucket rare.
+   */
+  private bucketStillThere(): Promise<boolean> {
+    if (Date.now() - this.bucketSeenAt < BUCKET_RECHECK_MS) return Promise.resolve(true);
+    this.bucketCheck ??= this.bucketExists()
+      .then(
+        (there) => {
+          if (there) this.bucketSeenAt = Date.now();
+          return there;
+        },
+        (error: unknown) => {
+          throw s3Failure("HeadBucket", this.bucket, (error as Error).cause ?? error);
+        },
+      )
+      .finally(() => {
+        this.bucketCheck = undefined;
+      });
+    return this.bucketCheck;
   }
 
   /** One commit per object key at a time here: a second waits, then finds the object stored. */
