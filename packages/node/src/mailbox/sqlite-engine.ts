@@ -90,6 +90,7 @@ export class SqlEngine implements MailboxEngine {
   private readonly index = new QueueIndex(topicKey);
   private readonly count: MailboxCounter;
   private readonly depthByTenant = new Map<string, number>();
+  /** The next message's seq (its row key and part of its msg_id). */
   private nextSeq = 1;
   /** The WAL file, flushed off the event loop before writes are answered (synchronous "full"). */
   private walFd: number | undefined;

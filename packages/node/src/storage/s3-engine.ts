@@ -246,10 +246,12 @@ export class S3Engine implements StorageEngine {
    */
   private bucketStillThere(): Promise<boolean> {
     if (Date.now() - this.bucketSeenAt < BUCKET_RECHECK_MS) return Promise.resolve(true);
+    // Vouches from when it was asked, not answered: a slow answer says nothing about later.
+    const askedAt = Date.now();
     this.bucketCheck ??= this.bucketExists()
       .then(
         (there) => {
-          if (there) this.bucketSeenAt = Date.now();
+          if (there) this.bucketSeenAt = askedAt;
           return there;
         },
         (error: unknown) => {

@@ -84,7 +84,7 @@ describe("TopicWaiters.longPoll: RECV's long poll on every engine", () => {
     expect(waiters.watchedTopics).toBe(0);
   });
 
-  it("answers at once when the engine closed or the RECV was aborted, without another look", async () => {
+  it("answers after one look when the RECV was aborted or the engine closed before it", async () => {
     const clock = new ManualClock();
     const waiters = new TopicWaiters(clock);
     let looks = 0;
@@ -160,39 +160,45 @@ describe("TopicWaiters.longPoll: RECV's long poll on every engine", () => {
     await settle();
     expect(listening).toBe(1);
     clock.advance(1_000);
+    await settle();
+    expect(looks).toBe(2);
     await expect(poll).rejects.toThrow("the store went away");
     expect(listening).toBe(0);
     expect(waiters.watchedTopics).toBe(0);
   });
 
-  it("wakes a second poll of the topic with a send that came during the first one's look", async () => {
+  it("still hears a wake-up during one poll's look after another poll of the topic ended", async () => {
     const clock = new ManualClock();
     const waiters = new TopicWaiters(clock);
-    let sent = false;
+    let finishFirstLook = (_look: TopicLook) => {};
     const first = waiters.longPoll(KEY, {
       waitMs: 0,
       signal: undefined,
       closed: () => false,
-      look: async () => NOTHING,
+      look: () => new Promise<TopicLook>((resolve) => (finishFirstLook = resolve)),
     });
+    let finishSecondLook = (_look: TopicLook) => {};
     let secondLooks = 0;
     const second = waiters.longPoll(KEY, {
-      waitMs: 60_000,
+      waitMs: 10_000,
       signal: undefined,
       closed: () => false,
-      look: async () => {
+      look: () => {
         secondLooks++;
-        if (secondLooks === 1) {
-          // The send lands while this look is out.
-          sent = true;
-          waiters.wake(KEY);
-          return NOTHING;
-        }
-        return sent ? ONE : NOTHING;
+        return secondLooks === 1
+          ? new Promise<TopicLook>((resolve) => (finishSecondLook = resolve))
+          : Promise.resolve(ONE);
       },
     });
+    await settle();
+    // The first poll ends while the second one's look is out; then a send lands.
+    finishFirstLook(NOTHING);
     expect(await first).toEqual([]);
-    expect(await second).toEqual(ONE.deliveries);
+    waiters.wake(KEY);
+    finishSecondLook(NOTHING);
+    await settle();
+    // The second poll looked again at once, without waiting for its deadline.
     expect(secondLooks).toBe(2);
+    expect(await second).toEqual(ONE.deliveries);
   });
 });
