@@ -53,7 +53,7 @@ import {
   type TopicState,
 } from "./jetstream-topic-state.js";
 import { staleReceipt } from "./receipt.js";
-import { TopicWaiters, topicKey } from "./waiters.js";
+import { type TopicLook, TopicWaiters, topicKey } from "./waiters.js";
 
 /**
  * How long one JetStream request waits for its answer. An R3 write answers in milliseconds to
@@ -158,19 +158,16 @@ export class JetStreamEngine implements MailboxEngine {
   }
 
   recv(input: RecvInput): Promise<Delivery[]> {
+    const key = topicKey(input.tenant, input.topic);
     return this.guard(({ nc }) =>
-      this.waiters.longPoll(topicKey(input.tenant, input.topic), {
+      this.waiters.longPoll(key, {
         waitMs: input.waitMs,
         signal: input.signal,
-        look: async () => {
-          const { deliveries, visibleAt } = await this.leaseNow(input);
-          return { deliveries, nextVisibleAt: visibleAt };
-        },
+        look: () => this.leaseNow(input),
         closed: () => this.closed,
         pollMs: this.options.pollMs ?? DEFAULT_POLL_MS,
         // A send through any node publishes on the topic's subject: hearing it wakes the poll.
         listen: () => {
-          const key = topicKey(input.tenant, input.topic);
           const heard = nc.subscribe(this.names.messageSubject(input.tenant, input.topic), {
             callback: () => this.waiters.wake(key),
           });
@@ -251,7 +248,7 @@ export class JetStreamEngine implements MailboxEngine {
         }
         return seqs.length;
       });
-      if (moved > 0) this.wake(topicKey(tenant, topic));
+      if (moved > 0) this.waiters.wake(topicKey(tenant, topic));
       return moved;
     });
   }
@@ -425,9 +422,7 @@ export class JetStreamEngine implements MailboxEngine {
   }
 
   /** Leases what is visible now: messages visible again first (oldest first), then new ones. */
-  private async leaseNow(
-    input: RecvInput,
-  ): Promise<{ deliveries: Delivery[]; visibleAt: number | undefined }> {
+  private async leaseNow(input: RecvInput): Promise<TopicLook> {
     const { jsm, log } = await this.connection();
     const now = this.clock.now();
     const subject = this.names.messageSubject(input.tenant, input.topic);
@@ -484,7 +479,7 @@ export class JetStreamEngine implements MailboxEngine {
         reads.tight &&
         picked.length === 0 &&
         (retries.length > 0 || ((await lastOf())?.seq ?? 0) > draft.cursor);
-      return { dead, picked, visibleAt: nextVisibleAt(draft), full };
+      return { dead, picked, nextVisibleAt: nextVisibleAt(draft), full };
     });
     if (taken.dead > 0) this.count("dlq", taken.dead);
     if (taken.full) throw stateFull(this.options.maxStateBytes ?? DEFAULT_MAX_RECORD_BYTES);
@@ -519,7 +514,7 @@ export class JetStreamEngine implements MailboxEngine {
         for (const seq of vanished) delete draft.msgs[seq];
       });
     }
-    return { deliveries, visibleAt: taken.visibleAt };
+    return { deliveries, nextVisibleAt: taken.nextVisibleAt };
   }
 
   private settle(lease: LeaseRef, op: "ack" | "nack" | "extend", ms: number, error = ""): Promise<void> {
@@ -564,7 +559,7 @@ export class JetStreamEngine implements MailboxEngine {
       } else if (outcome === "dead") {
         this.count("dlq", 1);
       } else if (outcome === "nacked") {
-        this.wake(topicKey(lease.tenant, topic));
+        this.waiters.wake(topicKey(lease.tenant, topic));
       }
     });
   }
@@ -618,11 +613,7 @@ export class JetStreamEngine implements MailboxEngine {
     // A copy of the body: the request's buffer is not ours to keep.
     this.sent.remember({ seq, subject, header: meta, data: Uint8Array.prototype.slice.call(input.body) });
     this.count("enqueued", 1);
-    this.wake(topicKey(input.tenant, input.topic));
-  }
-
-  private wake(key: string): void {
-    this.waiters.wake(key);
+    this.waiters.wake(topicKey(input.tenant, input.topic));
   }
 
   /** Runs an operation once connected; a cluster that cannot answer is 503 for the request. */

@@ -20,24 +20,22 @@ export class AttemptReads {
   private readonly made = new Map<string, Promise<unknown>>();
 
   /**
-   * `tight`: the record would outgrow `maxRecordBytes`, so ops must keep it within (lease only
-   * what fits, keep errors short). A batch that grows the record past the limit is run again
-   * with it set.
-   */
-  /** Where no change at all may take the record (the refusal limit). */
-  readonly hardLimitBytes: number;
-  /**
    * In tight mode: the record's size as the ops of this attempt have grown it so far, as they
    * estimate it (encoding the record once per attempt, not once per op).
    */
   estimatedBytes: number | undefined;
 
+  /**
+   * `tight`: the record would outgrow `maxRecordBytes`, so ops must keep it within (lease only
+   * what fits, keep no error text). A batch that grows the record past the limit is run again
+   * with it set. `hardLimitBytes`: where no change at all may take the record (the refusal
+   * limit).
+   */
   constructor(
     readonly tight = false,
     readonly maxRecordBytes = DEFAULT_MAX_RECORD_BYTES,
-  ) {
-    this.hardLimitBytes = Math.floor(maxRecordBytes * HARD_LIMIT_FACTOR);
-  }
+    readonly hardLimitBytes = hardLimitOf(maxRecordBytes),
+  ) {}
 
   once<T>(key: string, read: () => Promise<T>): Promise<T> {
     let made = this.made.get(key) as Promise<T> | undefined;
@@ -88,6 +86,10 @@ export const DEFAULT_MAX_RECORD_BYTES = 768 * 1024;
  */
 const HARD_LIMIT_FACTOR = 1.3;
 
+function hardLimitOf(maxRecordBytes: number): number {
+  return Math.floor(maxRecordBytes * HARD_LIMIT_FACTOR);
+}
+
 /** How many queued changes of one topic go into one write. */
 const MAX_BATCH = 256;
 /** Topics whose last written record this node keeps, to skip reading it before the next write. */
@@ -115,7 +117,7 @@ export class TopicStateLog {
     private readonly stream: string,
     private readonly maxRecordBytes = DEFAULT_MAX_RECORD_BYTES,
   ) {
-    this.hardLimitBytes = Math.floor(maxRecordBytes * HARD_LIMIT_FACTOR);
+    this.hardLimitBytes = hardLimitOf(maxRecordBytes);
   }
 
   /** Reads a topic's state without changing it. */
@@ -210,7 +212,7 @@ export class TopicStateLog {
   /** Runs every op of the batch on one draft of `data`. */
   private async runAll(data: Uint8Array, batch: Pending[], mode: "plain" | "tight"): Promise<Attempt> {
     const draft = decodeTopicState(data);
-    const reads = new AttemptReads(mode === "tight", this.maxRecordBytes);
+    const reads = new AttemptReads(mode === "tight", this.maxRecordBytes, this.hardLimitBytes);
     const outcomes: Outcome[] = [];
     for (const pending of batch) outcomes.push(await runOp(pending, draft, reads));
     return { draft, outcomes };
@@ -221,7 +223,7 @@ export class TopicStateLog {
    * limit: an ACK that shares a write with growth that cannot fit still goes through.
    */
   private async runEach(data: Uint8Array, batch: Pending[]): Promise<Attempt> {
-    const reads = new AttemptReads(true, this.maxRecordBytes);
+    const reads = new AttemptReads(true, this.maxRecordBytes, this.hardLimitBytes);
     let kept = data;
     const draft = decodeTopicState(data);
     const outcomes: Outcome[] = [];

@@ -88,7 +88,7 @@ export class RedisEngine implements MailboxEngine {
         });
     }
     this.count("enqueued", 1);
-    this.wake(topicKey(input.tenant, input.topic));
+    this.waiters.wake(topicKey(input.tenant, input.topic));
     return { msgId: String(msgId), duplicate: false };
   }
 
@@ -138,7 +138,7 @@ export class RedisEngine implements MailboxEngine {
 
   async dlqRedrive(tenant: string, topic: string, max: number): Promise<number> {
     const moved = Number(await this.run(scripts.DLQ_REDRIVE, [tenant, topic, max, this.clock.now()]));
-    if (moved > 0) this.wake(topicKey(tenant, topic));
+    if (moved > 0) this.waiters.wake(topicKey(tenant, topic));
     return moved;
   }
 
@@ -215,13 +215,9 @@ export class RedisEngine implements MailboxEngine {
         this.count("dlq", 1);
         return;
       case "nacked":
-        this.wake(topicKey(tenant, String(topic)));
+        this.waiters.wake(topicKey(tenant, String(topic)));
         return;
     }
-  }
-
-  private wake(key: string): void {
-    this.waiters.wake(key);
   }
 
   /** Runs a script by its SHA, loading it on first use (or after Redis forgot it). */
