@@ -9,6 +9,10 @@ export const REDIS_SERVER = "/usr/bin/redis-server";
 export interface RedisProcess {
   url: string;
   port: number;
+  /** SIGSTOP: connections stay open and nothing is answered, like a server hung or cut off. */
+  pause(): void;
+  /** SIGCONT: the server answers again, starting with what was sent while it was paused. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -29,7 +33,13 @@ export async function startRedis(): Promise<RedisProcess> {
     await stopChild(child);
     throw err;
   }
-  return { url, port, stop: () => stopChild(child) };
+  return {
+    url,
+    port,
+    pause: () => child.kill("SIGSTOP"),
+    resume: () => child.kill("SIGCONT"),
+    stop: () => stopChild(child),
+  };
 }
 
 async function waitForPing(url: string, child: ChildProcess): Promise<void> {
@@ -55,6 +65,7 @@ function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once("exit", () => resolve());
+    child.kill("SIGCONT"); // a paused server would hold the SIGTERM
     child.kill("SIGTERM");
   });
 }

@@ -9,6 +9,7 @@ import {
 } from "@omnigate/sdk/internal";
 import type { NodeConfig } from "../config/index.js";
 import type { ManagedService } from "../kernel/lifecycle.js";
+import { beforeDeadline } from "../util/before-deadline.js";
 import { readCapped } from "../util/capped-body.js";
 import { creditGranted } from "./credit-grant.js";
 import { deliveryRecord } from "./delivery-record.js";
@@ -86,18 +87,21 @@ export class MailboxService implements ManagedService {
     if (op === "") throw new OapError("bad_meta", `meta op is required: one of ${OPS.join(", ")}`);
     const tenant = req.tenantId.toString(16).padStart(32, "0");
     const c = this.config;
+    // The engine may stall (a cluster electing a leader): the client hears 503 before its deadline.
+    const answer = <T>(work: Promise<T>): Promise<T> =>
+      beforeDeadline(req.deadline, `the mailbox's ${engine.kind} engine`, work);
     switch (op) {
       case "send": {
         const topic = this.topic(fields);
         const batch = fields.int("batch", 0, 1, MAX_SEND_BATCH);
         if (batch > 0)
-          return res.reply(200, await this.sendMany(engine, { tenant, topic, count: batch }, req));
+          return res.reply(200, await this.sendMany(engine, { tenant, topic, count: batch }, req, answer));
         const idemKey =
           fields.optionalString("idem_key", MAX_IDEM_KEY_LENGTH) ??
           fields.optionalString("idempotency_key", MAX_IDEM_KEY_LENGTH);
         const attrs = fields.attrs("attrs", MAX_ATTRS_BYTES);
         const body = await readBody(req, c.mailboxMaxBodyBytes);
-        const sent = await engine.send({ tenant, topic, body, idemKey, attrs, e2e: req.e2e });
+        const sent = await answer(engine.send({ tenant, topic, body, idemKey, attrs, e2e: req.e2e }));
         return res.reply(200, { msg_id: sent.msgId, duplicate: sent.duplicate });
       }
       case "recv": {
@@ -106,28 +110,29 @@ export class MailboxService implements ManagedService {
         const visibilityMs = this.visibility(fields);
         const waitMs = fields.int("wait_ms", 0, 0, c.mailboxMaxWaitMs);
         const signal = AbortSignal.any([req.signal, this.draining.signal]);
-        const got = await engine.recv({ tenant, topic, max, visibilityMs, waitMs, signal });
+        const got = await answer(engine.recv({ tenant, topic, max, visibilityMs, waitMs, signal }));
         return res.reply(200, { count: got.length }, encodeRecords(got.map(deliveryRecord)));
       }
       case "ack": {
         const receipts = fields.optionalStringList("receipts", MAX_ACK_BATCH);
         if (receipts)
-          return res.reply(200, await ackMany(engine, tenant, receipts, this.optionalTopic(fields)));
-        await engine.ack(this.lease(tenant, fields));
+          return res.reply(200, await answer(ackMany(engine, tenant, receipts, this.optionalTopic(fields))));
+        await answer(engine.ack(this.lease(tenant, fields)));
         return res.reply(200, {});
       }
       case "nack": {
         const lease = this.lease(tenant, fields);
         const delayMs = fields.int("delay_ms", 0, 0, c.mailboxMaxVisibilityMs);
-        await engine.nack(lease, delayMs, fields.optionalString("error", MAX_ERROR_LENGTH));
+        await answer(engine.nack(lease, delayMs, fields.optionalString("error", MAX_ERROR_LENGTH)));
         return res.reply(200, {});
       }
       case "extend":
-        await engine.extend(this.lease(tenant, fields), this.visibility(fields, true));
+        await answer(engine.extend(this.lease(tenant, fields), this.visibility(fields, true)));
         return res.reply(200, {});
       case "delete": {
         const msgId = fields.string("msg_id");
-        return res.reply(200, { deleted: await engine.delete(tenant, msgId, this.optionalTopic(fields)) });
+        const deleted = await answer(engine.delete(tenant, msgId, this.optionalTopic(fields)));
+        return res.reply(200, { deleted });
       }
       case "subscribe": {
         const subscription = new Subscription(engine, req, res, {
@@ -143,10 +148,8 @@ export class MailboxService implements ManagedService {
         return subscription.run(this.draining.signal);
       }
       case "dlq.list": {
-        const dead = await engine.dlqList(
-          tenant,
-          this.topic(fields),
-          fields.int("max", 10, 1, c.mailboxMaxRecv),
+        const dead = await answer(
+          engine.dlqList(tenant, this.topic(fields), fields.int("max", 10, 1, c.mailboxMaxRecv)),
         );
         const records = dead.map((d) => ({
           meta: {
@@ -163,15 +166,13 @@ export class MailboxService implements ManagedService {
         return res.reply(200, { count: dead.length }, encodeRecords(records));
       }
       case "dlq.redrive": {
-        const redriven = await engine.dlqRedrive(
-          tenant,
-          this.topic(fields),
-          fields.int("max", 100, 1, 1_000_000),
+        const redriven = await answer(
+          engine.dlqRedrive(tenant, this.topic(fields), fields.int("max", 100, 1, 1_000_000)),
         );
         return res.reply(200, { redriven });
       }
       case "dlq.purge":
-        return res.reply(200, { purged: await engine.dlqPurge(tenant, this.topic(fields)) });
+        return res.reply(200, { purged: await answer(engine.dlqPurge(tenant, this.topic(fields))) });
     }
   }
 
@@ -195,6 +196,7 @@ export class MailboxService implements ManagedService {
     engine: MailboxEngine,
     target: { tenant: string; topic: string; count: number },
     req: IncomingRequest,
+    answer: <T>(work: Promise<T>) => Promise<T>,
   ): Promise<Meta> {
     const maxBody = this.config.mailboxMaxBodyBytes;
     const maxRecord = maxBody + MAX_ATTRS_BYTES + MAX_IDEM_KEY_LENGTH + 64;
@@ -223,7 +225,7 @@ export class MailboxService implements ManagedService {
         e2e: req.e2e,
       };
     });
-    const outcomes = await Promise.allSettled(inputs.map((input) => engine.send(input)));
+    const outcomes = await answer(Promise.allSettled(inputs.map((input) => engine.send(input))));
     return {
       results: outcomes.map((outcome): Meta => {
         if (outcome.status === "fulfilled")

@@ -19,6 +19,8 @@ export interface ServerRequestInit {
   body: Uint8Array;
   /** The START frame carried END too: `body` is the whole request body. */
   requestEnded: boolean;
+  /** Date.now() at which the stream fails with 504 `timeout`. */
+  deadline: number;
   /** Called with the cost of body bytes once they are read or dropped (the connection's read buffer). */
   onConsumed: (cost: number) => void;
 }
@@ -46,12 +48,14 @@ export class ServerRequest implements IncomingRequest {
   readonly e2e: boolean;
   readonly compressed: boolean;
   readonly connection: ConnectionContext;
+  readonly deadline: number;
   private readonly onConsumed: (cost: number) => void;
 
   constructor(init: ServerRequestInit) {
     const { frame, body } = init;
     ({ corrId: this.corrId, appProtoId: this.appProtoId, tenantId: this.tenantId, cap: this.cap } = frame);
     ({ meta: this.meta, e2e: this.e2e, compressed: this.compressed, connection: this.connection } = init);
+    this.deadline = init.deadline;
     this.onConsumed = init.onConsumed;
     this.startBodyBytes = body.byteLength;
     this.firstBody = body.byteLength > 0 ? body : undefined;

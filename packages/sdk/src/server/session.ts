@@ -456,6 +456,9 @@ export class ServerSession {
       return this.refusedStart(err as OapError, frame);
     }
 
+    const now = this.now;
+    const deadlineMs = this.deadlineFor(meta.deadline_ms);
+    const deadline = now + deadlineMs;
     const request = new ServerRequest({
       frame,
       meta,
@@ -464,16 +467,15 @@ export class ServerSession {
       connection: this.connection,
       body,
       requestEnded: stream.requestEnded,
+      deadline,
       onConsumed: this.onConsumed,
     });
     const response = new StreamResponse(stream, this.writer, this.limits.maxFrame, this.onStreamReplied);
-    const now = this.now;
-    const deadlineMs = this.deadlineFor(meta.deadline_ms);
     const live: LiveStream = {
       stream,
       request,
       response,
-      deadline: now + deadlineMs,
+      deadline,
       deadlineMs,
       startedAt: now,
       bytesIn: frame.len,

@@ -31,6 +31,11 @@ export interface IncomingRequest {
   completeBody(): Uint8Array | undefined;
   /** Aborted when the stream is torn down: connection closed, deadline passed, stream violation. */
   signal: AbortSignal;
+  /**
+   * Date.now() at which the stream fails with 504 `timeout`: the client's `deadline_ms`, capped
+   * by the server's limits. A service waiting on something that may stall answers before it.
+   */
+  deadline: number;
   /** Remote address of the connection, "ip:port". */
   peer: string;
   /**
