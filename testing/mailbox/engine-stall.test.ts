@@ -70,3 +70,27 @@ describe("mailbox: an engine that stops answering", () => {
     expect(await client.mailbox.recv(TOPIC, { max: 10, waitMs: 1_500 })).toEqual([]);
   });
 });
+
+describe("mailbox: a long poll longer than its deadline", () => {
+  const dir = tempDir("omnigate-mailbox-poll-deadline-");
+  let node: NodeProcess | undefined;
+  let client: OapClient | undefined;
+
+  afterEach(async () => {
+    await client?.close();
+    await node?.stop();
+    dir.remove();
+  });
+
+  it("ends early with nothing, not with the deadline's 504", { timeout: 60_000 }, async () => {
+    node = await startNodeProcess([], { dataDir: dir.path });
+    client = await connect(node.oapUrl, { ca: node.caPem, tenant: 78n });
+    // Before, the node waited the whole 5 s and the client's timer ended the call at 1.5 s.
+    expect(await client.mailbox.recv(TOPIC, { max: 1, waitMs: 5_000, deadlineMs: 1_500 })).toEqual([]);
+    // The poll still wakes for a message sent while it waits.
+    const waiting = client.mailbox.recv(TOPIC, { max: 1, waitMs: 20_000, deadlineMs: 15_000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await client.mailbox.send(TOPIC, "woke");
+    expect((await waiting).map((m) => m.body.toString())).toEqual(["woke"]);
+  });
+});

@@ -7,8 +7,7 @@ import {
   jetstreamManager,
   type PubAck,
 } from "@nats-io/jetstream";
-// @nats-io/transport-node pulls in @nats-io/nuid, whose package.json asks for Node 22
-// (npm prints EBADENGINE); it loads and runs on Node 20.
+// Pinned to 3.3: from 3.4 the client pulls in @nats-io/nuid 3, whose package.json asks for Node 22.
 import { connect, headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { OapError } from "@omnigate/oap";
 import { engineUnavailable } from "../util/engine-unavailable.js";

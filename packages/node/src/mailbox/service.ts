@@ -9,7 +9,7 @@ import {
 } from "@omnigate/sdk/internal";
 import type { NodeConfig } from "../config/index.js";
 import type { ManagedService } from "../kernel/lifecycle.js";
-import { beforeDeadline } from "../util/before-deadline.js";
+import { beforeDeadline, longPollBudgetMs } from "../util/before-deadline.js";
 import { readCapped } from "../util/capped-body.js";
 import { creditGranted } from "./credit-grant.js";
 import { deliveryRecord } from "./delivery-record.js";
@@ -108,7 +108,11 @@ export class MailboxService implements ManagedService {
         const topic = this.topic(fields);
         const max = fields.int("max", 1, 1, c.mailboxMaxRecv);
         const visibilityMs = this.visibility(fields);
-        const waitMs = fields.int("wait_ms", 0, 0, c.mailboxMaxWaitMs);
+        // A wait longer than the request's deadline allows ends early, with nothing.
+        const waitMs = Math.min(
+          fields.int("wait_ms", 0, 0, c.mailboxMaxWaitMs),
+          longPollBudgetMs(req.deadline),
+        );
         const signal = AbortSignal.any([req.signal, this.draining.signal]);
         const got = await answer(engine.recv({ tenant, topic, max, visibilityMs, waitMs, signal }));
         return res.reply(200, { count: got.length }, encodeRecords(got.map(deliveryRecord)));

@@ -10,6 +10,21 @@ export function deadlineMargin(remainingMs: number): number {
   return Math.min(1_000, Math.max(50, remainingMs / 10));
 }
 
+/** ms from now until beforeDeadline answers for a silent engine (≤ 0: no time left for it). */
+export function engineBudgetMs(deadline: number): number {
+  const remainingMs = deadline - Date.now();
+  return remainingMs - deadlineMargin(remainingMs);
+}
+
+/**
+ * How long a long poll may wait: until beforeDeadline's bound, less a margin again for its last
+ * look, so a quiet topic is answered as one (200, nothing) rather than as a silent engine.
+ */
+export function longPollBudgetMs(deadline: number): number {
+  const budgetMs = engineBudgetMs(deadline);
+  return Math.max(0, budgetMs - deadlineMargin(budgetMs));
+}
+
 /**
  * Waits for a shared engine's answer, or answers 503 `not_ready` (retryable) just before the
  * request's deadline when the engine is still silent: a NATS cluster electing a leader, a
@@ -19,8 +34,7 @@ export function deadlineMargin(remainingMs: number): number {
  * at-least-once delivery) are for.
  */
 export function beforeDeadline<T>(deadline: number, engine: string, work: Promise<T>): Promise<T> {
-  const remainingMs = deadline - Date.now();
-  const budgetMs = remainingMs - deadlineMargin(remainingMs);
+  const budgetMs = engineBudgetMs(deadline);
   if (!(budgetMs > 0) || !Number.isFinite(budgetMs)) return work;
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
