@@ -32,7 +32,7 @@ import ts from "typescript";
 
 /** Rows of packages, lowest first (by package directory). */
 const PACKAGE_LAYERS: string[][] = [
-  ["packages/oap", "packages/caps", "packages/dht", "packages/ledger"],
+  ["packages/oap", "packages/caps", "packages/dht", "packages/ledger", "packages/blake3-native"],
   ["packages/registry", "packages/sdk"],
   ["packages/node", "packages/ronctl"],
   ["apps/vest"],
@@ -60,6 +60,7 @@ const LAYERS: Record<string, string[][]> = {
     // tracing/: the OpenTelemetry helpers both sides share (spans, traceparent in meta).
     // verified/: the BLAKE3 tree of 64 KiB groups, outboards and the chunk-proof stream.
     ["logger.ts", "blake3-wasm.ts", "tracing/", "verified/"],
+    ["blake3-native.ts"],
     ["blake3.ts", "ws-message-sink.ts", "mailbox/"],
     // The client and the server side share the wire codec and the helpers below, never each other.
     ["client/", "server/"],

@@ -1,5 +1,7 @@
 import { createRequire } from "node:module";
 import { type Blake3, createWasmBlake3 } from "./blake3-wasm.js";
+// Registers the native hasher of 64 KiB groups for chunk-verified reads, where it was built.
+import "./blake3-native.js";
 
 export type { Blake3 } from "./blake3-wasm.js";
 

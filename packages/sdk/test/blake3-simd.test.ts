@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createBLAKE3 } from "hash-wasm";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   BLAKE3_SIMD_FILE,
   buildBlake3SimdModule,
@@ -9,6 +9,7 @@ import {
 } from "../../../scripts/blake3-simd-module.js";
 import { chunkCvs, fullChunkCv, parentOutput } from "../src/verified/blake3-compress.js";
 import { Blake3TreeBuilder, GROUP_BYTES, groupCv } from "../src/verified/blake3-tree.js";
+import { setNativeGroupHasherEnabled } from "../src/verified/native-groups.js";
 import { BLAKE3_X4_WASM_BASE64 } from "../src/verified/simd/blake3-x4-wasm.js";
 import {
   blake3SimdAvailable,
@@ -54,8 +55,14 @@ const Wasm = (
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
+// These tests are about the WebAssembly and JS paths: the native one (blake3-native.test.ts) is off.
+beforeEach(() => {
+  setNativeGroupHasherEnabled(false);
+});
+
 afterEach(() => {
   setBlake3SimdEnabled(true);
+  setNativeGroupHasherEnabled(true);
 });
 
 describe("the committed SIMD module", () => {

@@ -12,6 +12,7 @@ import {
   parentOutput,
   wordsToBytes,
 } from "./blake3-compress.js";
+import { fullGroupChildrenNative } from "./native-groups.js";
 import { fullGroupChildrenSimd } from "./simd/index.js";
 
 /** Bytes in a verification group: 64 BLAKE3 chunks. */
@@ -74,8 +75,13 @@ export function groupCvInto(
     chunkRootOutput(bytes, off, len, out, outOff);
     return;
   }
-  // A full group goes to WebAssembly SIMD where available, all but its last parent.
-  if (len === GROUP_BYTES && fullGroupChildrenSimd(bytes, off, groupIndex * GROUP_CHUNKS, chunkWords, 0)) {
+  // A full group goes to native code (Node) or WebAssembly SIMD where available, all but its
+  // last parent.
+  if (
+    len === GROUP_BYTES &&
+    (fullGroupChildrenNative(bytes, off, groupIndex * GROUP_CHUNKS, chunkWords, 0) ||
+      fullGroupChildrenSimd(bytes, off, groupIndex * GROUP_CHUNKS, chunkWords, 0))
+  ) {
     parentOutput(chunkWords, 0, isRoot, out, outOff);
     return;
   }
