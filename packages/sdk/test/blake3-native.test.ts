@@ -10,19 +10,7 @@ import {
 import { proofFor } from "../src/verified/outboard.js";
 import { setBlake3SimdEnabled } from "../src/verified/simd/index.js";
 import { verifyGroup } from "../src/verified/verify-group.js";
-
-/** Deterministic pseudo-random bytes (xorshift32), so a failure reproduces. */
-function bytesOf(len: number, seed: number): Uint8Array {
-  const out = new Uint8Array(len);
-  let x = seed | 1;
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x;
-  }
-  return out;
-}
+import { bytesOf } from "./support/seeded-bytes.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 

@@ -17,19 +17,7 @@ import {
   fullGroupChildrenSimd,
   setBlake3SimdEnabled,
 } from "../src/verified/simd/index.js";
-
-/** Deterministic pseudo-random bytes (xorshift32), so a failure reproduces. */
-function bytesOf(len: number, seed: number): Uint8Array {
-  const out = new Uint8Array(len);
-  let x = seed | 1;
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x;
-  }
-  return out;
-}
+import { bytesOf } from "./support/seeded-bytes.js";
 
 /** The JS path's chunk CVs (SIMD off for the call). */
 function jsChunkCvs(bytes: Uint8Array, off: number, len: number, counter: number): Uint32Array {

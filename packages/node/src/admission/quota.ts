@@ -2,6 +2,7 @@ import { formatAppProtoId, OapError } from "@omnigate/oap";
 import type { QuotaRules, RateRule } from "../config/quota-rules.js";
 import { BoundedLru } from "../util/bounded-lru.js";
 import { TokenBucket } from "../util/token-bucket.js";
+import { withTimeout } from "../util/with-timeout.js";
 
 /** Request buckets shared by several nodes (Redis); `take` resolves with 0 or the ms until a token. */
 export interface GlobalBuckets {
@@ -113,7 +114,12 @@ export class QuotaStage {
   ): Promise<QuotaVerdict> {
     let wait: number;
     try {
-      wait = await withTimeout(global.take(key, rule.rate, rule.burst), this.options.globalTimeoutMs ?? 200);
+      const ms = this.options.globalTimeoutMs ?? 200;
+      wait = await withTimeout(
+        global.take(key, rule.rate, rule.burst),
+        ms,
+        () => new Error(`no answer within ${ms} ms`),
+      );
     } catch (err) {
       // Redis away or slow: this node's own bucket keeps the tenant within its rate here.
       this.globalFailures++;
@@ -139,20 +145,4 @@ export class QuotaStage {
 
 function bucketKey(tenant: bigint, app: number): string {
   return `${app}:${tenant}`;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }

@@ -1,5 +1,6 @@
 import { OapError } from "@omnigate/oap";
 import { ENGINE_RETRY_AFTER_MS } from "./engine-unavailable.js";
+import { withTimeout } from "./with-timeout.js";
 
 /**
  * Time kept back from a request's deadline for the answer to reach the client before its own
@@ -36,23 +37,12 @@ export function longPollBudgetMs(deadline: number): number {
 export function beforeDeadline<T>(deadline: number, engine: string, work: Promise<T>): Promise<T> {
   const budgetMs = engineBudgetMs(deadline);
   if (!(budgetMs > 0) || !Number.isFinite(budgetMs)) return work;
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(
-        new OapError("not_ready", `${engine} did not answer within the request's deadline; retry shortly`, {
-          retryAfterMs: ENGINE_RETRY_AFTER_MS,
-        }),
-      );
-    }, budgetMs);
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
+  return withTimeout(
+    work,
+    budgetMs,
+    () =>
+      new OapError("not_ready", `${engine} did not answer within the request's deadline; retry shortly`, {
+        retryAfterMs: ENGINE_RETRY_AFTER_MS,
+      }),
+  );
 }
