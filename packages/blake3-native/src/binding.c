@@ -1,5 +1,6 @@
 // The chaining values inside a 64 KiB BLAKE3 chunk group, on the official BLAKE3 C code
-// (vendor/blake3, with its SSE2/SSE4.1/AVX2/AVX-512 kernels picked at run time). Native
+// (vendor/blake3; on x86-64 Unix its SSE2/SSE4.1/AVX2/AVX-512 kernels are picked at run time,
+// on arm64 NEON, elsewhere portable C). Native
 // BLAKE3 bindings on npm give only root hashes; a chunk-verified GET needs the non-root
 // chaining value of each group, at its chunk counter (docs/storage.md, "Chunk-verified GET").
 #include <stdint.h>
@@ -76,10 +77,20 @@ static napi_value group_children(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// Whether this build has SIMD kernels: without them (the portable C code alone, e.g. on
+// Windows, where the x86 kernels need MASM) WebAssembly SIMD is faster, and the SDK uses that.
+#if (defined(IS_X86) && !defined(BLAKE3_NO_SSE2)) || BLAKE3_USE_NEON == 1
+#define HAS_SIMD true
+#else
+#define HAS_SIMD false
+#endif
+
 static napi_value init(napi_env env, napi_value exports) {
-  napi_value fn;
+  napi_value fn, simd;
   if (napi_create_function(env, "groupChildren", NAPI_AUTO_LENGTH, group_children, NULL, &fn) != napi_ok ||
-      napi_set_named_property(env, exports, "groupChildren", fn) != napi_ok) {
+      napi_set_named_property(env, exports, "groupChildren", fn) != napi_ok ||
+      napi_get_boolean(env, HAS_SIMD, &simd) != napi_ok ||
+      napi_set_named_property(env, exports, "simd", simd) != napi_ok) {
     return NULL;
   }
   return exports;

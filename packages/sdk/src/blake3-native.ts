@@ -3,13 +3,15 @@ import { type GroupChildrenHasher, registerNativeGroupHasher } from "./verified/
 
 /**
  * Registers `@omnigate/blake3-native` (built by node-gyp when the SDK is installed) as the
- * hasher of full 64 KiB groups. Where it was not built, chunk-verified reads hash in
- * WebAssembly, as in a browser.
+ * hasher of full 64 KiB groups. Where it was not built, or was built without SIMD kernels,
+ * chunk-verified reads hash in WebAssembly, as in a browser.
  */
 function loadNativeGroupHasher(): GroupChildrenHasher | undefined {
   try {
     const require = createRequire(import.meta.url);
-    return (require("@omnigate/blake3-native") as { groupChildren: GroupChildrenHasher }).groupChildren;
+    const addon = require("@omnigate/blake3-native") as { groupChildren: GroupChildrenHasher; simd: boolean };
+    // A build without SIMD kernels (portable C only) is slower than WebAssembly SIMD.
+    return addon.simd ? addon.groupChildren : undefined;
   } catch {
     return undefined;
   }

@@ -4,15 +4,21 @@ import { withTimeout } from "./with-timeout.js";
 
 /**
  * Time kept back from a request's deadline for the answer to reach the client before its own
- * timer fires: a tenth of what is left, between 50 ms and 1 s. The node's deadline runs from
+ * timer fires: a tenth of what is left, between 100 ms and 1 s. The node's deadline runs from
  * when the START frame arrived, so it is already later than the client's by the way in.
  */
 export function deadlineMargin(remainingMs: number): number {
-  return Math.min(1_000, Math.max(50, remainingMs / 10));
+  return Math.min(1_000, Math.max(100, remainingMs / 10));
 }
 
+/**
+ * A request with less than this left is not bounded: a healthy engine may take a good part of
+ * so short a deadline, and its late answer is better than a 503 that invites a retry.
+ */
+const MIN_BOUNDED_MS = 1_000;
+
 /** ms from now until beforeDeadline answers for a silent engine (≤ 0: no time left for it). */
-export function engineBudgetMs(deadline: number): number {
+function engineBudgetMs(deadline: number): number {
   const remainingMs = deadline - Date.now();
   return remainingMs - deadlineMargin(remainingMs);
 }
@@ -35,8 +41,9 @@ export function longPollBudgetMs(deadline: number): number {
  * at-least-once delivery) are for.
  */
 export function beforeDeadline<T>(deadline: number, engine: string, work: Promise<T>): Promise<T> {
-  const budgetMs = engineBudgetMs(deadline);
-  if (!(budgetMs > 0) || !Number.isFinite(budgetMs)) return work;
+  const remainingMs = deadline - Date.now();
+  if (!(remainingMs >= MIN_BOUNDED_MS) || !Number.isFinite(remainingMs)) return work;
+  const budgetMs = remainingMs - deadlineMargin(remainingMs);
   return withTimeout(
     work,
     budgetMs,

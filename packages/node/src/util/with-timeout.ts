@@ -5,6 +5,8 @@
 export function withTimeout<T>(promise: Promise<T>, ms: number, timeoutError: () => Error): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(timeoutError()), ms);
+    // The work keeps the process alive if it must, not this timer.
+    timer.unref();
     promise.then(
       (value) => {
         clearTimeout(timer);
