@@ -407,10 +407,14 @@ export class JetStreamEngine implements MailboxEngine {
         if (!ack.duplicate) {
           const winner = await jsm.streams.getMessage(this.names.idem, { last_by_subj: recordSubject });
           const recorded = winner ? (winner.json() as IdemRecord) : undefined;
-          if (recorded?.seq !== ack.seq) {
-            await this.removeMessage(jsm, ack.seq);
-            this.depthOf.release(input.tenant);
+          if (recorded?.seq === ack.seq) {
+            // Our message, recorded by the other sender: this SEND stored it, so it is the one
+            // answered as new (the other answers it as the duplicate).
+            this.stored(input, subject, meta, ack.seq);
+            return { msgId: msgIdOf(recorded.sentAt, ack.seq), duplicate: false };
           }
+          await this.removeMessage(jsm, ack.seq);
+          this.depthOf.release(input.tenant);
         }
         continue;
       }
