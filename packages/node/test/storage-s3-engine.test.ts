@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
 import {
   DeleteBucketCommand,
   ListMultipartUploadsCommand,
@@ -46,6 +48,39 @@ async function openEngine(): Promise<{ engine: S3Engine; bucket: string }> {
   await engine.open();
   opened.push(engine);
   return { engine, bucket };
+}
+
+/** An HTTP proxy to `target` on 127.0.0.1 that counts the requests `counted` picks out. */
+async function countingProxy(
+  target: string,
+  counted: (req: IncomingMessage) => boolean,
+): Promise<{ url: string; count: () => number; close: () => Promise<void> }> {
+  let count = 0;
+  const to = new URL(target);
+  const server = createServer((req, res) => {
+    if (counted(req)) count++;
+    // Headers go on unchanged (Host included: the request was signed for it).
+    const upstream = httpRequest(
+      { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
+      (reply) => {
+        res.writeHead(reply.statusCode ?? 502, reply.headers);
+        reply.pipe(res);
+      },
+    );
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    count: () => count,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** Writes `bytes` in 1 MiB pieces, as a PUT's body arrives, and commits them under `digest`. */
@@ -271,6 +306,35 @@ describe("the s3 storage engine on Swift", () => {
     await expect(engine.readOutboard("t0", digest)).rejects.toThrow(/NoSuchBucket, HTTP 404/);
     // A PUT cannot land either, and says why.
     await expect(store(engine, "t0", digest, randomBytes(1024))).rejects.toThrow(/NoSuchBucket/);
+  });
+
+  it("asks HeadBucket once for misses that come together, not once per miss", async () => {
+    const bucket = `s3-case-${++buckets}`;
+    // Between the engine and Swift, a proxy that counts the engine's HeadBuckets.
+    const proxy = await countingProxy(
+      swift.endpoint,
+      (req) => req.method === "HEAD" && /^\/[^/]+\/?$/.test(new URL(req.url ?? "/", "http://proxy").pathname),
+    );
+    try {
+      const engine = new S3Engine({ ...swift, endpoint: proxy.url, bucket, forcePathStyle: true });
+      await engine.open();
+      opened.push(engine);
+      // open() found the bucket, which vouches for it for 1 s: let that pass.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const before = proxy.count();
+      const digests = Array.from({ length: 16 }, (_, i) => i.toString(16).padStart(64, "e"));
+      const started = Date.now();
+      const sizes = await Promise.all(digests.map((digest) => engine.size("t0", digest)));
+      const elapsedMs = Date.now() - started;
+      expect(sizes).toEqual(digests.map(() => undefined));
+      // One check for all of them: in flight, it is shared; answered, it vouches for 1 s (a
+      // burst that outlasts that on a slow machine may ask once per second it lasts).
+      const asked = proxy.count() - before;
+      expect(asked).toBeGreaterThanOrEqual(1);
+      expect(asked).toBeLessThanOrEqual(1 + Math.floor(elapsedMs / 1000));
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("surfaces a failure of the S3 side as an error naming the call and the key", async () => {
