@@ -43,7 +43,7 @@ export async function startOapNode(
       "warn",
       ...extraArgs,
     ],
-    nodeFlags: [...nodeFlags, ...plantedImport()],
+    nodeFlags: [...nodeFlags, ...plantedImport(), ...extraNodeFlags()],
     ready(line) {
       url ??= /OAP\/1 over TLS\s+(oap\+tls:\/\/\S+)/.exec(line)?.[1];
       wsUrl ??= /OAP\/1 over WSS\s+(wss:\/\/\S+)/.exec(line)?.[1];
@@ -89,6 +89,14 @@ export async function startRawTlsServer(
 function plantedImport(): string[] {
   const module = process.env.BENCH_OAP_NODE_IMPORT;
   return module ? ["--import", pathToFileURL(resolve(module)).href] : [];
+}
+
+/**
+ * Node flags for the node child from BENCH_NODE_FLAGS (space-separated), for profiling with
+ * system tools: `BENCH_NODE_FLAGS=--perf-basic-prof` lets `perf` name JavaScript frames.
+ */
+function extraNodeFlags(): string[] {
+  return process.env.BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
 }
 
 function readDevCap(dataDir: string): string | undefined {

@@ -269,6 +269,31 @@ describe("capabilities on every request", () => {
     expect(probe.calls).toBe(2);
   });
 
+  it("checks a repeated request again when its op changes, its token expires or is revoked", async () => {
+    // The node remembers a passed check per connection and skips it for the same request:
+    // that must never outlive what the check depended on.
+    const { node, probe } = await authNode({ authSkewSeconds: 0 });
+    const minted = await node.authority.mint(
+      { tenant: TENANT, apps: [PROBE], ops: ["probe.read"], ttlSeconds: 1 },
+      "test",
+    );
+    const mintedAt = Date.now();
+    const c = await client(node, minted.token);
+    expect(await outcome(c, { op: "read" })).toBe("200");
+    expect(await outcome(c, { op: "write" })).toBe("403 forbidden");
+    expect(await outcome(c, { op: "read" })).toBe("200");
+    // `expires` is in whole seconds: the token ends within 2 s of its minting.
+    await new Promise((r) => setTimeout(r, 2_100 - (Date.now() - mintedAt)));
+    expect(await outcome(c, { op: "read" })).toBe("401 cap_expired");
+
+    const lasting = await node.authority.mint({ tenant: TENANT, apps: [PROBE] }, "test");
+    const other = await client(node, lasting.token);
+    expect(await outcome(other, { op: "read" })).toBe("200");
+    await node.authority.revokeToken(lasting.tokenId, "test");
+    expect(await outcome(other, { op: "read" })).toBe("401 cap_revoked");
+    expect(probe.calls).toBe(3);
+  });
+
   it("applies a token's own rps caveat as 429 quota with a retry hint", async () => {
     const { node } = await authNode();
     const minted = await node.authority.mint({ tenant: TENANT, apps: [PROBE], rps: 3 }, "test");

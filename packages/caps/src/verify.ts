@@ -8,8 +8,11 @@ import { DEFAULT_SKEW_SECONDS } from "./limits.js";
 
 /** Root keys by id. A retired key is simply absent. */
 export interface KeySource {
-  /** The root key with this id, or undefined when it is unknown or retired. */
-  get(keyId: string): Uint8Array | undefined;
+  /**
+   * The root key with this id, or undefined when it is unknown or retired as of `atMs`
+   * (Date.now() when absent).
+   */
+  get(keyId: string, atMs?: number): Uint8Array | undefined;
 }
 
 /** Answers whether a verified token has been revoked (by its id or its tenant's epoch). */
@@ -82,11 +85,14 @@ export class CapVerifier {
     this.now = options.now ?? (() => Math.floor(Date.now() / 1000));
   }
 
-  /** Verifies `token` for `ctx`; throws CapError with the refusal reason. */
-  verify(token: Uint8Array | undefined, ctx: CapContext): VerifiedCap {
+  /**
+   * Verifies `token` for `ctx`; throws CapError with the refusal reason. `atMs` is the
+   * request's time (Date.now() units) when the caller has read the clock already.
+   */
+  verify(token: Uint8Array | undefined, ctx: CapContext, atMs?: number): VerifiedCap {
     if (!token || token.byteLength === 0) throw new CapError("unauthenticated", "no capability presented");
     const cap = this.authenticate(token);
-    this.authorize(cap, ctx);
+    this.check(cap, ctx, false, atMs);
     return cap;
   }
 
@@ -106,22 +112,9 @@ export class CapVerifier {
     return cap;
   }
 
-  /** Checks a verified token against one request. */
-  authorize(cap: VerifiedCap, ctx: CapContext, identityOnly = false): void {
-    if (!this.options.keys.get(cap.keyId)) {
-      throw new CapError(
-        "unauthenticated",
-        `token was signed by key ${cap.keyId}, which is retired or unknown`,
-      );
-    }
-    if (this.options.revocations?.isRevoked(cap)) {
-      throw new CapError("cap_revoked", `token ${cap.tokenId} has been revoked`);
-    }
-    const now = this.now();
-    for (const rule of cap.rules) {
-      if (identityOnly && (rule.kind === "apps" || rule.kind === "ops" || rule.kind === "topics")) continue;
-      checkRule(rule, ctx, now, this.skew);
-    }
+  /** Checks a verified token against one request (at `atMs`, as for verify). */
+  authorize(cap: VerifiedCap, ctx: CapContext, atMs?: number): void {
+    this.check(cap, ctx, false, atMs);
   }
 
   /**
@@ -130,7 +123,24 @@ export class CapVerifier {
    * needs; apps, ops and topics are then checked on each request.
    */
   checkIdentity(cap: VerifiedCap, tenant: bigint): void {
-    this.authorize(cap, { tenant, app: -1 }, true);
+    this.check(cap, { tenant, app: -1 }, true, undefined);
+  }
+
+  private check(cap: VerifiedCap, ctx: CapContext, identityOnly: boolean, atMs: number | undefined): void {
+    if (!this.options.keys.get(cap.keyId, atMs)) {
+      throw new CapError(
+        "unauthenticated",
+        `token was signed by key ${cap.keyId}, which is retired or unknown`,
+      );
+    }
+    if (this.options.revocations?.isRevoked(cap)) {
+      throw new CapError("cap_revoked", `token ${cap.tokenId} has been revoked`);
+    }
+    const now = atMs === undefined ? this.now() : Math.floor(atMs / 1000);
+    for (const rule of cap.rules) {
+      if (identityOnly && (rule.kind === "apps" || rule.kind === "ops" || rule.kind === "topics")) continue;
+      checkRule(rule, ctx, now, this.skew);
+    }
   }
 
   /** Forgets every cached token: each is parsed and MAC-checked again on its next use. */

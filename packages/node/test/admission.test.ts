@@ -171,7 +171,7 @@ describe("QuotaStage", () => {
 });
 
 function request(tenantId: bigint, appProtoId = 0x0101): IncomingRequest {
-  return { tenantId, appProtoId, startBodyBytes: 0 } as IncomingRequest;
+  return { tenantId, appProtoId, startBodyBytes: 0, receivedAt: Date.now() } as IncomingRequest;
 }
 
 function chain(overrides: Partial<AdmissionOptions> = {}): AdmissionChain {

@@ -32,6 +32,27 @@ describe("usage meter", () => {
     expect(meter.close(1200, 1300).usage).toEqual([]);
   });
 
+  it("counts runs of one tenant's app, switches between them and starts afresh after a close", () => {
+    const meter = new UsageMeter(1000, 1100, 1);
+    for (const [tenant, app] of [
+      [7n, 1],
+      [7n, 1],
+      [8n, 1],
+      [7n, 1],
+      [7n, 2],
+      [7n, 1],
+    ] as const) {
+      meter.count(tenant, app, 1_050_000);
+    }
+    expect(meter.close(1100, 1200).usage).toEqual([
+      { tenant: 7n, app: 1, parts: [4] },
+      { tenant: 8n, app: 1, parts: [1] },
+      { tenant: 7n, app: 2, parts: [1] },
+    ]);
+    meter.count(7n, 1, 1_150_000);
+    expect(meter.close(1200, 1300).usage).toEqual([{ tenant: 7n, app: 1, parts: [1] }]);
+  });
+
   it("aligns epochs to multiples of their length", () => {
     expect(epochEndAfter(0, 3600)).toBe(3600);
     expect(epochEndAfter(3599, 3600)).toBe(3600);

@@ -87,7 +87,7 @@ export class AdmissionChain {
     const capability = this.options.capability;
     if (capability?.enabled) {
       try {
-        capability.check(req, Date.now());
+        capability.check(req, req.receivedAt);
       } catch (err) {
         this.refusedCapability++;
         throw err;
@@ -96,7 +96,7 @@ export class AdmissionChain {
 
     // ── Stage 4: quota ───────────────────────────────────────────────────────────────
     if (this.quota.enabled) {
-      const verdict = this.quota.check(req.tenantId, req.appProtoId, req.startBodyBytes, Date.now());
+      const verdict = this.quota.check(req.tenantId, req.appProtoId, req.startBodyBytes, req.receivedAt);
       if (verdict instanceof Promise) return verdict.then((v) => this.afterQuota(v, held, decision));
       if (verdict) throw verdict;
     }

@@ -104,11 +104,14 @@ export class Authority {
     return this.revocations.seq;
   }
 
-  /** Checks a request's capability; throws the OapError (401/403/413) to refuse it with. */
-  verify(cap: Uint8Array | undefined, ctx: CapContext): VerifiedCap | undefined {
+  /**
+   * Checks a request's capability; throws the OapError (401/403/413) to refuse it with. `atMs`
+   * is the request's time (Date.now() units) when the caller has it; else the clock is read.
+   */
+  verify(cap: Uint8Array | undefined, ctx: CapContext, atMs?: number): VerifiedCap | undefined {
     if (!this.enabled) return undefined;
     try {
-      return this.verifier.verify(cap, ctx);
+      return this.verifier.verify(cap, ctx, atMs);
     } catch (err) {
       if (err instanceof CapError) throw new OapError(err.reason, err.message);
       throw err;
@@ -130,10 +133,32 @@ export class Authority {
     }
   }
 
+  /**
+   * What a passed check of `cap` depends on, so a caller may skip the same check of
+   * the same request shape until `until` (Date.now() units) while `keys` and `revocations`
+   * stay unchanged: the token's expiry (with the allowed skew) and its root key's retirement.
+   */
+  grantWindow(cap: VerifiedCap): { until: number; keys: number; revocations: number } {
+    const expiresAt =
+      cap.expiresAt === undefined
+        ? Number.POSITIVE_INFINITY
+        : (cap.expiresAt + this.settings.skewSeconds) * 1000;
+    return {
+      until: Math.min(expiresAt, this.keys.validUntil(cap.keyId)),
+      keys: this.keys.version,
+      revocations: this.revocations.seq,
+    };
+  }
+
+  /** True while nothing a grantWindow() depends on has changed (see there). */
+  grantStands(window: { keys: number; revocations: number }): boolean {
+    return window.keys === this.keys.version && window.revocations === this.revocations.seq;
+  }
+
   /** The per-request checks for a token already verified (e.g. earlier on the same connection). */
-  authorize(cap: VerifiedCap, ctx: CapContext): void {
+  authorize(cap: VerifiedCap, ctx: CapContext, atMs?: number): void {
     try {
-      this.verifier.authorize(cap, ctx);
+      this.verifier.authorize(cap, ctx, atMs);
     } catch (err) {
       if (err instanceof CapError) throw new OapError(err.reason, err.message);
       throw err;

@@ -1,4 +1,4 @@
-import type { VerifiedCap } from "@omnigate/caps";
+import type { CapContext, VerifiedCap } from "@omnigate/caps";
 import { AppProtoId, OapError } from "@omnigate/oap";
 import type { IncomingRequest } from "@omnigate/sdk";
 import { BoundedLru } from "../util/bounded-lru.js";
@@ -10,12 +10,34 @@ const METERED_TOKENS = 10_000;
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 5_000;
 
-/** The last capability verified on a connection, so repeated STARTs skip the hash and cache lookup. */
+/**
+ * A connection's last verified capability, so repeated STARTs skip the hash and cache lookup,
+ * and the last request shape it was authorized for, so the same shape again skips the checks
+ * while their outcome cannot have changed (the common case: one op, over and over).
+ */
 interface LastVerified {
   bytes: Uint8Array;
   cap: VerifiedCap;
+  grant: Grant | undefined;
 }
 const LAST_KEY = "capability.last";
+
+/** A request shape the token was authorized for, and what that outcome depends on. */
+interface Grant {
+  tenant: bigint;
+  app: number;
+  /** `meta.op` and `meta.topic` as the request had them (compared by identity: strings). */
+  op: unknown;
+  topic: unknown;
+  /** Request time of the check: a clock that went back makes the grant void (`not-before`). */
+  at: number;
+  /** Checked again from here on: the token's expiry, its key's retirement, or GRANT_MAX_MS. */
+  until: number;
+  keys: number;
+  revocations: number;
+}
+/** A grant is rechecked in full at least this often, whatever its window says. */
+const GRANT_MAX_MS = 1_000;
 
 interface TokenMeter {
   requests: TokenBucket | undefined;
@@ -55,29 +77,66 @@ export class CapabilityStage {
       return undefined;
     }
     const bytes = req.cap.byteLength > 0 ? req.cap : req.connection.boundCap;
-    const op =
-      typeof req.meta.op === "string" ? `${this.serviceName(req.appProtoId)}.${req.meta.op}` : undefined;
-    const ctx = {
-      tenant: req.tenantId,
-      app: req.appProtoId,
-      ...(op === undefined ? {} : { op }),
-      ...(typeof req.meta.topic === "string" ? { topic: req.meta.topic } : {}),
-    };
     const last = req.connection.locals.get(LAST_KEY) as LastVerified | undefined;
     let cap: VerifiedCap | undefined;
     if (bytes && last && sameBytes(last.bytes, bytes)) {
-      this.authority.authorize(last.cap, ctx);
       cap = last.cap;
+      if (!this.granted(last.grant, req, now)) {
+        this.authority.authorize(cap, this.context(req), now);
+        last.grant = this.grant(cap, req, now);
+      }
     } else {
-      cap = this.authority.verify(bytes, ctx);
+      cap = this.authority.verify(bytes, this.context(req), now);
       // A START's capability may view the whole received chunk, which the connection must not
       // pin: it is copied. The bound one is the connection's own copy, never changed: kept as
       // is, so the next START without a capability matches it by identity, not byte by byte.
       const kept = bytes === req.connection.boundCap ? bytes : bytes && Uint8Array.from(bytes);
-      if (cap && kept) req.connection.locals.set(LAST_KEY, { bytes: kept, cap } satisfies LastVerified);
+      if (cap && kept) {
+        const entry: LastVerified = { bytes: kept, cap, grant: this.grant(cap, req, now) };
+        req.connection.locals.set(LAST_KEY, entry);
+      }
     }
     if (cap && (cap.rps !== undefined || cap.bytes !== undefined)) this.meter(cap, req.startBodyBytes, now);
     return cap;
+  }
+
+  /** What the token's rules are checked against: tenant, app, `<service>.<meta.op>`, `meta.topic`. */
+  private context(req: IncomingRequest): CapContext {
+    const { op, topic } = req.meta;
+    return {
+      tenant: req.tenantId,
+      app: req.appProtoId,
+      ...(typeof op === "string" ? { op: `${this.serviceName(req.appProtoId)}.${op}` } : {}),
+      ...(typeof topic === "string" ? { topic } : {}),
+    };
+  }
+
+  private grant(cap: VerifiedCap, req: IncomingRequest, now: number): Grant {
+    const window = this.authority.grantWindow(cap);
+    return {
+      tenant: req.tenantId,
+      app: req.appProtoId,
+      op: req.meta.op,
+      topic: req.meta.topic,
+      at: now,
+      until: Math.min(window.until, now + GRANT_MAX_MS),
+      keys: window.keys,
+      revocations: window.revocations,
+    };
+  }
+
+  /** True when `grant` covers this request: same shape, inside its window, nothing changed since. */
+  private granted(grant: Grant | undefined, req: IncomingRequest, now: number): boolean {
+    return (
+      grant !== undefined &&
+      now >= grant.at &&
+      now < grant.until &&
+      grant.tenant === req.tenantId &&
+      grant.app === req.appProtoId &&
+      grant.op === req.meta.op &&
+      grant.topic === req.meta.topic &&
+      this.authority.grantStands(grant)
+    );
   }
 
   private meter(cap: VerifiedCap, bodyBytes: number, now: number): void {

@@ -29,6 +29,8 @@ const FILE = "root-keys.json";
 export class RootKeyRing implements KeySource {
   /** Decoded keys with their retirement time: get() runs on every request. */
   private decoded = new Map<string, { key: Uint8Array; retiresAt: number }>();
+  /** Counts changes to the ring, so a check remembered under one version is redone after a change. */
+  private changes = 0;
 
   private constructor(
     private state: RootKeyFile,
@@ -57,11 +59,24 @@ export class RootKeyRing implements KeySource {
     return { ring, created: true };
   }
 
-  /** The key for `id` while it is valid: current, or retiring but inside its grace period. */
-  get(id: string): Uint8Array | undefined {
+  /**
+   * The key for `id` while it is valid at `at` (now by default): current, or retiring but
+   * inside its grace period.
+   */
+  get(id: string, at?: number): Uint8Array | undefined {
     const entry = this.decoded.get(id);
-    if (!entry || entry.retiresAt <= this.now()) return undefined;
+    if (!entry || entry.retiresAt <= (at ?? this.now())) return undefined;
     return entry.key;
+  }
+
+  /** When the key `id` stops being valid (Date.now() units): Infinity while current, 0 if unknown. */
+  validUntil(id: string): number {
+    return this.decoded.get(id)?.retiresAt ?? 0;
+  }
+
+  /** Goes up with every change to the ring (a rotation). */
+  get version(): number {
+    return this.changes;
   }
 
   current(): { id: string; key: Uint8Array } {
@@ -101,6 +116,7 @@ export class RootKeyRing implements KeySource {
   }
 
   private index(): void {
+    this.changes++;
     this.decoded = new Map(
       this.state.keys.map((k) => [
         k.id,

@@ -21,6 +21,8 @@ export interface ServerRequestInit {
   requestEnded: boolean;
   /** Date.now() at which the stream fails with 504 `timeout`. */
   deadline: number;
+  /** Date.now() as the session read it for the read that carried the START frame. */
+  receivedAt: number;
   /** Called with the cost of body bytes once they are read or dropped (the connection's read buffer). */
   onConsumed: (cost: number) => void;
 }
@@ -49,6 +51,7 @@ export class ServerRequest implements IncomingRequest {
   readonly compressed: boolean;
   readonly connection: ConnectionContext;
   readonly deadline: number;
+  readonly receivedAt: number;
   private readonly onConsumed: (cost: number) => void;
 
   constructor(init: ServerRequestInit) {
@@ -56,6 +59,7 @@ export class ServerRequest implements IncomingRequest {
     ({ corrId: this.corrId, appProtoId: this.appProtoId, tenantId: this.tenantId, cap: this.cap } = frame);
     ({ meta: this.meta, e2e: this.e2e, compressed: this.compressed, connection: this.connection } = init);
     this.deadline = init.deadline;
+    this.receivedAt = init.receivedAt;
     this.onConsumed = init.onConsumed;
     this.startBodyBytes = body.byteLength;
     this.firstBody = body.byteLength > 0 ? body : undefined;

@@ -468,6 +468,7 @@ export class ServerSession {
       body,
       requestEnded: stream.requestEnded,
       deadline,
+      receivedAt: now,
       onConsumed: this.onConsumed,
     });
     const response = new StreamResponse(stream, this.writer, this.limits.maxFrame, this.onStreamReplied);

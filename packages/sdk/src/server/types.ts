@@ -36,6 +36,12 @@ export interface IncomingRequest {
    * by the server's limits. A service waiting on something that may stall answers before it.
    */
   deadline: number;
+  /**
+   * Date.now() when the node took the request in: read once per read from the connection, so
+   * the requests of one read share it. Admission and capability checks use it instead of
+   * reading the clock again.
+   */
+  receivedAt: number;
   /** Remote address of the connection, "ip:port". */
   peer: string;
   /**
