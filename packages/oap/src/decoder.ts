@@ -51,8 +51,13 @@ export class FrameDecoder {
    * FrameHeaderError on the first header that fails its checks; frames completed
    * before it in the same chunk are returned first via `onFrame` when given.
    */
-  push(chunk: Uint8Array, onFrame?: (frame: Frame) => void): Frame[] {
+  push(input: Uint8Array, onFrame?: (frame: Frame) => void): Frame[] {
     if (this.failed) throw this.failed;
+    // Frames are views of the chunk. Made from a plain Uint8Array view of it, never from a
+    // Node Buffer: Buffer's subarray is JavaScript and builds a FastBuffer per call, and
+    // payloads of one class keep every `byteLength` read downstream monomorphic (an
+    // assembled frame is a Uint8Array too).
+    const chunk = plainView(input);
     const out: Frame[] = [];
     const emit = onFrame ?? ((f: Frame) => out.push(f));
     let offset = 0;
@@ -98,7 +103,7 @@ export class FrameDecoder {
     this.append(chunk.subarray(used, used + take));
     used += take;
     if (this.pendingBytes === header.len) {
-      const bytes = this.assembly as Uint8Array;
+      const bytes = plainView(this.assembly as Uint8Array);
       this.reset();
       emit(attachBody(header, bytes));
     }
@@ -154,3 +159,9 @@ export class FrameDecoder {
  * chunk of a body plus its header (and a START's meta) fits, so streamed bodies never regrow.
  */
 const MIN_ASSEMBLY = 64 * 1024 + 4 * 1024;
+
+function plainView(bytes: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
