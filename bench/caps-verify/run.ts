@@ -4,8 +4,11 @@
  *
  *   npm run bench:caps [-- --seconds 1]
  *
- * - `same-connection`: the token the connection used last (the common case: a client sends
- *   one capability on every START): byte compare, then the per-request checks;
+ * - `same-connection`: the token the connection used last, for the same request again (the
+ *   common case: a client sends one capability and one op on every START): byte compare,
+ *   then the connection's remembered grant;
+ * - `same-connection-recheck`: that token, for requests whose topic changes every time: byte
+ *   compare, then the per-request checks (key, revocation, time, tenant, app, op, topic);
  * - `cache-hit`: another token already verified: SHA-256 of the token, LRU lookup, checks;
  * - `cold`: a token never seen: parse, HMAC chain, caveat grammar, checks;
  * - `baseline`: a Map lookup and an object allocation, the floor of any per-request work.
@@ -48,18 +51,24 @@ const mint = async () =>
 const token = await mint();
 const others = await Promise.all(Array.from({ length: 64 }, mint));
 const stage = new CapabilityStage(authority, () => "mailbox");
-const request = (cap: Uint8Array): IncomingRequest =>
+const request = (cap: Uint8Array, topic = "chat/room-1", connection = newConnection()): IncomingRequest =>
   ({
     appProtoId: APP,
     tenantId: 42n,
     cap,
-    meta: { op: "send", topic: "chat/room-1" },
+    meta: { op: "send", topic },
     startBodyBytes: 100,
-    connection: { locals: new Map(), boundCap: undefined },
+    connection,
   }) as unknown as IncomingRequest;
 
+function newConnection() {
+  return { locals: new Map(), boundCap: undefined };
+}
+
 const sameConnection = request(token);
-const fresh = others.map(request);
+const shared = newConnection();
+const alternating = [request(token, "chat/room-1", shared), request(token, "chat/room-2", shared)];
+const fresh = others.map((cap) => request(cap));
 const baselineMap = new Map([["k", 1]]);
 let sink = 0;
 let i = 0;
@@ -69,6 +78,9 @@ const paths: Record<string, () => void> = {
   },
   "same-connection": () => {
     stage.check(sameConnection, Date.now());
+  },
+  "same-connection-recheck": () => {
+    stage.check(alternating[i++ & 1] as IncomingRequest, Date.now());
   },
   "cache-hit": () => {
     // A new connection each time (empty locals), so only the verifier's cache helps.

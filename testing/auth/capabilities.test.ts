@@ -294,6 +294,19 @@ describe("capabilities on every request", () => {
     expect(probe.calls).toBe(3);
   });
 
+  it("refuses a repeated request once its token's root key retires, inside the remembered check's second", async () => {
+    const { node } = await authNode({ authKeyGraceMs: 300 });
+    const minted = await node.authority.mint({ tenant: TENANT, apps: [PROBE] }, "test");
+    const c = await client(node, minted.token);
+    expect(await outcome(c, { op: "read" })).toBe("200");
+    await node.authority.rotate("test");
+    const rotatedAt = Date.now();
+    // Checked again after the rotation: still inside the key's 300 ms grace.
+    expect(await outcome(c, { op: "read" })).toBe("200");
+    await new Promise((r) => setTimeout(r, 400 - (Date.now() - rotatedAt)));
+    expect(await outcome(c, { op: "read" })).toBe("401 unauthenticated");
+  });
+
   it("applies a token's own rps caveat as 429 quota with a retry hint", async () => {
     const { node } = await authNode();
     const minted = await node.authority.mint({ tenant: TENANT, apps: [PROBE], rps: 3 }, "test");

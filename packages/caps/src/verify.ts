@@ -126,7 +126,9 @@ export class CapVerifier {
     this.check(cap, { tenant, app: -1 }, true, undefined);
   }
 
-  private check(cap: VerifiedCap, ctx: CapContext, identityOnly: boolean, atMs: number | undefined): void {
+  private check(cap: VerifiedCap, ctx: CapContext, identityOnly: boolean, at: number | undefined): void {
+    // A time that is not a finite number would pass every comparison with it: read the clock.
+    const atMs = at !== undefined && Number.isFinite(at) ? at : undefined;
     if (!this.options.keys.get(cap.keyId, atMs)) {
       throw new CapError(
         "unauthenticated",

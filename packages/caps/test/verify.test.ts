@@ -157,6 +157,19 @@ describe("CapVerifier", () => {
     });
   });
 
+  it("checks time at the request time it is given, and reads the clock for one that is no number", () => {
+    // Default skew 60 s: a token expiring at NOW + 10 is refused from NOW + 70 on.
+    const token = mint({ expiresAt: NOW + 10 });
+    expect(() => verifier().verify(token, ctx, (NOW + 69) * 1000)).not.toThrow();
+    expect(refusal(() => verifier().verify(token, ctx, (NOW + 70) * 1000)).reason).toBe("cap_expired");
+    const cap = verifier().verify(token, ctx);
+    expect(refusal(() => verifier().authorize(cap, ctx, (NOW + 70) * 1000)).reason).toBe("cap_expired");
+    // NaN would pass every comparison: the verifier's clock (NOW) decides instead.
+    const late = { now: () => NOW + 70, keys };
+    expect(refusal(() => new CapVerifier(late).verify(token, ctx, Number.NaN)).reason).toBe("cap_expired");
+    expect(() => verifier().verify(token, ctx, Number.NaN)).not.toThrow();
+  });
+
   it("keeps the cache bounded", () => {
     const v = new CapVerifier({ keys, now: () => NOW, cacheSize: 8 });
     for (let i = 0; i < 50; i++) v.verify(mint({ tokenId: `t${i}` }), ctx);

@@ -56,7 +56,7 @@ export class FrameDecoder {
     // Frames are views of the chunk. Made from a plain Uint8Array view of it, never from a
     // Node Buffer: Buffer's subarray is JavaScript and builds a FastBuffer per call, and
     // payloads of one class keep every `byteLength` read downstream monomorphic (an
-    // assembled frame is a Uint8Array too).
+    // assembled frame is wrapped the same way).
     const chunk = plainView(input);
     const out: Frame[] = [];
     const emit = onFrame ?? ((f: Frame) => out.push(f));

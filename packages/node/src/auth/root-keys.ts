@@ -65,7 +65,9 @@ export class RootKeyRing implements KeySource {
    */
   get(id: string, at?: number): Uint8Array | undefined {
     const entry = this.decoded.get(id);
-    if (!entry || entry.retiresAt <= (at ?? this.now())) return undefined;
+    // A time that is not a finite number would keep every key valid: read the clock instead.
+    const now = at !== undefined && Number.isFinite(at) ? at : this.now();
+    if (!entry || entry.retiresAt <= now) return undefined;
     return entry.key;
   }
 
