@@ -55,8 +55,8 @@ export class FrameDecoder {
     if (this.failed) throw this.failed;
     // Frames are views of the chunk. Made from a plain Uint8Array view of it, never from a
     // Node Buffer: Buffer's subarray is JavaScript and builds a FastBuffer per call, and
-    // payloads of one class keep every `byteLength` read downstream monomorphic (an
-    // assembled frame is wrapped the same way).
+    // payloads of one class keep every `length` read downstream monomorphic (an assembled
+    // frame is wrapped the same way).
     const chunk = plainView(input);
     const out: Frame[] = [];
     const emit = onFrame ?? ((f: Frame) => out.push(f));
@@ -69,9 +69,9 @@ export class FrameDecoder {
     }
 
     // Whole frames inside this chunk: zero-copy views.
-    while (chunk.byteLength - offset >= HEADER_LEN) {
+    while (chunk.length - offset >= HEADER_LEN) {
       const header = this.checkHeader(chunk, offset);
-      if (chunk.byteLength - offset < header.len) {
+      if (chunk.length - offset < header.len) {
         // The rest of this chunk starts a frame that later chunks complete.
         this.startAssembly(header, chunk.subarray(offset));
         return out;
@@ -80,9 +80,9 @@ export class FrameDecoder {
       offset += header.len;
     }
 
-    if (offset < chunk.byteLength) {
+    if (offset < chunk.length) {
       this.headBytes.set(chunk.subarray(offset), 0);
-      this.pendingBytes = chunk.byteLength - offset;
+      this.pendingBytes = chunk.length - offset;
     }
     return out;
   }
@@ -91,7 +91,7 @@ export class FrameDecoder {
   private fillPending(chunk: Uint8Array, emit: (frame: Frame) => void): number {
     let used = 0;
     if (!this.header) {
-      used = Math.min(HEADER_LEN - this.pendingBytes, chunk.byteLength);
+      used = Math.min(HEADER_LEN - this.pendingBytes, chunk.length);
       this.headBytes.set(chunk.subarray(0, used), this.pendingBytes);
       this.pendingBytes += used;
       if (this.pendingBytes < HEADER_LEN) return used;
@@ -99,7 +99,7 @@ export class FrameDecoder {
       this.startAssembly(header, this.headBytes);
     }
     const header = this.header as Frame;
-    const take = Math.min(header.len - this.pendingBytes, chunk.byteLength - used);
+    const take = Math.min(header.len - this.pendingBytes, chunk.length - used);
     this.append(chunk.subarray(used, used + take));
     used += take;
     if (this.pendingBytes === header.len) {
@@ -119,10 +119,10 @@ export class FrameDecoder {
   }
 
   private append(bytes: Uint8Array): void {
-    const need = this.pendingBytes + bytes.byteLength;
+    const need = this.pendingBytes + bytes.length;
     const len = (this.header as FrameHeader).len;
-    if (!this.assembly || this.assembly.byteLength < need) {
-      const capacity = Math.min(len, Math.max(need, 2 * (this.assembly?.byteLength ?? 0), MIN_ASSEMBLY));
+    if (!this.assembly || this.assembly.length < need) {
+      const capacity = Math.min(len, Math.max(need, 2 * (this.assembly?.length ?? 0), MIN_ASSEMBLY));
       const grown = allocBytes(capacity);
       if (this.assembly) grown.set(this.assembly.subarray(0, this.pendingBytes), 0);
       this.assembly = grown;
@@ -163,5 +163,5 @@ const MIN_ASSEMBLY = 64 * 1024 + 4 * 1024;
 function plainView(bytes: Uint8Array): Uint8Array {
   return Object.getPrototypeOf(bytes) === Uint8Array.prototype
     ? bytes
-    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }

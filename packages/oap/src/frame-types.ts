@@ -19,6 +19,12 @@ export interface FrameHeader {
 export interface Frame extends FrameHeader {
   cap: Uint8Array;
   payload: Uint8Array;
+  /**
+   * `corrId` as a number, set by the decoder: exact below 2^53, −1 above. The stream table and
+   * the writer use it so a request's path makes no BigInt-to-number conversion (a runtime call
+   * in V8, several per request). Frames built elsewhere may leave it out.
+   */
+  corrKey?: number;
 }
 
 /** What a sender supplies; `len`, `ver` and `capLen` are derived. */
@@ -28,6 +34,11 @@ export interface FrameInit {
   appProtoId: number;
   tenantId?: bigint;
   corrId: bigint;
+  /**
+   * `corrId` as a number, for a sender that has it (see Frame.corrKey): the writer then writes it
+   * without BigInt work. It must name the same id as `corrId`; absent or −1, `corrId` is written.
+   */
+  corrKey?: number;
   cap?: Uint8Array;
   payload?: Uint8Array;
 }

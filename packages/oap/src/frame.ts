@@ -14,29 +14,29 @@ const EMPTY = new Uint8Array(0);
 /** Header plus capability, ready to be followed by `payloadLen` payload bytes. */
 export function encodeHead(init: FrameInit, payloadLen: number): Buffer {
   const cap = init.cap ?? EMPTY;
-  const head = Buffer.allocUnsafe(HEADER_LEN + cap.byteLength);
+  const head = Buffer.allocUnsafe(HEADER_LEN + cap.length);
   writeHeader(head, {
-    len: HEADER_LEN + cap.byteLength + payloadLen,
+    len: HEADER_LEN + cap.length + payloadLen,
     ver: OAP_VERSION,
     flags: init.flags,
     code: init.code ?? 0,
     appProtoId: init.appProtoId,
     tenantId: init.tenantId ?? 0n,
-    capLen: cap.byteLength,
+    capLen: cap.length,
     corrId: init.corrId,
   });
-  if (cap.byteLength > 0) head.set(cap, HEADER_LEN);
+  if (cap.length > 0) head.set(cap, HEADER_LEN);
   return head;
 }
 
 /** Encodes one frame into a single buffer. */
 export function encodeFrame(init: FrameInit): Buffer {
   const payload = init.payload ?? EMPTY;
-  const head = encodeHead(init, payload.byteLength);
-  if (payload.byteLength === 0) return head;
-  const out = Buffer.allocUnsafe(head.byteLength + payload.byteLength);
+  const head = encodeHead(init, payload.length);
+  if (payload.length === 0) return head;
+  const out = Buffer.allocUnsafe(head.length + payload.length);
   out.set(head, 0);
-  out.set(payload, head.byteLength);
+  out.set(payload, head.length);
   return out;
 }
 
@@ -45,22 +45,22 @@ export function encodeFrame(init: FrameInit): Buffer {
  * FrameHeaderError); then the buffer must hold exactly `len` bytes.
  */
 export function decodeFrame(bytes: Uint8Array, limits: HeaderLimits = DEFAULT_HEADER_LIMITS): Frame {
-  if (bytes.byteLength < HEADER_LEN) {
-    throw new FrameHeaderError("bad_frame", `truncated header: ${bytes.byteLength} of 38 bytes`);
+  if (bytes.length < HEADER_LEN) {
+    throw new FrameHeaderError("bad_frame", `truncated header: ${bytes.length} of 38 bytes`);
   }
   const header = readHeader(bytes);
   validateHeader(header, limits);
-  if (bytes.byteLength < header.len) {
+  if (bytes.length < header.len) {
     throw new FrameHeaderError(
       "bad_frame",
-      `truncated frame: ${bytes.byteLength} of ${header.len} bytes`,
+      `truncated frame: ${bytes.length} of ${header.len} bytes`,
       header.corrId,
     );
   }
-  if (bytes.byteLength > header.len) {
+  if (bytes.length > header.len) {
     throw new FrameHeaderError(
       "bad_frame",
-      `${bytes.byteLength - header.len} trailing bytes after the frame`,
+      `${bytes.length - header.len} trailing bytes after the frame`,
       header.corrId,
     );
   }

@@ -20,20 +20,20 @@ export const WS_SUBPROTOCOL = "oap.1";
  * to a FrameDecoder and yields exactly one frame.
  */
 export function checkFrameMessage(message: Uint8Array, limits: HeaderLimits = DEFAULT_HEADER_LIMITS): void {
-  if (message.byteLength < HEADER_LEN) {
+  if (message.length < HEADER_LEN) {
     throw new FrameHeaderError(
       "bad_frame",
-      `a ${message.byteLength}-byte message is shorter than a frame header; each WebSocket message carries exactly one whole frame`,
+      `a ${message.length}-byte message is shorter than a frame header; each WebSocket message carries exactly one whole frame`,
     );
   }
   const header = readHeader(message);
   validateHeader(header, limits);
-  if (header.len !== message.byteLength) {
+  if (header.len !== message.length) {
     throw new FrameHeaderError(
       "bad_frame",
-      header.len > message.byteLength
-        ? `the frame's len is ${header.len} but its message has ${message.byteLength} bytes; a frame must not be split over messages`
-        : `the message has ${message.byteLength} bytes but its frame's len is ${header.len}; a message carries exactly one frame`,
+      header.len > message.length
+        ? `the frame's len is ${header.len} but its message has ${message.length} bytes; a frame must not be split over messages`
+        : `the message has ${message.length} bytes but its frame's len is ${header.len}; a message carries exactly one frame`,
       header.corrId,
     );
   }
@@ -66,7 +66,7 @@ export class FrameMessageSplitter {
 
   push(chunk: Uint8Array): void {
     let at = 0;
-    const end = chunk.byteLength;
+    const end = chunk.length;
     while (at < end) {
       if (this.remaining === 0) {
         at = this.readLen(chunk, at);
@@ -84,13 +84,13 @@ export class FrameMessageSplitter {
 
   /** Reads the `len` of the frame starting at `at` and returns where its bytes begin (the len included). */
   private readLen(chunk: Uint8Array, at: number): number {
-    if (this.lenHave === 0 && chunk.byteLength - at >= 4) {
+    if (this.lenHave === 0 && chunk.length - at >= 4) {
       this.remaining = frameLen(chunk, at);
       this.startLen = this.remaining;
       return at;
     }
     // Rare: the 4 len bytes straddle chunks. Pass the held bytes on as the frame's first piece.
-    while (this.lenHave < 4 && at < chunk.byteLength) this.lenBytes[this.lenHave++] = chunk[at++] as number;
+    while (this.lenHave < 4 && at < chunk.length) this.lenBytes[this.lenHave++] = chunk[at++] as number;
     if (this.lenHave < 4) return at;
     const len = frameLen(this.lenBytes, 0);
     this.lenHave = 0;

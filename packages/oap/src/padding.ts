@@ -17,7 +17,7 @@ const PAD_META_BYTES = Uint8Array.from(PAD_META, (c) => c.charCodeAt(0));
 /** The flags of every PAD frame: a one-frame control event. */
 const PAD_FLAGS = Flags.EVENT | Flags.START | Flags.END;
 /** The smallest PAD frame: header, meta_len and the meta, no filler (55 bytes). */
-export const PAD_FRAME_MIN = HEADER_LEN + 2 + PAD_META_BYTES.byteLength;
+export const PAD_FRAME_MIN = HEADER_LEN + 2 + PAD_META_BYTES.length;
 /** The smallest bucket of `pow2`: bursts below it would leave too few sizes to hide among. */
 export const POW2_MIN_BUCKET = 64;
 
@@ -97,7 +97,7 @@ export function encodePadFrame(length: number): Buffer {
   const frame = allocBytes(length);
   writeHeaderFields(frame, 0, length, PAD_FLAGS, 0, 0, 0n, 0, 0n);
   frame[HEADER_LEN] = 0;
-  frame[HEADER_LEN + 1] = PAD_META_BYTES.byteLength;
+  frame[HEADER_LEN + 1] = PAD_META_BYTES.length;
   frame.set(PAD_META_BYTES, HEADER_LEN + 2);
   frame.fill(0, PAD_FRAME_MIN);
   return frame;
@@ -120,8 +120,8 @@ export function isPadFrame(frame: Frame): boolean {
     return false;
   }
   const payload = frame.payload;
-  const metaLen = PAD_META_BYTES.byteLength;
-  if (payload.byteLength < 2 + metaLen || payload[0] !== 0 || payload[1] !== metaLen) return false;
+  const metaLen = PAD_META_BYTES.length;
+  if (payload.length < 2 + metaLen || payload[0] !== 0 || payload[1] !== metaLen) return false;
   for (let i = 0; i < metaLen; i++) if (payload[2 + i] !== PAD_META_BYTES[i]) return false;
   return true;
 }

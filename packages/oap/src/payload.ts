@@ -25,10 +25,10 @@ export function encodeStartPayload(meta: Meta | undefined, body?: Uint8Array): B
 export function encodeMeta(meta: Meta | undefined): Buffer | undefined {
   if (meta === undefined || Object.keys(meta).length === 0) return undefined;
   const json = utf8Bytes(JSON.stringify(meta));
-  if (json.byteLength > MAX_META_LEN) {
+  if (json.length > MAX_META_LEN) {
     throw new OapError(
       "bad_meta",
-      `meta is ${json.byteLength} bytes; at most ${MAX_META_LEN} fit in a START frame`,
+      `meta is ${json.length} bytes; at most ${MAX_META_LEN} fit in a START frame`,
     );
   }
   return json;
@@ -36,8 +36,8 @@ export function encodeMeta(meta: Meta | undefined): Buffer | undefined {
 
 /** `meta_len:u16 | meta | body`, from a meta section made by encodeMeta. */
 export function startPayload(json: Uint8Array | undefined, body?: Uint8Array): Buffer {
-  const metaLen = json?.byteLength ?? 0;
-  const bodyLen = body?.byteLength ?? 0;
+  const metaLen = json?.length ?? 0;
+  const bodyLen = body?.length ?? 0;
   const out = allocBytes(2 + metaLen + bodyLen);
   out[0] = metaLen >>> 8;
   out[1] = metaLen & 0xff;
@@ -54,14 +54,14 @@ export function decodeStartPayload(payload: Uint8Array): StartPayload {
 
 /** The checked meta_len of a START payload; throws 400 `bad_meta` when it does not fit. */
 export function startMetaLength(payload: Uint8Array): number {
-  if (payload.byteLength < 2) {
+  if (payload.length < 2) {
     throw new OapError("bad_meta", "START payload is shorter than its 2-byte meta_len");
   }
   const metaLen = (payload[0] as number) * 256 + (payload[1] as number);
-  if (2 + metaLen > payload.byteLength) {
+  if (2 + metaLen > payload.length) {
     throw new OapError(
       "bad_meta",
-      `meta_len ${metaLen} exceeds the ${payload.byteLength - 2} payload bytes left`,
+      `meta_len ${metaLen} exceeds the ${payload.length - 2} payload bytes left`,
     );
   }
   return metaLen;

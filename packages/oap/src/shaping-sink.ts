@@ -137,7 +137,7 @@ export class ShapingSink implements ByteSink {
     if (this.stopped) return this.inner.write(chunk, callback);
     this.chunks.push(chunk);
     this.callbacks.push(callback);
-    this.heldBytes += chunk.byteLength;
+    this.heldBytes += chunk.length;
     if (this.corks === 0) this.burstAdded();
     return !this.inner.writableNeedDrain;
   }

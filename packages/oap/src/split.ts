@@ -51,28 +51,28 @@ export function splitIntoFrames(input: SplitInput): FramePiece[] {
 
   if (head) {
     const capLen = input.capLen ?? 0;
-    const room = maxFrame - HEADER_LEN - capLen - head.byteLength;
+    const room = maxFrame - HEADER_LEN - capLen - head.length;
     if (room < 0) {
       throw new OapError(
         "frame_too_large",
-        `meta (${Math.max(0, head.byteLength - 2)} bytes) and capability (${capLen} bytes) need a ` +
-          `${HEADER_LEN + capLen + head.byteLength}-byte START frame; max_frame is ${maxFrame}: send less meta`,
+        `meta (${Math.max(0, head.length - 2)} bytes) and capability (${capLen} bytes) need a ` +
+          `${HEADER_LEN + capLen + head.length}-byte START frame; max_frame is ${maxFrame}: send less meta`,
       );
     }
-    offset = Math.min(room, body.byteLength);
+    offset = Math.min(room, body.length);
     const payload = offset === 0 ? head : concatBytes([head, body.subarray(0, offset)]);
-    const last = offset === body.byteLength;
+    const last = offset === body.length;
     pieces.push({ start: true, end: last && end, payload });
     if (last) return pieces;
-  } else if (body.byteLength === 0) {
+  } else if (body.length === 0) {
     if (end) pieces.push({ start: false, end: true, payload: EMPTY });
     return pieces;
   }
 
   const step = maxFrame - HEADER_LEN;
-  while (offset < body.byteLength) {
-    const next = Math.min(offset + step, body.byteLength);
-    pieces.push({ start: false, end: end && next === body.byteLength, payload: body.subarray(offset, next) });
+  while (offset < body.length) {
+    const next = Math.min(offset + step, body.length);
+    pieces.push({ start: false, end: end && next === body.length, payload: body.subarray(offset, next) });
     offset = next;
   }
   return pieces;

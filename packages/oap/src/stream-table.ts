@@ -12,6 +12,8 @@ export interface OpenStream {
   requestEnded: boolean;
   /** Whatever the receiver keeps for this stream (the session's live request and response). */
   state: unknown;
+  /** The table's key for it (corrKey of its corr_id). */
+  readonly key: CorrKey;
 }
 
 /** Map key for a corr_id: a number while it is exact (they hash far faster than BigInts). */
@@ -21,6 +23,12 @@ const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
 export function corrKey(corrId: bigint): CorrKey {
   return corrId <= MAX_EXACT ? Number(corrId) : corrId;
+}
+
+/** A frame's key: the number the decoder read (no BigInt conversion), else from its corr_id. */
+function frameKey(frame: Frame): CorrKey {
+  const key = frame.corrKey;
+  return key !== undefined && key >= 0 ? key : corrKey(frame.corrId);
 }
 
 /**
@@ -100,7 +108,7 @@ export class RequestStreamTable {
   }
 
   classify(frame: Frame): StreamAction {
-    const key = corrKey(frame.corrId);
+    const key = frameKey(frame);
     const action = this.rules(frame, key);
     // An error frame ends its corr_id for the peer, so an open stream under it ends too.
     if (action.kind === "reject" && !action.aborts) {
@@ -114,8 +122,8 @@ export class RequestStreamTable {
   }
 
   /** The final RESP|END for this stream was sent (or the stream was aborted). */
-  finish(corrId: bigint): void {
-    this.open.delete(corrKey(corrId));
+  finish(stream: OpenStream): void {
+    this.open.delete(stream.key);
   }
 
   /**
@@ -123,7 +131,7 @@ export class RequestStreamTable {
    * and drop the rest of its request frames quietly if the request has not ended.
    */
   refuse(stream: OpenStream): void {
-    const key = corrKey(stream.corrId);
+    const key = stream.key;
     this.open.delete(key);
     if (!stream.requestEnded) this.rememberRefused(key);
   }
@@ -160,6 +168,7 @@ export class RequestStreamTable {
       tenantId: frame.tenantId,
       requestEnded: ended,
       state: undefined,
+      key,
     };
     this.open.set(key, stream);
     return { kind: "start", stream, frame };

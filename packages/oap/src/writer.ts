@@ -100,7 +100,7 @@ export class FrameWriter {
       return false;
     }
     const payload = init.payload ?? EMPTY;
-    const payloadLen = payload.byteLength;
+    const payloadLen = payload.length;
     const at = this.writeHead(init, payloadLen, payloadLen <= COPY_THRESHOLD ? payloadLen : 0);
     this.append(payload, at, onWritten);
     return this.batched();
@@ -119,9 +119,9 @@ export class FrameWriter {
       return false;
     }
     const meta = init.meta;
-    const metaLen = meta?.byteLength ?? 0;
+    const metaLen = meta?.length ?? 0;
     const body = init.body ?? EMPTY;
-    const bodyLen = body.byteLength;
+    const bodyLen = body.length;
     const headLen = 2 + metaLen;
     let at = this.writeHead(init, headLen + bodyLen, headLen + (bodyLen <= COPY_THRESHOLD ? bodyLen : 0));
     const arena = this.arena;
@@ -198,7 +198,7 @@ export class FrameWriter {
    */
   private writeHead(init: FrameHead, payloadLen: number, inlineLen: number): number {
     const cap = init.cap;
-    const capLen = cap?.byteLength ?? 0;
+    const capLen = cap?.length ?? 0;
     this.reserve(HEADER_LEN + capLen + inlineLen);
     const arena = this.arena;
     const at = this.used;
@@ -212,6 +212,7 @@ export class FrameWriter {
       init.tenantId ?? 0n,
       capLen,
       init.corrId,
+      init.corrKey,
     );
     if (cap && capLen > 0) arena.set(cap, at + HEADER_LEN);
     return at + HEADER_LEN + capLen;
@@ -219,7 +220,7 @@ export class FrameWriter {
 
   /** Ends the frame being encoded with `bytes` at `at`: copied when small, by reference when large. */
   private append(bytes: Uint8Array, at: number, onWritten?: () => void): void {
-    const len = bytes.byteLength;
+    const len = bytes.length;
     if (len <= COPY_THRESHOLD) {
       if (len > 0) this.arena.set(bytes, at);
       this.used = at + len;
@@ -259,7 +260,7 @@ export class FrameWriter {
 
   /** Makes room for `bytes` contiguous bytes in the arena. */
   private reserve(bytes: number): void {
-    if (this.used + bytes <= this.arena.byteLength) return;
+    if (this.used + bytes <= this.arena.length) return;
     this.closeSegment();
     this.arena = allocBytes(Math.max(ARENA_SIZE, bytes));
     this.segmentStart = 0;

@@ -77,7 +77,7 @@ export class BoundedInflater {
     let offset = 0;
     let scratchFull = false;
     // Loop while input remains, or while the last call filled the scratch (more may be buffered).
-    while (offset < input.byteLength || scratchFull) {
+    while (offset < input.length || scratchFull) {
       let result: [number, number, number];
       try {
         result = this.dctx.decompressStream(this.scratch, input.subarray(offset));
@@ -89,7 +89,7 @@ export class BoundedInflater {
       this.inputBytes += consumed;
       // A call that did nothing asks for the next frame's header even after a complete frame.
       if (produced > 0 || consumed > 0) this.pending = hint;
-      scratchFull = produced === this.scratch.byteLength;
+      scratchFull = produced === this.scratch.length;
       if (produced > 0) {
         this.check(this.outputBytes + produced);
         this.outputBytes += produced;
@@ -142,7 +142,7 @@ let sharedCctx: InstanceType<typeof zstd.CCtx> | undefined;
 export function compressBody(body: Uint8Array, level = 3): Uint8Array {
   sharedCctx ??= new zstd.CCtx();
   const cctx = sharedCctx;
-  const dst = Buffer.allocUnsafe(zstd.compressBound(body.byteLength));
+  const dst = Buffer.allocUnsafe(zstd.compressBound(body.length));
   const written = cctx.compress(dst, body, level);
   return dst.subarray(0, written);
 }

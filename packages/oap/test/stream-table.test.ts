@@ -64,11 +64,12 @@ describe("happy paths", () => {
       appProtoId: AppProtoId.ECHO,
       tenantId: 9n,
       requestEnded: true,
+      key: 1,
     });
     expect(action.frame.corrId).toBe(1n);
     expect(table.size).toBe(1);
     expect(table.get(1n)).toBe(action.stream);
-    table.finish(1n);
+    table.finish(action.stream);
     expect(table.size).toBe(0);
     expect(table.get(1n)).toBeUndefined();
   });
@@ -112,8 +113,8 @@ describe("happy paths", () => {
 
   it("lets a corr_id be reused once its stream is finished", () => {
     const table = new RequestStreamTable(4);
-    table.classify(oneShot(5n));
-    table.finish(5n);
+    const first = table.classify(oneShot(5n));
+    if (first.kind === "start") table.finish(first.stream);
     expect(table.classify(oneShot(5n)).kind).toBe("start");
   });
 });
@@ -243,9 +244,9 @@ describe("max_inflight (429 too_many_streams)", () => {
 
   it("frees a slot on finish(), and a refused corr_id can start again", () => {
     const table = new RequestStreamTable(1);
-    table.classify(oneShot(1n));
+    const first = table.classify(oneShot(1n));
     expectReject(table.classify(startFrame(2n)), "too_many_streams", 429);
-    table.finish(1n);
+    if (first.kind === "start") table.finish(first.stream);
     expect(table.size).toBe(0);
     const again = table.classify(startFrame(2n));
     expect(again.kind).toBe("start");

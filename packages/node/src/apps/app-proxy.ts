@@ -62,7 +62,7 @@ export class AppProxyService implements Service {
     const upstream = this.pool.pick().stream(this.app.id, {
       meta: req.meta,
       tenant: req.tenantId,
-      cap: req.cap.byteLength > 0 ? req.cap : undefined,
+      cap: req.cap.length > 0 ? req.cap : undefined,
       e2e: req.e2e,
       // An APP_E2E+COMP body was not inflated: it goes on compressed, byte-exact.
       compressed: req.compressed,
@@ -108,7 +108,7 @@ export class AppProxyService implements Service {
         upstream.discard();
         return;
       }
-      proxied.writing = next.value.byteLength;
+      proxied.writing = next.value.length;
       this.stats.observe(proxied.heldBytes());
       await res.write(next.value);
       proxied.writing = 0;

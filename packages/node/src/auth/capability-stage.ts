@@ -76,7 +76,7 @@ export class CapabilityStage {
     ) {
       return undefined;
     }
-    const bytes = req.cap.byteLength > 0 ? req.cap : req.connection.boundCap;
+    const bytes = req.cap.length > 0 ? req.cap : req.connection.boundCap;
     const last = req.connection.locals.get(LAST_KEY) as LastVerified | undefined;
     let cap: VerifiedCap | undefined;
     if (bytes && last && sameBytes(last.bytes, bytes)) {
@@ -158,5 +158,5 @@ function refused(what: string, waitMs: number): OapError {
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a === b || Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+  return a === b || Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 }

@@ -76,7 +76,7 @@ export class HelloService implements Service {
       throw new OapError("unsupported", `the control service has no op ${JSON.stringify(req.meta.op)}`);
     }
     const reply = this.reply();
-    if (req.cap.byteLength > 0 && this.authority?.enabled) reply.cap = this.bind(req);
+    if (req.cap.length > 0 && this.authority?.enabled) reply.cap = this.bind(req);
     this.listen(req.connection);
     const shaping = this.grant(req, reply.cap?.bound === true);
     if (shaping) reply.shaping = shaping;
@@ -124,7 +124,7 @@ export class HelloService implements Service {
     const authority = this.authority;
     if (!authority) throw new OapError("unsupported", "this node keeps no revocations");
     // Who was revoked is not public: only a holder of a valid capability may ask.
-    const cap = req.cap.byteLength > 0 ? req.cap : req.connection.boundCap;
+    const cap = req.cap.length > 0 ? req.cap : req.connection.boundCap;
     if (authority.enabled) {
       if (!cap) throw new OapError("unauthenticated", "fetching revocations needs a capability");
       authority.verifyBinding(cap, req.tenantId);

@@ -9,7 +9,7 @@ export async function* capped<T extends Uint8Array>(
 ): AsyncGenerator<T, void, undefined> {
   let size = 0;
   for await (const chunk of body) {
-    size += chunk.byteLength;
+    size += chunk.length;
     if (size > max) throw tooLarge();
     yield chunk;
   }

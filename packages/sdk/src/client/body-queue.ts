@@ -49,7 +49,7 @@ export class BodyQueue implements AsyncIterable<Buffer> {
   }
 
   push(chunk: Buffer): void {
-    if (this.ended || this.failure || this.discarding || chunk.byteLength === 0) return;
+    if (this.ended || this.failure || this.discarding || chunk.length === 0) return;
     if (this.reader) {
       const reader = this.reader;
       this.reader = undefined;
@@ -57,8 +57,8 @@ export class BodyQueue implements AsyncIterable<Buffer> {
       return;
     }
     this.chunks.push(chunk);
-    this.held += chunk.byteLength;
-    this.account.add(chunk.byteLength);
+    this.held += chunk.length;
+    this.account.add(chunk.length);
   }
 
   /** No more chunks: the reader finishes after the buffered ones. */
@@ -119,8 +119,8 @@ export class BodyQueue implements AsyncIterable<Buffer> {
   next(): Promise<IteratorResult<Buffer>> {
     const chunk = this.chunks.shift();
     if (chunk) {
-      this.held -= chunk.byteLength;
-      this.account.remove(chunk.byteLength);
+      this.held -= chunk.length;
+      this.account.remove(chunk.length);
       this.checkSettled();
       return Promise.resolve({ value: chunk, done: false });
     }

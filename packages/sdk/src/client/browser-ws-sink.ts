@@ -95,7 +95,7 @@ export class BrowserWebSocketSink implements ByteSink {
     if (!last) {
       // Held as a copy: the caller may reuse its buffer before the frame's last piece arrives.
       this.pieces.push(copyBytes(piece));
-      this.piecesBytes += piece.byteLength;
+      this.piecesBytes += piece.length;
       return;
     }
     if (this.pieces.length === 0) {
@@ -103,7 +103,7 @@ export class BrowserWebSocketSink implements ByteSink {
       return;
     }
     this.pieces.push(piece);
-    const message = concatBytes(this.pieces, this.piecesBytes + piece.byteLength);
+    const message = concatBytes(this.pieces, this.piecesBytes + piece.length);
     this.pieces = [];
     this.piecesBytes = 0;
     this.send(message);

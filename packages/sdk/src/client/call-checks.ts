@@ -13,7 +13,7 @@ export function checkFitsFrame(
   cap: Uint8Array | undefined,
   maxFrame: number,
 ): void {
-  const startLen = HEADER_LEN + (cap?.byteLength ?? 0) + 2 + (meta?.byteLength ?? 0);
+  const startLen = HEADER_LEN + (cap?.length ?? 0) + 2 + (meta?.length ?? 0);
   if (startLen > maxFrame) {
     throw new OapClientError(
       `meta and capability need a ${startLen}-byte START frame; the node's max_frame is ${maxFrame}: send less meta`,

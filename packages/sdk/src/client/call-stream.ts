@@ -238,9 +238,9 @@ export abstract class CallStream {
     const first = this.phase === "unsent" || this.phase === "early";
     // The node uses the connection's bound capability for STARTs without one: no need to resend it.
     const cap = target.cap === this.host.boundCap ? undefined : target.cap;
-    const capLen = first ? (cap?.byteLength ?? 0) : 0;
-    const metaLen = first ? 2 + (this.startMeta?.byteLength ?? 0) : 0;
-    if (HEADER_LEN + capLen + metaLen + body.byteLength > this.host.maxFrame) {
+    const capLen = first ? (cap?.length ?? 0) : 0;
+    const metaLen = first ? 2 + (this.startMeta?.length ?? 0) : 0;
+    if (HEADER_LEN + capLen + metaLen + body.length > this.host.maxFrame) {
       const start = first ? { meta: this.startMeta, cap } : undefined;
       const id = { ...target, corrId: this.corrId };
       return this.sendFrames(requestFrames(id, { start, body, end }, this.host.maxFrame));
@@ -265,7 +265,7 @@ export abstract class CallStream {
       return room;
     }
     // An empty piece that does not end the request has nothing to say.
-    if (!end && body.byteLength === 0) return true;
+    if (!end && body.length === 0) return true;
     return this.host.send({
       flags,
       appProtoId: target.appProtoId,
@@ -336,7 +336,7 @@ export abstract class CallStream {
         return;
       }
       const payload = frame.payload;
-      if (!isError && payload.byteLength >= 2 && payload[0] === 0 && payload[1] === 0) {
+      if (!isError && payload.length >= 2 && payload[0] === 0 && payload[1] === 0) {
         // No meta (meta_len 0), the usual reply: no JSON and no intermediate object.
         this.headArrived();
         this.onHead(frame.code, {}, (frame.flags & Flags.APP_E2E) !== 0);
@@ -386,7 +386,7 @@ export abstract class CallStream {
   }
 
   private pushBody(bytes: Uint8Array): void {
-    if (bytes.byteLength === 0 || this.failure) return;
+    if (bytes.length === 0 || this.failure) return;
     this.onBody(asBuffer(bytes));
   }
 

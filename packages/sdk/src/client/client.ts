@@ -324,7 +324,7 @@ export class OapClient {
     const mode = spec.compress ?? "auto";
     const compress = this.compress;
     if (mode !== "auto") {
-      if (!mode || body.byteLength === 0) return undefined;
+      if (!mode || body.length === 0) return undefined;
       if (!compress) {
         throw new TypeError("compress: true needs zstd, which the browser build of the SDK does not have");
       }
@@ -332,22 +332,18 @@ export class OapClient {
     }
     if (!compress) return undefined; // no zstd here (a browser): "auto" sends bodies plain
     const hello = connection.hello;
-    if (body.byteLength < this.options.compressThresholdBytes || (hello.flags_supported & Flags.COMP) === 0) {
+    if (body.length < this.options.compressThresholdBytes || (hello.flags_supported & Flags.COMP) === 0) {
       return undefined;
     }
     const caps = hello.limits?.comp;
-    if (caps && body.byteLength > caps.max_output_bytes) return undefined;
+    if (caps && body.length > caps.max_output_bytes) return undefined;
     // Level 1: "auto" trades a little ratio for speed on every large body.
     const packed = compress(body, 1);
-    if (
-      caps &&
-      body.byteLength > caps.ratio_grace_bytes &&
-      body.byteLength > caps.max_ratio * packed.byteLength
-    ) {
+    if (caps && body.length > caps.ratio_grace_bytes && body.length > caps.max_ratio * packed.length) {
       return undefined;
     }
     // Worth it only when it saves at least an eighth: the node must inflate what it gets.
-    return packed.byteLength <= body.byteLength - (body.byteLength >>> 3) ? packed : undefined;
+    return packed.length <= body.length - (body.length >>> 3) ? packed : undefined;
   }
 
   /** What the call sends, from its options and the client's defaults. */

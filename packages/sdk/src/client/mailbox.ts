@@ -186,7 +186,7 @@ export class MailboxClient {
   );
   private readonly sends = new TurnBatcher<SendKey, QueuedSend, SendResult>(
     (key, items) => this.sendBatch(key, items),
-    { maxItems: MAX_BATCH_ITEMS, maxBytes: MAX_SEND_BATCH_BYTES, sizeOf: (item) => item.body.byteLength },
+    { maxItems: MAX_BATCH_ITEMS, maxBytes: MAX_SEND_BATCH_BYTES, sizeOf: (item) => item.body.length },
   );
 
   /** @internal Use `client.mailbox`. */

@@ -30,7 +30,7 @@ export function requestFrames(id: RequestStreamId, piece: RequestPiece, maxFrame
   const pieces = splitIntoFrames({
     maxFrame,
     startPayloadHead: start ? startPayload(start.meta) : undefined,
-    capLen: cap?.byteLength ?? 0,
+    capLen: cap?.length ?? 0,
     body: piece.body,
     end: piece.end,
   });
@@ -42,7 +42,7 @@ export function requestFrames(id: RequestStreamId, piece: RequestPiece, maxFrame
       corrId: id.corrId,
       payload: p.payload,
     };
-    if (p.start && cap && cap.byteLength > 0) frame.cap = cap;
+    if (p.start && cap && cap.length > 0) frame.cap = cap;
     return frame;
   });
 }

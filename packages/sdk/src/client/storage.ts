@@ -129,7 +129,7 @@ export class StorageClient {
     const bytes = typeof data === "string" ? utf8Bytes(data) : data instanceof Uint8Array ? data : undefined;
     const meta: Meta = { op: "put" };
     if (options.public) meta.public = true;
-    const size = bytes?.byteLength ?? options.size;
+    const size = bytes?.length ?? options.size;
     if (size !== undefined) meta.size = size;
     if (bytes) meta.expected = await addressWith(this.createBlake3, bytes);
     const { onProgress, public: _public, size: _size, ...streamOptions } = options;
@@ -146,11 +146,11 @@ export class StorageClient {
     };
     try {
       for await (const chunk of bytes ? slices(bytes) : (data as AsyncIterable<Uint8Array>)) {
-        if (chunk.byteLength === 0) continue;
+        if (chunk.length === 0) continue;
         hasher.update(chunk);
         await send(stream.write(chunk));
         if (sendError) break;
-        sent += chunk.byteLength;
+        sent += chunk.length;
         onProgress?.(sent);
       }
     } catch (sourceError) {
@@ -267,7 +267,7 @@ export class StorageReader implements AsyncIterable<Buffer> {
     let received = 0;
     try {
       for await (const chunk of this.stream) {
-        received += chunk.byteLength;
+        received += chunk.length;
         hasher?.update(chunk);
         yield chunk;
       }
@@ -318,11 +318,11 @@ export class StorageReader implements AsyncIterable<Buffer> {
         for (const group of reader.push(chunk)) {
           const groupStart = group.index * GROUP_BYTES;
           const from = Math.max(spanStart - groupStart, 0);
-          const to = Math.min(spanEnd - groupStart, group.bytes.byteLength);
+          const to = Math.min(spanEnd - groupStart, group.bytes.length);
           if (to <= from) continue;
           received += to - from;
           const bytes = group.bytes.subarray(from, to);
-          yield Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          yield Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
         }
       }
       reader.end();
@@ -364,8 +364,7 @@ export async function addressWith(
 }
 
 function* slices(bytes: Uint8Array): Iterable<Uint8Array> {
-  for (let at = 0; at < bytes.byteLength; at += PUT_SLICE_BYTES)
-    yield bytes.subarray(at, at + PUT_SLICE_BYTES);
+  for (let at = 0; at < bytes.length; at += PUT_SLICE_BYTES) yield bytes.subarray(at, at + PUT_SLICE_BYTES);
 }
 
 function checkAddress(addr: string): void {

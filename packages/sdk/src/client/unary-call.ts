@@ -57,7 +57,7 @@ export class UnaryCall extends CallStream {
   }
 
   protected onBody(chunk: Buffer): void {
-    this.received += chunk.byteLength;
+    this.received += chunk.length;
     if (this.received > this.maxResponseBytes) {
       // The rest of the body is dropped as it arrives; the stream stays tracked until END.
       this.abandon(

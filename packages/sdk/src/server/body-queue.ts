@@ -3,7 +3,7 @@
  * bookkeeping around them, so a flood of 1-byte frames is charged for the memory it takes.
  */
 export function chunkCost(chunk: Uint8Array): number {
-  return chunk.byteLength + CHUNK_OVERHEAD;
+  return chunk.length + CHUNK_OVERHEAD;
 }
 
 /** Approximate heap cost of a queued view and its queue slot, in bytes. */
@@ -28,7 +28,7 @@ export class BodyQueue implements AsyncIterable<Uint8Array> {
 
   /** Queues a chunk; returns what it costs (0 when it was not queued). */
   push(chunk: Uint8Array): number {
-    if (this.ended || this.failure || chunk.byteLength === 0) return 0;
+    if (this.ended || this.failure || chunk.length === 0) return 0;
     this.chunks.push(chunk);
     const cost = chunkCost(chunk);
     this.bufferedBytes += cost;

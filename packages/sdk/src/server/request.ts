@@ -61,8 +61,8 @@ export class ServerRequest implements IncomingRequest {
     this.deadline = init.deadline;
     this.receivedAt = init.receivedAt;
     this.onConsumed = init.onConsumed;
-    this.startBodyBytes = body.byteLength;
-    this.firstBody = body.byteLength > 0 ? body : undefined;
+    this.startBodyBytes = body.length;
+    this.firstBody = body.length > 0 ? body : undefined;
     this.ended = init.requestEnded;
   }
 

@@ -37,16 +37,22 @@ export class StreamResponse implements ResponseWriter {
     private readonly onEnd: (stream: OpenStream, code: number) => void,
   ) {}
 
+  /** The stream's corr_id as a number for the writer (−1 above 2^53): no BigInt conversion per frame. */
+  private get corrKey(): number {
+    const key = this.stream.key;
+    return typeof key === "number" ? key : -1;
+  }
+
   reply(code: number, meta?: Meta, body?: Uint8Array, options?: ReplyOptions): void {
     const onWritten = options?.onWritten;
     if (this.ended) return onWritten?.();
     if (this.started) throw new Error("the response already started; use write() and end()");
     // The common case, one frame, is encoded straight into the writer's batch.
     const metaJson = serviceMeta(meta);
-    const bodyLen = body?.byteLength ?? 0;
-    if (HEADER_LEN + 2 + (metaJson?.byteLength ?? 0) + bodyLen <= this.maxFrame) {
+    const bodyLen = body?.length ?? 0;
+    if (HEADER_LEN + 2 + (metaJson?.length ?? 0) + bodyLen <= this.maxFrame) {
       this.begin(code, options);
-      this.bytesOut += HEADER_LEN + 2 + (metaJson?.byteLength ?? 0) + bodyLen;
+      this.bytesOut += HEADER_LEN + 2 + (metaJson?.length ?? 0) + bodyLen;
       this.writer.writeStart(
         {
           flags: Flags.RESP | Flags.START | Flags.END | this.e2eFlag,
@@ -54,6 +60,7 @@ export class StreamResponse implements ResponseWriter {
           appProtoId: this.stream.appProtoId,
           tenantId: this.stream.tenantId,
           corrId: this.stream.corrId,
+          corrKey: this.corrKey,
           meta: metaJson,
           body,
         },
@@ -92,7 +99,7 @@ export class StreamResponse implements ResponseWriter {
   fail(error: OapError): void {
     if (this.ended) return;
     const frame = errorFrame(error, this.stream, this.started);
-    this.bytesOut += HEADER_LEN + (frame.payload?.byteLength ?? 0);
+    this.bytesOut += HEADER_LEN + (frame.payload?.length ?? 0);
     this.failure = error.reason;
     this.writer.write(frame);
     this.finish(error.code);
@@ -131,7 +138,7 @@ export class StreamResponse implements ResponseWriter {
     const pieceWritten = onWritten && (() => --unwritten === 0 && onWritten());
     if (onWritten && unwritten === 0) onWritten();
     for (const piece of pieces) {
-      this.bytesOut += HEADER_LEN + piece.payload.byteLength;
+      this.bytesOut += HEADER_LEN + piece.payload.length;
       this.writer.write(
         {
           flags: Flags.RESP | this.e2eFlag | (piece.start ? Flags.START : 0) | (piece.end ? Flags.END : 0),
@@ -139,6 +146,7 @@ export class StreamResponse implements ResponseWriter {
           appProtoId: this.stream.appProtoId,
           tenantId: this.stream.tenantId,
           corrId: this.stream.corrId,
+          corrKey: this.corrKey,
           payload: piece.payload,
         },
         pieceWritten,

@@ -557,7 +557,7 @@ export class ServerSession {
         new OapError("stream_violation", "COMP must be set on every frame of a request or on none"),
       );
     }
-    this.handler.bodyReceived?.(stream, frame.payload.byteLength);
+    this.handler.bodyReceived?.(stream, frame.payload.length);
     const { inflater } = live;
     if (!inflater) {
       this.charge(live.request.push(frame.payload));
@@ -686,7 +686,7 @@ export class ServerSession {
     const live = stream.state as LiveStream;
     stream.state = undefined;
     // A service may answer without reading its whole body: the rest is dropped as it arrives.
-    if (stream.requestEnded) this.table.finish(stream.corrId);
+    if (stream.requestEnded) this.table.finish(stream);
     else this.table.refuse(stream);
     live.request.release();
     this.ended(live, code, live.response.failure);
@@ -757,7 +757,7 @@ export class ServerSession {
     this.stopSweeping();
     const gone = new OapError("internal", "connection closed");
     this.abortAll(gone);
-    for (const stream of this.table.streams()) this.table.finish(stream.corrId);
+    for (const stream of this.table.streams()) this.table.finish(stream);
     this.connection.markClosed();
     this.resolveDrain();
   }

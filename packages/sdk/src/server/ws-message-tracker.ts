@@ -35,7 +35,7 @@ export class WebSocketMessageTracker {
 
   push(chunk: Uint8Array): void {
     let at = 0;
-    const end = chunk.byteLength;
+    const end = chunk.length;
     while (at < end) {
       if (this.payloadLeft < 0) {
         at = this.readHeader(chunk, at);
@@ -50,7 +50,7 @@ export class WebSocketMessageTracker {
   }
 
   private readHeader(chunk: Uint8Array, at: number): number {
-    while (at < chunk.byteLength && this.headerHave < this.headerLength()) {
+    while (at < chunk.length && this.headerHave < this.headerLength()) {
       this.header[this.headerHave++] = chunk[at++] as number;
     }
     const length = this.headerLength();
