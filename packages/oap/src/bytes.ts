@@ -9,8 +9,30 @@
  * the codec, the session and the client. On Node 20, V8's background compiler leaves
  * `byteLength`, `byteOffset` and `buffer` as generic property loads (a call into the inline
  * cache, several per request) where the main-thread compiler would have inlined them; `length`
- * it always inlines. bench/README.md ("The hot path") has the measurements.
+ * it always inlines. It also looks up `subarray` and `set` generically, so the request path calls
+ * them through the prototype (viewOf, copyInto). bench/README.md ("The hot path") has the
+ * measurements.
  */
+
+const typedArraySet = Uint8Array.prototype.set;
+const typedArraySubarray = Uint8Array.prototype.subarray;
+
+/**
+ * `target.set(source, offset)`, called through the prototype: the background compiler inlines
+ * this call, where it leaves `target.set` as a generic method lookup (see above).
+ */
+export function copyInto(target: Uint8Array, source: Uint8Array, offset: number): void {
+  typedArraySet.call(target, source, offset);
+}
+
+/**
+ * `bytes.subarray(start, end)`, called through the prototype for the same reason. Only for plain
+ * Uint8Arrays, such as the decoder's views: on a Node Buffer the prototype's subarray would build
+ * its result through Buffer's deprecated constructor (Buffer's own subarray is another function).
+ */
+export function viewOf(bytes: Uint8Array, start: number, end?: number): Uint8Array {
+  return typedArraySubarray.call(bytes, start, end);
+}
 
 const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof Buffer }).Buffer;
 const utf8 = new TextEncoder();

@@ -1,4 +1,4 @@
-import { allocBytes } from "./bytes.js";
+import { allocBytes, copyInto, viewOf } from "./bytes.js";
 import { HEADER_LEN } from "./constants.js";
 import { FrameHeaderError } from "./errors.js";
 import { attachBody } from "./frame.js";
@@ -73,7 +73,7 @@ export class FrameDecoder {
       const header = this.checkHeader(chunk, offset);
       if (chunk.length - offset < header.len) {
         // The rest of this chunk starts a frame that later chunks complete.
-        this.startAssembly(header, chunk.subarray(offset));
+        this.startAssembly(header, viewOf(chunk, offset));
         return out;
       }
       emit(attachBody(header, chunk, offset));
@@ -81,7 +81,7 @@ export class FrameDecoder {
     }
 
     if (offset < chunk.length) {
-      this.headBytes.set(chunk.subarray(offset), 0);
+      copyInto(this.headBytes, viewOf(chunk, offset), 0);
       this.pendingBytes = chunk.length - offset;
     }
     return out;
@@ -92,7 +92,7 @@ export class FrameDecoder {
     let used = 0;
     if (!this.header) {
       used = Math.min(HEADER_LEN - this.pendingBytes, chunk.length);
-      this.headBytes.set(chunk.subarray(0, used), this.pendingBytes);
+      copyInto(this.headBytes, viewOf(chunk, 0, used), this.pendingBytes);
       this.pendingBytes += used;
       if (this.pendingBytes < HEADER_LEN) return used;
       const header = this.checkHeader(this.headBytes, 0);
@@ -100,7 +100,7 @@ export class FrameDecoder {
     }
     const header = this.header as Frame;
     const take = Math.min(header.len - this.pendingBytes, chunk.length - used);
-    this.append(chunk.subarray(used, used + take));
+    this.append(viewOf(chunk, used, used + take));
     used += take;
     if (this.pendingBytes === header.len) {
       const bytes = plainView(this.assembly as Uint8Array);
@@ -124,10 +124,10 @@ export class FrameDecoder {
     if (!this.assembly || this.assembly.length < need) {
       const capacity = Math.min(len, Math.max(need, 2 * (this.assembly?.length ?? 0), MIN_ASSEMBLY));
       const grown = allocBytes(capacity);
-      if (this.assembly) grown.set(this.assembly.subarray(0, this.pendingBytes), 0);
+      if (this.assembly) copyInto(grown, this.assembly.subarray(0, this.pendingBytes), 0);
       this.assembly = grown;
     }
-    this.assembly.set(bytes, this.pendingBytes);
+    copyInto(this.assembly, bytes, this.pendingBytes);
     this.pendingBytes = need;
   }
 

@@ -1,3 +1,4 @@
+import { viewOf } from "./bytes.js";
 import { HEADER_LEN, OAP_VERSION } from "./constants.js";
 import { FrameHeaderError } from "./errors.js";
 import type { Frame, FrameHeader, FrameInit } from "./frame-types.js";
@@ -88,10 +89,13 @@ export function frameFromValidated(header: FrameHeader, bytes: Uint8Array, at = 
   };
 }
 
-/** Points a frame read by readFrameHead at its cap and payload, which start at `at` in `bytes`. */
+/**
+ * Points a frame read by readFrameHead at its cap and payload, which start at `at` in `bytes`: a
+ * plain Uint8Array, as the decoder's are (see viewOf).
+ */
 export function attachBody(frame: Frame, bytes: Uint8Array, at = 0): Frame {
   const capEnd = at + HEADER_LEN + frame.capLen;
-  if (frame.capLen > 0) frame.cap = bytes.subarray(at + HEADER_LEN, capEnd);
-  frame.payload = bytes.subarray(capEnd, at + frame.len);
+  if (frame.capLen > 0) frame.cap = viewOf(bytes, at + HEADER_LEN, capEnd);
+  frame.payload = viewOf(bytes, capEnd, at + frame.len);
   return frame;
 }

@@ -4,7 +4,16 @@
  * API: these change with the SDK and the node.
  */
 
-export { allocBytes, asBuffer, concatBytes, copyBytes, nextTick, utf8Bytes } from "./bytes.js";
+export {
+  allocBytes,
+  asBuffer,
+  concatBytes,
+  copyBytes,
+  copyInto,
+  nextTick,
+  utf8Bytes,
+  viewOf,
+} from "./bytes.js";
 export { KIND_FLAGS_MASK, Offset, RESERVED_FLAGS_MASK } from "./constants.js";
 export { CorrIdMap } from "./corr-id-map.js";
 export { errorFrame, toOapError } from "./error-frame.js";

@@ -1,4 +1,4 @@
-import { allocBytes, asBuffer, nextTick } from "./bytes.js";
+import { allocBytes, asBuffer, copyInto, nextTick } from "./bytes.js";
 import { HEADER_LEN } from "./constants.js";
 import type { FrameInit } from "./frame-types.js";
 import { writeHeaderFields } from "./header.js";
@@ -129,7 +129,7 @@ export class FrameWriter {
     arena[at + 1] = metaLen & 0xff;
     at += 2;
     if (meta && metaLen > 0) {
-      arena.set(meta, at);
+      copyInto(arena, meta, at);
       at += metaLen;
     }
     this.append(body, at, onWritten);
@@ -214,7 +214,7 @@ export class FrameWriter {
       init.corrId,
       init.corrKey,
     );
-    if (cap && capLen > 0) arena.set(cap, at + HEADER_LEN);
+    if (cap && capLen > 0) copyInto(arena, cap, at + HEADER_LEN);
     return at + HEADER_LEN + capLen;
   }
 
@@ -222,7 +222,7 @@ export class FrameWriter {
   private append(bytes: Uint8Array, at: number, onWritten?: () => void): void {
     const len = bytes.length;
     if (len <= COPY_THRESHOLD) {
-      if (len > 0) this.arena.set(bytes, at);
+      if (len > 0) copyInto(this.arena, bytes, at);
       this.used = at + len;
       onWritten?.();
       return;

@@ -20,6 +20,7 @@ import {
   startMeta,
   startMetaLength,
   toOapError,
+  viewOf,
 } from "@omnigate/oap/internal";
 import { SessionConnection } from "./connection-context.js";
 import { type ConnectionTimeoutLimits, ConnectionTimeouts, type TimeoutKind } from "./connection-timeouts.js";
@@ -444,7 +445,8 @@ export class ServerSession {
       this.checkStart(frame);
       const metaLen = startMetaLength(frame.payload);
       meta = startMeta(frame.payload, metaLen);
-      body = frame.payload.subarray(2 + metaLen);
+      // The decoder's payloads are plain Uint8Arrays, which viewOf takes.
+      body = viewOf(frame.payload, 2 + metaLen);
       // An APP_E2E body is the app's bytes: compressed or not, it passes through untouched.
       if (compressed && !e2e) {
         inflater = this.newInflater();
