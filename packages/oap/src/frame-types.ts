@@ -20,9 +20,10 @@ export interface Frame extends FrameHeader {
   cap: Uint8Array;
   payload: Uint8Array;
   /**
-   * `corrId` as a number, set by the decoder: exact below 2^53, −1 above. The stream table and
-   * the writer use it so a request's path makes no BigInt-to-number conversion (a runtime call
-   * in V8, several per request). Frames built elsewhere may leave it out.
+   * `corrId` as a number, set by FrameDecoder and decodeFrame: exact below 2^53, −1 from there
+   * up. The stream table, the writer and the client use it so a request's path makes no
+   * BigInt-to-number conversion (a runtime call in V8, several per request). Frames built by
+   * hand may leave it out.
    */
   corrKey?: number;
 }
@@ -34,11 +35,6 @@ export interface FrameInit {
   appProtoId: number;
   tenantId?: bigint;
   corrId: bigint;
-  /**
-   * `corrId` as a number, for a sender that has it (see Frame.corrKey): the writer then writes it
-   * without BigInt work. It must name the same id as `corrId`; absent or −1, `corrId` is written.
-   */
-  corrKey?: number;
   cap?: Uint8Array;
   payload?: Uint8Array;
 }

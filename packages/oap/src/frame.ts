@@ -86,8 +86,16 @@ export function frameFromValidated(header: FrameHeader, bytes: Uint8Array, at = 
     corrId: header.corrId,
     cap: header.capLen === 0 ? EMPTY : bytes.subarray(at + HEADER_LEN, capEnd),
     payload: bytes.subarray(capEnd, at + header.len),
+    corrKey: exactCorrKey(header.corrId),
   };
 }
+
+/** `corrId` as Frame.corrKey has it: the number below 2^53, −1 from there up. */
+function exactCorrKey(corrId: bigint): number {
+  return corrId <= MAX_EXACT_CORR_ID ? Number(corrId) : -1;
+}
+
+const MAX_EXACT_CORR_ID = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * Points a frame read by readFrameHead at its cap and payload, which start at `at` in `bytes`: a

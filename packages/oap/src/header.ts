@@ -152,7 +152,7 @@ export function writeHeaderFields(
   writeWords(buf, at + Offset.tenantId, 4, tenantId);
   setU16(buf, at + Offset.capLen, capLen);
   // `corrKey` is `corrId` as a number when the caller has it: no BigInt conversion then.
-  if (corrKey >= 0) {
+  if (corrKey >= 0 && corrKey <= Number.MAX_SAFE_INTEGER) {
     setU32(buf, at + Offset.corrId, Math.floor(corrKey / TWO_32));
     setU32(buf, at + Offset.corrId + 4, corrKey >>> 0);
   } else {

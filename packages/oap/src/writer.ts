@@ -4,7 +4,16 @@ import type { FrameInit } from "./frame-types.js";
 import { writeHeaderFields } from "./header.js";
 
 /** A frame's fixed fields: FrameInit without its payload. */
-export type FrameHead = Omit<FrameInit, "payload">;
+export interface FrameHead extends Omit<FrameInit, "payload"> {
+  /**
+   * `corrId` as a number, for a sender that has it (see Frame.corrKey): written without BigInt
+   * work. It must name the same id as `corrId`; absent, −1 or above 2^53 − 1, `corrId` is written.
+   */
+  corrKey?: number;
+}
+
+/** A frame to write: a FrameInit, with the optional numeric corr_id of FrameHead. */
+export type OutgoingFrame = FrameHead & Pick<FrameInit, "payload">;
 
 /** A START frame given as its payload's pieces (see FrameWriter.writeStart). */
 export interface StartFrameInit extends FrameHead {
@@ -94,7 +103,7 @@ export class FrameWriter {
    * reused: at once when the payload was copied into the batch (or the connection is gone),
    * else when the socket has written it or failed to.
    */
-  write(init: FrameInit, onWritten?: () => void): boolean {
+  write(init: OutgoingFrame, onWritten?: () => void): boolean {
     if (this.closed || this.socket.destroyed) {
       onWritten?.();
       return false;

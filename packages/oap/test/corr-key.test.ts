@@ -14,7 +14,7 @@ import {
   writeHeaderFields,
 } from "../src/internal.js";
 
-// The decoder reads each corr_id as a number too (Frame.corrKey), and the stream table and the
+// Both decoders read each corr_id as a number too (Frame.corrKey), and the stream table and the
 // writer use that number instead of converting the BigInt: these tests hold the number and the
 // BigInt to naming the same id on every path.
 
@@ -34,20 +34,28 @@ function decoded(corrId: bigint, flags = REQ | START | END): Frame {
   return frames[0] as Frame;
 }
 
-describe("the decoder's numeric corr_id", () => {
+describe("the decoders' numeric corr_id", () => {
   it("is the corr_id while it is below 2^53", () => {
     for (const id of EXACT_IDS) {
-      const frame = decoded(id);
-      expect(frame.corrId).toBe(id);
-      expect(frame.corrKey).toBe(Number(id));
+      for (const frame of [
+        decoded(id),
+        decodeFrame(encodeFrame({ flags: REQ, appProtoId: 1, corrId: id })),
+      ]) {
+        expect(frame.corrId).toBe(id);
+        expect(frame.corrKey).toBe(Number(id));
+      }
     }
   });
 
   it("is −1 from 2^53 up, where a number would round", () => {
     for (const id of LARGE_IDS) {
-      const frame = decoded(id);
-      expect(frame.corrId).toBe(id);
-      expect(frame.corrKey).toBe(-1);
+      for (const frame of [
+        decoded(id),
+        decodeFrame(encodeFrame({ flags: REQ, appProtoId: 1, corrId: id })),
+      ]) {
+        expect(frame.corrId).toBe(id);
+        expect(frame.corrKey).toBe(-1);
+      }
     }
   });
 });
@@ -81,10 +89,11 @@ describe("writeHeaderFields with a numeric corr_id", () => {
     }
   });
 
-  it("falls back to the BigInt for −1 and for ids from 2^53 up", () => {
+  it("falls back to the BigInt for −1 and for numbers from 2^53 up (which would be rounded)", () => {
     for (const id of LARGE_IDS) {
       expect(readHeader(header(id, -1)).corrId).toBe(id);
       expect(readHeader(header(id)).corrId).toBe(id);
+      expect(readHeader(header(id, Number(id))).corrId).toBe(id);
     }
   });
 
@@ -105,10 +114,10 @@ describe("the stream table's keys", () => {
       // START from the decoder (corrKey set), continuation from decodeFrame (corrKey absent).
       const start = table.classify(decoded(id, REQ | START));
       expect(start.kind).toBe("start");
-      const rest = decodeFrame(
+      // A frame built by hand, without the number.
+      const { corrKey: _, ...rest } = decodeFrame(
         encodeFrame({ flags: REQ | END, appProtoId: AppProtoId.ECHO, corrId: id, payload: Buffer.from("x") }),
       );
-      expect(rest.corrKey).toBeUndefined();
       const cont = table.classify(rest);
       expect(cont.kind).toBe("continue");
       if (start.kind !== "start" || cont.kind !== "continue") continue;

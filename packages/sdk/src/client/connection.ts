@@ -365,7 +365,7 @@ export class Connection {
   private route(frame: Frame): void {
     if (frame.flags & Flags.EVENT) {
       // A service's push names the stream it belongs to by its corr_id (a subscription).
-      if (frame.appProtoId !== 0) this.streams.get(Number(frame.corrId))?.onEvent(frame);
+      if (frame.appProtoId !== 0) this.streams.get(streamKeyOf(frame))?.onEvent(frame);
       // PAD frames (§10.1) are filler: always dropped, whether or not this client asked for shaping.
       else if (!isPadFrame(frame)) this.hooks.onEvent(eventFromFrame(frame));
       return;
@@ -374,7 +374,7 @@ export class Connection {
       this.logger.debug({ corrId: frame.corrId.toString() }, "ignoring a request frame sent by the node");
       return;
     }
-    const stream = this.streams.get(Number(frame.corrId));
+    const stream = this.streams.get(streamKeyOf(frame));
     if (stream) {
       stream.onFrame(frame);
       return;
@@ -492,4 +492,12 @@ function safeMeta(payload: Uint8Array): Meta {
   } catch {
     return {};
   }
+}
+
+/**
+ * The key of the stream a frame from the node belongs to: the decoder's number for its corr_id
+ * (no BigInt conversion), −1 for an id from 2^53 up, which no stream of ours has.
+ */
+function streamKeyOf(frame: Frame): number {
+  return frame.corrKey ?? Number(frame.corrId);
 }

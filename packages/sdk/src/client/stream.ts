@@ -127,5 +127,11 @@ export class OapStream implements AsyncIterable<Buffer> {
 }
 
 export function toBytes(chunk: Uint8Array | string): Uint8Array {
-  return typeof chunk === "string" ? utf8Bytes(chunk) : chunk;
+  if (typeof chunk === "string") return utf8Bytes(chunk);
+  // From JavaScript any typed array or DataView may come: send its bytes, not its elements.
+  if (!(chunk instanceof Uint8Array) && ArrayBuffer.isView(chunk)) {
+    const view = chunk as ArrayBufferView;
+    return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  }
+  return chunk;
 }
