@@ -4,6 +4,7 @@ import { FrameHeaderError } from "./errors.js";
 import type { Frame, FrameHeader, FrameInit } from "./frame-types.js";
 import {
   DEFAULT_HEADER_LIMITS,
+  exactCorrKey,
   type HeaderLimits,
   readHeader,
   validateHeader,
@@ -89,13 +90,6 @@ export function frameFromValidated(header: FrameHeader, bytes: Uint8Array, at = 
     corrKey: exactCorrKey(header.corrId),
   };
 }
-
-/** `corrId` as Frame.corrKey has it: the number below 2^53, −1 from there up. */
-function exactCorrKey(corrId: bigint): number {
-  return corrId <= MAX_EXACT_CORR_ID ? Number(corrId) : -1;
-}
-
-const MAX_EXACT_CORR_ID = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * Points a frame read by readFrameHead at its cap and payload, which start at `at` in `bytes`: a

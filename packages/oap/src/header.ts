@@ -82,10 +82,17 @@ function writeWords(b: Uint8Array, at: number, words: number, value: bigint): vo
 const TWO_32 = 0x1_0000_0000;
 const MAX_EXACT_HIGH = 0x1f_ffff;
 
-/** The u64 at `at` as a number when it is below 2^53, else −1. */
+/** The u64 at `at` as a number when it is below 2^53, else −1 (Frame.corrKey from the bytes). */
 function readExactU64(b: Uint8Array, at: number): number {
   const high = u32(b, at);
   return high > MAX_EXACT_HIGH ? -1 : high * TWO_32 + u32(b, at + 4);
+}
+
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** `corrId` as a number when it is below 2^53, else −1 (Frame.corrKey from the BigInt). */
+export function exactCorrKey(corrId: bigint): number {
+  return corrId <= MAX_EXACT ? Number(corrId) : -1;
 }
 
 const NO_BYTES = new Uint8Array(0);

@@ -2,6 +2,7 @@ import { DEFAULT_MAX_INFLIGHT, Flags } from "./constants.js";
 import { CorrIdMap } from "./corr-id-map.js";
 import { OapError } from "./errors.js";
 import type { Frame } from "./frame-types.js";
+import { exactCorrKey } from "./header.js";
 
 /** One request stream as the receiving side tracks it. */
 export interface OpenStream {
@@ -19,10 +20,9 @@ export interface OpenStream {
 /** Map key for a corr_id: a number while it is exact (they hash far faster than BigInts). */
 export type CorrKey = number | bigint;
 
-const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
-
 export function corrKey(corrId: bigint): CorrKey {
-  return corrId <= MAX_EXACT ? Number(corrId) : corrId;
+  const exact = exactCorrKey(corrId);
+  return exact >= 0 ? exact : corrId;
 }
 
 /** A frame's key: the number the decoder read (no BigInt conversion), else from its corr_id. */
