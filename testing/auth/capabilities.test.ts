@@ -220,6 +220,46 @@ describe("capabilities on every request", () => {
     expect(probe.calls).toBe(2);
   });
 
+  it("checks each connection's requests against that connection's own capability, interleaved", async () => {
+    const { node, probe } = await authNode();
+    const forTenant = decodeToken(
+      (await node.authority.mint({ tenant: TENANT, apps: [PROBE] }, "test")).token,
+    );
+    const forOther = decodeToken(
+      (await node.authority.mint({ tenant: OTHER_TENANT, apps: [PROBE] }, "test")).token,
+    );
+    const frame = (tenantId: bigint, corrId: bigint, appProtoId: number, cap?: Uint8Array) =>
+      encodeFrame({
+        flags: Flags.REQ | Flags.START | Flags.END,
+        appProtoId,
+        tenantId,
+        corrId,
+        ...(cap ? { cap } : {}),
+        payload: encodeStartPayload(appProtoId === 0 ? {} : { op: "read" }, new Uint8Array(0)),
+      });
+    // Three connections, each with its own bound capability (or none), asked in turn: the node
+    // remembers the last verified capability per connection, and must never lend one to another.
+    const a = await scope.raw(node);
+    const b = await scope.raw(node);
+    const unbound = await scope.raw(node);
+    a.write(frame(TENANT, 1n, 0, forTenant));
+    b.write(frame(OTHER_TENANT, 1n, 0, forOther));
+    await a.waitFor((f) => f.corrId === 1n);
+    await b.waitFor((f) => f.corrId === 1n);
+    for (let id = 2n; id < 8n; id++) {
+      a.write(frame(TENANT, id, PROBE));
+      expect((await a.waitFor((f) => f.corrId === id))?.meta?.tenant).toBe(TENANT.toString(16));
+      unbound.write(frame(TENANT, id, PROBE));
+      expect((await unbound.waitFor((f) => f.corrId === id))?.meta?.reason).toBe("unauthenticated");
+      b.write(frame(OTHER_TENANT, id, PROBE));
+      expect((await b.waitFor((f) => f.corrId === id))?.meta?.tenant).toBe(OTHER_TENANT.toString(16));
+      // Tenant A's request on B's connection: B's token is for the other tenant.
+      b.write(frame(TENANT, id + 100n, PROBE));
+      expect((await b.waitFor((f) => f.corrId === id + 100n))?.meta?.reason).toBe("tenant_mismatch");
+    }
+    expect(probe.calls).toBe(12);
+  });
+
   it("pushes the new rev_seq to connected clients and serves the revocation diff", async () => {
     const { node } = await authNode();
     const minted = await node.authority.mint({ tenant: TENANT }, "test");

@@ -106,6 +106,26 @@ describe("TenantInflight", () => {
     expect(t.tenants).toBe(0);
   });
 
+  it("keeps the count of a tenant with open streams through pruning, and never goes below zero", () => {
+    const t = new TenantInflight(10);
+    t.enter(5n);
+    t.enter(5n);
+    // Idle tenants churn past the bound, pruning the map several times while 5n stays open.
+    for (let id = 100n; id < 200n; id++) {
+      t.enter(id);
+      t.leave(id);
+    }
+    expect(t.entries).toBeLessThanOrEqual(10);
+    expect(t.enter(5n)).toBe(3);
+    t.leave(5n);
+    t.leave(5n);
+    t.leave(5n);
+    t.leave(5n); // one more than entered
+    expect(t.tenants).toBe(0);
+    expect(t.enter(5n)).toBe(1);
+    expect(t.tenants).toBe(1);
+  });
+
   it("sets the share at the ceiling over the tenants with open streams plus one", () => {
     const t = new TenantInflight(100);
     t.enter(1n);

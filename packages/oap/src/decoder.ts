@@ -3,7 +3,7 @@ import { HEADER_LEN } from "./constants.js";
 import { FrameHeaderError } from "./errors.js";
 import { attachBody } from "./frame.js";
 import type { Frame, FrameHeader } from "./frame-types.js";
-import { DEFAULT_HEADER_LIMITS, type HeaderLimits, readFrameHead, validateHeader } from "./header.js";
+import { DEFAULT_HEADER_LIMITS, type HeaderLimits, readFrameHeadFrom, validateHeader } from "./header.js";
 
 /**
  * Incremental decoder for an OAP/1 byte stream.
@@ -22,6 +22,7 @@ export class FrameDecoder {
   private readonly limits: HeaderLimits;
   /** The first bytes of a frame whose header has not fully arrived (copied: at most 37 bytes). */
   private readonly headBytes = new Uint8Array(HEADER_LEN);
+  private readonly headView = new DataView(this.headBytes.buffer);
   /**
    * The frame being assembled once its header is valid. It grows geometrically up to the
    * frame's validated length, so memory stays proportional to the bytes received, and
@@ -57,7 +58,12 @@ export class FrameDecoder {
     // Node Buffer: Buffer's subarray is JavaScript and builds a FastBuffer per call, and
     // payloads of one class keep every `length` read downstream monomorphic (an assembled
     // frame is wrapped the same way).
-    const chunk = plainView(input);
+    const buffer = input.buffer;
+    const byteOffset = input.byteOffset;
+    const chunk =
+      Object.getPrototypeOf(input) === Uint8Array.prototype
+        ? input
+        : new Uint8Array(buffer, byteOffset, input.length);
     const out: Frame[] = [];
     const emit = onFrame ?? ((f: Frame) => out.push(f));
     let offset = 0;
@@ -68,9 +74,12 @@ export class FrameDecoder {
       if (this.pendingBytes > 0) return out;
     }
 
-    // Whole frames inside this chunk: zero-copy views.
+    // Whole frames inside this chunk: zero-copy views. Their headers are read through one
+    // DataView over the chunk (made only when a header is there to read).
+    const view =
+      chunk.length - offset >= HEADER_LEN ? new DataView(buffer, byteOffset, chunk.length) : undefined;
     while (chunk.length - offset >= HEADER_LEN) {
-      const header = this.checkHeader(chunk, offset);
+      const header = this.checkHeader(view as DataView, offset);
       if (chunk.length - offset < header.len) {
         // The rest of this chunk starts a frame that later chunks complete.
         this.startAssembly(header, viewOf(chunk, offset));
@@ -95,7 +104,7 @@ export class FrameDecoder {
       copyInto(this.headBytes, viewOf(chunk, 0, used), this.pendingBytes);
       this.pendingBytes += used;
       if (this.pendingBytes < HEADER_LEN) return used;
-      const header = this.checkHeader(this.headBytes, 0);
+      const header = this.checkHeader(this.headView, 0);
       this.startAssembly(header, this.headBytes);
     }
     const header = this.header as Frame;
@@ -137,8 +146,8 @@ export class FrameDecoder {
     this.header = undefined;
   }
 
-  private checkHeader(buf: Uint8Array, at: number): Frame {
-    const header = readFrameHead(buf, at);
+  private checkHeader(view: DataView, at: number): Frame {
+    const header = readFrameHeadFrom(view, at);
     try {
       validateHeader(header, this.limits);
     } catch (err) {

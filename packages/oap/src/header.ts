@@ -16,64 +16,49 @@ export interface HeaderLimits {
 
 export const DEFAULT_HEADER_LIMITS: HeaderLimits = { maxFrame: DEFAULT_MAX_FRAME };
 
-// Byte arithmetic instead of a DataView per call, and no BigInt work for the common zero
-// tenant and small corr_ids: this runs for every frame in both directions.
+// Headers are read and written through a DataView over the bytes: one big-endian load or
+// store per field, where byte arithmetic took four bounds-checked byte accesses and shifts
+// (about 2× slower to read a header and 6× slower to write one on Node 20). The hot paths
+// keep one DataView per received chunk (the decoder) or per arena (the writer); the byte-array
+// forms below make one per call. The common zero tenant and corr_ids below 2^53 need no BigInt
+// arithmetic.
 
-function u16(b: Uint8Array, at: number): number {
-  return ((b[at] as number) << 8) | (b[at + 1] as number);
-}
-
-function u32(b: Uint8Array, at: number): number {
-  return (
-    (((b[at] as number) << 24) |
-      ((b[at + 1] as number) << 16) |
-      ((b[at + 2] as number) << 8) |
-      (b[at + 3] as number)) >>>
-    0
-  );
-}
-
-function setU16(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 8;
-  b[at + 1] = v & 0xff;
-}
-
-function setU32(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 24;
-  b[at + 1] = (v >>> 16) & 0xff;
-  b[at + 2] = (v >>> 8) & 0xff;
-  b[at + 3] = v & 0xff;
+/** A DataView over exactly `bytes`. */
+export function dataViewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 /** Reads a big-endian unsigned integer of `words` 32-bit words. */
-function readWords(b: Uint8Array, at: number, words: number): bigint {
-  let small = 0;
-  let big: bigint | undefined;
-  for (let i = 0; i < words; i++) {
-    const w = u32(b, at + 4 * i);
-    if (big !== undefined) big = (big << 32n) | BigInt(w);
-    else if (small === 0) small = w;
-    else big = (BigInt(small) << 32n) | BigInt(w);
+function readWords(view: DataView, at: number, words: number): bigint {
+  let value = 0n;
+  for (let i = 0; i < words; i++) value = (value << 32n) | BigInt(view.getUint32(at + 4 * i));
+  return value;
+}
+
+/** The 128-bit tenant id at `at`: no BigInt work for tenant 0, one conversion below 2^32. */
+function readTenant(view: DataView, at: number): bigint {
+  if ((view.getUint32(at) | view.getUint32(at + 4) | view.getUint32(at + 8)) !== 0) {
+    return readWords(view, at, 4);
   }
-  return big ?? (small === 0 ? 0n : BigInt(small));
+  const low = view.getUint32(at + 12);
+  return low === 0 ? 0n : BigInt(low);
 }
 
 /** Writes `value` as a big-endian unsigned integer of `words` 32-bit words. */
-function writeWords(b: Uint8Array, at: number, words: number, value: bigint): void {
+function writeWords(view: DataView, at: number, words: number, value: bigint): void {
   if (value === 0n) {
     // The common tenant: no comparison or conversion of BigInts (the conversion is a V8 runtime call).
-    for (let i = at; i < at + 4 * words; i++) b[i] = 0;
+    for (let i = 0; i < words; i++) view.setUint32(at + 4 * i, 0);
     return;
   }
   if (value <= 0xffffffffn) {
-    const last = at + 4 * (words - 1);
-    for (let i = at; i < last; i++) b[i] = 0; // a loop beats fill() for a dozen bytes
-    setU32(b, last, Number(value));
+    for (let i = 0; i < words - 1; i++) view.setUint32(at + 4 * i, 0);
+    view.setUint32(at + 4 * (words - 1), Number(value));
     return;
   }
   let rest = value;
   for (let i = words - 1; i >= 0; i--) {
-    setU32(b, at + 4 * i, Number(rest & 0xffffffffn));
+    view.setUint32(at + 4 * i, Number(rest & 0xffffffffn));
     rest >>= 32n;
   }
 }
@@ -81,12 +66,6 @@ function writeWords(b: Uint8Array, at: number, words: number, value: bigint): vo
 /** 2^32, and the largest high word of a corr_id below 2^53. */
 const TWO_32 = 0x1_0000_0000;
 const MAX_EXACT_HIGH = 0x1f_ffff;
-
-/** The u64 at `at` as a number when it is below 2^53, else −1 (Frame.corrKey from the bytes). */
-function readExactU64(b: Uint8Array, at: number): number {
-  const high = u32(b, at);
-  return high > MAX_EXACT_HIGH ? -1 : high * TWO_32 + u32(b, at + 4);
-}
 
 const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -98,23 +77,31 @@ export function exactCorrKey(corrId: bigint): number {
 const NO_BYTES = new Uint8Array(0);
 
 /**
- * Reads a header straight into a Frame whose cap and payload `attachBody` fills in once the
- * header passed its checks: the decoder's hot path builds one object per frame, not two.
+ * Reads the header at `at` of `view` straight into a Frame whose cap and payload `attachBody`
+ * fills in once the header passed its checks: the decoder's hot path builds one object per
+ * frame, not two. `corrKey` is the corr_id as a number below 2^53, else −1.
  */
-export function readFrameHead(buf: Uint8Array, at: number): Frame {
+export function readFrameHeadFrom(view: DataView, at: number): Frame {
+  const high = view.getUint32(at + Offset.corrId);
+  const low = view.getUint32(at + Offset.corrId + 4);
   return {
-    len: u32(buf, at + Offset.len),
-    ver: u16(buf, at + Offset.ver),
-    flags: u16(buf, at + Offset.flags),
-    code: u16(buf, at + Offset.code),
-    appProtoId: u16(buf, at + Offset.appProtoId),
-    tenantId: readWords(buf, at + Offset.tenantId, 4),
-    capLen: u16(buf, at + Offset.capLen),
-    corrId: readWords(buf, at + Offset.corrId, 2),
+    len: view.getUint32(at + Offset.len),
+    ver: view.getUint16(at + Offset.ver),
+    flags: view.getUint16(at + Offset.flags),
+    code: view.getUint16(at + Offset.code),
+    appProtoId: view.getUint16(at + Offset.appProtoId),
+    tenantId: readTenant(view, at + Offset.tenantId),
+    capLen: view.getUint16(at + Offset.capLen),
+    corrId: high === 0 ? BigInt(low) : (BigInt(high) << 32n) | BigInt(low),
     cap: NO_BYTES,
     payload: NO_BYTES,
-    corrKey: readExactU64(buf, at + Offset.corrId),
+    corrKey: high > MAX_EXACT_HIGH ? -1 : high * TWO_32 + low,
   };
+}
+
+/** readFrameHeadFrom for a byte array (one DataView per call: not for hot paths). */
+export function readFrameHead(buf: Uint8Array, at: number): Frame {
+  return readFrameHeadFrom(dataViewOf(buf), at);
 }
 
 /** Reads the 38 header bytes at `at` (the result also carries empty cap/payload slots). */
@@ -123,8 +110,9 @@ export function readHeader(buf: Uint8Array, at = 0): FrameHeader {
 }
 
 export function writeHeader(buf: Uint8Array, header: FrameHeader, at = 0): void {
-  writeHeaderFields(
-    buf,
+  const view = dataViewOf(buf);
+  writeHeaderTo(
+    view,
     at,
     header.len,
     header.flags,
@@ -135,10 +123,42 @@ export function writeHeader(buf: Uint8Array, header: FrameHeader, at = 0): void 
     header.corrId,
   );
   // Keep the given version: tests and vectors write invalid ones on purpose.
-  setU16(buf, at + Offset.ver, header.ver);
+  view.setUint16(at + Offset.ver, header.ver);
 }
 
-/** Writes a version-1 header from its fields, without building a header object (the writer's hot path). */
+/**
+ * Writes a version-1 header from its fields at `at` of `view`, without building a header object
+ * (the writer's hot path). `corrKey` is `corrId` as a number when the caller has it: no BigInt
+ * conversion then; one above 2^53 − 1 is ignored.
+ */
+export function writeHeaderTo(
+  view: DataView,
+  at: number,
+  len: number,
+  flags: number,
+  code: number,
+  appProtoId: number,
+  tenantId: bigint,
+  capLen: number,
+  corrId: bigint,
+  corrKey = -1,
+): void {
+  view.setUint32(at + Offset.len, len);
+  view.setUint16(at + Offset.ver, OAP_VERSION);
+  view.setUint16(at + Offset.flags, flags);
+  view.setUint16(at + Offset.code, code);
+  view.setUint16(at + Offset.appProtoId, appProtoId);
+  writeWords(view, at + Offset.tenantId, 4, tenantId);
+  view.setUint16(at + Offset.capLen, capLen);
+  if (corrKey >= 0 && corrKey <= Number.MAX_SAFE_INTEGER) {
+    view.setUint32(at + Offset.corrId, Math.floor(corrKey / TWO_32));
+    view.setUint32(at + Offset.corrId + 4, corrKey >>> 0);
+  } else {
+    writeWords(view, at + Offset.corrId, 2, corrId);
+  }
+}
+
+/** writeHeaderTo for a byte array (one DataView per call: not for hot paths). */
 export function writeHeaderFields(
   buf: Uint8Array,
   at: number,
@@ -151,20 +171,7 @@ export function writeHeaderFields(
   corrId: bigint,
   corrKey = -1,
 ): void {
-  setU32(buf, at + Offset.len, len);
-  setU16(buf, at + Offset.ver, OAP_VERSION);
-  setU16(buf, at + Offset.flags, flags);
-  setU16(buf, at + Offset.code, code);
-  setU16(buf, at + Offset.appProtoId, appProtoId);
-  writeWords(buf, at + Offset.tenantId, 4, tenantId);
-  setU16(buf, at + Offset.capLen, capLen);
-  // `corrKey` is `corrId` as a number when the caller has it: no BigInt conversion then.
-  if (corrKey >= 0 && corrKey <= Number.MAX_SAFE_INTEGER) {
-    setU32(buf, at + Offset.corrId, Math.floor(corrKey / TWO_32));
-    setU32(buf, at + Offset.corrId + 4, corrKey >>> 0);
-  } else {
-    writeWords(buf, at + Offset.corrId, 2, corrId);
-  }
+  writeHeaderTo(dataViewOf(buf), at, len, flags, code, appProtoId, tenantId, capLen, corrId, corrKey);
 }
 
 /**

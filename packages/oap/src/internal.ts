@@ -18,7 +18,16 @@ export { KIND_FLAGS_MASK, Offset, RESERVED_FLAGS_MASK } from "./constants.js";
 export { CorrIdMap } from "./corr-id-map.js";
 export { errorFrame, toOapError } from "./error-frame.js";
 export { attachBody, encodeHead, frameFromValidated } from "./frame.js";
-export { readFrameHead, readHeader, validateHeader, writeHeader, writeHeaderFields } from "./header.js";
+export {
+  dataViewOf,
+  readFrameHead,
+  readFrameHeadFrom,
+  readHeader,
+  validateHeader,
+  writeHeader,
+  writeHeaderFields,
+  writeHeaderTo,
+} from "./header.js";
 export * from "./index.js";
 export { checkFrameMessage, FrameMessageSplitter } from "./message-framing.js";
 export { startMeta, startMetaLength, startPayload } from "./payload.js";

@@ -1,7 +1,7 @@
 import { allocBytes, asBuffer, copyInto, nextTick } from "./bytes.js";
 import { HEADER_LEN } from "./constants.js";
 import type { FrameInit } from "./frame-types.js";
-import { writeHeaderFields } from "./header.js";
+import { dataViewOf, writeHeaderTo } from "./header.js";
 
 /** A frame's fixed fields: FrameInit without its payload. */
 export interface FrameHead extends Omit<FrameInit, "payload"> {
@@ -71,6 +71,8 @@ export class FrameWriter {
   private partDone: Array<(() => void) | undefined> = [];
   private partsBytes = 0;
   private arena = allocBytes(ARENA_SIZE);
+  /** The arena as a DataView, for the headers (made once per arena). */
+  private arenaView = dataViewOf(this.arena);
   /** Start of the arena region not yet moved to `parts`. */
   private segmentStart = 0;
   private used = 0;
@@ -133,12 +135,10 @@ export class FrameWriter {
     const bodyLen = body.length;
     const headLen = 2 + metaLen;
     let at = this.writeHead(init, headLen + bodyLen, headLen + (bodyLen <= COPY_THRESHOLD ? bodyLen : 0));
-    const arena = this.arena;
-    arena[at] = metaLen >>> 8;
-    arena[at + 1] = metaLen & 0xff;
+    this.arenaView.setUint16(at, metaLen);
     at += 2;
     if (meta && metaLen > 0) {
-      copyInto(arena, meta, at);
+      copyInto(this.arena, meta, at);
       at += metaLen;
     }
     this.append(body, at, onWritten);
@@ -211,8 +211,8 @@ export class FrameWriter {
     this.reserve(HEADER_LEN + capLen + inlineLen);
     const arena = this.arena;
     const at = this.used;
-    writeHeaderFields(
-      arena,
+    writeHeaderTo(
+      this.arenaView,
       at,
       HEADER_LEN + capLen + payloadLen,
       init.flags,
@@ -272,6 +272,7 @@ export class FrameWriter {
     if (this.used + bytes <= this.arena.length) return;
     this.closeSegment();
     this.arena = allocBytes(Math.max(ARENA_SIZE, bytes));
+    this.arenaView = dataViewOf(this.arena);
     this.segmentStart = 0;
     this.used = 0;
   }

@@ -11,10 +11,11 @@ import { type CorrKey, corrKey } from "@omnigate/oap/internal";
  */
 export class TenantInflight {
   // Tenant ids below 2^53 (nearly all) are keyed as numbers: they hash far faster than BigInts.
-  private readonly open = new Map<CorrKey, number>();
-  // Consecutive streams mostly share a tenant: reuse its key instead of converting the BigInt.
+  // An entry is a mutable counter, so a stream costs one Map lookup, not a get and a set.
+  private readonly open = new Map<CorrKey, OpenCount>();
+  // Consecutive streams mostly share a tenant: reuse its entry instead of looking it up.
   private lastTenant = -1n;
-  private lastKey: CorrKey = -1;
+  private lastEntry: OpenCount | undefined;
   private active = 0;
   refused = 0;
 
@@ -32,33 +33,36 @@ export class TenantInflight {
 
   /** Counts a stream in and returns the tenant's open streams, this one included. */
   enter(tenant: bigint): number {
-    const key = this.keyOf(tenant);
-    const n = (this.open.get(key) ?? 0) + 1;
-    if (n === 1) {
-      this.active++;
-      if (this.open.size >= this.maxEntries) this.pruneIdle();
-    }
-    this.open.set(key, n);
-    return n;
+    const entry = this.entryOf(tenant);
+    if (entry.n === 0) this.active++;
+    return ++entry.n;
   }
 
   leave(tenant: bigint): void {
-    const key = this.keyOf(tenant);
-    const n = (this.open.get(key) ?? 1) - 1;
-    if (n === 0) this.active--;
-    this.open.set(key, n);
+    const entry = this.entryOf(tenant);
+    if (entry.n === 0) return; // a leave without its enter: nothing to take back
+    if (--entry.n === 0) this.active--;
+  }
+
+  private entryOf(tenant: bigint): OpenCount {
+    if (tenant === this.lastTenant && this.lastEntry !== undefined) return this.lastEntry;
+    const key = corrKey(tenant);
+    let entry = this.open.get(key);
+    if (entry === undefined) {
+      if (this.open.size >= this.maxEntries) this.pruneIdle();
+      entry = { n: 0 };
+      this.open.set(key, entry);
+    }
+    this.lastTenant = tenant;
+    this.lastEntry = entry;
+    return entry;
   }
 
   private pruneIdle(): void {
-    for (const [key, n] of this.open) if (n === 0) this.open.delete(key);
-  }
-
-  private keyOf(tenant: bigint): CorrKey {
-    if (tenant !== this.lastTenant) {
-      this.lastTenant = tenant;
-      this.lastKey = corrKey(tenant);
-    }
-    return this.lastKey;
+    for (const [key, entry] of this.open) if (entry.n === 0) this.open.delete(key);
+    // The remembered entry may be one of those removed.
+    this.lastTenant = -1n;
+    this.lastEntry = undefined;
   }
 
   /**
@@ -69,4 +73,9 @@ export class TenantInflight {
   overShare(held: number, ceiling: number): boolean {
     return held > Math.max(1, Math.floor(ceiling / (this.active + 1)));
   }
+}
+
+/** A tenant's open streams. */
+interface OpenCount {
+  n: number;
 }

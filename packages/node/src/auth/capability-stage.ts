@@ -56,6 +56,13 @@ interface TokenMeter {
  */
 export class CapabilityStage {
   private readonly meters = new BoundedLru<string, TokenMeter>(METERED_TOKENS);
+  /**
+   * The connection of the last check and its LastVerified: consecutive requests mostly come on
+   * one connection, and this skips the lookup in its `locals` map. Holds one connection's entry
+   * at most, until the next request on another connection.
+   */
+  private lastConnection: IncomingRequest["connection"] | undefined;
+  private lastOnConnection: LastVerified | undefined;
 
   constructor(
     private readonly authority: Authority,
@@ -76,8 +83,9 @@ export class CapabilityStage {
     ) {
       return undefined;
     }
-    const bytes = req.cap.length > 0 ? req.cap : req.connection.boundCap;
-    const last = req.connection.locals.get(LAST_KEY) as LastVerified | undefined;
+    const connection = req.connection;
+    const bytes = req.cap.length > 0 ? req.cap : connection.boundCap;
+    const last = this.lastVerified(connection);
     let cap: VerifiedCap | undefined;
     if (bytes && last && sameBytes(last.bytes, bytes)) {
       cap = last.cap;
@@ -90,14 +98,24 @@ export class CapabilityStage {
       // A START's capability may view the whole received chunk, which the connection must not
       // pin: it is copied. The bound one is the connection's own copy, never changed: kept as
       // is, so the next START without a capability matches it by identity, not byte by byte.
-      const kept = bytes === req.connection.boundCap ? bytes : bytes && Uint8Array.from(bytes);
+      const kept = bytes === connection.boundCap ? bytes : bytes && Uint8Array.from(bytes);
       if (cap && kept) {
         const entry: LastVerified = { bytes: kept, cap, grant: this.grant(cap, req, now) };
-        req.connection.locals.set(LAST_KEY, entry);
+        connection.locals.set(LAST_KEY, entry);
+        this.lastOnConnection = entry;
       }
     }
     if (cap && (cap.rps !== undefined || cap.bytes !== undefined)) this.meter(cap, req.startBodyBytes, now);
     return cap;
+  }
+
+  /** The connection's LastVerified (its `locals` entry), remembered for the next check on it. */
+  private lastVerified(connection: IncomingRequest["connection"]): LastVerified | undefined {
+    if (connection !== this.lastConnection) {
+      this.lastConnection = connection;
+      this.lastOnConnection = connection.locals.get(LAST_KEY) as LastVerified | undefined;
+    }
+    return this.lastOnConnection;
   }
 
   /** What the token's rules are checked against: tenant, app, `<service>.<meta.op>`, `meta.topic`. */

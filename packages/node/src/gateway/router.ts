@@ -4,6 +4,8 @@ import type { IncomingEvent, IncomingRequest, ResponseWriter, Service } from "@o
 /** Routes each stream to the service registered for its app_proto_id. */
 export class Router {
   private readonly services = new Map<number, Service>();
+  private lastAppId = -1;
+  private lastService: Service | undefined;
 
   register(service: Service): void {
     if (this.services.has(service.appProtoId)) {
@@ -24,7 +26,14 @@ export class Router {
   }
 
   dispatch(req: IncomingRequest, res: ResponseWriter): void | Promise<void> {
-    const service = this.services.get(req.appProtoId);
+    // Consecutive requests mostly go to one app: the last lookup is kept (services are only added).
+    const appProtoId = req.appProtoId;
+    let service = appProtoId === this.lastAppId ? this.lastService : undefined;
+    if (!service) {
+      service = this.services.get(appProtoId);
+      this.lastAppId = appProtoId;
+      this.lastService = service;
+    }
     if (!service) {
       throw new OapError(
         "unknown_app",

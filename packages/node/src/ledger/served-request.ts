@@ -6,12 +6,12 @@
 import { AppProtoId } from "@omnigate/oap";
 import type { StreamEndInfo } from "@omnigate/sdk/internal";
 
-/** Apps that are not a tenant's usage: the control plane (HELLO) and node-to-node traffic. */
-const UNCOUNTED_APPS: ReadonlySet<number> = new Set([AppProtoId.CONTROL, AppProtoId.DHT]);
-
-/** Whether requests to `appProtoId` can count as usage at all. */
+/**
+ * Whether requests to `appProtoId` can count as usage at all: not the control plane (HELLO)
+ * and not node-to-node traffic. Two comparisons, not a Set: this runs for every request.
+ */
 export function isUsageApp(appProtoId: number): boolean {
-  return !UNCOUNTED_APPS.has(appProtoId);
+  return appProtoId !== AppProtoId.CONTROL && appProtoId !== AppProtoId.DHT;
 }
 
 /** Whether a finished stream counts as one request served. */

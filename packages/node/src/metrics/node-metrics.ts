@@ -45,6 +45,9 @@ export class NodeMetrics {
   readonly shaping = new ShapingMetrics(this.registry);
   private readonly apps = new Map<number, AppStats>();
   private readonly unknown = new AppStats(UNKNOWN_APP);
+  /** The last app() answer: a request asks twice (dispatch, end), and consecutive requests mostly share an app. */
+  private lastAppId = -1;
+  private lastApp: AppStats = this.unknown;
   /** Every canonical reason from the start, at 0: rate() and alerts work before the first refusal. */
   private readonly rejections = new Map<string, number>(Object.keys(REASONS).map((reason) => [reason, 0]));
   private readonly restartCounts = new Map<string, number>();
@@ -127,6 +130,7 @@ export class NodeMetrics {
   /** Gives a registered service its own `app` label; every other id counts as `unknown`. */
   registerApp(appProtoId: number): void {
     if (!this.apps.has(appProtoId)) this.apps.set(appProtoId, new AppStats(formatAppProtoId(appProtoId)));
+    this.lastAppId = -1; // the remembered answer may have been `unknown` for this id
   }
 
   /** Declares a supervised service, so its restart counter is exposed (at 0) before any crash. */
@@ -135,7 +139,11 @@ export class NodeMetrics {
   }
 
   app(appProtoId: number): AppStats {
-    return this.apps.get(appProtoId) ?? this.unknown;
+    if (appProtoId === this.lastAppId) return this.lastApp;
+    const stats = this.apps.get(appProtoId) ?? this.unknown;
+    this.lastAppId = appProtoId;
+    this.lastApp = stats;
+    return stats;
   }
 
   /** A COMP body finished inflating or was refused: one decompress_ratio observation. */
