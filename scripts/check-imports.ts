@@ -49,7 +49,8 @@ const LAYERS: Record<string, string[][]> = {
     ["frame-types.ts", "corr-id-map.ts", "payload.ts", "split.ts", "zstd-guard.ts", "hello.ts"],
     ["header.ts"],
     // padding.ts: PAD frames and the bucket sizes bursts are padded to (spec §10.1).
-    ["frame.ts", "padding.ts"],
+    // arena.ts: the writer's reusable encoding buffers.
+    ["frame.ts", "padding.ts", "arena.ts"],
     ["decoder.ts", "writer.ts", "message-framing.ts", "error-frame.ts", "stream-table.ts"],
     // The ByteSink that pads, delays and adds cover bursts to what a FrameWriter writes.
     ["shaping-sink.ts"],
@@ -69,7 +70,8 @@ const LAYERS: Record<string, string[][]> = {
   ],
   "packages/node": [
     // privacy/: exact discrete Laplace noise and the privacy-budget ledger (docs/privacy.md).
-    ["util/", "fs/", "log.ts", "version.ts", "node-id.ts", "tracing/", "privacy/"],
+    // runtime-flags.ts: the Node.js flags every launcher of the node passes.
+    ["util/", "fs/", "log.ts", "version.ts", "node-id.ts", "runtime-flags.ts", "tracing/", "privacy/"],
     ["config/", "tls/"],
     ["kernel/"],
     ["metrics/"],

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { NODE_RUNTIME_FLAGS } from "@omnigate/node";
 import { spawnChild } from "./children.js";
 
 export interface OapNodeInfo {
@@ -43,7 +44,7 @@ export async function startOapNode(
       "warn",
       ...extraArgs,
     ],
-    nodeFlags: [...nodeFlags, ...plantedImport(), ...extraNodeFlags()],
+    nodeFlags: [...NODE_RUNTIME_FLAGS, ...nodeFlags, ...plantedImport(), ...extraNodeFlags()],
     ready(line) {
       url ??= /OAP\/1 over TLS\s+(oap\+tls:\/\/\S+)/.exec(line)?.[1];
       wsUrl ??= /OAP\/1 over WSS\s+(wss:\/\/\S+)/.exec(line)?.[1];

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { NODE_RUNTIME_FLAGS } from "@omnigate/node";
 import { tempDir } from "./temp-dir.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -38,6 +39,7 @@ export async function startNodeProcess(
   const child = spawn(
     process.execPath,
     [
+      ...NODE_RUNTIME_FLAGS,
       "--conditions=source",
       "--import",
       "tsx",

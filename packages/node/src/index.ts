@@ -25,6 +25,7 @@ export type { ServiceHealth } from "./kernel/supervisor.js";
 export { createLogger, type Logger } from "./log.js";
 export type { MetricsSnapshot, NodeMetrics } from "./metrics/node-metrics.js";
 export { type OmnigateNode, type StartOptions, startNode } from "./node.js";
+export { NODE_RUNTIME_FLAGS } from "./runtime-flags.js";
 export type { ObjectReader, PendingObject, StorageEngine } from "./storage/engine.js";
 export { FsEngine } from "./storage/fs-engine.js";
 export { MemoryEngine } from "./storage/memory-engine.js";

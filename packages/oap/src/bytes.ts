@@ -10,8 +10,9 @@
  * `byteLength`, `byteOffset` and `buffer` as generic property loads (a call into the inline
  * cache, several per request) where the main-thread compiler would have inlined them; `length`
  * it always inlines. It also looks up `subarray` and `set` generically, so the request path calls
- * them through the prototype (viewOf, copyInto). bench/README.md ("The hot path") has the
- * measurements.
+ * them through the prototype (viewOf, copyInto). A DataView's `getUint32`/`setUint32` compile
+ * inline either way, so header fields go through direct DataView calls (header.ts).
+ * bench/README.md ("The hot path") has the measurements.
  */
 
 const typedArraySet = Uint8Array.prototype.set;

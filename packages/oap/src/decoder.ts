@@ -3,7 +3,13 @@ import { HEADER_LEN } from "./constants.js";
 import { FrameHeaderError } from "./errors.js";
 import { attachBody } from "./frame.js";
 import type { Frame, FrameHeader } from "./frame-types.js";
-import { DEFAULT_HEADER_LIMITS, type HeaderLimits, readFrameHeadFrom, validateHeader } from "./header.js";
+import {
+  DEFAULT_HEADER_LIMITS,
+  dataViewOf,
+  type HeaderLimits,
+  readFrameHeadFrom,
+  validateHeader,
+} from "./header.js";
 
 /**
  * Incremental decoder for an OAP/1 byte stream.
@@ -22,7 +28,7 @@ export class FrameDecoder {
   private readonly limits: HeaderLimits;
   /** The first bytes of a frame whose header has not fully arrived (copied: at most 37 bytes). */
   private readonly headBytes = new Uint8Array(HEADER_LEN);
-  private readonly headView = new DataView(this.headBytes.buffer);
+  private readonly headView = dataViewOf(this.headBytes);
   /**
    * The frame being assembled once its header is valid. It grows geometrically up to the
    * frame's validated length, so memory stays proportional to the bytes received, and

@@ -92,7 +92,7 @@ export function frameFromValidated(header: FrameHeader, bytes: Uint8Array, at = 
 }
 
 /**
- * Points a frame read by readFrameHead at its cap and payload, which start at `at` in `bytes`: a
+ * Points a frame read by readFrameHeadFrom at its cap and payload, which start at `at` in `bytes`: a
  * plain Uint8Array, as the decoder's are (see viewOf).
  */
 export function attachBody(frame: Frame, bytes: Uint8Array, at = 0): Frame {

@@ -1,7 +1,8 @@
-import { allocBytes, asBuffer, copyInto, nextTick } from "./bytes.js";
+import { Arena } from "./arena.js";
+import { asBuffer, copyInto, nextTick } from "./bytes.js";
 import { HEADER_LEN } from "./constants.js";
 import type { FrameInit } from "./frame-types.js";
-import { dataViewOf, writeHeaderTo } from "./header.js";
+import { writeHeaderTo } from "./header.js";
 
 /** A frame's fixed fields: FrameInit without its payload. */
 export interface FrameHead extends Omit<FrameInit, "payload"> {
@@ -52,8 +53,6 @@ const COPY_THRESHOLD = 16 * 1024;
  * both ends busy instead of alternating (measured best of 1–64 KiB on the echo benchmark).
  */
 export const WRITE_BATCH_BYTES = 4 * 1024;
-/** Frames are encoded straight into arenas of this size: no per-frame header buffer or copy. */
-const ARENA_SIZE = 64 * 1024;
 
 /**
  * Writes frames to a socket, coalescing the small frames produced in one turn of the
@@ -61,8 +60,8 @@ const ARENA_SIZE = 64 * 1024;
  * socket's backpressure so producers can wait for `drain`.
  *
  * Small frames are encoded in place in an arena; a flushed region of it belongs to the
- * socket from then on, so encoding continues after it and a full arena is replaced, never
- * reused.
+ * socket from then on, so encoding continues after it, and a full arena is replaced by another
+ * (a spare one once the socket has written every region of it: see Arena).
  */
 export class FrameWriter {
   /** Segments ready to write, in order: arena regions and large payloads by reference. */
@@ -70,9 +69,10 @@ export class FrameWriter {
   /** Per part, what to call once the socket is done with it (payloads given an onWritten). */
   private partDone: Array<(() => void) | undefined> = [];
   private partsBytes = 0;
-  private arena = allocBytes(ARENA_SIZE);
-  /** The arena as a DataView, for the headers (made once per arena). */
-  private arenaView = dataViewOf(this.arena);
+  private currentArena = Arena.take();
+  private arena = this.currentArena.bytes;
+  /** The arena as a DataView, for the headers. */
+  private arenaView = this.currentArena.view;
   /** Start of the arena region not yet moved to `parts`. */
   private segmentStart = 0;
   private used = 0;
@@ -160,7 +160,8 @@ export class FrameWriter {
       this.socket.write(parts[0] as Buffer, done[0]);
       return;
     }
-    // Several parts (arena regions around large payloads): one corked burst, no concatenation copy.
+    // Several parts (arena regions around large payloads): one corked burst. A plain socket
+    // writes it with writev; TLS copies it into one buffer to encrypt, as it would our concatenation.
     this.socket.cork();
     for (let i = 0; i < parts.length; i++) this.socket.write(parts[i] as Buffer, done[i]);
     this.socket.uncork();
@@ -271,8 +272,10 @@ export class FrameWriter {
   private reserve(bytes: number): void {
     if (this.used + bytes <= this.arena.length) return;
     this.closeSegment();
-    this.arena = allocBytes(Math.max(ARENA_SIZE, bytes));
-    this.arenaView = dataViewOf(this.arena);
+    this.currentArena.retire();
+    this.currentArena = Arena.take(bytes);
+    this.arena = this.currentArena.bytes;
+    this.arenaView = this.currentArena.view;
     this.segmentStart = 0;
     this.used = 0;
   }
@@ -281,7 +284,7 @@ export class FrameWriter {
   private closeSegment(): void {
     if (this.used === this.segmentStart) return;
     this.parts.push(this.arena.subarray(this.segmentStart, this.used));
-    this.partDone.push(undefined);
+    this.partDone.push(this.currentArena.hold());
     this.partsBytes += this.used - this.segmentStart;
     this.segmentStart = this.used;
   }

@@ -186,3 +186,57 @@ describe("FrameWriter onWritten", () => {
     expect(late).toBe(true);
   });
 });
+
+describe("FrameWriter arenas", () => {
+  /** A socket that finishes nothing until the test releases it (it keeps views, not copies). */
+  function blockedSink() {
+    const delivered: Buffer[] = [];
+    let pending: (() => void) | undefined;
+    const socket = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        delivered.push(chunk);
+        pending = done;
+      },
+      highWaterMark: 1 << 30,
+    });
+    /** Lets the socket finish everything it was given, one write at a time. */
+    const release = async () => {
+      while (pending) {
+        const done = pending;
+        pending = undefined;
+        done();
+        await turn();
+      }
+    };
+    return { socket, delivered, release };
+  }
+
+  const frame = (i: number): FrameInit => ({
+    flags: Flags.RESP | Flags.START | Flags.END,
+    appProtoId: 0x0101,
+    corrId: BigInt(i + 1),
+    payload: Buffer.alloc(1000, i & 0xff),
+  });
+  const expected = (from: number, to: number) =>
+    Buffer.concat(Array.from({ length: to - from }, (_, k) => encodeFrame(frame(from + k))));
+
+  it("never reuses an arena the socket still holds, and reuses it once the socket is done", async () => {
+    const { socket, delivered, release } = blockedSink();
+    const writer = new FrameWriter(socket);
+    // 800 frames of ~1 KiB (over ten arenas) while the socket finishes nothing.
+    for (let i = 0; i < 800; i++) writer.write(frame(i));
+    writer.flush();
+    await release();
+    // The socket kept views: had an arena been reused under it, earlier bytes would have changed.
+    expect(Buffer.concat(delivered).equals(expected(0, 800))).toBe(true);
+    const used = new Set(delivered.map((chunk) => chunk.buffer));
+    delivered.length = 0;
+    for (let i = 800; i < 1200; i++) writer.write(frame(i));
+    writer.flush();
+    await release();
+    expect(Buffer.concat(delivered).equals(expected(800, 1200))).toBe(true);
+    // Released arenas came back: the second 400 KiB needed no new one.
+    expect(new Set(delivered.map((chunk) => chunk.buffer)).size).toBeGreaterThan(3);
+    expect(delivered.filter((chunk) => !used.has(chunk.buffer))).toEqual([]);
+  });
+});

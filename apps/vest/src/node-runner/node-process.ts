@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { NODE_RUNTIME_FLAGS } from "@omnigate/node";
 import { readBanner } from "./node-banner.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -49,6 +50,7 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
     child = spawn(
       process.execPath,
       [
+        ...NODE_RUNTIME_FLAGS,
         ...(options.nodeFlags ?? []),
         "--conditions=source",
         // Resolved here: the child runs in the Vest directory, where `tsx` alone would not resolve.

@@ -39,8 +39,12 @@ export class TenantInflight {
   }
 
   leave(tenant: bigint): void {
-    const entry = this.entryOf(tenant);
-    if (entry.n === 0) return; // a leave without its enter: nothing to take back
+    const entry =
+      tenant === this.lastTenant && this.lastEntry !== undefined
+        ? this.lastEntry
+        : this.open.get(corrKey(tenant));
+    // A leave without its enter has nothing to take back (and adds no entry).
+    if (entry === undefined || entry.n === 0) return;
     if (--entry.n === 0) this.active--;
   }
 

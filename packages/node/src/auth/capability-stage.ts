@@ -59,7 +59,7 @@ export class CapabilityStage {
   /**
    * The connection of the last check and its LastVerified: consecutive requests mostly come on
    * one connection, and this skips the lookup in its `locals` map. Holds one connection's entry
-   * at most, until the next request on another connection.
+   * at most, forgotten when that connection closes (so a quiet node does not keep it alive).
    */
   private lastConnection: IncomingRequest["connection"] | undefined;
   private lastOnConnection: LastVerified | undefined;
@@ -101,6 +101,8 @@ export class CapabilityStage {
       const kept = bytes === connection.boundCap ? bytes : bytes && Uint8Array.from(bytes);
       if (cap && kept) {
         const entry: LastVerified = { bytes: kept, cap, grant: this.grant(cap, req, now) };
+        // Once per connection: its first verified capability.
+        if (!connection.locals.has(LAST_KEY)) connection.onClose(() => this.forget(connection));
         connection.locals.set(LAST_KEY, entry);
         this.lastOnConnection = entry;
       }
@@ -116,6 +118,12 @@ export class CapabilityStage {
       this.lastOnConnection = connection.locals.get(LAST_KEY) as LastVerified | undefined;
     }
     return this.lastOnConnection;
+  }
+
+  private forget(connection: IncomingRequest["connection"]): void {
+    if (this.lastConnection !== connection) return;
+    this.lastConnection = undefined;
+    this.lastOnConnection = undefined;
   }
 
   /** What the token's rules are checked against: tenant, app, `<service>.<meta.op>`, `meta.topic`. */

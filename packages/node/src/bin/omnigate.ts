@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=128
 import { DEFAULT_NODE_URL, defaultDataDir } from "@omnigate/sdk";
 import { Command, Option } from "commander";
 import { CONFIG_SCHEMA, ConfigError, type ConfigKey, envName, flagName } from "../config/index.js";
