@@ -60,6 +60,12 @@ import { type TopicLook, TopicWaiters, topicKey } from "./waiters.js";
  * as 503 (retried by clients), instead of holding it for the client library's default 5 s.
  */
 const REQUEST_TIMEOUT_MS = 2_000;
+/**
+ * How long a SEND waits for a message or record the cluster has accepted to become readable
+ * (replicated writes are readable once the leader applied them), and how often it looks.
+ */
+const VISIBLE_WAIT_MS = 1_000;
+const VISIBLE_POLL_MS = 10;
 
 export interface JetStreamEngineOptions extends EngineRules {
   /** Servers of the NATS cluster; the client moves to another one when its server goes away. */
@@ -390,8 +396,13 @@ export class JetStreamEngine implements MailboxEngine {
         continue;
       }
       if (ack.duplicate) {
-        // The first copy's sequence: its own sent_at and body hash make the answer.
-        const original = await jsm.streams.getMessage(this.names.messages, { seq: ack.seq });
+        // The first copy's sequence: its own sent_at and body hash make the answer. A copy the
+        // leader has not applied yet reads as missing for a moment: a record made from this
+        // SEND's clock instead would give the key a second msg_id. One that stays missing was
+        // taken out of the stream since (acknowledged); then this SEND's own values stand.
+        const original = await readWhenVisible(() =>
+          jsm.streams.getMessage(this.names.messages, { seq: ack.seq }),
+        );
         if (original) {
           first = {
             seq: ack.seq,
@@ -405,9 +416,16 @@ export class JetStreamEngine implements MailboxEngine {
         // our copy back as a duplicate and recorded it before we could): that one is answered
         // and must stay. Only a message the record does not name is a duplicate to remove.
         if (!ack.duplicate) {
-          const winner = await jsm.streams.getMessage(this.names.idem, { last_by_subj: recordSubject });
-          const recorded = winner ? (winner.json() as IdemRecord) : undefined;
-          if (recorded?.seq === ack.seq) {
+          // The winner's record can be accepted but not readable yet (a server that answers
+          // duplicates on arrival): it may name our message, so nothing is removed unread.
+          const winner = await readWhenVisible(() =>
+            jsm.streams.getMessage(this.names.idem, { last_by_subj: recordSubject }),
+          );
+          if (!winner) {
+            throw engineUnavailable("the mailbox's NATS cluster", "the key's record is not readable yet");
+          }
+          const recorded = winner.json() as IdemRecord;
+          if (recorded.seq === ack.seq) {
             // Our message, recorded by the other sender: this SEND stored it, so it is the one
             // answered as new (the other answers it as the duplicate).
             this.stored(input, subject, meta, ack.seq);
@@ -659,4 +677,14 @@ function readMeta(meta: MsgHdrs): { sentAt: number; attrs: Attrs; e2e: boolean }
     attrs: attrs ? (JSON.parse(Buffer.from(attrs, "base64url").toString()) as Attrs) : {},
     e2e: meta.get(E2E) === "1",
   };
+}
+
+/** Reads until the message is there, for up to VISIBLE_WAIT_MS; undefined if it never shows. */
+async function readWhenVisible<T>(read: () => Promise<T | null>): Promise<T | undefined> {
+  for (let waited = 0; ; waited += VISIBLE_POLL_MS) {
+    const found = await read();
+    if (found) return found;
+    if (waited >= VISIBLE_WAIT_MS) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, VISIBLE_POLL_MS));
+  }
 }

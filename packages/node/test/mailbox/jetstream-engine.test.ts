@@ -94,36 +94,44 @@ describe("mailbox engine: jetstream across nodes and server loss", () => {
   });
 
   it("answers the same msg_id for one idempotency key sent through two nodes, also at the same moment", async () => {
-    const clock = new ManualClock();
-    const [a, b] = [open(clock), open(clock)];
+    // The two nodes' clocks differ (within the dedupe window): a key's msg_id must come from
+    // its first copy, never from the clock of whichever node wrote the record.
+    const [a, b] = [open(new ManualClock()), open(new ManualClock(1_700_000_000_000 + 3_000))];
     const first = await a.send({ tenant: T1, topic: "t", body: body("x"), idemKey: "k" });
     expect(await b.send({ tenant: T1, topic: "t", body: body("x"), idemKey: "k" })).toEqual({
       msgId: first.msgId,
       duplicate: true,
     });
-    // Six senders per key, through both nodes, for eight keys at once: each key has exactly one
-    // SEND answered as new, whichever node won (and whichever recorded the key first).
+    // Six senders per key, through both nodes, for eight keys at once: each key has one msg_id,
+    // and one SEND answered as new, whichever node won (and whichever recorded the key first).
+    // A SEND the loaded cluster did not answer in time (503) is sent again, as the SDK does:
+    // if its first try stored the message, the retry is rightly a duplicate, so such a key may
+    // have no SEND answered as new, never two.
     const keys = Array.from({ length: 8 }, (_, k) => `race-${k}`);
+    let retried = 0;
+    const sendRetrying = async (engine: JetStreamEngine, key: string) => {
+      const input = { tenant: T1, topic: "t", body: body(key), idemKey: key };
+      try {
+        return await engine.send(input);
+      } catch (err) {
+        if (!(err instanceof OapError) || err.reason !== "not_ready") throw err;
+        retried++;
+        return engine.send(input);
+      }
+    };
     const racing = await Promise.all(
-      keys.map((key) =>
-        Promise.all(
-          Array.from({ length: 6 }, (_, i) =>
-            (i % 2 ? a : b).send({ tenant: T1, topic: "t", body: body(key), idemKey: key }),
-          ),
-        ),
-      ),
+      keys.map((key) => Promise.all(Array.from({ length: 6 }, (_, i) => sendRetrying(i % 2 ? a : b, key)))),
     );
     for (const [k, answers] of racing.entries()) {
       expect(new Set(answers.map((r) => r.msgId)).size, keys[k]).toBe(1);
-      expect(
-        answers.filter((r) => !r.duplicate),
-        keys[k],
-      ).toHaveLength(1);
+      const news = answers.filter((r) => !r.duplicate).length;
+      if (retried === 0) expect(news, keys[k]).toBe(1);
+      else expect(news, keys[k]).toBeLessThanOrEqual(1);
     }
     // One message per key is stored.
     const got = await a.recv({ tenant: T1, topic: "t", max: 20, visibilityMs: 1000, waitMs: 0 });
     expect(got.map((d) => d.msgId).sort()).toEqual([first.msgId, ...racing.map((r) => r[0]?.msgId)].sort());
-  });
+  }, 60_000);
 
   it("never delivers a message another node deleted before its first delivery, though it kept a copy", async () => {
     const clock = new ManualClock();
