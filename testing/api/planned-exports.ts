@@ -76,7 +76,7 @@ export const PLANNED_EXPORTS: Record<string, string> = {
     type:AdmissionSnapshot type:AppInput type:AppSettings type:AppStatsSnapshot CONFIG_SCHEMA
     type:ConfigEntry ConfigError type:ConfigKey type:ConfigValues createLogger defaultDataDir fingerprint FsEngine
     type:KernelBus type:KernelEvent loadConfig type:LoadedConfig type:LoadOptions loadTlsMaterial
-    type:Logger type:ManagedService MemoryEngine type:MetricsSnapshot type:NodeConfig
+    type:Logger type:ManagedService MemoryEngine type:MetricsSnapshot NODE_RUNTIME_FLAGS type:NodeConfig
     type:NodeMetrics type:ObjectReader type:OmnigateNode type:PendingObject type:QuotaRules
     type:RateRule type:ServiceContext type:ServiceHealth type:ServiceState startNode
     type:StartOptions type:StorageEngine type:Subscription type:TenantOverride type:TlsMaterial
