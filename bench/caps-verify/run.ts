@@ -62,7 +62,7 @@ const request = (cap: Uint8Array, topic = "chat/room-1", connection = newConnect
   }) as unknown as IncomingRequest;
 
 function newConnection() {
-  return { locals: new Map(), boundCap: undefined };
+  return { locals: new Map(), boundCap: undefined, onClose() {} };
 }
 
 const sameConnection = request(token);
