@@ -3,6 +3,8 @@
  * child process, with the arguments of a short run (CI, the gate test) and of a full one.
  * Only benches that print a same-run ratio line are here; bench/README.md lists the others.
  */
+import { NODE_RUNTIME_FLAGS } from "@omnigate/node";
+
 export interface BenchSpec {
   /** Unique name of this run of a bench; also the prefix of its metric keys. */
   name: string;
@@ -15,6 +17,8 @@ export interface BenchSpec {
    * servers first, which takes tens of seconds before anything is measured.
    */
   fullOnly?: boolean;
+  /** Node flags for the bench process itself (its own client side). */
+  nodeFlags?: readonly string[];
 }
 
 export const BENCHES: readonly BenchSpec[] = [
@@ -65,6 +69,9 @@ export const BENCHES: readonly BenchSpec[] = [
     short: ["--quick"],
     full: [],
     fullOnly: true,
+    // The client reads 64 MiB per GET: without the node's heap floor its CPU per read doubled in
+    // some runs (full collections set off by buffer memory), for both systems but not alike.
+    nodeFlags: NODE_RUNTIME_FLAGS,
   },
   {
     name: "caps-verify",

@@ -38,7 +38,8 @@ export async function runBench(spec: BenchSpec, options: RunOptions): Promise<Be
   const started = performance.now();
   // The environment is passed on as is: that is how the gate test plants its slowdown
   // (BENCH_OAP_NODE_IMPORT, read by bench/support/servers.ts).
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", spec.script, ...args], {
+  const flags = ["--conditions=source", "--import", "tsx", ...(spec.nodeFlags ?? [])];
+  const child = spawn(process.execPath, [...flags, spec.script, ...args], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });
