@@ -41,6 +41,8 @@ export interface SwiftCluster {
   killStorageNode(index: number): Promise<void>;
   /** Starts the servers of a killed storage node again, on its data; resolves once they answer. */
   restartStorageNode(index: number): Promise<void>;
+  /** The running processes (memcached, the proxy, the storage servers): to measure or place them. */
+  pids(): number[];
   /** Stops every process and removes every file of the cluster. */
   stop(): Promise<void>;
   /** SIGKILLs every process and removes the files at once: for a process `exit` hook. */
@@ -192,6 +194,7 @@ async function startNow(options: SwiftClusterOptions): Promise<SwiftCluster> {
         await Promise.all(SERVER_KINDS.map((kind) => waitForHealthcheck(ports[kind], timeoutMs)));
         log(`storage node ${index} restarted`);
       },
+      pids: () => [...processes].flatMap((child) => (child.pid === undefined ? [] : [child.pid])),
       stop: stopAll,
       killNow,
     };
