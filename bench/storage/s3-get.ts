@@ -28,16 +28,11 @@ import { connect } from "@omnigate/sdk";
 import { type SwiftCluster, startSwiftCluster } from "../../testing/support/swift-cluster.js";
 import { installChildCleanup, stopChildren } from "../support/children.js";
 import { profileFlags, startOapNode } from "../support/servers.js";
+import { type CorePlacement, CorePlacer } from "./core-placement.js";
 import { type ObjectReader, oapReader, type ReadTiming } from "./readers.js";
-import {
-  type CorePlacement,
-  type CpuShare,
-  canGiveStoreOwnCore,
-  measureCpu,
-  placeProcesses,
-  type ReadProcesses,
-} from "./s3-bench-cpu.js";
-import { rawS3Reader, startTlsPipeServer, tlsPipeReader } from "./s3-readers.js";
+import { type CpuShare, measureCpu, type ReadProcesses } from "./s3-cpu-share.js";
+import { rawS3Reader } from "./s3-raw-reader.js";
+import { startTlsPipeServer, tlsPipeReader } from "./s3-tls-pipe.js";
 
 const MiB = 1024 * 1024;
 const TARGET_RATIO = 0.8;
@@ -57,6 +52,7 @@ const { values: args } = parseArgs({
 });
 const bigBytes = Number(args["big-mib"] ?? (args.quick ? 32 : 64)) * MiB;
 const repeat = Number(args.repeat ?? (args.quick ? 2 : 5));
+const placer = new CorePlacer();
 const placements = placementsAsked(args.cores);
 
 const dataDir = mkdtempSync(join(tmpdir(), "storage-s3-bench-"));
@@ -84,7 +80,7 @@ async function main(): Promise<void> {
     "--storage-s3-secret-access-key",
     swift.secretAccessKey,
   ]);
-  const pipe = await startTlsPipeServer(node, swift, BUCKET);
+  const pipe = await startTlsPipeServer(node, swift, BUCKET, profileFlags(args.profile));
   const ca = readFileSync(node.caFile, "utf8");
   const client = await connect(node.url, { ca, cap: node.cap, defaultDeadlineMs: 300_000 });
   const bytes = randomFillSync(Buffer.allocUnsafe(bigBytes));
@@ -104,17 +100,17 @@ async function main(): Promise<void> {
     "oap-s3": oapReader(client, new Map([["big", addr]]), "whole"),
     "oap-s3-range": oapReader(client, new Map([["big", addr]]), "range"),
   };
-  const store = swift.pids();
+  const swiftPids = swift.pids();
   /** Whose CPU is the server side of each system's read. */
   const processes: Record<System, ReadProcesses> = {
-    "s3-raw": { server: undefined, store },
-    "s3-tls-pipe": { server: pipe.pid, store },
-    "oap-s3": { server: node.pid, store },
-    "oap-s3-range": { server: node.pid, store },
+    "s3-raw": { server: undefined, swift: swiftPids },
+    "s3-tls-pipe": { server: pipe.pid, swift: swiftPids },
+    "oap-s3": { server: node.pid, swift: swiftPids },
+    "oap-s3-range": { server: node.pid, swift: swiftPids },
   };
   const others = [process.pid, node.pid, pipe.pid].filter((pid): pid is number => pid !== undefined);
   for (const placement of placements) {
-    placeProcesses(placement, store, others);
+    placer.place(placement, swiftPids, others);
     progress(
       placement === "shared"
         ? "every process on every core"
@@ -123,7 +119,7 @@ async function main(): Promise<void> {
     const throughput = await measure(readers, processes, placement);
     compare(throughput, placement);
   }
-  placeProcesses("shared", store, others);
+  placer.place("shared", swiftPids, others);
   s3.destroy();
   await client.close();
 }
@@ -148,7 +144,7 @@ async function measure(
       runs.get(system)?.push(timing);
       cpu.get(system)?.push(share);
       progress(
-        `${system}: ${bigBytes / MiB} MiB in ${timing.totalMs.toFixed(0)} ms; CPU ms: client ${share.clientMs.toFixed(0)}, server ${share.serverMs.toFixed(0)}, Swift ${share.storeMs.toFixed(0)}, machine ${share.machineBusyPct.toFixed(0)} % busy`,
+        `${system}: ${bigBytes / MiB} MiB in ${timing.totalMs.toFixed(0)} ms; CPU ms: client ${share.clientMs.toFixed(0)}, server ${share.serverMs.toFixed(0)}, Swift ${share.swiftMs.toFixed(0)}, machine ${share.machineBusyPct.toFixed(0)} % busy`,
       );
     }
   }
@@ -173,8 +169,10 @@ async function measure(
       // Where the CPU went during a read (medians): the client, the server in between (the
       // node or the pipe; none for s3-raw) and Swift; a machine near 100 % busy bounds the read.
       client_cpu_ms_p50: round(median(shares.map((c) => c.clientMs))),
-      server_cpu_ms_p50: round(median(shares.map((c) => c.serverMs))),
-      swift_cpu_ms_p50: round(median(shares.map((c) => c.storeMs))),
+      ...(processes[system].server === undefined
+        ? {}
+        : { server_cpu_ms_p50: round(median(shares.map((c) => c.serverMs))) }),
+      swift_cpu_ms_p50: round(median(shares.map((c) => c.swiftMs))),
       machine_busy_pct_p50: round(median(shares.map((c) => c.machineBusyPct))),
     });
   }
@@ -187,14 +185,14 @@ async function measure(
  * The shared placement keeps the plain `get_throughput` name the perf rig has always keyed on.
  */
 function compare(throughput: Map<System, number>, placement: CorePlacement): void {
-  const measure = placement === "shared" ? "get_throughput" : "get_throughput_store_own_core";
+  const compareName = placement === "shared" ? "get_throughput" : "get_throughput_store_own_core";
   const ratio = (system: System, baseline: System) =>
     (throughput.get(system) ?? 0) / (throughput.get(baseline) ?? 1);
   for (const system of ["oap-s3", "oap-s3-range"] as const) {
     const value = ratio(system, "s3-raw");
     emit({
       bench: "storage-s3",
-      compare: measure,
+      compare: compareName,
       system,
       baseline: "s3-raw",
       ratio: round(value),
@@ -204,7 +202,7 @@ function compare(throughput: Map<System, number>, placement: CorePlacement): voi
   }
   emit({
     bench: "storage-s3",
-    compare: measure,
+    compare: compareName,
     system: "s3-tls-pipe",
     baseline: "s3-raw",
     ratio: round(ratio("s3-tls-pipe", "s3-raw")),
@@ -212,7 +210,7 @@ function compare(throughput: Map<System, number>, placement: CorePlacement): voi
   for (const system of ["oap-s3", "oap-s3-range"] as const) {
     emit({
       bench: "storage-s3",
-      compare: measure,
+      compare: compareName,
       system,
       baseline: "s3-tls-pipe",
       ratio: round(ratio(system, "s3-tls-pipe")),
@@ -226,7 +224,7 @@ function placementsAsked(cores: string | undefined): readonly CorePlacement[] {
     process.stderr.write(`--cores must be shared, store-own-core or both (got ${cores})\n`);
     process.exit(2);
   }
-  if (asked.includes("store-own-core") && !canGiveStoreOwnCore()) {
+  if (asked.includes("store-own-core") && !placer.canGiveStoreOwnCore()) {
     process.stderr.write("[storage-s3-bench] one core only: the store-own-core placement is left out\n");
     return asked.filter((p) => p !== "store-own-core");
   }

@@ -71,7 +71,8 @@ function firstLine(socket: TLSSocket): Promise<string> {
       const end = text.indexOf("\n");
       if (end < 0) return;
       socket.off("data", onData);
-      socket.pause();
+      // Anything after the line is dropped; reading on lets the client's end close the socket.
+      socket.resume();
       resolve(text.slice(0, end));
     };
     socket.on("data", onData);

@@ -3,6 +3,8 @@
  * gate's verdicts in both directions, baseline updates, and the report (escaping, plots drawn
  * from the raw lines). No benchmark runs here (gate.test.ts runs one).
  */
+import { readFileSync } from "node:fs";
+import { NODE_RUNTIME_FLAGS } from "@omnigate/node";
 import { describe, expect, it } from "vitest";
 import { updatedBaseline } from "../../bench/perf/baseline.js";
 import { selectBenches } from "../../bench/perf/benches.js";
@@ -110,6 +112,17 @@ describe("rig", () => {
     expect(selectBenches(undefined, true).map((b) => b.name)).not.toContain("storage-s3");
     expect(selectBenches(undefined, true).map((b) => b.name)).not.toContain("mailbox-jetstream");
     expect(selectBenches("storage-s3", true).map((b) => b.name)).toEqual(["storage-s3"]);
+  });
+
+  it("runs the S3 GET bench's client with the node's heap flags, from npm and from the rig", () => {
+    const script: string = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"))
+      .scripts["bench:storage-s3"];
+    const spec = selectBenches("storage-s3")[0];
+    expect(NODE_RUNTIME_FLAGS.length).toBeGreaterThan(0);
+    for (const flag of NODE_RUNTIME_FLAGS) {
+      expect(script.split(/\s+/)).toContain(flag);
+      expect(spec?.nodeFlags).toContain(flag);
+    }
   });
 
   it("escapes text in the report", () => {

@@ -1,7 +1,8 @@
 /**
  * Node.js flags the node runs with, wherever it is started: `npm start`, the shebang of
- * `omnigate`, the systemd unit in docs/deployment.md and the harnesses that start it as a
- * process (tests, benches, the Vest pilot). A test holds the first three to this list.
+ * `omnigate`, the systemd unit (ops/systemd, docs/deployment.md) and the harnesses that start it
+ * as a process (tests, benches, the Vest pilot). packages/node/test/runtime-flags.test.ts holds
+ * the shebang, `npm start` and the unit to this list.
  *
  * `--initial-old-space-size=128`: V8 starts a mark-compact once the old generation plus the
  * external memory allocated since the last one (ArrayBuffer backing stores: socket reads,

@@ -12,8 +12,6 @@ describe("the node's Node.js flags", () => {
     ["npm start", JSON.parse(read("package.json")).scripts.start],
     ["the systemd unit", read("ops/systemd/omnigate.service").match(/^ExecStart=.*$/m)?.[0] ?? ""],
     ["docs/deployment.md", read("docs/deployment.md").match(/^ExecStart=.*$/m)?.[0] ?? ""],
-    // Not the node: the S3 GET bench's own client, which reads 64 MiB per GET.
-    ["npm run bench:storage-s3", JSON.parse(read("package.json")).scripts["bench:storage-s3"]],
   ];
   it.each(launchers)("are passed by %s", (_name, line) => {
     expect(NODE_RUNTIME_FLAGS.length).toBeGreaterThan(0);
