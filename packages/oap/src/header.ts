@@ -158,20 +158,12 @@ export function writeHeaderTo(
   }
 }
 
+/** writeHeaderTo's arguments after the view: `at`, `len`, … `corrKey`. */
+type HeaderFieldArgs = Parameters<typeof writeHeaderTo> extends [DataView, ...infer Rest] ? Rest : never;
+
 /** writeHeaderTo for a byte array (one DataView per call: not for hot paths). */
-export function writeHeaderFields(
-  buf: Uint8Array,
-  at: number,
-  len: number,
-  flags: number,
-  code: number,
-  appProtoId: number,
-  tenantId: bigint,
-  capLen: number,
-  corrId: bigint,
-  corrKey = -1,
-): void {
-  writeHeaderTo(dataViewOf(buf), at, len, flags, code, appProtoId, tenantId, capLen, corrId, corrKey);
+export function writeHeaderFields(buf: Uint8Array, ...fields: HeaderFieldArgs): void {
+  writeHeaderTo(dataViewOf(buf), ...fields);
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   encodeStartPayload,
   Flags,
   FrameDecoder,
+  type FrameHeader,
   HEADER_LEN,
   OAP_VERSION,
   readFrameHeadFrom,
@@ -19,15 +20,8 @@ import {
 const TENANTS = [0n, 1n, 0xffff_ffffn, 0x1_0000_0000n, 2n ** 64n + 3n, 2n ** 96n + 7n, 2n ** 128n - 1n];
 const CORR_IDS = [0n, 1n, 0xffff_ffffn, 0x1_0000_0000n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 64n - 1n];
 
-interface Fields {
-  len: number;
-  flags: number;
-  code: number;
-  appProtoId: number;
-  tenantId: bigint;
-  capLen: number;
-  corrId: bigint;
-}
+/** A header's fields apart from the version, which the writers always set to 1. */
+type Fields = Omit<FrameHeader, "ver">;
 
 /** The 38 header bytes, big-endian, one field after the other: the oracle. */
 function expectedBytes(f: Fields): number[] {
